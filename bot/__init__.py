@@ -1,0 +1,1 @@
+"""metodbot: methodological support of teachers in Telegram. `bot/` wires everything."""

@@ -1,0 +1,147 @@
+"""Command line: `python -m bot [run|migrate|console|import-reference|grant]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import RunMode, Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metodbot", description="Methodological support of teachers in Telegram."
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (default): polling or webhook, per RUN_MODE")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    console = sub.add_parser(
+        "console", help="chat with the bot in this terminal: no token, no internet needed"
+    )
+    console.add_argument(
+        "--role", choices=["teacher", "coordinator", "admin"], default="teacher",
+        help="act as this role (default: teacher)",
+    )
+    console.add_argument("--lang", choices=["ru", "en"], default="ru", help="your client language")
+    console.add_argument(
+        "--db", default="sqlite+aiosqlite:///data/console.db",
+        help="database for the console session (default: data/console.db)",
+    )
+    imp = sub.add_parser("import-reference", help="import municipalities, schools, subjects")
+    imp.add_argument("file", type=Path, help="YAML file in the format of db/reference/sample.yaml")
+    grant = sub.add_parser("grant", help="grant a role to a user who has sent /start")
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("role", choices=["teacher", "coordinator", "admin"])
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"metodbot: {message}", file=sys.stderr)
+    return 2
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import BotApp
+
+    if settings.bot_token is None:
+        return _fail(
+            "BOT_TOKEN: is required to run the bot (get one from @BotFather); "
+            "`python -m bot console` works without one"
+        )
+    app = BotApp(settings)
+    await app.setup()
+    if settings.run_mode is RunMode.WEBHOOK:
+        await app.run_webhook()
+    else:
+        await app.run_polling()
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.app import prepare_database
+    from db.migrate import current_revision
+
+    engine, _ = await prepare_database(settings)
+    print(f"database at revision {await current_revision(engine)}")
+    await engine.dispose()
+    return 0
+
+
+async def _import(settings: Settings, path: Path) -> int:
+    import yaml
+
+    from bot.app import import_reference, prepare_database
+    from db.repo import Repo
+    from domain.reference import ReferenceError
+
+    if not path.is_file():
+        return _fail(f"{path}: no such file")
+    engine, sessionmaker = await prepare_database(settings)
+    try:
+        async with sessionmaker() as session:
+            report = await import_reference(Repo(session), path)
+            await session.commit()
+    except (ReferenceError, yaml.YAMLError) as exc:
+        return _fail(f"{path}: {exc}")
+    finally:
+        await engine.dispose()
+    print(f"created: {report.created or 'nothing'}; updated: {report.updated or 'nothing'}")
+    return 0
+
+
+async def _grant(settings: Settings, telegram_id: int, role_name: str) -> int:
+    from bot.app import prepare_database
+    from db.repo import Repo
+    from domain.roles import Role
+
+    engine, sessionmaker = await prepare_database(settings)
+    try:
+        async with sessionmaker() as session:
+            repo = Repo(session)
+            user = await repo.users.by_telegram_id(telegram_id)
+            if user is None:
+                return _fail(f"no user with Telegram id {telegram_id}: they must send /start first")
+            await repo.users.set_role(user, Role(role_name))
+            await repo.audit.record("role_set", target=user, role=role_name, via="cli")
+            await session.commit()
+    finally:
+        await engine.dispose()
+    print(f"{telegram_id} is now {role_name} (their command menu updates when the bot restarts)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    overrides: dict[str, object] = {}
+    if command == "console":
+        overrides = {"database_url": args.db}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if command == "run":
+            return asyncio.run(_run(settings))
+        if command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if command == "import-reference":
+            return asyncio.run(_import(settings, args.file))
+        if command == "grant":
+            return asyncio.run(_grant(settings, args.telegram_id, args.role))
+        from bot.console import run_console
+
+        return asyncio.run(run_console(settings, role=args.role, lang=args.lang))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

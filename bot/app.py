@@ -1,0 +1,260 @@
+"""Wiring: builds the bot, the dispatcher and the long-lived resources, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.commands import set_default_commands, set_user_commands
+from bot.config import Settings
+from bot.i18n import CatalogI18n, UserI18nMiddleware
+from bot.middlewares import (
+    DbSessionMiddleware,
+    GateMiddleware,
+    ThrottlingMiddleware,
+    UserMiddleware,
+)
+from bot.usercache import UserCache
+from db import migrate
+from db.engine import create_engine, create_sessionmaker
+from db.repo import ImportReport, Repo
+from domain.reference import parse_reference
+from domain.roles import Role, effective_role
+from handlers import get_routers
+from scheduler import build_scheduler
+
+log = logging.getLogger(__name__)
+
+SAMPLE_REFERENCE = Path(__file__).resolve().parent.parent / "db" / "reference" / "sample.yaml"
+POLLING_TIMEOUT = 20
+
+
+def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
+    """The Bot talks to `TELEGRAM_API_BASE` (official server, a local Bot API server, an emulator)."""
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    assert settings.bot_token is not None, "BOT_TOKEN is required"
+    return Bot(
+        settings.bot_token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_storage(settings: Settings) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: CatalogI18n,
+    *,
+    storage: BaseStorage | None = None,
+    cache: UserCache | None = None,
+) -> Dispatcher:
+    """The dispatcher with its middlewares and routers; long-lived objects in workflow data."""
+    from domain.throttle import TokenBucketLimiter
+
+    cache = cache or UserCache()
+    admin_ids = frozenset(settings.admin_ids)
+    dp = Dispatcher(
+        storage=storage or build_storage(settings),
+        settings=settings,
+        sessionmaker=sessionmaker,
+        i18n=i18n,
+        user_cache=cache,
+        admin_ids=admin_ids,
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache))
+    dp.update.outer_middleware(UserMiddleware(cache, admin_ids, settings.default_locale))
+    dp.update.outer_middleware(UserI18nMiddleware(i18n, settings.default_locale))
+    throttling = ThrottlingMiddleware(
+        TokenBucketLimiter(settings.throttle_rate, settings.throttle_burst)
+    )
+    gate = GateMiddleware()
+    for observer in (dp.message, dp.callback_query):
+        observer.middleware(throttling)
+        observer.middleware(gate)
+    dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    dp.include_routers(*get_routers())
+    return dp
+
+
+def load_i18n(settings: Settings) -> CatalogI18n:
+    return CatalogI18n(path=settings.locales_dir, default_locale=settings.default_locale)
+
+
+async def import_reference(repo: Repo, path: Path) -> ImportReport:
+    with path.open(encoding="utf-8") as fp:
+        data = parse_reference(yaml.safe_load(fp))
+    return await repo.reference.apply(data)
+
+
+async def prepare_database(
+    settings: Settings,
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Engine + migrations to head + the labelled sample reference data on an empty database."""
+    engine = create_engine(settings.database_url)
+    await migrate.upgrade(engine)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        if await repo.reference.is_empty():
+            report = await import_reference(repo, SAMPLE_REFERENCE)
+            await session.commit()
+            log.warning(
+                "reference lists were empty: loaded the SAMPLE data from %s (%s); "
+                "import the real list with `python -m bot import-reference FILE`",
+                SAMPLE_REFERENCE.name,
+                report.created,
+            )
+    return engine, sessionmaker
+
+
+@dataclass
+class BotApp:
+    """The whole running bot: used by `run`, the console and the end-to-end tests."""
+
+    settings: Settings
+    session: BaseSession | None = None
+    storage: BaseStorage | None = None
+    bot: Bot = field(init=False)
+    dp: Dispatcher = field(init=False)
+    engine: AsyncEngine = field(init=False)
+    sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
+    i18n: CatalogI18n = field(init=False)
+    scheduler: AsyncIOScheduler = field(init=False)
+    _polling: asyncio.Task[None] | None = field(init=False, default=None)
+
+    async def setup(self) -> None:
+        self.engine, self.sessionmaker = await prepare_database(self.settings)
+        self.i18n = load_i18n(self.settings)
+        self.bot = build_bot(self.settings, session=self.session)
+        self.dp = build_dispatcher(
+            self.settings, self.sessionmaker, self.i18n, storage=self.storage
+        )
+        self.scheduler = build_scheduler(self.settings, self.sessionmaker)
+        self.dp["scheduler"] = self.scheduler
+        self.dp.startup.register(self._on_startup)
+        self.dp.shutdown.register(self._on_shutdown)
+
+    async def _on_startup(self, bot: Bot) -> None:
+        await set_default_commands(bot, self.i18n, self.settings.default_locale)
+        await self.refresh_staff_commands(bot)
+        self.scheduler.start()
+        me = await bot.get_me()
+        log.info("metodbot started as @%s via %s", me.username, self.settings.telegram_api_base)
+
+    async def _on_shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def refresh_staff_commands(self, bot: Bot) -> None:
+        """Coordinator/admin command lists in their own chats (ADMIN_IDS included)."""
+        admin_ids = frozenset(self.settings.admin_ids)
+        async with self.sessionmaker() as session:
+            staff = await Repo(session).users.with_roles([Role.COORDINATOR, Role.ADMIN])
+            seen: set[int] = set()
+            for user in staff:
+                assert user.telegram_id is not None
+                role = effective_role(user.role, user.telegram_id, admin_ids)
+                await set_user_commands(bot, self.i18n, user.telegram_id, role, user.language)
+                seen.add(user.telegram_id)
+            for admin_id in admin_ids - seen:
+                row = await Repo(session).users.by_telegram_id(admin_id)
+                locale = row.language if row else self.settings.default_locale
+                await set_user_commands(bot, self.i18n, admin_id, Role.ADMIN, locale)
+
+    async def start_polling(self) -> None:
+        """Start long polling in a background task (tests, console)."""
+        started = asyncio.Event()
+        self.dp.startup.register(started.set)
+        self._polling = asyncio.create_task(
+            self.dp.start_polling(
+                self.bot,
+                handle_signals=False,
+                polling_timeout=POLLING_TIMEOUT,
+                allowed_updates=self.dp.resolve_used_update_types(),
+            )
+        )
+        waiter = asyncio.create_task(started.wait())
+        done, _ = await asyncio.wait({waiter, self._polling}, return_when=asyncio.FIRST_COMPLETED)
+        if self._polling in done:
+            waiter.cancel()
+            self._polling.result()  # re-raise why polling could not start
+
+    async def stop(self) -> None:
+        if self._polling is not None and not self._polling.done():
+            await self.dp.stop_polling()
+            await self._polling
+        self._polling = None
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+    async def run_polling(self) -> None:
+        """Run until SIGINT/SIGTERM."""
+        try:
+            await self.dp.start_polling(
+                self.bot,
+                polling_timeout=POLLING_TIMEOUT,
+                allowed_updates=self.dp.resolve_used_update_types(),
+            )
+        finally:
+            await self.engine.dispose()
+
+    async def run_webhook(self) -> None:
+        """Serve Telegram's webhook calls on WEBHOOK_HOST:WEBHOOK_PORT until cancelled."""
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+        from aiohttp import web
+
+        settings = self.settings
+        assert settings.webhook_url is not None
+        app = web.Application()
+        path = urlsplit(settings.webhook_url).path or "/"
+        SimpleRequestHandler(
+            dispatcher=self.dp, bot=self.bot, secret_token=settings.webhook_secret
+        ).register(app, path=path)
+
+        async def _set_webhook(bot: Bot) -> None:
+            await bot.set_webhook(
+                settings.webhook_url or "",
+                secret_token=settings.webhook_secret,
+                allowed_updates=self.dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+
+        self.dp.startup.register(_set_webhook)
+        setup_application(app, self.dp, bot=self.bot)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, path)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+            await self.engine.dispose()

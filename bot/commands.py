@@ -1,0 +1,69 @@
+"""The command menu per language and per role (`setMyCommands` with scopes)."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.config import SUPPORTED_LOCALES
+from domain.roles import Role
+
+TEACHER_COMMANDS = [
+    ("start", __("Start or continue registration")),
+    ("profile", __("My profile")),
+    ("language", __("Change language")),
+    ("privacy", __("Personal data policy")),
+    ("mydata", __("Download my data")),
+    ("deleteme", __("Delete my data")),
+    ("help", __("What this bot can do")),
+    ("cancel", __("Cancel the current action")),
+]
+COORDINATOR_COMMANDS = [
+    ("schools", __("Schools awaiting verification")),
+    ("stats", __("Registration statistics")),
+]
+ADMIN_COMMANDS = [
+    ("grant", __("Grant a role: /grant <id> <role>")),
+    ("revoke", __("Revoke a role: /revoke <id>")),
+    ("staff", __("Coordinators and admins")),
+    ("audit", __("Recent privileged actions")),
+]
+
+
+def commands_for(role: Role, locale: str, i18n: I18n) -> list[BotCommand]:
+    entries = list(TEACHER_COMMANDS)
+    if role.at_least(Role.COORDINATOR):
+        entries += COORDINATOR_COMMANDS
+    if role.at_least(Role.ADMIN):
+        entries += ADMIN_COMMANDS
+    with i18n.use_locale(locale):
+        return [BotCommand(command=c, description=str(d)) for c, d in entries]
+
+
+async def set_default_commands(bot: Bot, i18n: I18n, default_locale: str) -> None:
+    """Teacher commands for everyone: one list per language, and the default locale's for the rest."""
+    for locale in SUPPORTED_LOCALES:
+        await bot.set_my_commands(
+            commands_for(Role.TEACHER, locale, i18n),
+            scope=BotCommandScopeDefault(),
+            language_code=locale,
+        )
+    await bot.set_my_commands(
+        commands_for(Role.TEACHER, default_locale, i18n), scope=BotCommandScopeDefault()
+    )
+
+
+async def set_user_commands(bot: Bot, i18n: I18n, chat_id: int, role: Role, locale: str) -> bool:
+    """The command list of one privileged user's chat; teachers fall back to the default list."""
+    scope = BotCommandScopeChat(chat_id=chat_id)
+    try:
+        if role is Role.TEACHER:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands(commands_for(role, locale, i18n), scope=scope)
+    except TelegramAPIError:  # the user never opened the chat or blocked the bot
+        return False
+    return True

@@ -1,0 +1,155 @@
+"""Application settings, read from the environment and `.env` (never at import time)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+OFFICIAL_API_BASE = "https://api.telegram.org"
+SUPPORTED_LOCALES = ("ru", "en")
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
+
+
+class RunMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; `.env.example` lists them all."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: str | None = None
+    telegram_api_base: str = OFFICIAL_API_BASE
+    database_url: str = "sqlite+aiosqlite:///data/metodbot.db"
+    redis_url: str | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_locale: str = "ru"
+    timezone: str = "Europe/Moscow"
+    run_mode: RunMode = RunMode.POLLING
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "INFO"
+    locales_dir: Path = Path(__file__).resolve().parent.parent / "locales"
+    throttle_rate: float = Field(default=1.5, gt=0, description="updates per second per user")
+    throttle_burst: int = Field(default=8, ge=1)
+
+    @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _check_token(cls, value: str | None) -> str | None:
+        if value is not None and not _TOKEN_RE.match(value):
+            raise ValueError("must look like 123456:ABC-token from @BotFather")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            for part in parts:
+                if not re.fullmatch(r"-?\d+", part):
+                    raise ValueError(f"expected comma-separated Telegram ids, got {part!r}")
+            return [int(p) for p in parts]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("telegram_api_base", "webhook_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown IANA time zone (e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.run_mode is RunMode.WEBHOOK:
+            if not self.webhook_url:
+                raise ValueError("WEBHOOK_URL is required when RUN_MODE=webhook")
+            if self.webhook_secret is not None and not re.fullmatch(
+                r"[A-Za-z0-9_-]{1,256}", self.webhook_secret
+            ):
+                raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z a-z 0-9 _ -")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `str()` is one line naming it."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One human line naming the first bad setting."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    if loc:
+        return f"{loc[0].upper()}: {msg}"
+    return msg
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from env/.env (+ overrides); raise SettingsError with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None

@@ -1,0 +1,1 @@
+"""Persistence: models, migrations, the engine and the repository facade (the one DB layer)."""

@@ -1,0 +1,383 @@
+"""The one database layer: repositories behind a `Repo` facade.
+
+Repositories never commit: the session middleware owns the unit of work (one commit per
+update). Writes that change what `UserContext` caches are recorded in `Repo.dirty_users` so
+the middleware can drop those cache entries after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import (
+    AuditEntry,
+    Municipality,
+    Position,
+    School,
+    Subject,
+    User,
+    UserSubject,
+)
+from db.types import utcnow
+from domain.profile import ProfileSnapshot, school_key, short_school_name
+from domain.reference import ReferenceData
+from domain.roles import Role
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession, dirty: set[int]) -> None:
+        self.session = session
+        self._dirty = dirty
+
+    def _touch(self, user: User) -> None:
+        if user.telegram_id is not None:
+            self._dirty.add(user.telegram_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        user: User | None = await self.session.scalar(
+            select(User).where(User.telegram_id == telegram_id)
+        )
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_full(self, user_id: int) -> User | None:
+        """The user with municipality, school, position and subjects loaded."""
+        user: User | None = await self.session.scalar(
+            select(User)
+            .where(User.id == user_id)
+            .options(
+                selectinload(User.municipality),
+                selectinload(User.school),
+                selectinload(User.position),
+                selectinload(User.subjects),
+            )
+            .execution_options(populate_existing=True)
+        )
+        return user
+
+    async def get_or_create(self, telegram_id: int, language: str) -> tuple[User, bool]:
+        """The user with this Telegram id; created (language only) on first contact."""
+        user = await self.by_telegram_id(telegram_id)
+        if user is not None:
+            return user, False
+        user = User(telegram_id=telegram_id, language=language, role=Role.TEACHER)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(user)
+        except IntegrityError:  # a concurrent update of the same new user created it first
+            existing = await self.by_telegram_id(telegram_id)
+            if existing is None:
+                raise
+            return existing, False
+        return user, True
+
+    async def set_language(self, user: User, language: str) -> None:
+        user.language = language
+        self._touch(user)
+
+    async def set_consent(self, user: User, status: str, version: str | None) -> None:
+        user.consent = status
+        user.consent_version = version
+        user.consent_at = utcnow() if status == "given" else None
+        self._touch(user)
+
+    async def set_role(self, user: User, role: Role) -> None:
+        user.role = role.value
+        self._touch(user)
+
+    async def set_fields(self, user: User, **values: Any) -> None:
+        for name, value in values.items():
+            if not hasattr(User, name):
+                raise AttributeError(name)
+            setattr(user, name, value)
+        self._touch(user)
+
+    async def subject_codes(self, user_id: int) -> list[str]:
+        rows = await self.session.scalars(
+            select(UserSubject.subject_code)
+            .join(Subject, Subject.code == UserSubject.subject_code)
+            .where(UserSubject.user_id == user_id)
+            .order_by(Subject.sort_order)
+        )
+        return list(rows)
+
+    async def set_subjects(self, user: User, codes: list[str]) -> None:
+        await self.session.execute(delete(UserSubject).where(UserSubject.user_id == user.id))
+        known = set(await self.session.scalars(select(Subject.code).where(Subject.code.in_(codes))))
+        self.session.add_all(
+            UserSubject(user_id=user.id, subject_code=c) for c in dict.fromkeys(codes) if c in known
+        )
+        await self.session.flush()
+        self.session.expire(user, ["subjects"])
+
+    async def snapshot(self, user: User) -> ProfileSnapshot:
+        count = await self.session.scalar(
+            select(func.count()).select_from(UserSubject).where(UserSubject.user_id == user.id)
+        )
+        return ProfileSnapshot(
+            full_name=user.full_name,
+            municipality_id=user.municipality_id,
+            school_id=user.school_id,
+            position_code=user.position_code,
+            subject_count=count or 0,
+            experience_years=user.experience_years,
+            age_band=user.age_band,
+        )
+
+    async def complete_profile(self, user: User) -> None:
+        if user.profile_completed_at is None:
+            user.profile_completed_at = utcnow()
+        self._touch(user)
+
+    async def with_roles(self, roles: list[Role]) -> list[User]:
+        rows = await self.session.scalars(
+            select(User)
+            .where(User.role.in_([r.value for r in roles]), User.telegram_id.is_not(None))
+            .order_by(User.id)
+        )
+        return list(rows)
+
+    async def erase(self, user: User) -> None:
+        """Erase personal data; keep an anonymous row (municipality, position, age band)."""
+        self._touch(user)
+        await self.session.execute(delete(UserSubject).where(UserSubject.user_id == user.id))
+        user.telegram_id = None
+        user.full_name = None
+        user.school_id = None
+        user.experience_years = None
+        user.pending_payload = None
+        user.consent = "withdrawn"
+        user.consent_version = None
+        user.consent_at = None
+        user.role = Role.TEACHER.value
+        user.erased_at = utcnow()
+
+    async def purge_unconsented(self, older_than: datetime) -> int:
+        """Delete rows of users who never agreed and have been silent since `older_than`."""
+        result = await self.session.execute(
+            delete(User).where(
+                User.consent.in_(("none", "declined")),
+                User.updated_at < older_than,
+                User.erased_at.is_(None),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about the user, for /mydata (152-FZ art. 14)."""
+        user = await self.get_full(user_id)
+        if user is None:
+            return {}
+        audit = await self.session.scalars(
+            select(AuditEntry)
+            .where((AuditEntry.target_user_id == user_id) | (AuditEntry.actor_user_id == user_id))
+            .order_by(AuditEntry.at)
+        )
+        return {
+            "telegram_id": user.telegram_id,
+            "language": user.language,
+            "role": user.role,
+            "consent": {
+                "status": user.consent,
+                "version": user.consent_version,
+                "given_at": _iso(user.consent_at),
+            },
+            "profile": {
+                "full_name": user.full_name,
+                "municipality": user.municipality.name_ru if user.municipality else None,
+                "school": user.school.name if user.school else None,
+                "school_verified": user.school.verified if user.school else None,
+                "position": user.position.code if user.position else None,
+                "subjects": [s.code for s in user.subjects],
+                "experience_years": user.experience_years,
+                "age_band": user.age_band,
+                "completed_at": _iso(user.profile_completed_at),
+            },
+            "created_at": _iso(user.created_at),
+            "updated_at": _iso(user.updated_at),
+            "history": [
+                {"at": _iso(a.at), "action": a.action, "details": a.details} for a in audit
+            ],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, created: bool) -> None:
+        target = self.created if created else self.updated
+        target[kind] = target.get(kind, 0) + 1
+
+
+class ReferenceRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def municipalities(self) -> list[Municipality]:
+        return list(
+            await self.session.scalars(
+                select(Municipality).order_by(Municipality.sort_order, Municipality.id)
+            )
+        )
+
+    async def municipality(self, municipality_id: int) -> Municipality | None:
+        return await self.session.get(Municipality, municipality_id)
+
+    async def schools(self, municipality_id: int) -> list[School]:
+        """Verified schools of a municipality, in file order."""
+        return list(
+            await self.session.scalars(
+                select(School)
+                .where(School.municipality_id == municipality_id, School.verified.is_(True))
+                .order_by(School.id)
+            )
+        )
+
+    async def school(self, school_id: int) -> School | None:
+        return await self.session.get(School, school_id)
+
+    async def find_or_add_school(self, municipality_id: int, name: str) -> School:
+        """A school typed by a teacher: reuse a matching one, else add it unverified."""
+        key = school_key(name)
+        existing = await self.session.scalar(
+            select(School)
+            .where(School.municipality_id == municipality_id, School.name_key == key)
+            .order_by(School.verified.desc(), School.id)
+            .limit(1)
+        )
+        if existing is not None:
+            return existing
+        school = School(
+            municipality_id=municipality_id,
+            name=name,
+            name_key=key,
+            short_name=short_school_name(name),
+            verified=False,
+        )
+        self.session.add(school)
+        await self.session.flush()
+        return school
+
+    async def subjects(self) -> list[Subject]:
+        return list(await self.session.scalars(select(Subject).order_by(Subject.sort_order)))
+
+    async def positions(self) -> list[Position]:
+        return list(await self.session.scalars(select(Position).order_by(Position.sort_order)))
+
+    async def position(self, code: str) -> Position | None:
+        return await self.session.get(Position, code)
+
+    async def unverified_schools(self, municipality_id: int | None) -> list[School]:
+        """Schools typed in by teachers, oldest first (all municipalities when None)."""
+        query = select(School).where(School.verified.is_(False)).order_by(School.id)
+        if municipality_id is not None:
+            query = query.where(School.municipality_id == municipality_id)
+        return list(await self.session.scalars(query.options(selectinload(School.municipality))))
+
+    async def verify_school(self, school: School) -> None:
+        school.verified = True
+
+    async def is_empty(self) -> bool:
+        return (await self.session.scalar(select(func.count()).select_from(Municipality))) == 0
+
+    async def apply(self, data: ReferenceData) -> ImportReport:
+        """Upsert everything in `data` by code. Nothing is deleted: profiles point at rows."""
+        report = ImportReport()
+        munis = {m.code: m for m in await self.session.scalars(select(Municipality))}
+        schools = {
+            s.code: s
+            for s in await self.session.scalars(select(School).where(School.code.is_not(None)))
+        }
+        for order, ref in enumerate(data.municipalities):
+            muni = munis.get(ref.code)
+            report.add("municipalities", muni is None)
+            if muni is None:
+                muni = Municipality(code=ref.code)
+                self.session.add(muni)
+            muni.name_ru, muni.name_en = ref.name.ru, ref.name.en
+            muni.region_ru, muni.region_en = ref.region.ru, ref.region.en
+            muni.sort_order, muni.is_sample = order, data.sample
+            await self.session.flush()
+            for sref in ref.schools:
+                school = schools.get(sref.code)
+                report.add("schools", school is None)
+                if school is None:
+                    school = School(code=sref.code)
+                    self.session.add(school)
+                school.municipality_id = muni.id
+                school.name, school.name_key = sref.name, school_key(sref.name)
+                school.short_name, school.verified = sref.short, True
+        subjects = {s.code: s for s in await self.session.scalars(select(Subject))}
+        for order, subj in enumerate(data.subjects):
+            row = subjects.get(subj.code)
+            report.add("subjects", row is None)
+            if row is None:
+                row = Subject(code=subj.code)
+                self.session.add(row)
+            row.name_ru, row.name_en, row.sort_order = subj.name.ru, subj.name.en, order
+        positions = {p.code: p for p in await self.session.scalars(select(Position))}
+        for order, pos in enumerate(data.positions):
+            prow = positions.get(pos.code)
+            report.add("positions", prow is None)
+            if prow is None:
+                prow = Position(code=pos.code)
+                self.session.add(prow)
+            prow.name_ru, prow.name_en = pos.name.ru, pos.name.en
+            prow.is_manager, prow.sort_order = pos.manager, order
+        await self.session.flush()
+        return report
+
+
+class AuditRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self,
+        action: str,
+        *,
+        actor: User | None = None,
+        target: User | None = None,
+        **details: Any,
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                action=action,
+                actor_user_id=actor.id if actor else None,
+                target_user_id=target.id if target else None,
+                details=details,
+            )
+        )
+
+    async def recent(self, limit: int = 20) -> list[AuditEntry]:
+        return list(
+            await self.session.scalars(
+                select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            )
+        )
+
+
+class Repo:
+    """Facade handed to handlers by the session middleware."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dirty_users: set[int] = set()
+        self.users = UserRepo(session, self.dirty_users)
+        self.reference = ReferenceRepo(session)
+        self.audit = AuditRepo(session)

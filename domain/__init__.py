@@ -1,0 +1,1 @@
+"""Pure domain rules: no aiogram, no database. Unit-tested directly."""

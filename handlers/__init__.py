@@ -1,0 +1,13 @@
+"""Telegram I/O only: parse the update, call the domain and the repository, render a reply."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    """Feature routers in priority order: commands and menu before wizard text handlers."""
+    from handlers import admin, coordinator, errors, fallback, menu, onboarding, profile
+
+    modules = (errors, onboarding, menu, admin, coordinator, profile, fallback)
+    return [module.make_router() for module in modules]

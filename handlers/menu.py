@@ -1,0 +1,206 @@
+"""Main menu entries: /help, /cancel, settings, /mydata and /deleteme."""
+
+from __future__ import annotations
+
+import json
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.commands import set_user_commands
+from bot.usercache import UserContext
+from db.repo import Repo
+from domain.roles import Role
+from handlers import texts
+from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
+from handlers.onboarding import language_keyboard
+
+
+class SettingsCb(CallbackData, prefix="set"):
+    action: str  # language | privacy | mydata | delete
+
+
+class DeleteCb(CallbackData, prefix="del"):
+    confirm: bool
+
+
+def help_text(role: Role) -> str:
+    parts = [
+        _(
+            "❓ <b>What I can do</b>\n\n"
+            "/profile — your profile: view and correct it\n"
+            "/language — switch between Русский and English\n"
+            "/privacy — how your personal data is handled\n"
+            "/mydata — download everything stored about you\n"
+            "/deleteme — erase your personal data\n"
+            "/cancel — stop the current action\n\n"
+            "Came from a link to an event or a site? Finish registration and I will open it."
+        )
+    ]
+    if role.at_least(Role.COORDINATOR):
+        parts.append(
+            _(
+                "<b>Coordinator</b>\n"
+                "/schools — schools typed in by teachers of your municipality, to check"
+            )
+        )
+    if role.at_least(Role.ADMIN):
+        parts.append(
+            _(
+                "<b>Administrator</b>\n"
+                "/grant &lt;telegram id&gt; coordinator|admin — grant a role\n"
+                "/revoke &lt;telegram id&gt; — make the user a teacher again\n"
+                "/staff — coordinators and administrators\n"
+                "/audit — recent privileged actions"
+            )
+        )
+    return "\n\n".join(parts)
+
+
+async def cmd_help(message: Message, user: UserContext) -> None:
+    markup = main_menu(user.role) if user.profile_complete else None
+    await message.answer(help_text(user.role), reply_markup=markup)
+
+
+async def cmd_cancel(message: Message, state: FSMContext, user: UserContext) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    text = _("Cancelled.") if had_state else _("There is nothing to cancel.")
+    markup = main_menu(user.role) if user.profile_complete else None
+    await message.answer(text, reply_markup=markup)
+
+
+async def cmd_settings(message: Message, user: UserContext) -> None:
+    buttons = [
+        [button(_("🌐 Language"), SettingsCb(action="language"))],
+        [button(_("📄 Personal data policy"), SettingsCb(action="privacy"))],
+    ]
+    if user.consented:
+        buttons += [
+            [button(_("📦 Download my data"), SettingsCb(action="mydata"))],
+            [button(_("🗑 Delete my data"), SettingsCb(action="delete"))],
+        ]
+    await message.answer(
+        _("⚙️ <b>Settings</b>"), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
+    )
+
+
+async def settings_action(
+    query: CallbackQuery, callback_data: SettingsCb, repo: Repo, user: UserContext, bot: Bot
+) -> None:
+    assert query.message is not None
+    chat_id = query.message.chat.id
+    await query.answer()
+    if callback_data.action == "language":
+        await bot.send_message(
+            chat_id, _("Choose the language of the bot:"), reply_markup=language_keyboard()
+        )
+    elif callback_data.action == "privacy":
+        await bot.send_message(chat_id, texts.privacy_policy())
+    elif callback_data.action == "mydata" and user.consented:
+        await send_my_data(bot, chat_id, repo, user)
+    elif callback_data.action == "delete" and user.consented:
+        await bot.send_message(chat_id, delete_question(), reply_markup=delete_keyboard())
+
+
+async def send_my_data(bot: Bot, chat_id: int, repo: Repo, user: UserContext) -> None:
+    data = await repo.users.export(user.id)
+    payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(payload, filename="metodbot-my-data.json"),
+        caption=_("📦 Everything I store about you, as a JSON file."),
+    )
+
+
+async def cmd_mydata(message: Message, repo: Repo, user: UserContext, bot: Bot) -> None:
+    if not user.consented:
+        await message.answer(
+            _("I store only your Telegram id and language ({language}); nothing else.").format(
+                language=user.language
+            )
+        )
+        return
+    await send_my_data(bot, message.chat.id, repo, user)
+
+
+def delete_question() -> str:
+    return _(
+        "🗑 <b>Erase your personal data?</b>\n\n"
+        "Your name, school, subjects, experience and Telegram id will be deleted and your "
+        "consent withdrawn. Only anonymous counts (municipality, position, age band) stay "
+        "for statistics. This cannot be undone."
+    )
+
+
+def delete_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(_("🗑 Yes, erase my data"), DeleteCb(confirm=True))],
+            [button(_("Keep my data"), DeleteCb(confirm=False))],
+        ]
+    )
+
+
+async def cmd_deleteme(message: Message, user: UserContext) -> None:
+    if not user.consented:
+        await message.answer(_("I keep no personal data about you: there is nothing to erase."))
+        return
+    await message.answer(delete_question(), reply_markup=delete_keyboard())
+
+
+async def delete_confirmed(
+    query: CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    db_user = await repo.users.get(user.id)
+    if db_user is None or db_user.telegram_id is None:
+        await query.answer()
+        return
+    await repo.audit.record("data_erased", actor=db_user)
+    await repo.users.erase(db_user)
+    await state.clear()
+    if user.role is not Role.TEACHER:
+        await set_user_commands(bot, i18n, user.telegram_id, Role.TEACHER, user.language)
+    await show(query, _("Your personal data has been erased."))
+    assert query.message is not None
+    await bot.send_message(
+        query.message.chat.id,
+        _("Goodbye! If you come back, /start begins anew."),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+async def delete_cancelled(query: CallbackQuery) -> None:
+    await show(query, _("Good, your data stays as it is."))
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name="menu")
+    router.message.register(cmd_help, F.text == MENU_HELP)
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.message.register(cmd_settings, Command("settings"))
+    router.message.register(cmd_settings, F.text == MENU_SETTINGS)
+    router.callback_query.register(settings_action, SettingsCb.filter())
+    router.message.register(cmd_mydata, Command("mydata"), flags={"cost": 3})
+    router.message.register(cmd_deleteme, Command("deleteme"))
+    router.callback_query.register(delete_confirmed, DeleteCb.filter(F.confirm))
+    router.callback_query.register(delete_cancelled, DeleteCb.filter(~F.confirm))
+    return router

@@ -1,0 +1,192 @@
+"""/start, consent to personal-data processing, /privacy, /language and deep links."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.commands import set_user_commands
+from bot.usercache import UserContext
+from db.models import User
+from db.repo import Repo
+from domain.deeplinks import parse_payload
+from domain.roles import Role
+from handlers import texts
+from handlers.common import button, main_menu, rows, show
+from handlers.deeplinks import route_payload
+from handlers.profile import begin_profile
+
+LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
+
+
+class ConsentCb(CallbackData, prefix="consent"):
+    action: str  # agree | decline | policy
+
+
+class LangCb(CallbackData, prefix="lang"):
+    code: str
+
+
+def consent_keyboard(language: str) -> InlineKeyboardMarkup:
+    other = "en" if language == "ru" else "ru"
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(_("✅ I agree"), ConsentCb(action="agree"))],
+            [button(_("📄 Read the full policy"), ConsentCb(action="policy"))],
+            [button(_("✖️ I do not agree"), ConsentCb(action="decline"))],
+            [button(LANGUAGE_NAMES[other], LangCb(code=other))],
+        ]
+    )
+
+
+async def greet_member(message: Message, user: User, role: Role) -> None:
+    await message.answer(
+        _("Welcome back, {name}! Choose a section in the menu below.").format(
+            name=(user.full_name or "").split(" ")[-1] or "🙂"
+        )
+        if user.full_name
+        else _("Welcome back! Choose a section in the menu below."),
+        reply_markup=main_menu(role),
+    )
+
+
+async def cmd_start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+) -> None:
+    await state.clear()
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    if command.args:
+        link = parse_payload(command.args)
+        if link is None:
+            await message.answer(_("This link looks broken, so I simply opened the bot for you."))
+        else:
+            await repo.users.set_fields(db_user, pending_payload=link.raw)
+    if not user.consented:
+        await message.answer(texts.welcome())
+        await message.answer(texts.consent_request(), reply_markup=consent_keyboard(user.language))
+        return
+    if not user.profile_complete:
+        await message.answer(_("Welcome back! Let us finish your profile."))
+        await begin_profile(message, state, repo, db_user)
+        return
+    await greet_member(message, db_user, user.role)
+    await route_payload(message, repo, db_user)
+
+
+async def consent_agree(
+    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
+) -> None:
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    if db_user.consent == "given":
+        await query.answer(_("Your consent is already recorded."))
+        return
+    await repo.users.set_consent(db_user, "given", texts.CONSENT_VERSION)
+    await repo.audit.record("consent_given", actor=db_user, version=texts.CONSENT_VERSION)
+    await show(
+        query,
+        _("✅ Thank you! Your consent is recorded. Now a few questions for your profile."),
+    )
+    assert isinstance(query.message, Message)
+    await begin_profile(query.message, state, repo, db_user)
+
+
+async def consent_decline(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    if db_user.consent == "given":
+        await query.answer(
+            _("Your consent is already recorded. To withdraw it, use /deleteme."),
+            show_alert=True,
+        )
+        return
+    await repo.users.set_consent(db_user, "declined", None)
+    await show(
+        query,
+        texts.consent_declined(),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [button(_("✅ I changed my mind: I agree"), ConsentCb(action="agree"))]
+            ]
+        ),
+    )
+
+
+async def consent_policy(query: CallbackQuery, user: UserContext) -> None:
+    await query.answer()
+    assert query.message is not None
+    markup = None if user.consented else consent_keyboard(user.language)
+    await query.bot.send_message(query.message.chat.id, texts.privacy_policy(), reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def cmd_privacy(message: Message, user: UserContext) -> None:
+    markup = None if user.consented else consent_keyboard(user.language)
+    await message.answer(texts.privacy_policy(), reply_markup=markup)
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=rows(
+            [button(name, LangCb(code=code)) for code, name in LANGUAGE_NAMES.items()],
+            2,
+        )
+    )
+
+
+async def cmd_language(message: Message) -> None:
+    await message.answer(_("Choose the language of the bot:"), reply_markup=language_keyboard())
+
+
+async def pick_language(
+    query: CallbackQuery,
+    callback_data: LangCb,
+    repo: Repo,
+    user: UserContext,
+    i18n: I18n,
+    bot: Bot,
+    state: FSMContext,
+) -> None:
+    code = callback_data.code
+    if code not in LANGUAGE_NAMES:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None and isinstance(query.message, Message)
+    await repo.users.set_language(db_user, code)
+    with i18n.use_locale(code):
+        await query.answer()
+        if not user.consented:
+            # the consent screen itself switches language in place
+            await query.message.edit_text(
+                texts.consent_request(), reply_markup=consent_keyboard(code)
+            )
+            return
+        await query.message.edit_text(_("Done: I will speak English now."))
+        if user.role is not Role.TEACHER:
+            await set_user_commands(bot, i18n, user.telegram_id, user.role, code)
+        if await state.get_state() is None and db_user.profile_completed_at is not None:
+            await query.message.answer(_("Menu updated."), reply_markup=main_menu(user.role))
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name="onboarding")
+    router.message.register(cmd_start, CommandStart())
+    router.callback_query.register(consent_agree, ConsentCb.filter(F.action == "agree"))
+    router.callback_query.register(consent_decline, ConsentCb.filter(F.action == "decline"))
+    router.callback_query.register(consent_policy, ConsentCb.filter(F.action == "policy"))
+    router.message.register(cmd_privacy, Command("privacy"))
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(pick_language, LangCb.filter())
+    return router

@@ -1,0 +1,46 @@
+"""Time-driven work (APScheduler). Jobs read and write the database through `db.repo`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from db.repo import Repo
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: how long the bot keeps the row of someone who never agreed to personal-data processing
+UNCONSENTED_RETENTION = timedelta(days=30)
+
+
+async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Data minimisation (152-FZ art. 5): forget silent users who never gave consent."""
+    async with sessionmaker() as session:
+        removed = await Repo(session).users.purge_unconsented(utcnow() - UNCONSENTED_RETENTION)
+        await session.commit()
+    if removed:
+        log.info("purged %d users without consent", removed)
+    return removed
+
+
+def build_scheduler(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    scheduler.add_job(
+        purge_unconsented,
+        "cron",
+        hour=3,
+        minute=17,
+        args=[sessionmaker],
+        id="purge_unconsented",
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    return scheduler
