@@ -17,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import LinkPreviewOptions
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -52,7 +53,9 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
     return Bot(
         settings.bot_token,
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
     )
 
 
@@ -205,14 +208,20 @@ class BotApp:
             self._polling.result()  # re-raise why polling could not start
 
     async def stop(self) -> None:
+        """Stop polling and release everything `setup` opened (safe after a failed setup)."""
         if self._polling is not None and not self._polling.done():
             await self.dp.stop_polling()
             await self._polling
         self._polling = None
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        await self.bot.session.close()
-        await self.engine.dispose()
+        scheduler = getattr(self, "scheduler", None)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        bot = getattr(self, "bot", None)
+        if bot is not None:
+            await bot.session.close()
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            await engine.dispose()
 
     async def run_polling(self) -> None:
         """Run until SIGINT/SIGTERM."""

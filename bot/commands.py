@@ -39,7 +39,7 @@ def commands_for(role: Role, locale: str, i18n: I18n) -> list[BotCommand]:
         entries += COORDINATOR_COMMANDS
     if role.at_least(Role.ADMIN):
         entries += ADMIN_COMMANDS
-    with i18n.use_locale(locale):
+    with i18n.context(), i18n.use_locale(locale):
         return [BotCommand(command=c, description=str(d)) for c, d in entries]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Generator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,16 @@ class CatalogI18n(I18n):
                 raise RuntimeError(f"missing translation catalog {po_path}")
             translations[locale] = compile_catalog(po_path, locale)
         return translations
+
+    @contextmanager
+    def context(self) -> Generator[I18n, None, None]:
+        # aiogram's gettext helpers look the instance up in I18n's own context variable;
+        # a subclass would otherwise set a separate one of its own
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
 def client_locale(user: User | None, default: str) -> str:

@@ -1,0 +1,87 @@
+"""Dispatcher-level harness: real dispatcher, real SQLite database, recording fake session."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import Update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_dispatcher, load_i18n, prepare_database
+from bot.emulator import SpecValidator
+from tests.conftest import TEST_TOKEN, make_settings
+from tests.mocked_bot import RecordingSession, Request
+
+
+class Harness:
+    def __init__(self, settings: Any, sessionmaker: async_sessionmaker[AsyncSession], spec: SpecValidator | None) -> None:
+        self.session = RecordingSession(spec)
+        self.bot = Bot(TEST_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        self.sessionmaker = sessionmaker
+        self.dp = build_dispatcher(settings, sessionmaker, load_i18n(settings), storage=MemoryStorage())
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+
+    @staticmethod
+    def _user(user_id: int, lang: str) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "Анна", "language_code": lang}
+
+    async def feed(self, update: dict[str, Any]) -> list[Request]:
+        before = len(self.session.requests)
+        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        return self.session.requests[before:]
+
+    async def message(self, user_id: int, text: str, lang: str = "ru") -> list[Request]:
+        entities = []
+        if text.startswith("/"):
+            entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self.feed(
+            {
+                "update_id": next(self._update_ids),
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": 1_700_000_000,
+                    "chat": {"id": user_id, "type": "private", "first_name": "Анна"},
+                    "from": self._user(user_id, lang),
+                    "text": text,
+                    **({"entities": entities} if entities else {}),
+                },
+            }
+        )
+
+    async def callback(self, user_id: int, data: str, lang: str = "ru") -> list[Request]:
+        return await self.feed(
+            {
+                "update_id": next(self._update_ids),
+                "callback_query": {
+                    "id": f"cb{next(self._update_ids)}",
+                    "from": self._user(user_id, lang),
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": 1,
+                        "date": 1_700_000_000,
+                        "chat": {"id": user_id, "type": "private", "first_name": "Анна"},
+                        "from": {"id": 123456, "is_bot": True, "first_name": "Metodbot"},
+                        "text": "…",
+                    },
+                },
+            }
+        )
+
+
+@pytest.fixture
+async def harness(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
+    settings = make_settings(sqlite_url, admin_ids=[900], throttle_rate=0.001, throttle_burst=30)
+    engine, sessionmaker = await prepare_database(settings)
+    h = Harness(settings, sessionmaker, spec)
+    yield h
+    await engine.dispose()
+    assert h.session.violations == [], h.session.violations

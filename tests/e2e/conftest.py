@@ -1,0 +1,83 @@
+"""End-to-end rig: the real bot (aiogram's HTTP client, long polling) against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+import pytest
+
+from bot.app import BotApp
+from bot.emulator import BotAPIEmulator, BotMessage, EmuUser, SpecValidator
+from tests.conftest import TEST_TOKEN, make_settings
+
+ADMIN_ID = 900001
+
+
+@dataclass
+class Chat:
+    """One user's private chat with the bot."""
+
+    emu: BotAPIEmulator
+    user: EmuUser
+
+    async def send(self, text: str) -> BotMessage:
+        self.emu.send_message(self.user, text)
+        await self.emu.wait_idle()
+        return self.last
+
+    async def tap(self, text: str) -> BotMessage:
+        """Press the inline button with this text in the newest message that has it."""
+        self.emu.press_button_by_text(self.user, text)
+        await self.emu.wait_idle()
+        return self.last
+
+    async def tap_data(self, data: str) -> BotMessage:
+        """Press the button carrying this callback data (it must be on screen)."""
+        for message in reversed(self.emu.chat(self.user.id)):
+            if any(b.get("callback_data") == data for b in message.all_inline_buttons):
+                self.emu.press_button(self.user, message.message_id, data)
+                await self.emu.wait_idle()
+                return self.last
+        raise AssertionError(f"no button with data {data!r}\n{self.emu.dump_chat(self.user.id)}")
+
+    @property
+    def last(self) -> BotMessage:
+        message = self.emu.last_message(self.user.id)
+        assert message is not None, "the bot has not written to this chat"
+        return message
+
+    def texts(self) -> list[str]:
+        return [m.plain_text for m in self.emu.chat(self.user.id)]
+
+    def popups(self) -> list[str]:
+        return [
+            str(c.params.get("text"))
+            for c in self.emu.calls_of("answerCallbackQuery")
+            if c.params.get("text")
+        ]
+
+
+@dataclass
+class Running:
+    app: BotApp
+    emu: BotAPIEmulator
+
+    def chat(self, user_id: int, lang: str = "ru", first_name: str = "Анна") -> Chat:
+        return Chat(self.emu, EmuUser(id=user_id, first_name=first_name, language_code=lang))
+
+
+@pytest.fixture
+async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
+    async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
+        settings = make_settings(
+            sqlite_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID]
+        )
+        app = BotApp(settings)
+        try:
+            await app.setup()
+            await app.start_polling()
+            yield Running(app, emu)
+        finally:
+            await app.stop()
+        emu.assert_no_violations()
+

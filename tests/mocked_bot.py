@@ -1,0 +1,108 @@
+"""A recording fake session for dispatcher-level tests (after aiogram's tests/mocked_bot.py).
+
+Every request is checked with the same rules as the emulator: the project's limit checks,
+and the official spec when `../shared/botapi/` is present.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import InputFile, Message
+
+from bot.emulator import SpecValidator, check_limits
+
+BOT_ID = 123456
+
+
+@dataclass
+class Request:
+    method: str
+    params: dict[str, Any]
+    obj: TelegramMethod[Any]
+
+
+def _decode(value: str) -> Any:
+    """The wire form back to JSON values (plain strings such as a default parse_mode stay)."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+class RecordingSession(BaseSession):
+    def __init__(self, spec: SpecValidator | None) -> None:
+        super().__init__()
+        self.spec = spec
+        self.requests: list[Request] = []
+        self.violations: list[str] = []
+        self._ids = itertools.count(1000)
+
+    async def close(self) -> None:
+        pass
+
+    def _params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+        files: dict[str, InputFile] = {}
+        params: dict[str, Any] = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files)
+            if not prepared:
+                continue
+            params[key] = prepared if isinstance(value, str) else _decode(prepared)
+        for key in files:
+            params.setdefault(key, f"attach://{key}")
+        return params
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        name = method.__api_method__
+        params = self._params(bot, method)
+        self.requests.append(Request(name, params, method))
+        problems = check_limits(name, params)
+        if self.spec is not None:
+            problems += self.spec.validate_call(name, params)
+        self.violations += [f"{name}: {p}" if not p.startswith(name) else p for p in problems]
+        return self._result(name, params, method)  # type: ignore[no-any-return]
+
+    def _result(self, name: str, params: dict[str, Any], method: TelegramMethod[Any]) -> Any:
+        if name in {"sendMessage", "sendDocument", "sendPhoto", "editMessageText"}:
+            chat_id = params.get("chat_id", 1)
+            data = {
+                "message_id": params.get("message_id") or next(self._ids),
+                "date": 1_700_000_000,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Metodbot"},
+                "text": params.get("text"),
+                "caption": params.get("caption"),
+                "reply_markup": params.get("reply_markup")
+                if isinstance(params.get("reply_markup"), dict)
+                and "inline_keyboard" in params["reply_markup"]
+                else None,
+            }
+            return Message.model_validate({k: v for k, v in data.items() if v is not None})
+        if name == "getMe":
+            return method.__returning__.model_validate(  # type: ignore[union-attr]
+                {"id": BOT_ID, "is_bot": True, "first_name": "Metodbot", "username": "metodbot_test_bot"}
+            )
+        return True
+
+    async def stream_content(
+        self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
+        chunk_size: int = 65536, raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - not used by dispatcher tests
+        yield b""
+
+    def of(self, method: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method]
+
+    def texts(self) -> list[str]:
+        return [str(r.params.get("text") or r.params.get("caption") or "") for r in self.requests]
