@@ -22,12 +22,15 @@ def _parser() -> argparse.ArgumentParser:
         "console", help="chat with the bot in this terminal: no token, no internet needed"
     )
     console.add_argument(
-        "--role", choices=["teacher", "coordinator", "admin"], default="teacher",
+        "--role",
+        choices=["teacher", "coordinator", "admin"],
+        default="teacher",
         help="act as this role (default: teacher)",
     )
     console.add_argument("--lang", choices=["ru", "en"], default="ru", help="your client language")
     console.add_argument(
-        "--db", default="sqlite+aiosqlite:///data/console.db",
+        "--db",
+        default="sqlite+aiosqlite:///data/console.db",
         help="database for the console session (default: data/console.db)",
     )
     imp = sub.add_parser("import-reference", help="import municipalities, schools, subjects")
@@ -77,8 +80,6 @@ async def _import(settings: Settings, path: Path) -> int:
     from db.repo import Repo
     from domain.reference import ReferenceError
 
-    if not path.is_file():
-        return _fail(f"{path}: no such file")
     engine, sessionmaker = await prepare_database(settings)
     try:
         async with sessionmaker() as session:
@@ -133,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "migrate":
             return asyncio.run(_migrate(settings))
         if command == "import-reference":
+            if not args.file.is_file():
+                return _fail(f"{args.file}: no such file")
             return asyncio.run(_import(settings, args.file))
         if command == "grant":
             return asyncio.run(_grant(settings, args.telegram_id, args.role))

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands, set_user_commands
 from bot.config import Settings
-from bot.i18n import CatalogI18n, UserI18nMiddleware
+from bot.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from bot.middlewares import (
     DbSessionMiddleware,
     GateMiddleware,
@@ -105,7 +105,7 @@ def build_dispatcher(
 
 
 def load_i18n(settings: Settings) -> CatalogI18n:
-    return CatalogI18n(path=settings.locales_dir, default_locale=settings.default_locale)
+    return CatalogI18n(path=LOCALES_DIR, default_locale=settings.default_locale)
 
 
 async def import_reference(repo: Repo, path: Path) -> ImportReport:

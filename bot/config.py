@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,7 +43,6 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
-    locales_dir: Path = Path(__file__).resolve().parent.parent / "locales"
     throttle_rate: float = Field(default=1.5, gt=0, description="updates per second per user")
     throttle_burst: int = Field(default=8, ge=1)
 

@@ -39,6 +39,10 @@ async def _stdin_line() -> str | None:
         return None
 
 
+def _read_file(path: Path) -> bytes:
+    return path.expanduser().read_bytes()
+
+
 def _render(message: BotMessage, numbering: dict[int, str], edited: bool) -> str:
     head = "bot (edited)>" if edited else "bot>"
     lines = [f"{head} {message.plain_text}"]
@@ -111,11 +115,13 @@ class ConsoleSession:
                 return True
             self.emu.press_button(self.user, target[0], target[1])
         elif line.startswith(":doc "):
-            path = Path(line[5:].strip()).expanduser()
-            if not path.is_file():
-                self.write(f"(no such file: {path})")
+            path = Path(line[5:].strip())
+            try:
+                content = await asyncio.to_thread(_read_file, path)
+            except OSError as exc:
+                self.write(f"(cannot read {path}: {exc.strerror})")
                 return True
-            self.emu.send_document(self.user, path.name, path.read_bytes())
+            self.emu.send_document(self.user, path.name, content)
         else:
             self.emu.send_message(self.user, line)
         await self.emu.wait_idle(timeout=15)
@@ -145,24 +151,24 @@ async def run_console(
     try:
         await app.setup()
         if role == "coordinator":
-            async with app.sessionmaker() as session:
-                repo = Repo(session)
-                user, _ = await repo.users.get_or_create(CONSOLE_USER_ID, lang)
-                await repo.users.set_role(user, Role.COORDINATOR)
-                await session.commit()
+            async with app.sessionmaker() as db:
+                repo = Repo(db)
+                row, _ = await repo.users.get_or_create(CONSOLE_USER_ID, lang)
+                await repo.users.set_role(row, Role.COORDINATOR)
+                await db.commit()
         await app.start_polling()
         user = EmuUser(
             id=CONSOLE_USER_ID, first_name="Console", last_name="User", language_code=lang
         )
-        write(f"metodbot console — you are a {role} ({lang}); database {settings.database_url}")
+        write(f"metodbot console — role: {role}, client language: {lang}, database: {settings.database_url}")
         write(f"Bot API emulator at {emu.base_url}" + ("" if spec else " (spec validation off)"))
         write(HELP)
-        session = ConsoleSession(emu, user, write)
+        console = ConsoleSession(emu, user, write)
         read = read_line or _stdin_line
-        if not await session.handle("/start"):
+        if not await console.handle("/start"):
             return 0
         while (line := await read()) is not None:
-            if not await session.handle(line):
+            if not await console.handle(line):
                 break
         for violation in emu.violations:
             write(f"(Bot API violation: {violation})")

@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 
 from bot.config import SUPPORTED_LOCALES
 
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
 
 def compile_catalog(po_path: Path, locale: str) -> gettext.GNUTranslations:
     """Compile one `.po` file to a GNUTranslations object, without touching the disk."""

@@ -62,7 +62,10 @@ class RecordingSession(BaseSession):
         return params
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - BaseSession's signature
     ) -> TelegramType:
         name = method.__api_method__
         params = self._params(bot, method)
@@ -90,14 +93,23 @@ class RecordingSession(BaseSession):
             }
             return Message.model_validate({k: v for k, v in data.items() if v is not None})
         if name == "getMe":
-            return method.__returning__.model_validate(  # type: ignore[union-attr]
-                {"id": BOT_ID, "is_bot": True, "first_name": "Metodbot", "username": "metodbot_test_bot"}
+            return method.__returning__.model_validate(
+                {
+                    "id": BOT_ID,
+                    "is_bot": True,
+                    "first_name": "Metodbot",
+                    "username": "metodbot_test_bot",
+                }
             )
         return True
 
     async def stream_content(
-        self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
-        chunk_size: int = 65536, raise_for_status: bool = True,
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 - BaseSession's signature
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - not used by dispatcher tests
         yield b""
 

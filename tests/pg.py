@@ -14,7 +14,9 @@ from pathlib import Path
 
 def find_bin_dir() -> Path | None:
     env = os.environ.get("PG_BIN_DIR")
-    candidates = [Path(env)] if env else sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    candidates = (
+        [Path(env)] if env else sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    )
     for candidate in candidates:
         if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
             return candidate
@@ -46,13 +48,41 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
 
     try:
-        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
         run(
-            str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-            "-o", f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off",
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        run(
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off",
             "start",
         )
-        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "metodbot")
+        run(
+            str(bin_dir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "metodbot",
+        )
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/metodbot"
     finally:
         with contextlib.suppress(Exception):
@@ -68,6 +98,8 @@ def create_database(server_url: str, name: str) -> str:
     host, port = hostport.split(":")
     subprocess.run(
         [str(bin_dir / "createdb"), "-h", host, "-p", port, "-U", "postgres", name],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return server_url.rsplit("/", 1)[0] + f"/{name}"

@@ -44,12 +44,17 @@ async def test_sample_reference_imports_and_is_idempotent(sessionmaker: Maker) -
 def test_reference_errors_name_the_place() -> None:
     doc = yaml.safe_load(SAMPLE_REFERENCE.read_text(encoding="utf-8"))
     doc["municipalities"][1]["schools"][0]["code"] = doc["municipalities"][0]["schools"][0]["code"]
-    with pytest.raises(ReferenceError, match=r"municipalities\[1\]\.schools\[0\]\.code: .* used twice"):
+    with pytest.raises(
+        ReferenceError, match=r"municipalities\[1\]\.schools\[0\]\.code: .* used twice"
+    ):
         parse_reference(doc)
     fresh = yaml.safe_load(SAMPLE_REFERENCE.read_text(encoding="utf-8"))
     with pytest.raises(ReferenceError, match="subjects: a non-empty list"):
         parse_reference({**fresh, "subjects": []})
-    fresh["positions"][0]["name"] = {"ru": "Очень длинное название должности больше лимита", "en": "x"}
+    fresh["positions"][0]["name"] = {
+        "ru": "Очень длинное название должности больше лимита",
+        "en": "x",
+    }
     with pytest.raises(ReferenceError, match=r"positions\[0\]\.name\.ru: longer than 28"):
         parse_reference(fresh)
 
@@ -90,8 +95,13 @@ async def _full_user(repo: Repo, telegram_id: int) -> User:
     school = (await repo.reference.schools(muni.id))[0]
     await repo.users.set_consent(user, "given", "1.0")
     await repo.users.set_fields(
-        user, full_name="Иванова Анна", municipality_id=muni.id, school_id=school.id,
-        position_code="teacher", experience_years=2, age_band="under_35",
+        user,
+        full_name="Иванова Анна",
+        municipality_id=muni.id,
+        school_id=school.id,
+        position_code="teacher",
+        experience_years=2,
+        age_band="under_35",
     )
     await repo.users.set_subjects(user, ["math", "informatics", "nonexistent", "math"])
     await repo.users.complete_profile(user)
@@ -126,9 +136,18 @@ async def test_erase_keeps_only_anonymous_aggregates(sessionmaker: Maker) -> Non
     async with sessionmaker() as session:
         row = await session.get(User, user.id)
         assert row is not None
-        assert (row.telegram_id, row.full_name, row.school_id, row.experience_years) == (None, None, None, None)
+        assert (row.telegram_id, row.full_name, row.school_id, row.experience_years) == (
+            None,
+            None,
+            None,
+            None,
+        )
         assert row.consent == "withdrawn" and row.role == "teacher" and row.erased_at is not None
-        assert row.municipality_id is not None and row.position_code == "teacher" and row.age_band == "under_35"
+        assert (
+            row.municipality_id is not None
+            and row.position_code == "teacher"
+            and row.age_band == "under_35"
+        )
         assert await session.scalar(select(func.count()).select_from(UserSubject)) == 0
         # the same person may register again from scratch
         again, created = await Repo(session).users.get_or_create(43, "ru")
@@ -158,7 +177,12 @@ async def test_purge_forgets_silent_users_without_consent(sessionmaker: Maker) -
 async def test_audit_survives_and_schools_keep_codes(sessionmaker: Maker) -> None:
     await _seed(sessionmaker)
     async with sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(School).where(School.code.is_(None))) == 0
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(School).where(School.code.is_(None))
+            )
+            == 0
+        )
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 

@@ -21,11 +21,22 @@ from tests.mocked_bot import RecordingSession, Request
 
 
 class Harness:
-    def __init__(self, settings: Any, sessionmaker: async_sessionmaker[AsyncSession], spec: SpecValidator | None) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        spec: SpecValidator | None,
+    ) -> None:
         self.session = RecordingSession(spec)
-        self.bot = Bot(TEST_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        self.bot = Bot(
+            TEST_TOKEN,
+            session=self.session,
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
         self.sessionmaker = sessionmaker
-        self.dp = build_dispatcher(settings, sessionmaker, load_i18n(settings), storage=MemoryStorage())
+        self.dp = build_dispatcher(
+            settings, sessionmaker, load_i18n(settings), storage=MemoryStorage()
+        )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
 
@@ -35,7 +46,9 @@ class Harness:
 
     async def feed(self, update: dict[str, Any]) -> list[Request]:
         before = len(self.session.requests)
-        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        await self.dp.feed_update(
+            self.bot, Update.model_validate(update, context={"bot": self.bot})
+        )
         return self.session.requests[before:]
 
     async def message(self, user_id: int, text: str, lang: str = "ru") -> list[Request]:

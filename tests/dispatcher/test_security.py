@@ -10,6 +10,7 @@ from db.repo import Repo
 from handlers.coordinator import VerifySchoolCb
 from handlers.profile import MuniCb, SchoolCb
 from tests.dispatcher.conftest import Harness
+from tests.mocked_bot import Request
 
 
 async def _user(h: Harness, telegram_id: int) -> User:
@@ -19,7 +20,7 @@ async def _user(h: Harness, telegram_id: int) -> User:
         return user
 
 
-def _texts(requests: list) -> str:
+def _texts(requests: list[Request]) -> str:
     return "\n".join(str(r.params.get("text") or "") for r in requests)
 
 
@@ -94,7 +95,9 @@ async def test_flood_is_warned_once_then_dropped(harness: Harness) -> None:
     assert len(warned) == 1 and len(silent) == 2
 
 
-async def test_errors_are_answered_politely(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_errors_are_answered_politely(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await harness.message(16, "/start")
 
     async def boom(*args: object, **kwargs: object) -> None:
@@ -112,4 +115,6 @@ async def test_stale_buttons_are_answered(harness: Harness) -> None:
     sent = await harness.callback(17, "pfm:5:-1")  # a municipality button outside the wizard
     assert sent[-1].method == "answerCallbackQuery" and "устарела" in sent[-1].params["text"]
     async with harness.sessionmaker() as session:
-        assert (await session.scalar(select(User).where(User.telegram_id == 17))).municipality_id is None  # type: ignore[union-attr]
+        assert (
+            await session.scalar(select(User).where(User.telegram_id == 17))
+        ).municipality_id is None  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+
 import pytest
 
 from bot.app import BotApp
@@ -69,9 +70,7 @@ class Running:
 @pytest.fixture
 async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
-        settings = make_settings(
-            sqlite_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID]
-        )
+        settings = make_settings(sqlite_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID])
         app = BotApp(settings)
         try:
             await app.setup()
@@ -80,4 +79,3 @@ async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[
         finally:
             await app.stop()
         emu.assert_no_violations()
-

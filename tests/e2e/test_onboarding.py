@@ -4,6 +4,7 @@ real bot polling the emulator; every request is checked against the Bot API spec
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
@@ -53,7 +54,7 @@ async def _user(running: Running, telegram_id: int) -> User:
         return user
 
 
-async def walk_onboarding(running: Running, chat: Chat, t: dict[str, object]) -> None:
+async def walk_onboarding(running: Running, chat: Chat, t: Mapping[str, object]) -> None:
     await chat.send("/start")
     texts = chat.texts()
     assert str(t["welcome"]) in texts[-2] and str(t["consent"]) in texts[-1]
@@ -66,7 +67,9 @@ async def walk_onboarding(running: Running, chat: Chat, t: dict[str, object]) ->
     # a one-word name is refused politely and asked again; nothing is stored
     before = len(chat.texts())
     await chat.send("Анна")
-    assert len(chat.texts()) == before + 1 and (await _user(running, chat.user.id)).full_name is None
+    assert (
+        len(chat.texts()) == before + 1 and (await _user(running, chat.user.id)).full_name is None
+    )
     await chat.send("Иванова Анна Петровна")
     assert str(t["step2"]) in chat.last.plain_text
 
@@ -136,10 +139,20 @@ async def test_every_request_matched_the_spec_and_commands_are_set(running: Runn
     default_ru = emu.commands_for({"type": "default"}, "ru")
     default_en = emu.commands_for({"type": "default"}, "en")
     assert default_ru and default_en
-    assert {c["command"] for c in default_ru} >= {"start", "profile", "help", "privacy", "mydata", "deleteme", "language"}
+    assert {c["command"] for c in default_ru} >= {
+        "start",
+        "profile",
+        "help",
+        "privacy",
+        "mydata",
+        "deleteme",
+        "language",
+    }
     assert default_ru[0]["description"] != default_en[0]["description"]
     admin = emu.commands_for({"type": "chat", "chat_id": 900001}, None)
-    assert admin and {"grant", "revoke", "staff", "audit", "schools"} <= {c["command"] for c in admin}
+    assert admin and {"grant", "revoke", "staff", "audit", "schools"} <= {
+        c["command"] for c in admin
+    }
 
 
 async def test_decline_then_agree_later(running: Running) -> None:
@@ -187,7 +200,9 @@ async def test_my_data_and_delete_me(running: Running) -> None:
     await chat.tap("Yes, erase my data")
     async with running.app.sessionmaker() as session:
         assert await session.scalar(select(User).where(User.telegram_id == 5007)) is None
-        anonymous = await session.scalar(select(User).where(User.full_name.is_(None), User.erased_at.is_not(None)))
+        anonymous = await session.scalar(
+            select(User).where(User.full_name.is_(None), User.erased_at.is_not(None))
+        )
         assert anonymous is not None and anonymous.municipality_id is not None
     await chat.send("/start")
     assert "152-FZ" in chat.texts()[-1]

@@ -63,19 +63,28 @@ def test_bad_setting_is_one_line_naming_it(
 def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "TIMEZONE": "Nowhere/Land", "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "migrate"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == ["metodbot: TIMEZONE: unknown IANA time zone (e.g. Europe/Moscow)"]
+    assert proc.stderr.strip().splitlines() == [
+        "metodbot: TIMEZONE: unknown IANA time zone (e.g. Europe/Moscow)"
+    ]
     assert "Traceback" not in proc.stderr
 
 
 def test_run_without_token_exits_2(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"], cwd=tmp_path,
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "BOT_TOKEN" in proc.stderr and "Traceback" not in proc.stderr

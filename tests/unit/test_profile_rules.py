@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,7 +72,12 @@ def test_experience_accepts_numbers(text: str, years: int) -> None:
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("61", Invalid.OUT_OF_RANGE), ("много", Invalid.NOT_A_NUMBER), ("-3", Invalid.NOT_A_NUMBER), ("", Invalid.NOT_A_NUMBER)],
+    [
+        ("61", Invalid.OUT_OF_RANGE),
+        ("много", Invalid.NOT_A_NUMBER),
+        ("-3", Invalid.NOT_A_NUMBER),
+        ("", Invalid.NOT_A_NUMBER),
+    ],
 )
 def test_experience_rejects_the_rest(text: str, reason: Invalid) -> None:
     assert parse_experience(text) == Err(reason)
@@ -103,7 +110,7 @@ def test_next_missing_walks_the_wizard_order() -> None:
 def test_back_and_forward_are_inverse() -> None:
     assert previous_field(WIZARD_ORDER[0]) is None
     assert next_field(WIZARD_ORDER[-1]) is None
-    for a, b in zip(WIZARD_ORDER, WIZARD_ORDER[1:], strict=False):
+    for a, b in itertools.pairwise(WIZARD_ORDER):
         assert next_field(a) is b
         assert previous_field(b) is a
 

@@ -1,0 +1,154 @@
+"""Measure update handling: dispatcher throughput with and without the user cache, the
+profile wizard, and the round trip through the Bot API emulator over HTTP.
+
+    python -m bench.run [--updates N]
+
+Everything runs on loopback with a temporary SQLite database; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import Update
+
+from bot.app import BotApp, build_dispatcher, load_i18n, prepare_database
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator, EmuUser
+from bot.usercache import UserCache
+from tests.mocked_bot import RecordingSession
+
+TOKEN = "123456:BENCH-token-abcdefghij"
+
+
+def _settings(db: Path, **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        database_url=f"sqlite+aiosqlite:///{db}",
+        throttle_rate=10_000.0,
+        throttle_burst=10_000,
+        log_level="WARNING",
+        **extra,
+    )
+
+
+def _message(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    entities = (
+        [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if text.startswith("/")
+        else []
+    )
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "U"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "U", "language_code": "ru"},
+            "text": text,
+            **({"entities": entities} if entities else {}),
+        },
+    }
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+async def bench_dispatcher(updates: int, users: int, cache_ttl: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = _settings(Path(tmp) / "bench.db")
+        engine, sessionmaker = await prepare_database(settings)
+        session = RecordingSession(spec=None)
+        bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        dp = build_dispatcher(
+            settings,
+            sessionmaker,
+            load_i18n(settings),
+            storage=MemoryStorage(),
+            cache=UserCache(ttl=cache_ttl),
+        )
+        ids = itertools.count(1)
+        for user in range(users):  # every user exists already
+            await dp.feed_update(
+                bot,
+                Update.model_validate(
+                    _message(next(ids), 10_000 + user, "/start"), context={"bot": bot}
+                ),
+            )
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for i in range(updates):
+            update = Update.model_validate(
+                _message(next(ids), 10_000 + i % users, "/help"), context={"bot": bot}
+            )
+            t0 = time.perf_counter()
+            await dp.feed_update(bot, update)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        elapsed = time.perf_counter() - started
+        await engine.dispose()
+    return {
+        "updates_per_s": updates / elapsed,
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": _pct(latencies, 95),
+    }
+
+
+async def bench_emulator_round_trip(messages: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with BotAPIEmulator(token=TOKEN, spec=None) as emu:
+            app = BotApp(_settings(Path(tmp) / "e2e.db", telegram_api_base=emu.base_url))
+            await app.setup()
+            await app.start_polling()
+            try:
+                user = EmuUser(id=4242, first_name="U", language_code="ru")
+                emu.send_message(user, "/start")
+                await emu.wait_for_message(user.id)
+                await emu.wait_idle()
+                while True:  # consume what /start sent
+                    try:
+                        await emu.wait_for_message(user.id, timeout=0.2)
+                    except AssertionError:
+                        break
+                latencies = []
+                for _ in range(messages):
+                    t0 = time.perf_counter()
+                    emu.send_message(user, "/help")
+                    await emu.wait_for_message(user.id, timeout=10)
+                    latencies.append((time.perf_counter() - t0) * 1000)
+            finally:
+                await app.stop()
+    return {"p50_ms": statistics.median(latencies), "p95_ms": _pct(latencies, 95)}
+
+
+async def main(updates: int) -> None:
+    print(f"dispatcher, {updates} /help updates from 100 known users, SQLite:")
+    for ttl, label in ((60.0, "user cache on "), (0.0, "user cache off")):
+        r = await bench_dispatcher(updates, 100, ttl)
+        print(
+            f"  {label}: {r['updates_per_s']:8.0f} updates/s   p50 {r['p50_ms']:.2f} ms   p95 {r['p95_ms']:.2f} ms"
+        )
+    r = await bench_emulator_round_trip(200)
+    print(
+        f"end to end through the emulator (HTTP long polling), 200 x /help: p50 {r['p50_ms']:.1f} ms   p95 {r['p95_ms']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=2000)
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(main(parser.parse_args().updates))
