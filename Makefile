@@ -42,4 +42,4 @@ bench: install
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k __ -k _ -k lazy_gettext -k ngettext:1,2 \
 		--no-location --omit-header --sort-output -o locales/messages.pot .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-location --omit-header
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --ignore-obsolete

@@ -23,11 +23,10 @@ TEACHER_COMMANDS = [
 ]
 COORDINATOR_COMMANDS = [
     ("schools", __("Schools awaiting verification")),
-    ("stats", __("Registration statistics")),
 ]
 ADMIN_COMMANDS = [
-    ("grant", __("Grant a role: /grant <id> <role>")),
-    ("revoke", __("Revoke a role: /revoke <id>")),
+    ("grant", __("Grant a role: /grant id role")),
+    ("revoke", __("Revoke a role: /revoke id")),
     ("staff", __("Coordinators and admins")),
     ("audit", __("Recent privileged actions")),
 ]

@@ -160,7 +160,9 @@ async def run_console(
         user = EmuUser(
             id=CONSOLE_USER_ID, first_name="Console", last_name="User", language_code=lang
         )
-        write(f"metodbot console — role: {role}, client language: {lang}, database: {settings.database_url}")
+        write(
+            f"metodbot console — role: {role}, client language: {lang}, database: {settings.database_url}"
+        )
         write(f"Bot API emulator at {emu.base_url}" + ("" if spec else " (spec validation off)"))
         write(HELP)
         console = ConsoleSession(emu, user, write)

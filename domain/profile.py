@@ -164,6 +164,15 @@ def next_field(field: Field) -> Field | None:
     return WIZARD_ORDER[index + 1] if index + 1 < len(WIZARD_ORDER) else None
 
 
+def address_name(full_name: str | None) -> str | None:
+    """How to address the teacher: first name and patronymic ("Иванова Анна Петровна" →
+    "Анна Петровна"), since the wizard asks for the surname first."""
+    words = (full_name or "").split()
+    if not words:
+        return None
+    return " ".join(words[1:]) if len(words) > 1 else words[0]
+
+
 def is_young_teacher(age_band: str | None, experience_years: int | None) -> bool:
     """The seeds' "young teacher": under 35, or under 3 years of experience."""
     return age_band == AgeBand.UNDER_35 or (experience_years is not None and experience_years < 3)

@@ -15,9 +15,10 @@ from bot.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain.deeplinks import parse_payload
+from domain.profile import address_name
 from domain.roles import Role
 from handlers import texts
-from handlers.common import button, main_menu, rows, show
+from handlers.common import button, h, main_menu, rows, show
 from handlers.deeplinks import route_payload
 from handlers.profile import begin_profile
 
@@ -45,11 +46,10 @@ def consent_keyboard(language: str) -> InlineKeyboardMarkup:
 
 
 async def greet_member(message: Message, user: User, role: Role) -> None:
+    name = address_name(user.full_name)
     await message.answer(
-        _("Welcome back, {name}! Choose a section in the menu below.").format(
-            name=(user.full_name or "").split(" ")[-1] or "🙂"
-        )
-        if user.full_name
+        _("Welcome back, {name}! Choose a section in the menu below.").format(name=h(name))
+        if name
         else _("Welcome back! Choose a section in the menu below."),
         reply_markup=main_menu(role),
     )

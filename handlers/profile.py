@@ -226,18 +226,20 @@ async def _show_schools(
 ) -> None:
     assert user.municipality_id is not None
     schools = await repo.reference.schools(user.municipality_id)
+    nav = _nav_row(Field.SCHOOL, await _mode(state))
+    if not schools:  # nothing to pick from: the name is typed straight away
+        await state.set_state(Form.school_name)
+        text = head + _("I have no schools of this municipality yet: please type its name.")
+        await show(event, text, InlineKeyboardMarkup(inline_keyboard=[nav]))
+        return
     page = paginate(schools, page_no, SCHOOLS_PER_PAGE)
     markup = rows([button(s.short_name, SchoolCb(id=s.id)) for s in page.items], 2)
     pager = pager_row(page, lambda p: SchoolCb(page=p))
     if pager:
         markup.append(pager)
     markup.append([button(_("✏️ My school is not in the list"), SchoolCb(other=True))])
-    markup.append(_nav_row(Field.SCHOOL, await _mode(state)))
-    text = head + (
-        _("Choose your school (or the organisation you work at):")
-        if schools
-        else _("I have no schools of this municipality yet: please type its name.")
-    )
+    markup.append(nav)
+    text = head + _("Choose your school (or the organisation you work at):")
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=markup))
 
 

@@ -22,7 +22,7 @@ def consent_request() -> str:
         "To keep your profile I need your consent under Federal Law No. 152-FZ. I will store "
         "your full name, municipality, school, position, subjects, teaching experience and "
         "age band. They are used only for methodological support and are seen only by the "
-        "methodists of your municipality.\n\n"
+        "methodists of your municipality and the administrators of the service.\n\n"
         "You can download your data (/mydata) or erase it (/deleteme) at any time. "
         "The full policy: /privacy."
     )

@@ -27,9 +27,10 @@ def _texts(requests: list[Request]) -> str:
 async def test_before_consent_only_id_and_language_are_stored(harness: Harness) -> None:
     sent = await harness.message(10, "/start")
     assert "152-ФЗ" in _texts(sent)
-    await harness.message(10, "Иванова Анна Петровна")  # not a profile answer: no wizard yet
+    typed = await harness.message(10, "Иванова Анна Петровна")  # no wizard before consent
+    assert "/start" in _texts(typed)
     declined = await harness.callback(10, "consent:decline")
-    assert "не сохранил" in _texts(declined).lower() or declined[0].method == "answerCallbackQuery"
+    assert "персональных данных я не сохраняю" in _texts(declined)
     user = await _user(harness, 10)
     assert (user.telegram_id, user.language, user.consent) == (10, "ru", "declined")
     assert user.full_name is None and user.municipality_id is None and user.consent_at is None

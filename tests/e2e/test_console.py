@@ -50,18 +50,59 @@ async def drive(tmp_path: Path, lang: str, role: str, steps: list[Step]) -> str:
 @pytest.mark.parametrize(
     ("lang", "agree", "muni", "position", "subject", "done", "age", "finish", "ready"),
     [
-        ("ru", "Я согласен", "Волгодонск", "Учитель", "Математика", "Готово", "до 35", "Всё верно", "профиль готов"),
-        ("en", "I agree", "Volgodonsk", "Teacher", "Mathematics", "Done", "under 35", "Everything is correct", "profile is ready"),
+        (
+            "ru",
+            "Я согласен",
+            "Волгодонск",
+            "Учитель",
+            "Математика",
+            "Готово",
+            "до 35",
+            "Всё верно",
+            "профиль готов",
+        ),
+        (
+            "en",
+            "I agree",
+            "Volgodonsk",
+            "Teacher",
+            "Mathematics",
+            "Done",
+            "under 35",
+            "Everything is correct",
+            "profile is ready",
+        ),
     ],
 )
 async def test_console_onboarding(
-    tmp_path: Path, lang: str, agree: str, muni: str, position: str, subject: str,
-    done: str, age: str, finish: str, ready: str,
+    tmp_path: Path,
+    lang: str,
+    agree: str,
+    muni: str,
+    position: str,
+    subject: str,
+    done: str,
+    age: str,
+    finish: str,
+    ready: str,
 ) -> None:
     screen = await drive(
-        tmp_path, lang, "teacher",
-        [pick(agree), "Иванова Анна Петровна", pick(muni), pick("СОШ № 1"), pick(position),
-         pick(subject), pick(done), "5", pick(age), pick(finish), ":q"],
+        tmp_path,
+        lang,
+        "teacher",
+        [
+            pick(agree),
+            "Иванова Анна Петровна",
+            pick(muni),
+            pick("СОШ № 1"),
+            pick(position),
+            pick(subject),
+            pick(done),
+            "5",
+            pick(age),
+            pick(finish),
+            ":q",
+        ],
     )
     assert "152-" in screen
     assert ready in screen.lower()
