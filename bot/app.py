@@ -28,6 +28,7 @@ from bot.middlewares import (
     DbSessionMiddleware,
     GateMiddleware,
     ThrottlingMiddleware,
+    UpdateCounter,
     UserMiddleware,
 )
 from bot.usercache import UserCache
@@ -88,6 +89,9 @@ def build_dispatcher(
         user_cache=cache,
         admin_ids=admin_ids,
     )
+    counter = UpdateCounter()
+    dp["update_counter"] = counter
+    dp.update.outer_middleware(counter)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache))
     dp.update.outer_middleware(UserMiddleware(cache, admin_ids, settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n, settings.default_locale))

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.app import BotApp
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, BotMessage, EmuUser, load_spec
+from bot.middlewares import UpdateCounter
 from db.repo import Repo
 from domain.roles import Role
 
@@ -70,8 +71,11 @@ def _render(message: BotMessage, numbering: dict[int, str], edited: bool) -> str
 class ConsoleSession:
     """The loop between the terminal and the emulator; reused by the console's own test."""
 
-    def __init__(self, emu: BotAPIEmulator, user: EmuUser, write: Write) -> None:
+    def __init__(
+        self, emu: BotAPIEmulator, user: EmuUser, write: Write, counter: UpdateCounter
+    ) -> None:
         self.emu = emu
+        self.counter = counter
         self.user = user
         self.write = write
         self._seen: dict[int, tuple[str | None, str]] = {}
@@ -108,6 +112,7 @@ class ConsoleSession:
             return True
         if not line:
             return True
+        target_count = self.counter.count + 1
         if match := re.fullmatch(r"#(\d+)", line):
             target = self._buttons.get(int(match.group(1)))
             if target is None:
@@ -124,7 +129,10 @@ class ConsoleSession:
             self.emu.send_document(self.user, path.name, content)
         else:
             self.emu.send_message(self.user, line)
-        await self.emu.wait_idle(timeout=15)
+        try:
+            await self.counter.wait_for(target_count, timeout=30)
+        except TimeoutError:
+            self.write("(the bot has not finished answering yet)")
         self.show_changes()
         return True
 
@@ -165,7 +173,7 @@ async def run_console(
         )
         write(f"Bot API emulator at {emu.base_url}" + ("" if spec else " (spec validation off)"))
         write(HELP)
-        console = ConsoleSession(emu, user, write)
+        console = ConsoleSession(emu, user, write, app.dp["update_counter"])
         read = read_line or _stdin_line
         if not await console.handle("/start"):
             return 0

@@ -17,11 +17,13 @@ from bot.emulator import SpecValidator, load_spec
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from tests.pg import create_database, find_bin_dir, postgres_server
+from tests.redis_server import find_redis, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = ROOT.parent / "shared" / "botapi" / "flat-10.2.json"
 TEST_TOKEN = "123456:TEST-TOKEN-abcdefghij"
 REQUIRE_PG = os.environ.get("METODBOT_REQUIRE_POSTGRES") == "1"
+REQUIRE_REDIS = os.environ.get("METODBOT_REQUIRE_REDIS") == "1"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -64,6 +66,16 @@ def pg_server() -> Iterator[str]:
             pytest.fail("METODBOT_REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found")
         pytest.skip("PostgreSQL binaries not found (apt-get install postgresql)")
     with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if find_redis() is None:
+        if REQUIRE_REDIS:
+            pytest.fail("METODBOT_REQUIRE_REDIS=1 but redis-server was not found")
+        pytest.skip("redis-server not found (apt-get install redis-server)")
+    with redis_server() as url:
         yield url
 
 

@@ -1,8 +1,15 @@
 """Middlewares: DB session per update, user load, i18n, anti-flood, consent/profile gates."""
 
+from bot.middlewares.counter import UpdateCounter
 from bot.middlewares.gate import GateMiddleware
 from bot.middlewares.session import DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 
-__all__ = ["DbSessionMiddleware", "GateMiddleware", "ThrottlingMiddleware", "UserMiddleware"]
+__all__ = [
+    "DbSessionMiddleware",
+    "GateMiddleware",
+    "ThrottlingMiddleware",
+    "UpdateCounter",
+    "UserMiddleware",
+]

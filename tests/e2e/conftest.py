@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from aiogram import Bot, Dispatcher
-from aiogram.types import Update
 
 from bot.app import BotApp
 from bot.emulator import BotAPIEmulator, BotMessage, EmuUser, SpecValidator
+from bot.middlewares import UpdateCounter
 from tests.conftest import TEST_TOKEN, make_settings
 
 ADMIN_ID = 900001
-
-
-class Processed:
-    """Counts updates the dispatcher has completely finished with (after the commit), so a
-    test waits for exactly the handling of what it injected: no timing guesses."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._changed = asyncio.Condition()
-
-    def attach(self, dp: Dispatcher) -> None:
-        feed = dp.feed_update
-
-        async def counted(bot: Bot, update: Update, **kwargs: Any) -> Any:
-            try:
-                return await feed(bot, update, **kwargs)
-            finally:
-                async with self._changed:
-                    self.count += 1
-                    self._changed.notify_all()
-
-        dp.feed_update = counted  # type: ignore[method-assign]
-
-    async def run(self, inject: Callable[[], object], timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Inject one update and wait until the bot has finished handling it."""
-        target = self.count + 1
-        inject()
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: self.count >= target)
 
 
 @dataclass
@@ -54,15 +22,21 @@ class Chat:
 
     emu: BotAPIEmulator
     user: EmuUser
-    processed: Processed
+    counter: UpdateCounter
+
+    async def _run(self, inject: Callable[[], object]) -> None:
+        """Inject one update and wait until the bot has completely handled it."""
+        target = self.counter.count + 1
+        inject()
+        await self.counter.wait_for(target)
 
     async def send(self, text: str) -> BotMessage:
-        await self.processed.run(lambda: self.emu.send_message(self.user, text))
+        await self._run(lambda: self.emu.send_message(self.user, text))
         return self.last
 
     async def tap(self, text: str) -> BotMessage:
         """Press the inline button with this text in the newest message that has it."""
-        await self.processed.run(lambda: self.emu.press_button_by_text(self.user, text))
+        await self._run(lambda: self.emu.press_button_by_text(self.user, text))
         return self.last
 
     async def tap_data(self, data: str) -> BotMessage:
@@ -72,7 +46,7 @@ class Chat:
                 press = functools.partial(
                     self.emu.press_button, self.user, message.message_id, data
                 )
-                await self.processed.run(press)
+                await self._run(press)
                 return self.last
         raise AssertionError(f"no button with data {data!r}\n{self.emu.dump_chat(self.user.id)}")
 
@@ -97,11 +71,11 @@ class Chat:
 class Running:
     app: BotApp
     emu: BotAPIEmulator
-    processed: Processed
+    counter: UpdateCounter
 
     def chat(self, user_id: int, lang: str = "ru", first_name: str = "Анна") -> Chat:
         user = EmuUser(id=user_id, first_name=first_name, language_code=lang)
-        return Chat(self.emu, user, self.processed)
+        return Chat(self.emu, user, self.counter)
 
 
 @pytest.fixture
@@ -111,10 +85,8 @@ async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[
         app = BotApp(settings)
         try:
             await app.setup()
-            processed = Processed()
-            processed.attach(app.dp)
             await app.start_polling()
-            yield Running(app, emu, processed)
+            yield Running(app, emu, app.dp["update_counter"])
         finally:
             await app.stop()
         emu.assert_no_violations()

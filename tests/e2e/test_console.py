@@ -18,10 +18,11 @@ def pick(label: str) -> Callable[[str], str]:
     """Press the newest button on screen whose label contains `label`."""
 
     def choose(screen: str) -> str:
-        found = re.findall(r"\[(\d+)\] ([^\[\n]*)", screen)
-        for number, text in reversed(found):
-            if label in text:
-                return f"#{number}"
+        found = [(n, t.strip()) for n, t in re.findall(r"\[(\d+)\] ([^\[\n]*)", screen)]
+        for exact in (True, False):
+            for number, text in reversed(found):
+                if text == label or (not exact and label in text):
+                    return f"#{number}"
         raise AssertionError(f"no button {label!r} on screen:\n{screen[-2000:]}")
 
     return choose
