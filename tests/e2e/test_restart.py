@@ -3,6 +3,7 @@ and with REDIS_URL the question on screen survives too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.app import BotApp
@@ -24,7 +25,7 @@ async def _start(emu: BotAPIEmulator, db: Path, redis_url: str | None) -> BotApp
 
 async def _walk_until_experience(app: BotApp, emu: BotAPIEmulator, user: EmuUser) -> None:
     counter: UpdateCounter = app.dp["update_counter"]
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: emu.send_message(user, "/start"),
         lambda: emu.press_button_by_text(user, "I agree"),
         lambda: emu.send_message(user, "Ivanova Anna"),
