@@ -35,6 +35,7 @@ from bot.usercache import UserCache
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from db.repo import ImportReport, Repo
+from domain.framework import Framework
 from domain.reference import parse_reference
 from domain.roles import Role, effective_role
 from handlers import get_routers
@@ -43,6 +44,7 @@ from scheduler import build_scheduler
 log = logging.getLogger(__name__)
 
 SAMPLE_REFERENCE = Path(__file__).resolve().parent.parent / "db" / "reference" / "sample.yaml"
+FRAMEWORK_FILE = Path(__file__).resolve().parent.parent / "domain" / "content" / "framework.yaml"
 POLLING_TIMEOUT = 20
 
 
@@ -118,6 +120,13 @@ async def import_reference(repo: Repo, path: Path) -> ImportReport:
     return await repo.reference.apply(data)
 
 
+async def import_framework(repo: Repo, path: Path) -> tuple[Framework, bool]:
+    """Validate and store a framework file; True if its version is new."""
+    with path.open(encoding="utf-8") as fp:
+        document = yaml.safe_load(fp)
+    return await repo.frameworks.add(document)
+
+
 async def prepare_database(
     settings: Settings,
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
@@ -136,6 +145,10 @@ async def prepare_database(
                 SAMPLE_REFERENCE.name,
                 report.created,
             )
+        framework, added = await import_framework(repo, FRAMEWORK_FILE)
+        if added:
+            await session.commit()
+            log.info("competency framework %s imported", framework.version)
     return engine, sessionmaker
 
 

@@ -13,6 +13,9 @@ from domain.roles import Role
 
 TEACHER_COMMANDS = [
     ("start", __("Start or continue registration")),
+    ("assess", __("Self-assessment of competencies")),
+    ("results", __("My self-assessment results")),
+    ("route", __("My individual educational route")),
     ("profile", __("My profile")),
     ("language", __("Change language")),
     ("privacy", __("Personal data policy")),
@@ -23,6 +26,7 @@ TEACHER_COMMANDS = [
 ]
 COORDINATOR_COMMANDS = [
     ("schools", __("Schools awaiting verification")),
+    ("teachers", __("Teachers of my municipality")),
 ]
 ADMIN_COMMANDS = [
     ("grant", __("Grant a role: /grant id role")),

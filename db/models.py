@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -134,6 +137,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: offered after a self-assessment with strengths: ready to mentor or give master-classes
+    mentor_volunteer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     municipality: Mapped[Municipality | None] = relationship()
     school: Mapped[School | None] = relationship()
@@ -141,6 +146,102 @@ class User(Base):
     subjects: Mapped[list[Subject]] = relationship(
         secondary="user_subjects", order_by="Subject.sort_order"
     )
+
+
+class FrameworkVersion(Base):
+    """A competency framework as imported (the validated document), one row per version."""
+
+    __tablename__ = "frameworks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(16), unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attempt(Base):
+    """One self-assessment: answers accumulate; `result` is filled when it is finished."""
+
+    __tablename__ = "assessment_attempts"
+    __table_args__ = (Index("ix_attempts_user_finished", "user_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    framework_version: Mapped[str] = mapped_column(ForeignKey("frameworks.version"))
+    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Answer(Base):
+    __tablename__ = "assessment_answers"
+
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_attempts.id", ondelete="CASCADE"), primary_key=True
+    )
+    statement_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Route(Base):
+    """An individual educational route (ИОМ)."""
+
+    __tablename__ = "routes"
+    __table_args__ = (Index("ix_routes_user_status", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_attempts.id", ondelete="SET NULL")
+    )
+    pace: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    steps: Mapped[list[RouteStep]] = relationship(
+        back_populates="route", order_by="RouteStep.position", cascade="all, delete-orphan"
+    )
+
+
+class RouteStep(Base):
+    """A step of a route. Its text is copied from the template (`content`), so a route stays
+    as it was planned when the framework is replaced."""
+
+    __tablename__ = "route_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    competency: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: {"title": {ru, en}, "what": {ru, en}, "how": {ru, en}, "resources": [{title, url}]}
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    target_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    evidence_text: Mapped[str | None] = mapped_column(Text)
+    evidence_file_id: Mapped[str | None] = mapped_column(String(255))
+    evidence_file_name: Mapped[str | None] = mapped_column(String(255))
+    reflection: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    added_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    route: Mapped[Route] = relationship(back_populates="steps")
+
+
+class RouteComment(Base):
+    __tablename__ = "route_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
@@ -157,10 +258,16 @@ class AuditEntry(Base):
 
 
 __all__ = [
+    "Answer",
+    "Attempt",
     "AuditEntry",
     "Base",
+    "FrameworkVersion",
     "Municipality",
     "Position",
+    "Route",
+    "RouteComment",
+    "RouteStep",
     "School",
     "Subject",
     "User",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,18 +17,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import (
+    Answer,
+    Attempt,
     AuditEntry,
+    FrameworkVersion,
     Municipality,
     Position,
+    Route,
+    RouteComment,
+    RouteStep,
     School,
     Subject,
     User,
     UserSubject,
 )
 from db.types import utcnow
+from domain.framework import Framework, parse_framework
 from domain.profile import ProfileSnapshot, school_key, short_school_name
 from domain.reference import ReferenceData
 from domain.roles import Role
+from domain.route import StepStatus
 
 
 class UserRepo:
@@ -137,6 +145,18 @@ class UserRepo:
         if user.profile_completed_at is None:
             user.profile_completed_at = utcnow()
         self._touch(user)
+
+    async def teachers_of(self, municipality_id: int | None, limit: int = 50) -> list[User]:
+        """Registered (consented, profile complete) users, by name; all when None."""
+        query = (
+            select(User)
+            .where(User.telegram_id.is_not(None), User.profile_completed_at.is_not(None))
+            .order_by(User.full_name)
+            .limit(limit)
+        )
+        if municipality_id is not None:
+            query = query.where(User.municipality_id == municipality_id)
+        return list(await self.session.scalars(query))
 
     async def with_roles(self, roles: list[Role]) -> list[User]:
         rows = await self.session.scalars(
@@ -372,6 +392,222 @@ class AuditRepo:
         )
 
 
+class FrameworkRepo:
+    """Competency frameworks by version; the newest import is the active one."""
+
+    _parsed: ClassVar[dict[str, Framework]] = {}
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def _parse(cls, version: str, document: dict[str, Any]) -> Framework:
+        framework = cls._parsed.get(version)
+        if framework is None:  # versions are immutable, so a parsed one can be kept
+            framework = cls._parsed[version] = parse_framework(document)
+        return framework
+
+    async def add(self, document: dict[str, Any]) -> tuple[Framework, bool]:
+        """Validate and store a framework; an existing version is kept as it was."""
+        framework = parse_framework(document)
+        existing = await self.session.scalar(
+            select(FrameworkVersion).where(FrameworkVersion.version == framework.version)
+        )
+        if existing is not None:
+            return self._parse(existing.version, existing.document), False
+        self.session.add(FrameworkVersion(version=framework.version, document=document))
+        await self.session.flush()
+        return framework, True
+
+    async def active(self) -> Framework | None:
+        row = await self.session.scalar(
+            select(FrameworkVersion).order_by(FrameworkVersion.id.desc()).limit(1)
+        )
+        return self._parse(row.version, row.document) if row else None
+
+    async def get(self, version: str) -> Framework | None:
+        row = await self.session.scalar(
+            select(FrameworkVersion).where(FrameworkVersion.version == version)
+        )
+        return self._parse(row.version, row.document) if row else None
+
+
+class AssessmentRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_attempt(self, user_id: int) -> Attempt | None:
+        row: Attempt | None = await self.session.scalar(
+            select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.finished_at.is_(None))
+            .order_by(Attempt.id.desc())
+            .limit(1)
+        )
+        return row
+
+    async def finished(self, user_id: int) -> list[Attempt]:
+        """Finished attempts, oldest first."""
+        return list(
+            await self.session.scalars(
+                select(Attempt)
+                .where(Attempt.user_id == user_id, Attempt.finished_at.is_not(None))
+                .order_by(Attempt.finished_at, Attempt.id)
+            )
+        )
+
+    async def get(self, attempt_id: int) -> Attempt | None:
+        return await self.session.get(Attempt, attempt_id)
+
+    async def diagnosed(self, user_ids: list[int]) -> set[int]:
+        """Which of these users have finished at least one self-assessment."""
+        rows = await self.session.scalars(
+            select(Attempt.user_id)
+            .where(Attempt.user_id.in_(user_ids), Attempt.finished_at.is_not(None))
+            .distinct()
+        )
+        return set(rows)
+
+    async def start(self, user_id: int, version: str, is_manager: bool) -> Attempt:
+        attempt = Attempt(user_id=user_id, framework_version=version, is_manager=is_manager)
+        self.session.add(attempt)
+        await self.session.flush()
+        return attempt
+
+    async def answers(self, attempt_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(Answer.statement_code, Answer.value).where(Answer.attempt_id == attempt_id)
+        )
+        return {code: value for code, value in rows.tuples()}
+
+    async def set_answer(self, attempt_id: int, statement_code: str, value: int) -> None:
+        answer = await self.session.get(Answer, (attempt_id, statement_code))
+        if answer is None:
+            self.session.add(
+                Answer(attempt_id=attempt_id, statement_code=statement_code, value=value)
+            )
+        else:
+            answer.value = value
+            answer.answered_at = utcnow()
+        await self.session.flush()
+
+    async def forget_answer(self, attempt_id: int, statement_code: str) -> None:
+        await self.session.execute(
+            delete(Answer).where(
+                Answer.attempt_id == attempt_id, Answer.statement_code == statement_code
+            )
+        )
+
+    async def discard(self, attempt: Attempt) -> None:
+        """Drop an unfinished attempt and its answers ("start over")."""
+        await self.session.delete(attempt)
+        await self.session.flush()
+
+    async def finish(self, attempt: Attempt, result: dict[str, Any]) -> None:
+        attempt.result = result
+        attempt.finished_at = utcnow()
+
+
+class RouteRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active(self, user_id: int) -> Route | None:
+        row: Route | None = await self.session.scalar(
+            select(Route)
+            .where(Route.user_id == user_id, Route.status.in_(("active", "completed")))
+            .order_by(Route.id.desc())
+            .limit(1)
+            .options(selectinload(Route.steps))
+        )
+        return row
+
+    async def progress_of(self, user_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """(closed steps, all steps) of each user's current route."""
+        rows = await self.session.execute(
+            select(Route.user_id, RouteStep.status, func.count())
+            .join(RouteStep, RouteStep.route_id == Route.id)
+            .where(Route.user_id.in_(user_ids), Route.status.in_(("active", "completed")))
+            .group_by(Route.user_id, RouteStep.status)
+        )
+        result: dict[int, tuple[int, int]] = {}
+        for user_id, status, count in rows.tuples():
+            closed, total = result.get(user_id, (0, 0))
+            result[user_id] = (closed + (count if StepStatus(status).closed else 0), total + count)
+        return result
+
+    async def create(
+        self, user_id: int, attempt_id: int | None, pace: str, steps: list[RouteStep]
+    ) -> Route:
+        """A new route; an earlier one is archived (it stays in the history)."""
+        for old in await self.session.scalars(
+            select(Route).where(Route.user_id == user_id, Route.status.in_(("active", "completed")))
+        ):
+            old.status = "archived"
+        route = Route(user_id=user_id, attempt_id=attempt_id, pace=pace, status="active")
+        route.steps = steps
+        self.session.add(route)
+        await self.session.flush()
+        return route
+
+    async def step(self, step_id: int) -> RouteStep | None:
+        row: RouteStep | None = await self.session.scalar(
+            select(RouteStep)
+            .where(RouteStep.id == step_id)
+            .options(selectinload(RouteStep.route).selectinload(Route.steps))
+        )
+        return row
+
+    async def add_step(self, route: Route, step: RouteStep) -> None:
+        step.position = max((s.position for s in route.steps), default=0) + 1
+        route.steps.append(step)
+        if route.status == "completed":
+            route.status, route.completed_at = "active", None
+        await self.session.flush()
+
+    async def set_status(self, step: RouteStep, status: StepStatus) -> None:
+        step.status = status.value
+        step.completed_at = utcnow() if status.closed else None
+        self._sync_route(step.route)
+        await self.session.flush()
+
+    async def record_evidence(
+        self,
+        step: RouteStep,
+        *,
+        text: str | None,
+        file_id: str | None,
+        file_name: str | None,
+        reflection: str,
+    ) -> None:
+        step.evidence_text = text
+        step.evidence_file_id = file_id
+        step.evidence_file_name = file_name
+        step.reflection = reflection
+        await self.set_status(step, StepStatus.DONE)
+
+    @staticmethod
+    def _sync_route(route: Route) -> None:
+        """A route whose every step is closed is completed (and reopened if one opens)."""
+        closed = all(StepStatus(s.status).closed for s in route.steps)
+        if closed and route.status == "active":
+            route.status, route.completed_at = "completed", utcnow()
+        elif not closed and route.status == "completed":
+            route.status, route.completed_at = "active", None
+
+    async def comments(self, route_id: int) -> list[RouteComment]:
+        return list(
+            await self.session.scalars(
+                select(RouteComment)
+                .where(RouteComment.route_id == route_id)
+                .order_by(RouteComment.id)
+            )
+        )
+
+    async def add_comment(self, route_id: int, author_id: int, text: str) -> None:
+        self.session.add(RouteComment(route_id=route_id, author_user_id=author_id, text=text))
+        await self.session.flush()
+
+
 class Repo:
     """Facade handed to handlers by the session middleware."""
 
@@ -381,3 +617,6 @@ class Repo:
         self.users = UserRepo(session, self.dirty_users)
         self.reference = ReferenceRepo(session)
         self.audit = AuditRepo(session)
+        self.frameworks = FrameworkRepo(session)
+        self.assessments = AssessmentRepo(session)
+        self.routes = RouteRepo(session)

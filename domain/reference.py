@@ -24,6 +24,9 @@ class Localized:
     ru: str
     en: str
 
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ru
+
 
 @dataclass(frozen=True, slots=True)
 class SchoolRef:

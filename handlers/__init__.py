@@ -7,7 +7,17 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Feature routers in priority order: commands and menu before wizard text handlers."""
-    from handlers import admin, coordinator, errors, fallback, menu, onboarding, profile
+    from handlers import (
+        admin,
+        assessment,
+        coordinator,
+        errors,
+        fallback,
+        menu,
+        onboarding,
+        profile,
+        route,
+    )
 
-    modules = (errors, onboarding, menu, admin, coordinator, profile, fallback)
+    modules = (errors, onboarding, menu, admin, coordinator, assessment, route, profile, fallback)
     return [module.make_router() for module in modules]

@@ -71,6 +71,8 @@ def pager_row(page: Page[Any], make: Callable[[int], CallbackData]) -> list[Inli
 
 
 # Main menu (reply keyboard). Later features append their entries here, in order.
+MENU_ASSESS = __("📝 Self-assessment")
+MENU_ROUTE = __("🧭 My route")
 MENU_PROFILE = __("👤 My profile")
 MENU_SETTINGS = __("⚙️ Settings")
 MENU_HELP = __("❓ Help")
@@ -79,14 +81,12 @@ MENU_STAFF = __("🗂 Coordinator tools")
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
     keyboard = [
-        [
-            KeyboardButton(text=str(MENU_PROFILE)),
-            KeyboardButton(text=str(MENU_SETTINGS)),
-        ],
+        [KeyboardButton(text=str(MENU_ASSESS)), KeyboardButton(text=str(MENU_ROUTE))],
+        [KeyboardButton(text=str(MENU_PROFILE)), KeyboardButton(text=str(MENU_SETTINGS))],
         [KeyboardButton(text=str(MENU_HELP))],
     ]
     if role.at_least(Role.COORDINATOR):
-        keyboard[1].append(KeyboardButton(text=str(MENU_STAFF)))
+        keyboard[2].append(KeyboardButton(text=str(MENU_STAFF)))
     return ReplyKeyboardMarkup(
         keyboard=keyboard,
         resize_keyboard=True,

@@ -39,6 +39,9 @@ def help_text(role: Role) -> str:
     parts = [
         _(
             "❓ <b>What I can do</b>\n\n"
+            "/assess — self-assessment of professional competencies (about 10 minutes)\n"
+            "/results — your competency profile, deficits and strengths\n"
+            "/route — your individual educational route: steps, deadlines, evidence, PDF\n"
             "/profile — your profile: view and correct it\n"
             "/language — switch between Русский and English\n"
             "/privacy — how your personal data is handled\n"
@@ -52,6 +55,8 @@ def help_text(role: Role) -> str:
         parts.append(
             _(
                 "<b>Coordinator</b>\n"
+                "/teachers — teachers of your municipality: diagnosis and route progress\n"
+                "/teacher &lt;telegram id&gt; — a teacher's results and route; comment, add a step\n"
                 "/schools — schools typed in by teachers of your municipality, to check"
             )
         )

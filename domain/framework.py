@@ -1,0 +1,313 @@
+"""The competency framework: format, validation and lookup. Pure data, no I/O.
+
+The file format is documented in README ("Self-assessment framework"); the shipped framework
+is `domain/content/framework.yaml`. A parsed framework is also what the database keeps per
+version (as the original mapping), so old results stay readable after a replacement.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from domain.reference import Localized, ReferenceError
+
+_VERSION_RE = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
+_COMP_RE = re.compile(r"^[a-z_]{2,32}$")
+_CODE_RE = re.compile(r"^[a-z0-9_]{2,32}$")
+SCALE_SIZE = 4
+MAX_VALUE = SCALE_SIZE - 1
+
+
+class FrameworkError(ReferenceError):
+    """The framework file is malformed; the message names the place."""
+
+
+class StepKind(StrEnum):
+    LEARN = "learn"
+    PRACTICE = "practice"
+    MASTERCLASS = "masterclass"
+    MENTORING = "mentoring"
+    TRANSFER = "transfer"
+    REFLECTION = "reflection"
+
+
+STEP_ORDER: tuple[StepKind, ...] = tuple(StepKind)
+
+
+class Audience(StrEnum):
+    ALL = "all"
+    YOUNG = "young"
+    EXPERIENCED = "experienced"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    code: str
+    competency: str
+    text: Localized
+
+
+@dataclass(frozen=True, slots=True)
+class StepTemplate:
+    kind: StepKind
+    audience: Audience
+    title: Localized
+    what: Localized
+    how: Localized
+    days: int
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Competency:
+    code: str
+    managers_only: bool
+    title: Localized
+    short: Localized
+    description: Localized
+    statements: tuple[Statement, ...]
+    grow: dict[str, Localized]
+    steps: tuple[StepTemplate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    code: str
+    min: int
+    name: Localized
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    code: str
+    kind: str
+    title: Localized
+    url: str
+    hours: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkSettings:
+    deficit_threshold: int
+    route_size: int
+    retake_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Framework:
+    version: str
+    title: Localized
+    intro: Localized
+    scale: tuple[Localized, ...]
+    levels: tuple[Level, ...]
+    settings: FrameworkSettings
+    competencies: tuple[Competency, ...]
+    resources: dict[str, Resource]
+
+    def competency(self, code: str) -> Competency:
+        for comp in self.competencies:
+            if comp.code == code:
+                return comp
+        raise KeyError(code)
+
+    def for_position(self, is_manager: bool) -> tuple[Competency, ...]:
+        """The competencies a teacher answers: managers also get the management block."""
+        return tuple(c for c in self.competencies if is_manager or not c.managers_only)
+
+    def statements(self, is_manager: bool) -> tuple[Statement, ...]:
+        return tuple(s for c in self.for_position(is_manager) for s in c.statements)
+
+    def level_for(self, score: float) -> Level:
+        chosen = self.levels[0]
+        for level in self.levels:
+            if score >= level.min:
+                chosen = level
+        return chosen
+
+
+def _loc(node: Any, where: str, max_len: int = 2000) -> Localized:
+    if not isinstance(node, dict):
+        raise FrameworkError(f"{where}: expected {{ru: ..., en: ...}}")
+    values = []
+    for lang in ("ru", "en"):
+        value = node.get(lang)
+        if not isinstance(value, str) or not value.strip():
+            raise FrameworkError(f"{where}.{lang}: a non-empty text is required")
+        if len(value) > max_len:
+            raise FrameworkError(f"{where}.{lang}: longer than {max_len} characters")
+        if any(ch in value for ch in "<>&"):
+            raise FrameworkError(f"{where}.{lang}: must not contain <, > or &")
+        values.append(value.strip())
+    return Localized(ru=values[0], en=values[1])
+
+
+def _int(node: Any, where: str, lo: int, hi: int) -> int:
+    if not isinstance(node, int) or isinstance(node, bool) or not lo <= node <= hi:
+        raise FrameworkError(f"{where}: a whole number from {lo} to {hi} is required")
+    return node
+
+
+def _list(node: Any, where: str) -> list[Any]:
+    if not isinstance(node, list) or not node:
+        raise FrameworkError(f"{where}: a non-empty list is required")
+    return node
+
+
+def _map(node: Any, where: str) -> dict[str, Any]:
+    if not isinstance(node, dict):
+        raise FrameworkError(f"{where}: expected a mapping")
+    return node
+
+
+def _code(node: Any, where: str, pattern: re.Pattern[str], seen: set[str]) -> str:
+    if not isinstance(node, str) or not pattern.match(node):
+        raise FrameworkError(f"{where}: {node!r} must match {pattern.pattern}")
+    if node in seen:
+        raise FrameworkError(f"{where}: {node!r} is used twice")
+    seen.add(node)
+    return node
+
+
+def _resources(node: Any) -> dict[str, Resource]:
+    seen: set[str] = set()
+    result: dict[str, Resource] = {}
+    for i, raw in enumerate(_list(node, "resources")):
+        where = f"resources[{i}]"
+        item = _map(raw, where)
+        code = _code(item.get("code"), f"{where}.code", _CODE_RE, seen)
+        url = item.get("url")
+        if not isinstance(url, str) or not url.startswith("https://") or " " in url:
+            raise FrameworkError(f"{where}.url: an https:// address is required")
+        hours = item.get("hours")
+        result[code] = Resource(
+            code=code,
+            kind=str(item.get("kind") or "self_study"),
+            title=_loc(item.get("title"), f"{where}.title", 200),
+            url=url,
+            hours=None if hours is None else _int(hours, f"{where}.hours", 1, 2000),
+        )
+    return result
+
+
+def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepTemplate, ...]:
+    steps = []
+    for i, raw in enumerate(_list(node, where)):
+        swhere = f"{where}[{i}]"
+        item = _map(raw, swhere)
+        try:
+            kind = StepKind(str(item.get("kind")))
+            audience = Audience(str(item.get("audience", "all")))
+        except ValueError as exc:
+            raise FrameworkError(f"{swhere}: {exc}") from None
+        refs = item.get("resources") or []
+        if not isinstance(refs, list) or any(r not in resources for r in refs):
+            raise FrameworkError(f"{swhere}.resources: unknown resource in {refs!r}")
+        if kind is StepKind.LEARN and not refs:
+            raise FrameworkError(f"{swhere}.resources: a learn step needs at least one")
+        steps.append(
+            StepTemplate(
+                kind=kind,
+                audience=audience,
+                title=_loc(item.get("title"), f"{swhere}.title", 60),
+                what=_loc(item.get("what"), f"{swhere}.what", 600),
+                how=_loc(item.get("how"), f"{swhere}.how", 600),
+                days=_int(item.get("days"), f"{swhere}.days", 1, 120),
+                resources=tuple(refs),
+            )
+        )
+    kinds = [s.kind for s in steps]
+    if sorted(kinds, key=STEP_ORDER.index) != kinds:
+        raise FrameworkError(f"{where}: steps must follow the order {', '.join(STEP_ORDER)}")
+    for audience in (Audience.YOUNG, Audience.EXPERIENCED):
+        if not any(s.audience in (Audience.ALL, audience) for s in steps):
+            raise FrameworkError(f"{where}: no step for the {audience} audience")
+    return tuple(steps)
+
+
+def parse_framework(doc: Any) -> Framework:
+    """Validate a loaded YAML/JSON document; raise FrameworkError naming the first problem."""
+    root = _map(doc, "framework")
+    version = root.get("version")
+    if not isinstance(version, str) or not _VERSION_RE.match(version):
+        raise FrameworkError("version: a string of 1-16 characters [A-Za-z0-9._-] is required")
+    scale_raw = _list(root.get("scale"), "scale")
+    if [s.get("value") if isinstance(s, dict) else None for s in scale_raw] != list(
+        range(SCALE_SIZE)
+    ):
+        raise FrameworkError(f"scale: exactly {SCALE_SIZE} options with values 0..{MAX_VALUE}")
+    scale = tuple(_loc(s.get("label"), f"scale[{i}].label", 40) for i, s in enumerate(scale_raw))
+    levels = []
+    level_codes: set[str] = set()
+    for i, raw in enumerate(_list(root.get("levels"), "levels")):
+        item = _map(raw, f"levels[{i}]")
+        levels.append(
+            Level(
+                code=_code(item.get("code"), f"levels[{i}].code", _CODE_RE, level_codes),
+                min=_int(item.get("min"), f"levels[{i}].min", 0, 100),
+                name=_loc(item.get("name"), f"levels[{i}].name", 40),
+            )
+        )
+    if levels[0].min != 0 or any(a.min >= b.min for a, b in itertools.pairwise(levels)):
+        raise FrameworkError("levels: must start at 0 and ascend")
+    cfg = _map(root.get("settings"), "settings")
+    settings = FrameworkSettings(
+        deficit_threshold=_int(cfg.get("deficit_threshold"), "settings.deficit_threshold", 1, 100),
+        route_size=_int(cfg.get("route_size"), "settings.route_size", 1, 10),
+        retake_days=_int(cfg.get("retake_days"), "settings.retake_days", 0, 3650),
+    )
+    resources = _resources(root.get("resources"))
+    comp_codes: set[str] = set()
+    statement_codes: set[str] = set()
+    competencies = []
+    for i, raw in enumerate(_list(root.get("competencies"), "competencies")):
+        where = f"competencies[{i}]"
+        item = _map(raw, where)
+        code = _code(item.get("code"), f"{where}.code", _COMP_RE, comp_codes)
+        statements_raw = _list(item.get("statements"), f"{where}.statements")
+        if not 2 <= len(statements_raw) <= 8:
+            raise FrameworkError(f"{where}.statements: 2 to 8 statements are required")
+        statements = tuple(
+            Statement(
+                code=_code(
+                    _map(s, f"{where}.statements[{j}]").get("code"),
+                    f"{where}.statements[{j}].code",
+                    _CODE_RE,
+                    statement_codes,
+                ),
+                competency=code,
+                text=_loc(s.get("text"), f"{where}.statements[{j}].text", 300),
+            )
+            for j, s in enumerate(statements_raw)
+        )
+        grow_raw = _map(item.get("grow"), f"{where}.grow")
+        grow = {
+            lv.code: _loc(grow_raw.get(lv.code), f"{where}.grow.{lv.code}", 600) for lv in levels
+        }
+        competencies.append(
+            Competency(
+                code=code,
+                managers_only=bool(item.get("managers_only", False)),
+                title=_loc(item.get("title"), f"{where}.title", 40),
+                short=_loc(item.get("short"), f"{where}.short", 20),
+                description=_loc(item.get("description"), f"{where}.description", 600),
+                statements=statements,
+                grow=grow,
+                steps=_steps(item.get("steps"), f"{where}.steps", resources),
+            )
+        )
+    if len([c for c in competencies if not c.managers_only]) < 3:
+        raise FrameworkError("competencies: at least 3 for every teacher are required")
+    return Framework(
+        version=version,
+        title=_loc(root.get("title"), "title", 100),
+        intro=_loc(root.get("intro"), "intro", 1000),
+        scale=scale,
+        levels=tuple(levels),
+        settings=settings,
+        competencies=tuple(competencies),
+        resources=resources,
+    )

@@ -1,0 +1,459 @@
+"""Self-assessment: intro, one statement per message, Back and Pause, results with a chart.
+
+Answers are stored at once, so a paused assessment continues later, after a restart and on
+any device. Scoring lives in `domain.assessment`; this module only talks to Telegram.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from bot.charts import comparison_chart, radar_chart, render_png
+from bot.config import Settings
+from bot.usercache import UserContext
+from db.models import Attempt, User
+from db.repo import Repo
+from domain.assessment import (
+    AssessmentResult,
+    compare,
+    next_attempt_at,
+    previous_statement,
+    progress,
+    score,
+)
+from domain.framework import Framework, Statement
+from handlers.common import MENU_ASSESS, button, h, show
+
+router_name = "assessment"
+SECONDS_PER_STATEMENT = 15
+
+
+class AssessCb(CallbackData, prefix="as"):
+    action: str  # start | continue | restart | pause | back
+    attempt: int = 0
+    code: str = ""
+
+
+class AnswerCb(CallbackData, prefix="aa"):
+    attempt: int
+    code: str
+    value: int
+
+
+class ResultCb(CallbackData, prefix="ar"):
+    action: str  # mentor | route
+
+
+def _minutes(count: int) -> int:
+    return max(1, round(count * SECONDS_PER_STATEMENT / 60))
+
+
+async def _framework_for(repo: Repo, attempt: Attempt | None = None) -> Framework:
+    framework = await (
+        repo.frameworks.get(attempt.framework_version) if attempt else repo.frameworks.active()
+    )
+    if framework is None:
+        raise RuntimeError("no competency framework has been imported")
+    return framework
+
+
+async def _is_manager(repo: Repo, user: User) -> bool:
+    position = await repo.reference.position(user.position_code) if user.position_code else None
+    return bool(position and position.is_manager)
+
+
+def _statement_text(
+    framework: Framework, attempt: Attempt, statement: Statement, answers: dict[str, int], lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    statements = framework.statements(attempt.is_manager)
+    comp = framework.competency(statement.competency)
+    same = [s for s in statements if s.competency == statement.competency]
+    index = statements.index(statement) + 1
+    text = (
+        f"📝 {index} / {len(statements)} · {h(comp.title.text(lang))} "
+        f"({same.index(statement) + 1} / {len(same)})\n\n"
+        f"<b>{h(statement.text.text(lang))}</b>"
+    )
+    current = answers.get(statement.code)
+    rows = [
+        [
+            button(
+                ("✓ " if current == value else "") + label.text(lang),
+                AnswerCb(attempt=attempt.id, code=statement.code, value=value),
+            )
+        ]
+        for value, label in enumerate(framework.scale)
+    ]
+    nav = []
+    if statements.index(statement) > 0:
+        nav.append(
+            button(_("⬅️ Back"), AssessCb(action="back", attempt=attempt.id, code=statement.code))
+        )
+    nav.append(button(_("⏸ Pause"), AssessCb(action="pause", attempt=attempt.id)))
+    rows.append(nav)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _ask_next(
+    event: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    attempt: Attempt,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    framework = await _framework_for(repo, attempt)
+    answers = await repo.assessments.answers(attempt.id)
+    statements = framework.statements(attempt.is_manager)
+    current = progress(statements, answers).next
+    if current is None:
+        await _finish(event, repo, user, attempt, framework, answers, settings, bot)
+        return
+    text, markup = _statement_text(framework, attempt, current, answers, user.language)
+    await show(event, text, markup)
+
+
+async def _finish(
+    event: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    attempt: Attempt,
+    framework: Framework,
+    answers: dict[str, int],
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    result = score(framework, answers, is_manager=attempt.is_manager)
+    await repo.assessments.finish(attempt, result.to_json())
+    await repo.audit.record(
+        "assessment_finished", actor=user, attempt_id=attempt.id, version=framework.version
+    )
+    await show(
+        event,
+        _("✅ Done! Thank you: all {n} statements answered. Here is your profile.").format(
+            n=len(answers)
+        ),
+    )
+    earlier = [a for a in await repo.assessments.finished(user.id) if a.id != attempt.id]
+    previous = (
+        AssessmentResult.from_json(earlier[-1].result) if earlier and earlier[-1].result else None
+    )
+    chat_id = event.chat.id if isinstance(event, Message) else event.message.chat.id  # type: ignore[union-attr]
+    await send_results(bot, chat_id, user, framework, result, previous)
+
+
+def results_text(framework: Framework, result: AssessmentResult, lang: str) -> str:
+    lines = [_("📊 <b>Your competency profile</b>"), ""]
+    for item in result.scores:
+        comp = framework.competency(item.code)
+        level = framework.level_for(item.score).name.text(lang)
+        mark = (
+            "🔻"
+            if item.code in result.deficits
+            else ("⭐" if item.code in result.strengths else "▫️")
+        )
+        lines.append(f"{mark} {h(comp.title.text(lang))} — <b>{item.score}</b> · {h(level)}")
+    threshold = framework.settings.deficit_threshold
+    lines.append("")
+    if result.deficits:
+        lines.append(
+            _("<b>Deficits</b> (below {threshold}), the largest gap first:").format(
+                threshold=threshold
+            )
+        )
+        for n, code in enumerate(result.deficits, start=1):
+            item = result.score_of(code)
+            comp = framework.competency(code)
+            lines.append(f"{n}. <b>{h(comp.title.text(lang))}</b> — {item.score}")
+            lines.append(
+                "   "
+                + _("How to grow: {advice}").format(advice=h(comp.grow[item.level].text(lang)))
+            )
+    else:
+        lines.append(
+            _("No deficits below {threshold}: a strong profile!").format(threshold=threshold)
+        )
+    if result.strengths:
+        names = ", ".join(h(framework.competency(c).title.text(lang)) for c in result.strengths)
+        lines += ["", _("<b>Strengths</b> (you can teach colleagues): {names}").format(names=names)]
+    return "\n".join(lines)
+
+
+async def send_results(
+    bot: Bot,
+    chat_id: int,
+    user: User,
+    framework: Framework,
+    result: AssessmentResult,
+    previous: AssessmentResult | None,
+) -> None:
+    """The radar chart, the text summary with advice, and "before / after" from attempt two."""
+    lang = user.language
+    labels = [framework.competency(s.code).short.text(lang) for s in result.scores]
+    values = [float(s.score) for s in result.scores]
+    chart = await render_png(
+        radar_chart,
+        labels,
+        values,
+        title=framework.title.text(lang),
+        threshold=float(framework.settings.deficit_threshold),
+    )
+    await bot.send_photo(
+        chat_id,
+        BufferedInputFile(chart, "profile.png"),
+        caption=_("Your competency profile, 0-100"),
+    )
+    buttons = [[button(_("🧭 Build my route"), ResultCb(action="route"))]]
+    if result.strengths and not user.mentor_volunteer:
+        buttons.append(
+            [button(_("🤝 I am ready to mentor or give a master-class"), ResultCb(action="mentor"))]
+        )
+    await bot.send_message(
+        chat_id,
+        results_text(framework, result, lang),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
+    if previous is not None:
+        changes = compare(previous, result)
+        if len(changes) >= 3:
+            by_code = {c.code: c for c in changes}
+            codes = [s.code for s in result.scores if s.code in by_code]
+            before_after = await render_png(
+                comparison_chart,
+                [framework.competency(c).short.text(lang) for c in codes],
+                [float(by_code[c].before) for c in codes],
+                [float(by_code[c].after) for c in codes],
+                title=_("Before and after"),
+                before_label=_("before"),
+                after_label=_("now"),
+            )
+            await bot.send_photo(
+                chat_id,
+                BufferedInputFile(before_after, "before-after.png"),
+                caption=_("Before and after, by competency"),
+            )
+
+
+async def cmd_assess(
+    message: Message, repo: Repo, user: UserContext, settings: Settings, bot: Bot
+) -> None:
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    open_attempt = await repo.assessments.open_attempt(user.id)
+    if open_attempt is not None:
+        framework = await _framework_for(repo, open_attempt)
+        statements = framework.statements(open_attempt.is_manager)
+        done = progress(statements, await repo.assessments.answers(open_attempt.id))
+        await message.answer(
+            _(
+                "You have answered {answered} of {total} statements. Continue where you stopped?"
+            ).format(answered=done.answered, total=done.total),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [button(_("▶️ Continue"), AssessCb(action="continue", attempt=open_attempt.id))],
+                    [
+                        button(
+                            _("🔄 Start over"), AssessCb(action="restart", attempt=open_attempt.id)
+                        )
+                    ],
+                ]
+            ),
+        )
+        return
+    framework = await _framework_for(repo)
+    finished = await repo.assessments.finished(user.id)
+    if finished:
+        allowed_at = next_attempt_at(finished[-1].finished_at, framework.settings.retake_days)
+        if allowed_at is not None and allowed_at > datetime.now(allowed_at.tzinfo):
+            await message.answer(
+                _(
+                    "Your last self-assessment is recent. A new one is possible from {date}. Your results: /results"
+                ).format(date=allowed_at.astimezone(settings.tz).strftime("%d.%m.%Y"))
+            )
+            return
+    count = len(framework.statements(await _is_manager(repo, db_user)))
+    lang = db_user.language
+    text = (
+        f"📝 <b>{h(framework.title.text(lang))}</b>\n\n{h(framework.intro.text(lang))}\n\n"
+        + ngettext(
+            "{n} statement, about {minutes} min.",
+            "{n} statements, about {minutes} min.",
+            count,
+        ).format(n=count, minutes=_minutes(count))
+        + "\n"
+        + _("Answer about your practice as it is now; you can pause at any moment.")
+    )
+    await message.answer(
+        text,
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[button(_("▶️ Start"), AssessCb(action="start"))]]
+        ),
+    )
+
+
+async def _own_open_attempt(
+    query: CallbackQuery, repo: Repo, user: UserContext, attempt_id: int
+) -> Attempt | None:
+    attempt = await repo.assessments.get(attempt_id)
+    if attempt is None or attempt.user_id != user.id or attempt.finished_at is not None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return None
+    return attempt
+
+
+async def on_start(
+    query: CallbackQuery,
+    callback_data: AssessCb,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    if callback_data.action == "restart":
+        old = await _own_open_attempt(query, repo, user, callback_data.attempt)
+        if old is None:
+            return
+        await repo.assessments.discard(old)
+    attempt = await repo.assessments.open_attempt(user.id)
+    if attempt is None:
+        framework = await _framework_for(repo)
+        attempt = await repo.assessments.start(
+            user.id, framework.version, await _is_manager(repo, db_user)
+        )
+    await _ask_next(query, repo, db_user, attempt, settings, bot)
+
+
+async def on_continue(
+    query: CallbackQuery,
+    callback_data: AssessCb,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    attempt = await _own_open_attempt(query, repo, user, callback_data.attempt)
+    if attempt is None:
+        return
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    await _ask_next(query, repo, db_user, attempt, settings, bot)
+
+
+async def on_answer(
+    query: CallbackQuery,
+    callback_data: AnswerCb,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    attempt = await _own_open_attempt(query, repo, user, callback_data.attempt)
+    if attempt is None:
+        return
+    framework = await _framework_for(repo, attempt)
+    codes = {s.code for s in framework.statements(attempt.is_manager)}
+    if callback_data.code not in codes or not 0 <= callback_data.value < len(framework.scale):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await repo.assessments.set_answer(attempt.id, callback_data.code, callback_data.value)
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    await _ask_next(query, repo, db_user, attempt, settings, bot)
+
+
+async def on_back(
+    query: CallbackQuery, callback_data: AssessCb, repo: Repo, user: UserContext
+) -> None:
+    attempt = await _own_open_attempt(query, repo, user, callback_data.attempt)
+    if attempt is None:
+        return
+    framework = await _framework_for(repo, attempt)
+    statements = framework.statements(attempt.is_manager)
+    answers = await repo.assessments.answers(attempt.id)
+    shown = next((s for s in statements if s.code == callback_data.code), None)
+    if shown is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    index = statements.index(shown)
+    target = statements[index - 1] if index > 0 else previous_statement(statements, answers)
+    if target is None:
+        await query.answer()
+        return
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    text, markup = _statement_text(framework, attempt, target, answers, db_user.language)
+    await show(query, text, markup)
+
+
+async def on_pause(
+    query: CallbackQuery, callback_data: AssessCb, repo: Repo, user: UserContext
+) -> None:
+    attempt = await _own_open_attempt(query, repo, user, callback_data.attempt)
+    if attempt is None:
+        return
+    await show(
+        query, _("⏸ Paused. Your answers are saved: send /assess to continue, from any device.")
+    )
+
+
+async def cmd_results(message: Message, repo: Repo, user: UserContext, bot: Bot) -> None:
+    results = [
+        AssessmentResult.from_json(a.result)
+        for a in await repo.assessments.finished(user.id)
+        if a.result
+    ]
+    if not results:
+        await message.answer(_("No results yet: take the self-assessment with /assess."))
+        return
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    framework = await repo.frameworks.get(results[-1].framework_version)
+    assert framework is not None
+    previous = results[-2] if len(results) > 1 else None
+    await send_results(bot, message.chat.id, db_user, framework, results[-1], previous)
+
+
+async def on_mentor(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
+    db_user = await repo.users.get(user.id)
+    assert db_user is not None
+    await repo.users.set_fields(db_user, mentor_volunteer=True)
+    await repo.audit.record("mentor_volunteer", actor=db_user)
+    await query.answer(
+        _(
+            "Thank you! The methodists of your municipality will see that you are ready to share your experience."
+        ),
+        show_alert=True,
+    )
+
+
+def make_router() -> Router:
+    router = Router(name=router_name)
+    router.message.register(cmd_assess, Command("assess"), flags={"needs": "profile"})
+    router.message.register(cmd_assess, F.text == MENU_ASSESS, flags={"needs": "profile"})
+    router.message.register(cmd_results, Command("results"), flags={"needs": "profile", "cost": 3})
+    router.callback_query.register(
+        on_start, AssessCb.filter(F.action.in_({"start", "restart"})), flags={"needs": "profile"}
+    )
+    router.callback_query.register(
+        on_continue, AssessCb.filter(F.action == "continue"), flags={"needs": "profile"}
+    )
+    router.callback_query.register(
+        on_back, AssessCb.filter(F.action == "back"), flags={"needs": "profile"}
+    )
+    router.callback_query.register(
+        on_pause, AssessCb.filter(F.action == "pause"), flags={"needs": "profile"}
+    )
+    router.callback_query.register(on_answer, AnswerCb.filter(), flags={"needs": "profile"})
+    router.callback_query.register(
+        on_mentor, ResultCb.filter(F.action == "mentor"), flags={"needs": "profile"}
+    )
+    return router
