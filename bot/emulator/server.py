@@ -369,17 +369,31 @@ class BotAPIEmulator:
 
     def press_button(self, user: EmuUser, message_id: int, callback_data: str) -> dict[str, Any]:
         """The user presses an inline button of a bot message (it must have been shown)."""
-        chat = self._chats.get(user.id)
-        message = chat.messages.get(message_id) if chat else None
-        if chat is None or message is None:
-            raise AssertionError(
-                f"press_button: no bot message #{message_id} in chat {user.id}\n{self.dump_chat(user.id)}"
-            )
+        message = self._bot_message(user, message_id, "press_button")
         if not any(b.get("callback_data") == callback_data for b in message.all_inline_buttons):
             raise AssertionError(
                 f"press_button: message #{message_id} has no inline button with callback_data "
                 f"{callback_data!r}\n{self.dump_chat(user.id)}"
             )
+        return self._callback(user, message, callback_data)
+
+    def forge_callback(self, user: EmuUser, message_id: int, callback_data: str) -> dict[str, Any]:
+        """A callback with data the bot never put on that message: what a tampered client
+        sends. Security tests use it to check that the bot re-checks everything."""
+        return self._callback(
+            user, self._bot_message(user, message_id, "forge_callback"), callback_data
+        )
+
+    def _bot_message(self, user: EmuUser, message_id: int, caller: str) -> BotMessage:
+        chat = self._chats.get(user.id)
+        message = chat.messages.get(message_id) if chat else None
+        if chat is None or message is None:
+            raise AssertionError(
+                f"{caller}: no bot message #{message_id} in chat {user.id}\n{self.dump_chat(user.id)}"
+            )
+        return message
+
+    def _callback(self, user: EmuUser, message: BotMessage, callback_data: str) -> dict[str, Any]:
         self._ensure_chat(user)
         query_id = str(4_000_000_000_000_000 + next(self._query_ids))
         query = {

@@ -24,19 +24,19 @@ class Chat:
     user: EmuUser
     counter: UpdateCounter
 
-    async def _run(self, inject: Callable[[], object]) -> None:
+    async def run(self, inject: Callable[[], object]) -> None:
         """Inject one update and wait until the bot has completely handled it."""
         target = self.counter.count + 1
         inject()
         await self.counter.wait_for(target)
 
     async def send(self, text: str) -> BotMessage:
-        await self._run(lambda: self.emu.send_message(self.user, text))
+        await self.run(lambda: self.emu.send_message(self.user, text))
         return self.last
 
     async def tap(self, text: str) -> BotMessage:
         """Press the inline button with this text in the newest message that has it."""
-        await self._run(lambda: self.emu.press_button_by_text(self.user, text))
+        await self.run(lambda: self.emu.press_button_by_text(self.user, text))
         return self.last
 
     async def tap_data(self, data: str) -> BotMessage:
@@ -46,7 +46,7 @@ class Chat:
                 press = functools.partial(
                     self.emu.press_button, self.user, message.message_id, data
                 )
-                await self._run(press)
+                await self.run(press)
                 return self.last
         raise AssertionError(f"no button with data {data!r}\n{self.emu.dump_chat(self.user.id)}")
 
