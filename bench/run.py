@@ -15,6 +15,7 @@ import logging
 import statistics
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,68 @@ async def bench_emulator_round_trip(messages: int) -> dict[str, float]:
     return {"p50_ms": statistics.median(latencies), "p95_ms": _pct(latencies, 95)}
 
 
+def bench_domain_and_rendering() -> dict[str, float]:
+    """Scoring + route building (pure), the radar chart and the route PDF (rendering)."""
+    import yaml
+
+    from bot.app import FRAMEWORK_FILE
+    from bot.charts import radar_chart
+    from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
+    from domain.assessment import score
+    from domain.framework import parse_framework
+    from domain.route import Pace, build_route, default_competencies
+
+    framework = parse_framework(yaml.safe_load(FRAMEWORK_FILE.read_text(encoding="utf-8")))
+    statements = framework.statements(is_manager=True)
+    answers = {st.code: i % 4 for i, st in enumerate(statements)}
+    n = 2000
+    t0 = time.perf_counter()
+    for _ in range(n):
+        result = score(framework, answers, is_manager=True)
+        build_route(
+            framework,
+            default_competencies(result, 3),
+            young=True,
+            pace=Pace.NORMAL,
+            start=date(2026, 12, 1),
+        )
+    domain_ms = (time.perf_counter() - t0) * 1000 / n
+    labels = [c.short.ru for c in framework.competencies]
+    values = [float(x.score) for x in result.scores]
+    radar_chart(labels, values, title="warm-up")
+    t0 = time.perf_counter()
+    for _ in range(5):
+        radar_chart(labels, values, title=framework.title.ru, threshold=60.0)
+    chart_ms = (time.perf_counter() - t0) * 1000 / 5
+    steps = [
+        RouteStepRow(
+            f"1.{i}",
+            "Шаг маршрута с достаточно длинным названием",
+            "Стажировка",
+            "01.02.2027",
+            "запланирован",
+            i < 2,
+        )
+        for i in range(1, 7)
+    ]
+    doc = RouteDocument(
+        heading="Индивидуальный образовательный маршрут педагога",
+        teacher_lines=[("ФИО", "Иванова Анна Петровна"), ("Школа", "МБОУ СОШ № 1")],
+        meta_line="Составлен 01.12.2026",
+        blocks=[
+            RouteCompetencyBlock(f"Компетенция {i}", "Начальный уровень, 38 из 100", steps)
+            for i in range(3)
+        ],
+        column_titles=("№", "Шаг", "Форма", "Срок", "Отметка"),
+        footer="подпись",
+    )
+    t0 = time.perf_counter()
+    for _ in range(3):
+        route_pdf(doc)
+    pdf_ms = (time.perf_counter() - t0) * 1000 / 3
+    return {"domain_ms": domain_ms, "chart_ms": chart_ms, "pdf_ms": pdf_ms}
+
+
 async def main(updates: int) -> None:
     print(f"dispatcher, {updates} /help updates from 100 known users, SQLite:")
     for ttl, label in ((60.0, "user cache on "), (0.0, "user cache off")):
@@ -144,6 +207,11 @@ async def main(updates: int) -> None:
     r = await bench_emulator_round_trip(200)
     print(
         f"end to end through the emulator (HTTP long polling), 200 x /help: p50 {r['p50_ms']:.1f} ms   p95 {r['p95_ms']:.1f} ms"
+    )
+    d = bench_domain_and_rendering()
+    print(
+        f"score 49 answers + build a route: {d['domain_ms']:.3f} ms   radar chart: "
+        f"{d['chart_ms']:.0f} ms   route PDF (3 x 6 steps): {d['pdf_ms']:.0f} ms"
     )
 
 

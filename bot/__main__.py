@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp = sub.add_parser("import-reference", help="import municipalities, schools, subjects")
     imp.add_argument("file", type=Path, help="YAML file in the format of db/reference/sample.yaml")
+    fw = sub.add_parser("import-framework", help="import a competency framework (new version)")
+    fw.add_argument("file", type=Path, help="YAML in the format of domain/content/framework.yaml")
     grant = sub.add_parser("grant", help="grant a role to a user who has sent /start")
     grant.add_argument("telegram_id", type=int)
     grant.add_argument("role", choices=["teacher", "coordinator", "admin"])
@@ -93,6 +95,33 @@ async def _import(settings: Settings, path: Path) -> int:
     return 0
 
 
+async def _import_framework(settings: Settings, path: Path) -> int:
+    import yaml
+
+    from bot.app import import_framework, prepare_database
+    from db.repo import Repo
+    from domain.framework import FrameworkError
+
+    engine, sessionmaker = await prepare_database(settings)
+    try:
+        async with sessionmaker() as session:
+            framework, added = await import_framework(Repo(session), path)
+            await session.commit()
+    except (FrameworkError, yaml.YAMLError) as exc:
+        return _fail(f"{path}: {exc}")
+    finally:
+        await engine.dispose()
+    if not added:
+        print(
+            f"framework {framework.version} is already imported: change `version` to publish edits"
+        )
+        return 0
+    print(
+        f"framework {framework.version} imported and active: {len(framework.competencies)} competencies"
+    )
+    return 0
+
+
 async def _grant(settings: Settings, telegram_id: int, role_name: str) -> int:
     from bot.app import prepare_database
     from db.repo import Repo
@@ -137,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.file.is_file():
                 return _fail(f"{args.file}: no such file")
             return asyncio.run(_import(settings, args.file))
+        if command == "import-framework":
+            if not args.file.is_file():
+                return _fail(f"{args.file}: no such file")
+            return asyncio.run(_import_framework(settings, args.file))
         if command == "grant":
             return asyncio.run(_grant(settings, args.telegram_id, args.role))
         from bot.console import run_console

@@ -405,12 +405,11 @@ async def on_pause(
     )
 
 
-async def cmd_results(message: Message, repo: Repo, user: UserContext, bot: Bot) -> None:
-    results = [
-        AssessmentResult.from_json(a.result)
-        for a in await repo.assessments.finished(user.id)
-        if a.result
-    ]
+async def cmd_results(
+    message: Message, repo: Repo, user: UserContext, bot: Bot, settings: Settings
+) -> None:
+    finished = [a for a in await repo.assessments.finished(user.id) if a.result]
+    results = [AssessmentResult.from_json(a.result) for a in finished if a.result]
     if not results:
         await message.answer(_("No results yet: take the self-assessment with /assess."))
         return
@@ -420,6 +419,19 @@ async def cmd_results(message: Message, repo: Repo, user: UserContext, bot: Bot)
     assert framework is not None
     previous = results[-2] if len(results) > 1 else None
     await send_results(bot, message.chat.id, db_user, framework, results[-1], previous)
+    if len(results) > 1:
+        lines = [_("<b>History of your self-assessments</b>")]
+        for attempt, result in zip(finished, results, strict=True):
+            assert attempt.finished_at is not None
+            lines.append(
+                ngettext(
+                    "{date} — {n} deficit", "{date} — {n} deficits", len(result.deficits)
+                ).format(
+                    date=attempt.finished_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+                    n=len(result.deficits),
+                )
+            )
+        await message.answer("\n".join(lines))
 
 
 async def on_mentor(query: CallbackQuery, repo: Repo, user: UserContext) -> None:

@@ -464,6 +464,9 @@ async def on_status(
         return
     await repo.routes.set_status(step, status)
     await show(query, step_text(step, user.language), step_keyboard(step))
+    if step.route.status == "completed":
+        assert query.message is not None
+        await bot.send_message(query.message.chat.id, route_complete_text())
 
 
 async def got_proof(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
@@ -520,11 +523,13 @@ async def got_reflection(
     route = step.route
     await message.answer(step_text(step, user.language), reply_markup=step_keyboard(step))
     if route.status == "completed":
-        await message.answer(
-            _(
-                "🎉 Your route is complete! Congratulations on the work done. A new self-assessment will show how your profile has changed: /assess"
-            )
-        )
+        await message.answer(route_complete_text())
+
+
+def route_complete_text() -> str:
+    return _(
+        "🎉 Your route is complete! Congratulations on the work done. A new self-assessment will show how your profile has changed: /assess"
+    )
 
 
 async def on_export(
