@@ -57,6 +57,13 @@ class UserRepo:
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
 
+    async def require(self, user_id: int) -> User:
+        """The user of the current update (the middleware created the row)."""
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise LookupError(f"user {user_id} vanished during the update")
+        return user
+
     async def get_full(self, user_id: int) -> User | None:
         """The user with municipality, school, position and subjects loaded."""
         user: User | None = await self.session.scalar(

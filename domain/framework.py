@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from domain.reference import Localized, ReferenceError
+from domain import datafile as df
+from domain.datafile import DataFileError, Localized
 
 _VERSION_RE = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
 _COMP_RE = re.compile(r"^[a-z_]{2,32}$")
@@ -22,7 +23,7 @@ SCALE_SIZE = 4
 MAX_VALUE = SCALE_SIZE - 1
 
 
-class FrameworkError(ReferenceError):
+class FrameworkError(DataFileError):
     """The framework file is malformed; the message names the place."""
 
 
@@ -129,56 +130,13 @@ class Framework:
         return chosen
 
 
-def _loc(node: Any, where: str, max_len: int = 2000) -> Localized:
-    if not isinstance(node, dict):
-        raise FrameworkError(f"{where}: expected {{ru: ..., en: ...}}")
-    values = []
-    for lang in ("ru", "en"):
-        value = node.get(lang)
-        if not isinstance(value, str) or not value.strip():
-            raise FrameworkError(f"{where}.{lang}: a non-empty text is required")
-        if len(value) > max_len:
-            raise FrameworkError(f"{where}.{lang}: longer than {max_len} characters")
-        if any(ch in value for ch in "<>&"):
-            raise FrameworkError(f"{where}.{lang}: must not contain <, > or &")
-        values.append(value.strip())
-    return Localized(ru=values[0], en=values[1])
-
-
-def _int(node: Any, where: str, lo: int, hi: int) -> int:
-    if not isinstance(node, int) or isinstance(node, bool) or not lo <= node <= hi:
-        raise FrameworkError(f"{where}: a whole number from {lo} to {hi} is required")
-    return node
-
-
-def _list(node: Any, where: str) -> list[Any]:
-    if not isinstance(node, list) or not node:
-        raise FrameworkError(f"{where}: a non-empty list is required")
-    return node
-
-
-def _map(node: Any, where: str) -> dict[str, Any]:
-    if not isinstance(node, dict):
-        raise FrameworkError(f"{where}: expected a mapping")
-    return node
-
-
-def _code(node: Any, where: str, pattern: re.Pattern[str], seen: set[str]) -> str:
-    if not isinstance(node, str) or not pattern.match(node):
-        raise FrameworkError(f"{where}: {node!r} must match {pattern.pattern}")
-    if node in seen:
-        raise FrameworkError(f"{where}: {node!r} is used twice")
-    seen.add(node)
-    return node
-
-
 def _resources(node: Any) -> dict[str, Resource]:
     seen: set[str] = set()
     result: dict[str, Resource] = {}
-    for i, raw in enumerate(_list(node, "resources")):
+    for i, raw in enumerate(df.items(node, "resources")):
         where = f"resources[{i}]"
-        item = _map(raw, where)
-        code = _code(item.get("code"), f"{where}.code", _CODE_RE, seen)
+        item = df.mapping(raw, where)
+        code = df.code(item.get("code"), f"{where}.code", _CODE_RE, seen)
         url = item.get("url")
         if not isinstance(url, str) or not url.startswith("https://") or " " in url:
             raise FrameworkError(f"{where}.url: an https:// address is required")
@@ -186,18 +144,18 @@ def _resources(node: Any) -> dict[str, Resource]:
         result[code] = Resource(
             code=code,
             kind=str(item.get("kind") or "self_study"),
-            title=_loc(item.get("title"), f"{where}.title", 200),
+            title=df.localized(item.get("title"), f"{where}.title", max_len=200, plain=True),
             url=url,
-            hours=None if hours is None else _int(hours, f"{where}.hours", 1, 2000),
+            hours=None if hours is None else df.whole(hours, f"{where}.hours", 1, 2000),
         )
     return result
 
 
 def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepTemplate, ...]:
     steps = []
-    for i, raw in enumerate(_list(node, where)):
+    for i, raw in enumerate(df.items(node, where)):
         swhere = f"{where}[{i}]"
-        item = _map(raw, swhere)
+        item = df.mapping(raw, swhere)
         try:
             kind = StepKind(str(item.get("kind")))
             audience = Audience(str(item.get("audience", "all")))
@@ -212,10 +170,10 @@ def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepT
             StepTemplate(
                 kind=kind,
                 audience=audience,
-                title=_loc(item.get("title"), f"{swhere}.title", 60),
-                what=_loc(item.get("what"), f"{swhere}.what", 600),
-                how=_loc(item.get("how"), f"{swhere}.how", 600),
-                days=_int(item.get("days"), f"{swhere}.days", 1, 120),
+                title=df.localized(item.get("title"), f"{swhere}.title", max_len=60, plain=True),
+                what=df.localized(item.get("what"), f"{swhere}.what", max_len=600, plain=True),
+                how=df.localized(item.get("how"), f"{swhere}.how", max_len=600, plain=True),
+                days=df.whole(item.get("days"), f"{swhere}.days", 1, 120),
                 resources=tuple(refs),
             )
         )
@@ -230,70 +188,89 @@ def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepT
 
 def parse_framework(doc: Any) -> Framework:
     """Validate a loaded YAML/JSON document; raise FrameworkError naming the first problem."""
-    root = _map(doc, "framework")
+    try:
+        return _parse(doc)
+    except DataFileError as exc:
+        raise FrameworkError(str(exc)) from None
+
+
+def _parse(doc: Any) -> Framework:
+    root = df.mapping(doc, "framework")
     version = root.get("version")
     if not isinstance(version, str) or not _VERSION_RE.match(version):
         raise FrameworkError("version: a string of 1-16 characters [A-Za-z0-9._-] is required")
-    scale_raw = _list(root.get("scale"), "scale")
+    scale_raw = df.items(root.get("scale"), "scale")
     if [s.get("value") if isinstance(s, dict) else None for s in scale_raw] != list(
         range(SCALE_SIZE)
     ):
         raise FrameworkError(f"scale: exactly {SCALE_SIZE} options with values 0..{MAX_VALUE}")
-    scale = tuple(_loc(s.get("label"), f"scale[{i}].label", 40) for i, s in enumerate(scale_raw))
+    scale = tuple(
+        df.localized(s.get("label"), f"scale[{i}].label", max_len=40, plain=True)
+        for i, s in enumerate(scale_raw)
+    )
     levels = []
     level_codes: set[str] = set()
-    for i, raw in enumerate(_list(root.get("levels"), "levels")):
-        item = _map(raw, f"levels[{i}]")
+    for i, raw in enumerate(df.items(root.get("levels"), "levels")):
+        item = df.mapping(raw, f"levels[{i}]")
         levels.append(
             Level(
-                code=_code(item.get("code"), f"levels[{i}].code", _CODE_RE, level_codes),
-                min=_int(item.get("min"), f"levels[{i}].min", 0, 100),
-                name=_loc(item.get("name"), f"levels[{i}].name", 40),
+                code=df.code(item.get("code"), f"levels[{i}].code", _CODE_RE, level_codes),
+                min=df.whole(item.get("min"), f"levels[{i}].min", 0, 100),
+                name=df.localized(item.get("name"), f"levels[{i}].name", max_len=40, plain=True),
             )
         )
     if levels[0].min != 0 or any(a.min >= b.min for a, b in itertools.pairwise(levels)):
         raise FrameworkError("levels: must start at 0 and ascend")
-    cfg = _map(root.get("settings"), "settings")
+    cfg = df.mapping(root.get("settings"), "settings")
     settings = FrameworkSettings(
-        deficit_threshold=_int(cfg.get("deficit_threshold"), "settings.deficit_threshold", 1, 100),
-        route_size=_int(cfg.get("route_size"), "settings.route_size", 1, 10),
-        retake_days=_int(cfg.get("retake_days"), "settings.retake_days", 0, 3650),
+        deficit_threshold=df.whole(
+            cfg.get("deficit_threshold"), "settings.deficit_threshold", 1, 100
+        ),
+        route_size=df.whole(cfg.get("route_size"), "settings.route_size", 1, 10),
+        retake_days=df.whole(cfg.get("retake_days"), "settings.retake_days", 0, 3650),
     )
     resources = _resources(root.get("resources"))
     comp_codes: set[str] = set()
     statement_codes: set[str] = set()
     competencies = []
-    for i, raw in enumerate(_list(root.get("competencies"), "competencies")):
+    for i, raw in enumerate(df.items(root.get("competencies"), "competencies")):
         where = f"competencies[{i}]"
-        item = _map(raw, where)
-        code = _code(item.get("code"), f"{where}.code", _COMP_RE, comp_codes)
-        statements_raw = _list(item.get("statements"), f"{where}.statements")
+        item = df.mapping(raw, where)
+        code = df.code(item.get("code"), f"{where}.code", _COMP_RE, comp_codes)
+        statements_raw = df.items(item.get("statements"), f"{where}.statements")
         if not 2 <= len(statements_raw) <= 8:
             raise FrameworkError(f"{where}.statements: 2 to 8 statements are required")
         statements = tuple(
             Statement(
-                code=_code(
-                    _map(s, f"{where}.statements[{j}]").get("code"),
+                code=df.code(
+                    df.mapping(s, f"{where}.statements[{j}]").get("code"),
                     f"{where}.statements[{j}].code",
                     _CODE_RE,
                     statement_codes,
                 ),
                 competency=code,
-                text=_loc(s.get("text"), f"{where}.statements[{j}].text", 300),
+                text=df.localized(
+                    s.get("text"), f"{where}.statements[{j}].text", max_len=300, plain=True
+                ),
             )
             for j, s in enumerate(statements_raw)
         )
-        grow_raw = _map(item.get("grow"), f"{where}.grow")
+        grow_raw = df.mapping(item.get("grow"), f"{where}.grow")
         grow = {
-            lv.code: _loc(grow_raw.get(lv.code), f"{where}.grow.{lv.code}", 600) for lv in levels
+            lv.code: df.localized(
+                grow_raw.get(lv.code), f"{where}.grow.{lv.code}", max_len=600, plain=True
+            )
+            for lv in levels
         }
         competencies.append(
             Competency(
                 code=code,
                 managers_only=bool(item.get("managers_only", False)),
-                title=_loc(item.get("title"), f"{where}.title", 40),
-                short=_loc(item.get("short"), f"{where}.short", 20),
-                description=_loc(item.get("description"), f"{where}.description", 600),
+                title=df.localized(item.get("title"), f"{where}.title", max_len=40, plain=True),
+                short=df.localized(item.get("short"), f"{where}.short", max_len=20, plain=True),
+                description=df.localized(
+                    item.get("description"), f"{where}.description", max_len=600, plain=True
+                ),
                 statements=statements,
                 grow=grow,
                 steps=_steps(item.get("steps"), f"{where}.steps", resources),
@@ -303,8 +280,8 @@ def parse_framework(doc: Any) -> Framework:
         raise FrameworkError("competencies: at least 3 for every teacher are required")
     return Framework(
         version=version,
-        title=_loc(root.get("title"), "title", 100),
-        intro=_loc(root.get("intro"), "intro", 1000),
+        title=df.localized(root.get("title"), "title", max_len=100, plain=True),
+        intro=df.localized(root.get("intro"), "intro", max_len=1000, plain=True),
         scale=scale,
         levels=tuple(levels),
         settings=settings,

@@ -10,22 +10,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from domain import datafile as df
+from domain.datafile import DataFileError, Localized
+
 _CODE_RE = re.compile(r"^[a-z0-9_]{2,32}$")
 _SCHOOL_CODE_RE = re.compile(r"^[a-z0-9_]{2,64}$")
 BUTTON_LABEL_MAX = 28
 
 
-class ReferenceError(ValueError):
+class ReferenceError(DataFileError):
     """The reference file is malformed; the message says where."""
 
 
-@dataclass(frozen=True, slots=True)
-class Localized:
-    ru: str
-    en: str
-
-    def text(self, lang: str) -> str:
-        return self.en if lang == "en" else self.ru
+__all__ = ["Localized", "ReferenceData", "ReferenceError", "parse_reference"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,101 +62,73 @@ class ReferenceData:
     positions: tuple[PositionRef, ...]
 
 
-def _str(node: Any, where: str, *, max_len: int = 300) -> str:
-    if not isinstance(node, str) or not node.strip():
-        raise ReferenceError(f"{where}: a non-empty text is required")
-    value = node.strip()
-    if len(value) > max_len:
-        raise ReferenceError(f"{where}: longer than {max_len} characters")
-    return value
-
-
-def _localized(node: Any, where: str, *, max_len: int = 200) -> Localized:
-    if not isinstance(node, dict):
-        raise ReferenceError(f"{where}: expected {{ru: ..., en: ...}}")
-    return Localized(
-        ru=_str(node.get("ru"), f"{where}.ru", max_len=max_len),
-        en=_str(node.get("en"), f"{where}.en", max_len=max_len),
-    )
-
-
-def _code(node: Any, where: str, pattern: re.Pattern[str], seen: set[str]) -> str:
-    if not isinstance(node, str) or not pattern.match(node):
-        raise ReferenceError(f"{where}.code: {node!r} must match {pattern.pattern}")
-    if node in seen:
-        raise ReferenceError(f"{where}.code: {node!r} is used twice")
-    seen.add(node)
-    return node
-
-
-def _list(node: Any, where: str) -> list[Any]:
-    if not isinstance(node, list) or not node:
-        raise ReferenceError(f"{where}: a non-empty list is required")
-    return node
-
-
 def parse_reference(doc: Any) -> ReferenceData:
     """Validate a loaded YAML document; raise ReferenceError naming the first problem."""
-    if not isinstance(doc, dict):
-        raise ReferenceError("the file must be a mapping with municipalities, subjects, positions")
-    version = doc.get("version", 1)
-    if not isinstance(version, int):
-        raise ReferenceError("version: an integer is required")
+    try:
+        return _parse(doc)
+    except DataFileError as exc:
+        raise ReferenceError(str(exc)) from None
+
+
+def _parse(doc: Any) -> ReferenceData:
+    root = df.mapping(doc, "the file")
+    version = df.whole(root.get("version", 1), "version", 1, 10**6)
     municipality_codes: set[str] = set()
     school_codes: set[str] = set()
     municipalities = []
-    for i, item in enumerate(_list(doc.get("municipalities"), "municipalities")):
+    for i, raw in enumerate(df.items(root.get("municipalities"), "municipalities")):
         where = f"municipalities[{i}]"
-        if not isinstance(item, dict):
-            raise ReferenceError(f"{where}: expected a mapping")
-        code = _code(item.get("code"), where, _CODE_RE, municipality_codes)
+        item = df.mapping(raw, where)
+        code = df.code(item.get("code"), f"{where}.code", _CODE_RE, municipality_codes)
         shorts: set[str] = set()
         schools = []
-        for j, school in enumerate(item.get("schools") or []):
+        for j, raw_school in enumerate(item.get("schools") or []):
             swhere = f"{where}.schools[{j}]"
-            if not isinstance(school, dict):
-                raise ReferenceError(f"{swhere}: expected a mapping")
-            scode = _code(school.get("code"), swhere, _SCHOOL_CODE_RE, school_codes)
-            short = _str(school.get("short"), f"{swhere}.short", max_len=BUTTON_LABEL_MAX)
+            school = df.mapping(raw_school, swhere)
+            scode = df.code(school.get("code"), f"{swhere}.code", _SCHOOL_CODE_RE, school_codes)
+            short = df.text(school.get("short"), f"{swhere}.short", max_len=BUTTON_LABEL_MAX)
             if short in shorts:
-                raise ReferenceError(f"{swhere}.short: {short!r} repeats within {code}")
+                raise DataFileError(f"{swhere}.short: {short!r} repeats within {code}")
             shorts.add(short)
-            schools.append(SchoolRef(scode, _str(school.get("name"), f"{swhere}.name"), short))
+            name = df.text(school.get("name"), f"{swhere}.name", max_len=300)
+            schools.append(SchoolRef(scode, name, short))
         municipalities.append(
             MunicipalityRef(
                 code=code,
-                name=_localized(item.get("name"), f"{where}.name"),
-                region=_localized(item.get("region"), f"{where}.region"),
+                name=df.localized(item.get("name"), f"{where}.name", max_len=200),
+                region=df.localized(item.get("region"), f"{where}.region", max_len=200),
                 schools=tuple(schools),
             )
         )
     subject_codes: set[str] = set()
-    subjects = tuple(
-        SubjectRef(
-            code=_code(s.get("code"), f"subjects[{i}]", _CODE_RE, subject_codes),
-            name=_localized(s.get("name"), f"subjects[{i}].name", max_len=BUTTON_LABEL_MAX),
+    subjects = []
+    for i, raw in enumerate(df.items(root.get("subjects"), "subjects")):
+        item = df.mapping(raw, f"subjects[{i}]")
+        subjects.append(
+            SubjectRef(
+                code=df.code(item.get("code"), f"subjects[{i}].code", _CODE_RE, subject_codes),
+                name=df.localized(
+                    item.get("name"), f"subjects[{i}].name", max_len=BUTTON_LABEL_MAX
+                ),
+            )
         )
-        for i, s in enumerate(_list(doc.get("subjects"), "subjects"))
-        if isinstance(s, dict) or _raise(f"subjects[{i}]: expected a mapping")
-    )
     position_codes: set[str] = set()
-    positions = tuple(
-        PositionRef(
-            code=_code(p.get("code"), f"positions[{i}]", _CODE_RE, position_codes),
-            name=_localized(p.get("name"), f"positions[{i}].name", max_len=BUTTON_LABEL_MAX),
-            manager=bool(p.get("manager", False)),
+    positions = []
+    for i, raw in enumerate(df.items(root.get("positions"), "positions")):
+        item = df.mapping(raw, f"positions[{i}]")
+        positions.append(
+            PositionRef(
+                code=df.code(item.get("code"), f"positions[{i}].code", _CODE_RE, position_codes),
+                name=df.localized(
+                    item.get("name"), f"positions[{i}].name", max_len=BUTTON_LABEL_MAX
+                ),
+                manager=bool(item.get("manager", False)),
+            )
         )
-        for i, p in enumerate(_list(doc.get("positions"), "positions"))
-        if isinstance(p, dict) or _raise(f"positions[{i}]: expected a mapping")
-    )
     return ReferenceData(
         version=version,
-        sample=bool(doc.get("sample", False)),
+        sample=bool(root.get("sample", False)),
         municipalities=tuple(municipalities),
-        subjects=subjects,
-        positions=positions,
+        subjects=tuple(subjects),
+        positions=tuple(positions),
     )
-
-
-def _raise(message: str) -> bool:
-    raise ReferenceError(message)

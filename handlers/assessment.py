@@ -244,8 +244,7 @@ async def send_results(
 async def cmd_assess(
     message: Message, repo: Repo, user: UserContext, settings: Settings, bot: Bot
 ) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     open_attempt = await repo.assessments.open_attempt(user.id)
     if open_attempt is not None:
         framework = await _framework_for(repo, open_attempt)
@@ -316,8 +315,7 @@ async def on_start(
     settings: Settings,
     bot: Bot,
 ) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     if callback_data.action == "restart":
         old = await _own_open_attempt(query, repo, user, callback_data.attempt)
         if old is None:
@@ -343,8 +341,7 @@ async def on_continue(
     attempt = await _own_open_attempt(query, repo, user, callback_data.attempt)
     if attempt is None:
         return
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     await _ask_next(query, repo, db_user, attempt, settings, bot)
 
 
@@ -365,8 +362,7 @@ async def on_answer(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await repo.assessments.set_answer(attempt.id, callback_data.code, callback_data.value)
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     await _ask_next(query, repo, db_user, attempt, settings, bot)
 
 
@@ -388,8 +384,7 @@ async def on_back(
     if target is None:
         await query.answer()
         return
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     text, markup = _statement_text(framework, attempt, target, answers, db_user.language)
     await show(query, text, markup)
 
@@ -413,8 +408,7 @@ async def cmd_results(
     if not results:
         await message.answer(_("No results yet: take the self-assessment with /assess."))
         return
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     framework = await repo.frameworks.get(results[-1].framework_version)
     assert framework is not None
     previous = results[-2] if len(results) > 1 else None
@@ -435,8 +429,7 @@ async def cmd_results(
 
 
 async def on_mentor(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     await repo.users.set_fields(db_user, mentor_volunteer=True)
     await repo.audit.record("mentor_volunteer", actor=db_user)
     await query.answer(

@@ -64,8 +64,7 @@ async def cmd_start(
     bot: Bot,
 ) -> None:
     await state.clear()
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     if command.args:
         link = parse_payload(command.args)
         if link is None:
@@ -87,8 +86,7 @@ async def cmd_start(
 async def consent_agree(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     if db_user.consent == "given":
         await query.answer(_("Your consent is already recorded."))
         return
@@ -103,8 +101,7 @@ async def consent_agree(
 
 
 async def consent_decline(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     if db_user.consent == "given":
         await query.answer(
             _("Your consent is already recorded. To withdraw it, use /deleteme."),
@@ -161,8 +158,8 @@ async def pick_language(
     if code not in LANGUAGE_NAMES:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None and isinstance(query.message, Message)
+    db_user = await repo.users.require(user.id)
+    assert isinstance(query.message, Message)
     await repo.users.set_language(db_user, code)
     with i18n.use_locale(code):
         await query.answer()

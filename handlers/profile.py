@@ -351,17 +351,11 @@ async def show_summary(
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=markup))
 
 
-async def _load(repo: Repo, ctx: UserContext) -> User:
-    user = await repo.users.get(ctx.id)
-    assert user is not None
-    return user
-
-
 # ---------------------------------------------------------------- entry points
 
 
 async def cmd_profile(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     if db_user.profile_completed_at is None:
         await begin_profile(message, state, repo, db_user)
         return
@@ -381,7 +375,7 @@ async def edit_field(
     except ValueError:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     # a field opened from the card returns to the card when answered
     await state.set_data({"mode": EDIT})
     await ask(query, state, repo, db_user, field)
@@ -394,7 +388,7 @@ async def nav_back(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     if await _mode(state) == EDIT:
         await show_summary(query, state, repo, db_user)
         return
@@ -411,7 +405,7 @@ async def nav_back(
 async def nav_cancel(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     if await _mode(state) == EDIT:
         await show_summary(query, state, repo, db_user)
         return
@@ -425,7 +419,7 @@ async def nav_cancel(
 async def save_profile(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     missing = rules.next_missing(await repo.users.snapshot(db_user))
     if missing is not None:
         await query.answer(_("Some answers are missing: fill them in to finish."), show_alert=True)
@@ -456,7 +450,7 @@ async def got_full_name(message: Message, state: FSMContext, repo: Repo, user: U
     if isinstance(result, Err):
         await message.answer(_name_error(result.reason))
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     await repo.users.set_fields(db_user, full_name=result.value)
     await advance(message, state, repo, db_user, Field.FULL_NAME)
 
@@ -495,7 +489,7 @@ async def muni_pick(
     if municipality is None:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     changes: dict[str, Any] = {"municipality_id": municipality.id}
     if db_user.municipality_id != municipality.id:
         changes["school_id"] = None
@@ -521,7 +515,7 @@ async def school_page(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     if db_user.municipality_id is None:
         await ask(query, state, repo, db_user, Field.MUNICIPALITY)
         return
@@ -542,7 +536,7 @@ async def school_pick(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     school = await repo.reference.school(callback_data.id)
     if (
         school is None
@@ -558,7 +552,7 @@ async def school_pick(
 async def got_school_name(
     message: Message, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     if db_user.municipality_id is None:
         await ask(message, state, repo, db_user, Field.MUNICIPALITY)
         return
@@ -588,7 +582,7 @@ async def position_pick(
     if position is None:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     await repo.users.set_fields(db_user, position_code=position.code)
     await advance(query, state, repo, db_user, Field.POSITION)
 
@@ -600,7 +594,7 @@ async def subjects_done(
     if not selected:
         await query.answer(_("Choose at least one subject or area."), show_alert=True)
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     await repo.users.set_subjects(db_user, selected)
     await advance(query, state, repo, db_user, Field.SUBJECTS)
 
@@ -648,7 +642,7 @@ async def got_experience(
                 )
             )
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     await repo.users.set_fields(db_user, experience_years=result.value)
     await advance(message, state, repo, db_user, Field.EXPERIENCE)
 
@@ -663,7 +657,7 @@ async def age_pick(
     if callback_data.band not in {b.value for b in AgeBand}:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     await repo.users.set_fields(db_user, age_band=callback_data.band)
     await advance(query, state, repo, db_user, Field.AGE_BAND)
 
@@ -672,7 +666,7 @@ async def expected_button(
     message: Message, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
     """Typed text where a button is expected: say so and show the question again."""
-    db_user = await _load(repo, user)
+    db_user = await repo.users.require(user.id)
     current = await state.get_state()
     await message.answer(_("Please use the buttons of the question 👇"))
     field = next(f for f, s in STATE_OF.items() if s.state == current)

@@ -170,9 +170,8 @@ async def on_build(
     user: UserContext,
     settings: Settings,
 ) -> None:
-    db_user = await repo.users.get(user.id)
+    db_user = await repo.users.require(user.id)
     latest = await _latest_result(repo, user.id)
-    assert db_user is not None
     if latest is None:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
@@ -303,8 +302,7 @@ async def show_overview(
 
 
 async def cmd_route(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     route = await repo.routes.active(user.id)
     if route is None:
         await start_builder(message, state, repo, db_user)
@@ -315,8 +313,7 @@ async def cmd_route(message: Message, state: FSMContext, repo: Repo, user: UserC
 async def on_route_from_results(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     await start_builder(query, state, repo, db_user)
 
 
@@ -391,8 +388,7 @@ async def on_overview(query: CallbackQuery, repo: Repo, user: UserContext) -> No
     route = await _own_route(query, repo, user)
     if route is None:
         return
-    db_user = await repo.users.get(user.id)
-    assert db_user is not None
+    db_user = await repo.users.require(user.id)
     await show_overview(query, repo, db_user, route)
 
 
