@@ -1,0 +1,163 @@
+"""Events and sign-ups: who may register, confirm or waitlist, cancel, promotion, audiences,
+recommendations. Pure rules; the database layer applies them under a per-event lock."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    INTERNSHIP = "internship"
+    MASTERCLASS = "masterclass"
+    SEMINAR = "seminar"
+    WEBINAR = "webinar"
+    OPEN_LESSON = "open_lesson"
+    WORKSHOP = "workshop"
+
+
+class EventStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class RegStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    #: a freed seat offered to the first in line, to be claimed before `offer_expires_at`
+    OFFERED = "offered"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+
+    @property
+    def holds_seat(self) -> bool:
+        return self in (RegStatus.CONFIRMED, RegStatus.OFFERED, RegStatus.ATTENDED)
+
+    @property
+    def active(self) -> bool:
+        return self is not RegStatus.CANCELLED
+
+
+class Decision(StrEnum):
+    CONFIRM = "confirm"
+    WAITLIST = "waitlist"
+
+
+class Refusal(StrEnum):
+    CANCELLED = "cancelled"
+    STARTED = "started"
+    DEADLINE = "deadline"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+#: a teacher may cancel up to this long before the start
+CANCEL_BEFORE = timedelta(hours=2)
+#: how long the first in line has to claim a freed seat
+OFFER_WINDOW = timedelta(hours=12)
+#: check-in opens this long before the start and closes this long after the end
+CHECKIN_EARLY = timedelta(hours=1)
+CHECKIN_LATE = timedelta(hours=2)
+#: the feedback request goes out this long after the end; the reminder this long before the start
+FEEDBACK_AFTER = timedelta(hours=1)
+REMIND_BEFORE = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    status: EventStatus
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    registration_deadline: datetime | None = None
+
+    @property
+    def deadline(self) -> datetime:
+        return self.registration_deadline or self.starts_at
+
+
+def signup_decision(
+    facts: EventFacts, seats_taken: int, now: datetime, *, eligible: bool = True
+) -> Decision | Refusal:
+    """Confirm while seats remain, else waitlist; refuse when the event cannot take anyone."""
+    if facts.status is not EventStatus.SCHEDULED:
+        return Refusal.CANCELLED
+    if now >= facts.starts_at:
+        return Refusal.STARTED
+    if now > facts.deadline:
+        return Refusal.DEADLINE
+    if not eligible:
+        return Refusal.NOT_ELIGIBLE
+    return Decision.CONFIRM if seats_taken < facts.capacity else Decision.WAITLIST
+
+
+def can_cancel(facts: EventFacts, status: RegStatus, now: datetime) -> bool:
+    return (
+        facts.status is EventStatus.SCHEDULED
+        and status in (RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.OFFERED)
+        and now <= facts.starts_at - CANCEL_BEFORE
+    )
+
+
+def free_seats(capacity: int, seats_taken: int) -> int:
+    return max(0, capacity - seats_taken)
+
+
+def to_offer(capacity: int, seats_taken: int, waitlist: Sequence[int]) -> list[int]:
+    """Registration ids (first in line first) to offer the free seats to."""
+    return list(waitlist[: free_seats(capacity, seats_taken)])
+
+
+def offer_expiry(now: datetime, starts_at: datetime) -> datetime:
+    """The claim window, cut short so it always ends before the event starts."""
+    return min(now + OFFER_WINDOW, starts_at - CANCEL_BEFORE / 2)
+
+
+def checkin_open(facts: EventFacts, now: datetime) -> bool:
+    return (
+        facts.status is not EventStatus.CANCELLED
+        and facts.starts_at - CHECKIN_EARLY <= now <= facts.ends_at + CHECKIN_LATE
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who an event is for: a municipality (None = the whole region), optionally positions
+    and subjects (empty = everyone)."""
+
+    municipality_id: int | None
+    positions: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+
+
+def eligible(
+    audience: Audience,
+    municipality_id: int | None,
+    position: str | None,
+    subjects: Collection[str],
+) -> bool:
+    if audience.municipality_id is not None and audience.municipality_id != municipality_id:
+        return False
+    if audience.positions and position not in audience.positions:
+        return False
+    return not audience.subjects or bool(set(audience.subjects) & set(subjects))
+
+
+def relevance(
+    event_competencies: Collection[str], deficits: Collection[str], route: Collection[str]
+) -> int:
+    """How well an event fits a teacher: route competencies weigh 2, other deficits 1."""
+    score = 0
+    for code in set(event_competencies):
+        if code in route:
+            score += 2
+        elif code in deficits:
+            score += 1
+    return score
+
+
+def hours(starts_at: datetime, ends_at: datetime) -> float:
+    """Academic record of participation: whole and half hours."""
+    return round((ends_at - starts_at).total_seconds() / 1800) / 2
