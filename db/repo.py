@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from db.event_repo import EventRepo, JobRepo
 from db.models import (
     Answer,
     Attempt,
@@ -627,3 +628,5 @@ class Repo:
         self.frameworks = FrameworkRepo(session)
         self.assessments = AssessmentRepo(session)
         self.routes = RouteRepo(session)
+        self.events = EventRepo(session)
+        self.jobs = JobRepo(session)
