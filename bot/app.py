@@ -174,7 +174,7 @@ class BotApp:
         self.dp = build_dispatcher(
             self.settings, self.sessionmaker, self.i18n, storage=self.storage
         )
-        self.scheduler = build_scheduler(self.settings, self.sessionmaker)
+        self.scheduler = build_scheduler(self.settings, self.sessionmaker, self.bot, self.i18n)
         self.dp["scheduler"] = self.scheduler
         self.dp.startup.register(self._on_startup)
         self.dp.shutdown.register(self._on_shutdown)

@@ -292,6 +292,11 @@ class EventRepo:
         await self.session.flush()
         return event
 
+    async def complete(self, event: Event) -> None:
+        if event.status == EventStatus.SCHEDULED.value:
+            event.status = EventStatus.COMPLETED.value
+            await self.session.flush()
+
     async def cancel_event(self, event: Event) -> list[Registration]:
         """Cancel the event; the active registrations to notify."""
         await self._lock(event.id)

@@ -585,7 +585,7 @@ class RouteRepo:
         text: str | None,
         file_id: str | None,
         file_name: str | None,
-        reflection: str,
+        reflection: str | None,
     ) -> None:
         step.evidence_text = text
         step.evidence_file_id = file_id

@@ -12,6 +12,7 @@ def get_routers() -> list[Router]:
         assessment,
         coordinator,
         errors,
+        events,
         fallback,
         menu,
         onboarding,
@@ -19,5 +20,16 @@ def get_routers() -> list[Router]:
         route,
     )
 
-    modules = (errors, onboarding, menu, admin, coordinator, assessment, route, profile, fallback)
+    modules = (
+        errors,
+        onboarding,
+        menu,
+        admin,
+        coordinator,
+        assessment,
+        route,
+        events,
+        profile,
+        fallback,
+    )
     return [module.make_router() for module in modules]

@@ -32,8 +32,13 @@ async def show(
     event: Message | CallbackQuery,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
+    *,
+    answer: bool = True,
 ) -> None:
-    """Edit the message a button belongs to, or answer a typed message with a new one."""
+    """Edit the message a button belongs to, or answer a typed message with a new one.
+
+    `answer=False` leaves the callback unanswered, for a caller that answers it with a popup.
+    """
     if isinstance(event, CallbackQuery):
         message = event.message
         if isinstance(message, Message) and message.text is not None:
@@ -44,7 +49,8 @@ async def show(
                     raise
         elif message is not None:
             await event.bot.send_message(message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]
-        await event.answer()
+        if answer:
+            await event.answer()
         return
     await event.answer(text, reply_markup=markup)
 
@@ -73,6 +79,8 @@ def pager_row(page: Page[Any], make: Callable[[int], CallbackData]) -> list[Inli
 # Main menu (reply keyboard). Later features append their entries here, in order.
 MENU_ASSESS = __("📝 Self-assessment")
 MENU_ROUTE = __("🧭 My route")
+MENU_EVENTS = __("📅 Events")
+MENU_MY = __("🎟 My registrations")
 MENU_PROFILE = __("👤 My profile")
 MENU_SETTINGS = __("⚙️ Settings")
 MENU_HELP = __("❓ Help")
@@ -82,11 +90,12 @@ MENU_STAFF = __("🗂 Coordinator tools")
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
     keyboard = [
         [KeyboardButton(text=str(MENU_ASSESS)), KeyboardButton(text=str(MENU_ROUTE))],
+        [KeyboardButton(text=str(MENU_EVENTS)), KeyboardButton(text=str(MENU_MY))],
         [KeyboardButton(text=str(MENU_PROFILE)), KeyboardButton(text=str(MENU_SETTINGS))],
         [KeyboardButton(text=str(MENU_HELP))],
     ]
     if role.at_least(Role.COORDINATOR):
-        keyboard[2].append(KeyboardButton(text=str(MENU_STAFF)))
+        keyboard[3].append(KeyboardButton(text=str(MENU_STAFF)))
     return ReplyKeyboardMarkup(
         keyboard=keyboard,
         resize_keyboard=True,

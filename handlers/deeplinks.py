@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.config import Settings
 from db.models import User
 from db.repo import Repo
 from domain.deeplinks import DeepLink, parse_payload
 
-LinkHandler = Callable[[Message, Repo, User, DeepLink], Awaitable[None]]
+LinkHandler = Callable[[Message, Repo, User, DeepLink, Settings], Awaitable[None]]
 HANDLERS: dict[str, LinkHandler] = {}
 
 
@@ -23,7 +24,7 @@ def register(kind: str, handler: LinkHandler) -> None:
     HANDLERS[kind] = handler
 
 
-async def route_payload(message: Message, repo: Repo, user: User) -> None:
+async def route_payload(message: Message, repo: Repo, user: User, settings: Settings) -> None:
     """Open what the pending deep link points at (once), then forget it."""
     raw = user.pending_payload
     if not raw:
@@ -36,4 +37,4 @@ async def route_payload(message: Message, repo: Repo, user: User) -> None:
             _("I do not recognise the link you came with, so I opened the main menu instead.")
         )
         return
-    await handler(message, repo, user, link)
+    await handler(message, repo, user, link, settings)

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
+from bot.config import Settings
 from bot.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -61,7 +62,7 @@ async def cmd_start(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
-    bot: Bot,
+    settings: Settings,
 ) -> None:
     await state.clear()
     db_user = await repo.users.require(user.id)
@@ -80,7 +81,7 @@ async def cmd_start(
         await begin_profile(message, state, repo, db_user)
         return
     await greet_member(message, db_user, user.role)
-    await route_payload(message, repo, db_user)
+    await route_payload(message, repo, db_user, settings)
 
 
 async def consent_agree(

@@ -23,6 +23,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.config import Settings
 from bot.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -417,7 +418,7 @@ async def nav_cancel(
 
 
 async def save_profile(
-    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
+    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext, settings: Settings
 ) -> None:
     db_user = await repo.users.require(user.id)
     missing = rules.next_missing(await repo.users.snapshot(db_user))
@@ -437,7 +438,7 @@ async def save_profile(
             ),
             reply_markup=main_menu(user.role),
         )
-        await route_payload(query.message, repo, db_user)
+        await route_payload(query.message, repo, db_user, settings)
     else:
         await query.message.answer(_("Saved."), reply_markup=main_menu(user.role))
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,10 +30,30 @@ async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession]) -> i
     return removed
 
 
+JOBS_TICK_SECONDS = 20
+
+
 def build_scheduler(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot: Bot | None = None,
+    i18n: I18n | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.tz)
+    if bot is not None and i18n is not None:
+        from scheduler.jobs import run_due_jobs
+
+        scheduler.add_job(
+            run_due_jobs,
+            "interval",
+            seconds=JOBS_TICK_SECONDS,
+            args=[sessionmaker, bot, i18n, settings],
+            id="run_due_jobs",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(settings.tz),
+        )
     scheduler.add_job(
         purge_unconsented,
         "cron",

@@ -1,0 +1,165 @@
+"""An iCalendar (RFC 5545) file for one event, so a teacher can add it to a phone calendar.
+
+Pure: no I/O, the current time is passed in. Times are written in UTC ("...Z"), which
+every calendar application understands without a VTIMEZONE block.
+
+Text is escaped (backslash, semicolon, comma, newline), control characters that TEXT
+values may not hold are dropped, lines longer than 75 octets are folded on UTF-8 character
+boundaries, and every line ends with CRLF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+#: RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets, excluding the line break.
+MAX_LINE_OCTETS = 75
+CRLF = "\r\n"
+PRODID = "-//metodbot//RU"
+STATUSES = frozenset({"CONFIRMED", "CANCELLED", "TENTATIVE"})
+#: ORGANIZER must be a calendar address; the bot knows only a display name, so the name goes
+#: into the CN parameter of a reserved, never-deliverable address (RFC 2606 ".invalid").
+ORGANIZER_ADDRESS = "mailto:noreply@metodbot.invalid"
+
+_NEWLINES_RE = re.compile(r"\r\n|\r|\n")
+#: control characters that RFC 5545 TEXT does not allow (HTAB is allowed; newlines are
+#: handled before this runs).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_URI_BAD_RE = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    uid: str  # stable, e.g. "event-12@metodbot"
+    title: str
+    starts_at: datetime  # timezone-aware
+    ends_at: datetime  # timezone-aware, after starts_at
+    description: str = ""
+    location: str = ""  # address, or empty
+    url: str = ""  # online link, or empty
+    organizer: str = ""  # display name, optional
+    status: str = "CONFIRMED"  # or "CANCELLED" (or "TENTATIVE")
+    sequence: int = 0  # bump on every change so calendars replace the old copy
+
+
+def clean_text(value: str) -> str:
+    """The text as it will be stored: newlines unified to LF, other control chars dropped."""
+    return _CONTROL_RE.sub("", _NEWLINES_RE.sub("\n", value))
+
+
+def escape_text(value: str) -> str:
+    """RFC 5545 3.3.11 TEXT escaping (after `clean_text`)."""
+    value = clean_text(value)
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def fold_line(line: str) -> str:
+    """One content line folded to at most 75 octets per physical line, CRLF-terminated.
+
+    Continuation lines start with a single space; a multi-byte UTF-8 character is never
+    split between two physical lines.
+    """
+    if len(line.encode("utf-8")) <= MAX_LINE_OCTETS:
+        return line + CRLF
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > MAX_LINE_OCTETS:
+            chunks.append("".join(current))
+            current = [" "]
+            size = 1
+        current.append(char)
+        size += width
+    chunks.append("".join(current))
+    return CRLF.join(chunks) + CRLF
+
+
+def _utc(value: datetime, name: str) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware: {value!r}")
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _param_value(value: str) -> str:
+    """A quoted parameter value; RFC 6868 caret-encodes what a quoted string cannot hold."""
+    value = clean_text(value).replace("^", "^^").replace("\n", "^n").replace('"', "^'")
+    return f'"{value}"'
+
+
+def _check_uri(url: str) -> str:
+    url = url.strip()
+    if _URI_BAD_RE.search(url):
+        raise ValueError(f"the URL holds characters a URI may not contain: {url!r}")
+    return url
+
+
+def to_ics(event: CalendarEvent, *, now: datetime, reminder_minutes: int | None = 60) -> bytes:
+    """The event as a UTF-8 .ics file (one VEVENT in a METHOD:PUBLISH VCALENDAR).
+
+    Empty description, location and URL are left out. An online event (a URL and no
+    address) gets the URL as its LOCATION too, and the URL is appended to the description
+    when it is not already there: several calendar apps ignore the URL property. A
+    cancelled event gets no reminder. Raises ValueError on naive datetimes, on
+    ends_at <= starts_at, on an empty uid or title, on an unknown status, a negative
+    sequence or reminder, and on a URL with spaces or control characters.
+    """
+    dtstamp = _utc(now, "now")
+    dtstart = _utc(event.starts_at, "starts_at")
+    dtend = _utc(event.ends_at, "ends_at")
+    if event.ends_at <= event.starts_at:
+        raise ValueError("ends_at must be after starts_at")
+    if event.status not in STATUSES:
+        raise ValueError(f"unknown status {event.status!r}; expected one of {sorted(STATUSES)}")
+    if event.sequence < 0:
+        raise ValueError("sequence must not be negative")
+    if reminder_minutes is not None and reminder_minutes < 0:
+        raise ValueError("reminder_minutes must not be negative")
+
+    uid = clean_text(event.uid).strip()
+    title = clean_text(event.title).strip()
+    if not uid:
+        raise ValueError("uid must not be empty")
+    if not title:
+        raise ValueError("title must not be empty")
+    url = _check_uri(event.url)
+    location = clean_text(event.location).strip() or url
+    description = clean_text(event.description).strip()
+    if url and url not in description:
+        description = f"{description}\n\n{url}" if description else url
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{escape_text(uid)}",
+        f"DTSTAMP:{dtstamp}",
+        f"DTSTART:{dtstart}",
+        f"DTEND:{dtend}",
+        f"SUMMARY:{escape_text(title)}",
+    ]
+    if description:
+        lines.append(f"DESCRIPTION:{escape_text(description)}")
+    if location:
+        lines.append(f"LOCATION:{escape_text(location)}")
+    if url:
+        lines.append(f"URL:{url}")
+    if event.organizer.strip():
+        lines.append(f"ORGANIZER;CN={_param_value(event.organizer.strip())}:{ORGANIZER_ADDRESS}")
+    lines += [f"STATUS:{event.status}", f"SEQUENCE:{event.sequence}"]
+    if reminder_minutes is not None and event.status != "CANCELLED":
+        lines += [
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            f"DESCRIPTION:{escape_text(title)}",
+            f"TRIGGER:-PT{reminder_minutes}M",
+            "END:VALARM",
+        ]
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "".join(fold_line(line) for line in lines).encode("utf-8")
