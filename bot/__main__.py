@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="YAML file in the format of db/reference/sample.yaml")
     fw = sub.add_parser("import-framework", help="import a competency framework (new version)")
     fw.add_argument("file", type=Path, help="YAML in the format of domain/content/framework.yaml")
+    act = sub.add_parser("import-events", help="import internship sites or events (CSV/XLSX)")
+    act.add_argument("file", type=Path, help="a file made from the template (/template in the bot)")
+    act.add_argument(
+        "--municipality", default=None, help="restrict to this municipality code (default: any)"
+    )
     grant = sub.add_parser("grant", help="grant a role to a user who has sent /start")
     grant.add_argument("telegram_id", type=int)
     grant.add_argument("role", choices=["teacher", "coordinator", "admin"])
@@ -122,6 +127,41 @@ async def _import_framework(settings: Settings, path: Path) -> int:
     return 0
 
 
+async def _import_events(
+    settings: Settings, path: Path, data: bytes, municipality: str | None
+) -> int:
+    from bot.app import prepare_database
+    from bot.imports import ImportFormatError, import_file
+    from db.repo import Repo
+    from db.types import utcnow
+
+    engine, sessionmaker = await prepare_database(settings)
+    try:
+        async with sessionmaker() as session:
+            outcome = await import_file(
+                Repo(session),
+                data,
+                path.name,
+                allowed_municipality=municipality,
+                actor=None,
+                tz=settings.tz,
+                now=utcnow(),
+            )
+            await session.commit()
+    except ImportFormatError as exc:
+        return _fail(f"{path}: {exc}")
+    finally:
+        await engine.dispose()
+    for r in outcome.reports:
+        print(f"row {r.row}\t{r.key}\t{r.action}\t{'; '.join(r.errors)}")
+    if not outcome.ok:
+        return _fail(
+            f"{path}: nothing imported, {outcome.rejected} row(s) with mistakes (listed above)"
+        )
+    print(f"{outcome.kind}: {outcome.created} created, {outcome.updated} updated")
+    return 0
+
+
 async def _grant(settings: Settings, telegram_id: int, role_name: str) -> int:
     from bot.app import prepare_database
     from db.repo import Repo
@@ -170,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             if not args.file.is_file():
                 return _fail(f"{args.file}: no such file")
             return asyncio.run(_import_framework(settings, args.file))
+        if command == "import-events":
+            if not args.file.is_file():
+                return _fail(f"{args.file}: no such file")
+            data = args.file.read_bytes()
+            return asyncio.run(_import_events(settings, args.file, data, args.municipality))
         if command == "grant":
             return asyncio.run(_grant(settings, args.telegram_id, args.role))
         from bot.console import run_console

@@ -17,8 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Event, Job, Registration, Site, User
+from db.models import Event, Job, Municipality, Registration, School, Site, User
 from db.types import utcnow
+from domain.event_import import EventDraft, SiteDraft
 from domain.events import (
     Decision,
     EventFacts,
@@ -355,6 +356,112 @@ class EventRepo:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ImportCodes:
+    """What an import needs to know about existing rows."""
+
+    municipalities: dict[str, int]
+    schools: dict[str, tuple[int, str]]  # school code -> (id, municipality code)
+    sites: dict[str, tuple[int, str]]  # site code -> (id, municipality code)
+    events: dict[str, str]  # event code -> organising municipality code
+
+
+class ImportRepo:
+    """Upserts of validated import drafts (domain.event_import) by their codes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def codes(self) -> ImportCodes:
+        munis = {
+            code: mid
+            for mid, code in (
+                await self.session.execute(select(Municipality.id, Municipality.code))
+            ).tuples()
+        }
+        by_id = {mid: code for code, mid in munis.items()}
+        schools = {
+            code: (sid, by_id[mid])
+            for sid, code, mid in (
+                await self.session.execute(
+                    select(School.id, School.code, School.municipality_id).where(
+                        School.code.is_not(None)
+                    )
+                )
+            ).tuples()
+            if code
+        }
+        sites = {
+            code: (sid, by_id[mid])
+            for sid, code, mid in (
+                await self.session.execute(select(Site.id, Site.code, Site.municipality_id))
+            ).tuples()
+        }
+        events = {
+            code: by_id[mid]
+            for code, mid in (
+                await self.session.execute(
+                    select(Event.code, Event.municipality_id).where(Event.code.is_not(None))
+                )
+            ).tuples()
+            if code
+        }
+        return ImportCodes(munis, schools, sites, events)
+
+    async def upsert_site(self, draft: SiteDraft, codes: ImportCodes) -> Site:
+        site = await self.session.scalar(select(Site).where(Site.code == draft.code))
+        if site is None:
+            site = Site(code=draft.code)
+            self.session.add(site)
+        site.municipality_id = codes.municipalities[draft.municipality]
+        site.school_id = codes.schools[draft.school][0] if draft.school else None
+        site.title, site.topic = draft.title, draft.topic
+        site.competencies = list(draft.competencies)
+        site.description, site.contact = draft.description, draft.contact
+        site.modules = [{"title": t, "hours": h} for t, h in draft.modules]
+        await self.session.flush()
+        return site
+
+    async def upsert_event(
+        self,
+        draft: EventDraft,
+        codes: ImportCodes,
+        *,
+        default_municipality: int,
+        organiser_id: int | None,
+        checkin_code: str,
+    ) -> tuple[Event, bool]:
+        """The event and whether it is new."""
+        site_id = None
+        site_muni = None
+        if draft.site:
+            site = await self.session.scalar(select(Site).where(Site.code == draft.site))
+            if site is not None:
+                site_id, site_muni = site.id, site.municipality_id
+        event = await self.session.scalar(select(Event).where(Event.code == draft.code))
+        created = event is None
+        if event is None:
+            event = Event(code=draft.code, checkin_code=checkin_code, organiser_id=organiser_id)
+        event.kind, event.title, event.description = draft.kind, draft.title, draft.description
+        event.competencies = list(draft.competencies)
+        event.site_id = site_id
+        event.region_wide = draft.municipality is None
+        event.municipality_id = (
+            codes.municipalities[draft.municipality]
+            if draft.municipality
+            else (site_muni or default_municipality)
+        )
+        event.positions, event.subjects = list(draft.positions), list(draft.subjects)
+        event.starts_at, event.ends_at = draft.starts_at, draft.ends_at
+        event.place, event.online_url = draft.place, draft.online_url
+        event.capacity, event.registration_deadline = draft.capacity, draft.registration_deadline
+        event.status = EventStatus.SCHEDULED.value
+        if created:
+            self.session.add(event)
+        await self.session.flush()
+        return event, created
+
+
 class JobRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -388,4 +495,4 @@ class JobRepo:
         job.last_error = error
 
 
-__all__ = ["EventRepo", "JobRepo", "SignUp", "User", "facts_of"]
+__all__ = ["EventRepo", "ImportCodes", "ImportRepo", "JobRepo", "SignUp", "User", "facts_of"]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.event_repo import EventRepo, JobRepo
+from db.event_repo import EventRepo, ImportRepo, JobRepo
 from db.models import (
     Answer,
     Attempt,
@@ -630,3 +630,4 @@ class Repo:
         self.routes = RouteRepo(session)
         self.events = EventRepo(session)
         self.jobs = JobRepo(session)
+        self.imports = ImportRepo(session)

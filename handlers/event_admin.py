@@ -269,7 +269,7 @@ def _scope(staff: User, role: Role) -> int | None:
 def _in_scope(event: Event | Site | None, staff: User, role: Role) -> bool:
     if event is None:
         return False
-    return True
+    return role is Role.ADMIN or event.municipality_id == staff.municipality_id
 
 
 def _no_municipality() -> str:

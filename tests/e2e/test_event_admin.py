@@ -8,40 +8,20 @@ import csv
 import functools
 import importlib.util
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-from aiogram import Router
 from sqlalchemy import select
 
-import bot.app
 from db.models import AuditEntry, Event, Registration, School
 from db.repo import Repo
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
 from domain.roles import Role
-from handlers import event_admin, get_routers
 from handlers.event_admin import EventAdminCb, NewEventCb, NewSiteCb
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 
 TEACHER_NAME = "Иванова Анна Петровна"  # what tests.e2e.flows.register types in
-
-
-@pytest.fixture(autouse=True)
-def _wire_event_admin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """TEMPORARY: include the event_admin router (before the fallback router) until
-    handlers/__init__.py wires it; remove this fixture then (it is a no-op once wired)."""
-
-    def routers() -> list[Router]:
-        found = get_routers()
-        if not any(r.name == "event_admin" for r in found):
-            found.insert(len(found) - 1, event_admin.make_router())
-        return found
-
-    monkeypatch.setattr(bot.app, "get_routers", routers)
-    yield
 
 
 async def _places(running: Running) -> tuple[int, School, int, School]:
