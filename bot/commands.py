@@ -16,6 +16,10 @@ TEACHER_COMMANDS = [
     ("assess", __("Self-assessment of competencies")),
     ("results", __("My self-assessment results")),
     ("route", __("My individual educational route")),
+    ("events", __("Internship sessions and master-classes")),
+    ("my", __("My registrations")),
+    ("journal", __("Journal of professional growth")),
+    ("checkin", __("Check in at an event: /checkin CODE")),
     ("profile", __("My profile")),
     ("language", __("Change language")),
     ("privacy", __("Personal data policy")),
@@ -27,6 +31,10 @@ TEACHER_COMMANDS = [
 COORDINATOR_COMMANDS = [
     ("schools", __("Schools awaiting verification")),
     ("teachers", __("Teachers of my municipality")),
+    ("myevents", __("Events of my municipality")),
+    ("newevent", __("Create an event")),
+    ("newsite", __("Create an internship site")),
+    ("template", __("Templates for importing sites and events")),
 ]
 ADMIN_COMMANDS = [
     ("grant", __("Grant a role: /grant id role")),

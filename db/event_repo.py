@@ -238,6 +238,19 @@ class EventRepo:
         await self.session.flush()
         return offered
 
+    async def set_capacity(
+        self, event_id: int, capacity: int, now: datetime
+    ) -> list[Registration] | None:
+        """Change the number of seats under the lock; never below the seats taken (None).
+        Seats that appear are offered to the waitlist (the offered registrations)."""
+        event = await self._lock(event_id)
+        if event is None or capacity < await self.seats_taken(event_id):
+            return None
+        grew = capacity > event.capacity
+        event.capacity = capacity
+        await self.session.flush()
+        return await self.promote(event_id, now) if grew else []
+
     async def cancel(self, reg: Registration) -> None:
         await self._lock(reg.event_id)
         reg.status, reg.offer_expires_at = RegStatus.CANCELLED.value, None

@@ -10,14 +10,11 @@ unit-tested in tests/unit/test_event_admin_rules.py.
 from __future__ import annotations
 
 import csv
-import importlib
-import inspect
 import io
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import cast
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -45,6 +42,7 @@ from domain.framework import Framework
 from domain.pagination import paginate
 from domain.roles import Role
 from handlers.common import button, h, pager_row, rows, show
+from handlers.events import notify_offer
 from handlers.filters import RoleFilter
 
 log = logging.getLogger(__name__)
@@ -1330,21 +1328,6 @@ async def got_participants_message(
     )
 
 
-NotifyOffer = Callable[..., Awaitable[None]]
-
-
-def _notify_offer() -> NotifyOffer | None:
-    """`handlers.events.notify_offer` (the teacher side), imported lazily."""
-    try:
-        module = importlib.import_module("handlers.events")
-    except ModuleNotFoundError as exc:
-        if exc.name != "handlers.events":
-            raise
-        return None
-    found = getattr(module, "notify_offer", None)
-    return cast(NotifyOffer, found) if found is not None else None
-
-
 async def got_capacity(
     message: Message,
     state: FSMContext,
@@ -1369,8 +1352,10 @@ async def got_capacity(
         await state.clear()
         await message.answer(_("You cannot manage this event."))
         return
-    taken = await repo.events.seats_taken(event.id)
-    if capacity < taken:
+    old = event.capacity
+    offered = await repo.events.set_capacity(event.id, capacity, _now())
+    if offered is None:
+        taken = await repo.events.seats_taken(event.id)
         await message.answer(
             ngettext(
                 "{n} seat is already taken, so the capacity cannot be lower. Please send {n} or more.",
@@ -1381,21 +1366,11 @@ async def got_capacity(
         )
         return
     await state.clear()
-    grew = capacity > event.capacity
-    old = event.capacity
-    event.capacity = capacity
-    offered: list[Registration] = await repo.events.promote(event.id, _now()) if grew else []
-    if offered:
-        notify = _notify_offer()
-        if notify is None:
-            log.warning("handlers.events.notify_offer is missing: %d offers not sent", len(offered))
-        else:
-            extra = {"tz": settings.tz} if "tz" in inspect.signature(notify).parameters else {}
-            for reg in offered:
-                try:
-                    await notify(bot, i18n, reg, repo, **extra)
-                except TelegramAPIError:
-                    log.warning("could not tell user %s about an offered seat", reg.user_id)
+    for reg in offered:
+        try:
+            await notify_offer(bot, i18n, reg, repo, tz=settings.tz)
+        except TelegramAPIError:
+            log.warning("could not tell user %s about an offered seat", reg.user_id)
     await repo.audit.record(
         "event_capacity",
         actor=staff,

@@ -42,6 +42,9 @@ def help_text(role: Role) -> str:
             "/assess — self-assessment of professional competencies (about 10 minutes)\n"
             "/results — your competency profile, deficits and strengths\n"
             "/route — your individual educational route: steps, deadlines, evidence, PDF\n"
+            "/events — internship sessions, master-classes, seminars: sign up, waitlist, calendar\n"
+            "/my — your registrations · /journal — attended events and hours\n"
+            "/checkin CODE — check in at an event (or scan its QR code)\n"
             "/profile — your profile: view and correct it\n"
             "/language — switch between Русский and English\n"
             "/privacy — how your personal data is handled\n"
@@ -57,7 +60,10 @@ def help_text(role: Role) -> str:
                 "<b>Coordinator</b>\n"
                 "/teachers — teachers of your municipality: diagnosis and route progress\n"
                 "/teacher &lt;telegram id&gt; — a teacher's results and route; comment, add a step\n"
-                "/schools — schools typed in by teachers of your municipality, to check"
+                "/schools — schools typed in by teachers of your municipality, to check\n"
+                "/myevents — events of your municipality: participants, export, messages, QR check-in\n"
+                "/newevent, /newsite — create an event or an internship site\n"
+                "/template — forms for importing sites and events; then send me the filled file"
             )
         )
     if role.at_least(Role.ADMIN):
