@@ -319,6 +319,38 @@ class EventRepo:
         await self.session.flush()
         return regs
 
+    #: what a coordinator may change in a published event (handlers.event_admin)
+    EDITABLE_EVENT_FIELDS = frozenset(
+        {
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "place",
+            "online_url",
+            "registration_deadline",
+        }
+    )
+
+    async def update_event(self, event: Event, **changes: Any) -> list[str]:
+        """Change the given fields under the event lock (sign-ups read the times); the names
+        of the fields whose value actually changed. Unknown fields are a programming error."""
+        unknown = set(changes) - self.EDITABLE_EVENT_FIELDS
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        await self._lock(event.id)
+        changed = [name for name, value in changes.items() if getattr(event, name) != value]
+        for name in changed:
+            setattr(event, name, changes[name])
+        await self.session.flush()
+        return changed
+
+    async def active_registrants(self, event_id: int) -> list[Registration]:
+        """Registrations still waiting for the event (confirmed, offered, waitlisted), with
+        their users: the people to tell when its time or place changes."""
+        waiting = (RegStatus.CONFIRMED.value, RegStatus.OFFERED.value, RegStatus.WAITLISTED.value)
+        return [r for r in await self.participants(event_id) if r.status in waiting]
+
     async def site(self, site_id: int) -> Site | None:
         return await self.session.get(Site, site_id)
 
@@ -353,6 +385,19 @@ class EventRepo:
         self.session.add(site)
         await self.session.flush()
         return site
+
+    EDITABLE_SITE_FIELDS = frozenset({"title", "topic", "description", "contact", "modules"})
+
+    async def update_site(self, site: Site, **changes: Any) -> list[str]:
+        """Change the given fields of a site; the names of those whose value changed."""
+        unknown = set(changes) - self.EDITABLE_SITE_FIELDS
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        changed = [name for name, value in changes.items() if getattr(site, name) != value]
+        for name in changed:
+            setattr(site, name, changes[name])
+        await self.session.flush()
+        return changed
 
     async def attended(self, user_id: int) -> list[Registration]:
         """The teacher's record of participation, oldest first."""
@@ -500,6 +545,24 @@ class JobRepo:
         if kind is not None:
             query = query.where(Job.kind == kind)
         return list(await self.session.scalars(query))
+
+    async def reschedule(self, kind: str, event_id: int, run_at: datetime | None) -> Job | None:
+        """Move the pending `kind` job of an event to `run_at`: the first pending row is moved,
+        any other pending rows are closed (done_at = now), and a new row is scheduled when none
+        is pending (say, a reminder already sent before the event moved later). `run_at=None`
+        closes every pending row and schedules nothing. The job that will run, if any."""
+        rows = [j for j in await self.pending(kind) if j.payload.get("event_id") == event_id]
+        kept = rows[0] if rows and run_at is not None else None
+        now = utcnow()
+        for job in rows:
+            if job is not kept:
+                job.done_at = now
+        if kept is not None and run_at is not None:
+            kept.run_at = run_at
+        await self.session.flush()
+        if kept is None and run_at is not None:
+            return await self.schedule(kind, run_at, event_id=event_id)
+        return kept
 
     async def finish(self, job: Job, error: str | None = None) -> None:
         job.attempts += 1

@@ -1,6 +1,8 @@
-"""Coordinators manage events and internship sites: `/newevent` and `/newsite` wizards, and
+"""Coordinators manage events and internship sites: `/newevent` and `/newsite` wizards,
 `/myevents` with the event admin card (participants, attendance, CSV, messages, check-in QR,
-capacity, cancellation). Scoped to the coordinator's municipality; admins see everything.
+capacity, editing, cancellation) and `/mysites` with the site card (editing the title,
+description, contact and modules). Scoped to the coordinator's municipality; admins see
+everything.
 
 Every callback carries only ids and re-checks on the server that the event belongs to the
 coordinator's municipality. The small parsing helpers at the top are pure (no aiogram) and
@@ -63,6 +65,7 @@ SCHOOLS_PER_PAGE = 10
 ATTENDANCE_BUTTONS = 30
 SHOWN_SINCE = timedelta(days=30)
 SITE_CODE_PREFIX_MAX = 22  # site-<22>-<4 digits> fits Site.code (32)
+SITES_PER_PAGE = 10
 
 _WHOLE_RE = re.compile(r"[0-9]{1,9}")
 _MODULE_RE = re.compile(r"^(?P<title>.*\S)\s*[—–|-]\s*(?P<hours>[0-9]{1,4})\s*$")
@@ -204,13 +207,24 @@ class NewSiteCb(CallbackData, prefix="stn"):
 
 
 class EventAdminCb(CallbackData, prefix="eadm"):
-    action: str  # list | card | people | att | csv | msg | qr | cap | cancel | cancel_yes
+    action: str  # list | card | people | att | csv | msg | qr | cap | edit | cancel | cancel_yes
     event: int = 0
     reg: int = 0
 
 
 class AdminFormCb(CallbackData, prefix="eadf"):
     action: str  # cancel
+
+
+class EventEditCb(CallbackData, prefix="eedt"):
+    field: str  # title | description | when | place | deadline | cancel (back to the card)
+    event: int
+
+
+class SiteAdminCb(CallbackData, prefix="sadm"):
+    action: str  # list | card | title | description | contact | modules | cancel
+    site: int = 0
+    page: int = 0
 
 
 class EventForm(StatesGroup):
@@ -243,6 +257,22 @@ class EventAdminForm(StatesGroup):
     capacity = State()
 
 
+class EventEditForm(StatesGroup):
+    title = State()
+    description = State()
+    starts = State()
+    ends = State()
+    place = State()
+    deadline = State()
+
+
+class SiteEditForm(StatesGroup):
+    title = State()
+    description = State()
+    contact = State()
+    modules = State()
+
+
 def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=buttons)
 
@@ -257,6 +287,14 @@ def _site_cancel() -> InlineKeyboardMarkup:
 
 def _form_cancel() -> InlineKeyboardMarkup:
     return _markup([[button(_("✖️ Cancel"), AdminFormCb(action="cancel"))]])
+
+
+def _edit_cancel(event_id: int) -> InlineKeyboardMarkup:
+    return _markup([[button(_("✖️ Cancel"), EventEditCb(field="cancel", event=event_id))]])
+
+
+def _site_edit_cancel(site_id: int) -> InlineKeyboardMarkup:
+    return _markup([[button(_("✖️ Cancel"), SiteAdminCb(action="cancel", site=site_id))]])
 
 
 def _scope(staff: User, role: Role) -> int | None:
@@ -281,6 +319,96 @@ async def _typed(message: Message, markup: InlineKeyboardMarkup) -> str | None:
         await message.answer(_("Please answer with a text message."), reply_markup=markup)
         return None
     return text
+
+
+# ------------------------------------------------------------------ answers shared by wizards and edits
+# Each reader returns the value, or the polite re-ask (in the current language) for a bad answer.
+
+
+def _title_problem(text: str) -> str | None:
+    if fits(text, TITLE_MIN, TITLE_MAX):
+        return None
+    return _("The title should be 3 to 200 characters long. Please send it again.")
+
+
+def _description_problem(text: str) -> str | None:
+    if len(text) <= DESCRIPTION_MAX:
+        return None
+    return _("The description is too long: up to 2000 characters, please.")
+
+
+def _read_start(text: str, tz: tzinfo) -> datetime | str:
+    starts_at = parse_local(text, tz)
+    if starts_at is None:
+        return _(
+            "I could not read this date. Please send it as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
+        )
+    if starts_at <= _now():
+        return _("This moment has already passed. Please send a date and time in the future.")
+    return starts_at
+
+
+def _read_end(text: str, starts_at: datetime, tz: tzinfo) -> datetime | str:
+    ends_at = parse_end(text, starts_at, tz)
+    if ends_at is None:
+        return _("I could not read this time. Please send HH:MM (e.g. 12:30) or DD.MM.YYYY HH:MM.")
+    if ends_at <= starts_at:
+        return _("The end must be after the start ({start}). Please send it again.").format(
+            start=local_text(starts_at, tz)
+        )
+    return ends_at
+
+
+def _read_place(text: str) -> tuple[str, str] | str:
+    """(address, link), or the re-ask."""
+    if not fits(text, PLACE_MIN, PLACE_MAX):
+        return _("The address or link should be 3 to 300 characters long. Please send it again.")
+    return split_place(text)
+
+
+def _contact_problem(text: str) -> str | None:
+    if fits(text, CONTACT_MIN, CONTACT_MAX):
+        return None
+    return _("The contact should be 3 to 200 characters long. Please send it again.")
+
+
+def _read_modules(text: str) -> list[tuple[str, int]] | str:
+    try:
+        modules = parse_modules(text)
+    except BadModuleLine as exc:
+        return _(
+            "Line {n} («{line}») is not «Title — hours» with 1 to 200 hours. "
+            "Please send the whole list again."
+        ).format(n=exc.number, line=h(exc.line[:100]))
+    if not MODULES_MIN <= len(modules) <= MODULES_MAX:
+        return _("The programme should have 1 to 20 modules. Please send the list again.")
+    return modules
+
+
+def _start_question() -> str:
+    return _(
+        "When does it start? Send the date and time as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
+    )
+
+
+def _end_question() -> str:
+    return _("When does it end? Send HH:MM for the same day, or DD.MM.YYYY HH:MM.")
+
+
+def _place_question() -> str:
+    return _("Where? Send the address, or a link (https://…) for an online event.")
+
+
+def _modules_question() -> str:
+    return _(
+        "The programme: one module per line, its title and hours, e.g.\n"
+        "<code>Lesson study — 6</code>\n<code>Formative assessment — 8</code>\n"
+        "1 to 20 modules, 1 to 200 hours each."
+    )
+
+
+def _modules_lines(modules: Sequence[tuple[str, int]]) -> list[str]:
+    return [f"• {h(title)} — {hours}" for title, hours in modules]
 
 
 def _competency_keyboard(
@@ -351,11 +479,9 @@ async def event_title(message: Message, state: FSMContext) -> None:
     text = await _typed(message, _event_cancel())
     if text is None:
         return
-    if not fits(text, TITLE_MIN, TITLE_MAX):
-        await message.answer(
-            _("The title should be 3 to 200 characters long. Please send it again."),
-            reply_markup=_event_cancel(),
-        )
+    problem = _title_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_event_cancel())
         return
     await state.update_data(title=text)
     await state.set_state(EventForm.description)
@@ -369,45 +495,26 @@ async def event_description(message: Message, state: FSMContext) -> None:
     text = await _typed(message, _event_cancel())
     if text is None:
         return
-    if len(text) > DESCRIPTION_MAX:
-        await message.answer(
-            _("The description is too long: up to 2000 characters, please."),
-            reply_markup=_event_cancel(),
-        )
+    problem = _description_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_event_cancel())
         return
     await state.update_data(description="" if text == SKIP else text)
     await state.set_state(EventForm.starts)
-    await message.answer(
-        _("When does it start? Send the date and time as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."),
-        reply_markup=_event_cancel(),
-    )
+    await message.answer(_start_question(), reply_markup=_event_cancel())
 
 
 async def event_starts(message: Message, state: FSMContext, settings: Settings) -> None:
     text = await _typed(message, _event_cancel())
     if text is None:
         return
-    starts_at = parse_local(text, settings.tz)
-    if starts_at is None:
-        await message.answer(
-            _(
-                "I could not read this date. Please send it as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
-            ),
-            reply_markup=_event_cancel(),
-        )
-        return
-    if starts_at <= _now():
-        await message.answer(
-            _("This moment has already passed. Please send a date and time in the future."),
-            reply_markup=_event_cancel(),
-        )
+    starts_at = _read_start(text, settings.tz)
+    if isinstance(starts_at, str):
+        await message.answer(starts_at, reply_markup=_event_cancel())
         return
     await state.update_data(starts=starts_at.isoformat())
     await state.set_state(EventForm.ends)
-    await message.answer(
-        _("When does it end? Send HH:MM for the same day, or DD.MM.YYYY HH:MM."),
-        reply_markup=_event_cancel(),
-    )
+    await message.answer(_end_question(), reply_markup=_event_cancel())
 
 
 async def event_ends(message: Message, state: FSMContext, settings: Settings) -> None:
@@ -415,40 +522,24 @@ async def event_ends(message: Message, state: FSMContext, settings: Settings) ->
     if text is None:
         return
     starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
-    ends_at = parse_end(text, starts_at, settings.tz)
-    if ends_at is None:
-        await message.answer(
-            _("I could not read this time. Please send HH:MM (e.g. 12:30) or DD.MM.YYYY HH:MM."),
-            reply_markup=_event_cancel(),
-        )
-        return
-    if ends_at <= starts_at:
-        await message.answer(
-            _("The end must be after the start ({start}). Please send it again.").format(
-                start=local_text(starts_at, settings.tz)
-            ),
-            reply_markup=_event_cancel(),
-        )
+    ends_at = _read_end(text, starts_at, settings.tz)
+    if isinstance(ends_at, str):
+        await message.answer(ends_at, reply_markup=_event_cancel())
         return
     await state.update_data(ends=ends_at.isoformat())
     await state.set_state(EventForm.place)
-    await message.answer(
-        _("Where? Send the address, or a link (https://…) for an online event."),
-        reply_markup=_event_cancel(),
-    )
+    await message.answer(_place_question(), reply_markup=_event_cancel())
 
 
 async def event_place(message: Message, state: FSMContext) -> None:
     text = await _typed(message, _event_cancel())
     if text is None:
         return
-    if not fits(text, PLACE_MIN, PLACE_MAX):
-        await message.answer(
-            _("The address or link should be 3 to 300 characters long. Please send it again."),
-            reply_markup=_event_cancel(),
-        )
+    read = _read_place(text)
+    if isinstance(read, str):
+        await message.answer(read, reply_markup=_event_cancel())
         return
-    place, url = split_place(text)
+    place, url = read
     await state.update_data(place=place, url=url)
     await state.set_state(EventForm.capacity)
     await message.answer(
@@ -688,11 +779,9 @@ async def site_title(message: Message, state: FSMContext) -> None:
     text = await _typed(message, _site_cancel())
     if text is None:
         return
-    if not fits(text, TITLE_MIN, TITLE_MAX):
-        await message.answer(
-            _("The title should be 3 to 200 characters long. Please send it again."),
-            reply_markup=_site_cancel(),
-        )
+    problem = _title_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_cancel())
         return
     await state.update_data(title=text)
     await state.set_state(SiteForm.topic)
@@ -817,11 +906,9 @@ async def site_description(message: Message, state: FSMContext) -> None:
     text = await _typed(message, _site_cancel())
     if text is None:
         return
-    if len(text) > DESCRIPTION_MAX:
-        await message.answer(
-            _("The description is too long: up to 2000 characters, please."),
-            reply_markup=_site_cancel(),
-        )
+    problem = _description_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_cancel())
         return
     await state.update_data(description="" if text == SKIP else text)
     await state.set_state(SiteForm.contact)
@@ -835,22 +922,13 @@ async def site_contact(message: Message, state: FSMContext) -> None:
     text = await _typed(message, _site_cancel())
     if text is None:
         return
-    if not fits(text, CONTACT_MIN, CONTACT_MAX):
-        await message.answer(
-            _("The contact should be 3 to 200 characters long. Please send it again."),
-            reply_markup=_site_cancel(),
-        )
+    problem = _contact_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_cancel())
         return
     await state.update_data(contact=text)
     await state.set_state(SiteForm.modules)
-    await message.answer(
-        _(
-            "The programme: one module per line, its title and hours, e.g.\n"
-            "<code>Lesson study — 6</code>\n<code>Formative assessment — 8</code>\n"
-            "1 to 20 modules, 1 to 200 hours each."
-        ),
-        reply_markup=_site_cancel(),
-    )
+    await message.answer(_modules_question(), reply_markup=_site_cancel())
 
 
 async def site_modules(
@@ -859,22 +937,9 @@ async def site_modules(
     text = await _typed(message, _site_cancel())
     if text is None:
         return
-    try:
-        modules = parse_modules(text)
-    except BadModuleLine as exc:
-        await message.answer(
-            _(
-                "Line {n} («{line}») is not «Title — hours» with 1 to 200 hours. "
-                "Please send the whole list again."
-            ).format(n=exc.number, line=h(exc.line[:100])),
-            reply_markup=_site_cancel(),
-        )
-        return
-    if not MODULES_MIN <= len(modules) <= MODULES_MAX:
-        await message.answer(
-            _("The programme should have 1 to 20 modules. Please send the list again."),
-            reply_markup=_site_cancel(),
-        )
+    modules = _read_modules(text)
+    if isinstance(modules, str):
+        await message.answer(modules, reply_markup=_site_cancel())
         return
     await state.update_data(modules=[[title, hours] for title, hours in modules])
     await state.set_state(SiteForm.confirm)
@@ -892,7 +957,7 @@ async def site_modules(
         ),
         _("Contact: {contact}").format(contact=h(data["contact"])),
         _("Programme:"),
-        *(f"• {h(title)} — {hours}" for title, hours in modules),
+        *_modules_lines(modules),
     ]
     if data.get("description"):
         lines += ["", h(data["description"])]
@@ -977,7 +1042,11 @@ async def cmd_myevents(
     await _events_list(message, repo, staff, role, settings)
 
 
-async def _card(query: CallbackQuery, event: Event, repo: Repo, settings: Settings) -> None:
+async def _card(
+    target: Message | CallbackQuery, event: Event, repo: Repo, settings: Settings, note: str = ""
+) -> None:
+    """The event admin card: edits the button's message, or answers a typed one; `note` (say,
+    "✅ Saved.") goes on top."""
     taken = await repo.events.seats_taken(event.id)
     regs = await repo.events.participants(event.id)
     waiting = sum(1 for r in regs if r.status == RegStatus.WAITLISTED.value)
@@ -989,6 +1058,7 @@ async def _card(query: CallbackQuery, event: Event, repo: Repo, settings: Settin
     if event.online_url and event.place:
         where += "\n🔗 " + h(event.online_url)
     lines = [
+        *([note, ""] if note else []),
         f"<b>{h(event.title)}</b>",
         kind_label(event.kind),
         "🗓 " + when_text(event.starts_at, event.ends_at, settings.tz),
@@ -999,6 +1069,13 @@ async def _card(query: CallbackQuery, event: Event, repo: Repo, settings: Settin
         ),
         _("Check-in code: <code>{code}</code>").format(code=h(event.checkin_code)),
     ]
+    if event.registration_deadline is not None:
+        lines.insert(
+            -1,
+            _("⏳ Registration until {deadline}").format(
+                deadline=local_text(event.registration_deadline, settings.tz)
+            ),
+        )
     active = event.status == EventStatus.SCHEDULED.value
 
     def cb(action: str) -> EventAdminCb:
@@ -1008,13 +1085,14 @@ async def _card(query: CallbackQuery, event: Event, repo: Repo, settings: Settin
     if active:
         buttons += [
             [button(_("✉️ Message participants"), cb("msg")), button(_("🔳 Check-in QR"), cb("qr"))],
+            [button(_("✏️ Edit"), cb("edit"))],
             [
                 button(_("🪑 Change capacity"), cb("cap")),
                 button(_("🚫 Cancel event"), cb("cancel")),
             ],
         ]
     buttons.append([button(_("⬅️ Back"), cb("list"))])
-    await show(query, "\n".join(lines), _markup(buttons))
+    await show(target, "\n".join(lines), _markup(buttons))
 
 
 async def _school_names(repo: Repo, regs: Sequence[Registration]) -> dict[int, str]:
@@ -1237,7 +1315,7 @@ async def on_event_admin(
         await query.answer(_("You cannot manage this event."), show_alert=True)
         return
     scheduled = event.status == EventStatus.SCHEDULED.value
-    if action in ("msg", "qr", "cap", "cancel", "cancel_yes") and not scheduled:
+    if action in ("msg", "qr", "cap", "edit", "cancel", "cancel_yes") and not scheduled:
         await query.answer(_("The event is cancelled or over."), show_alert=True)
         return
     if action == "card":
@@ -1272,6 +1350,8 @@ async def on_event_admin(
                 capacity=event.capacity, taken=await repo.events.seats_taken(event.id)
             ),
         )
+    elif action == "edit":
+        await _edit_menu(query, event)
     elif action == "cancel":
         await _ask_cancel(query, event)
     elif action == "cancel_yes":
@@ -1394,6 +1474,561 @@ async def got_capacity(
     )
 
 
+# ------------------------------------------------------------------ editing an event
+
+#: what registrants are told about: a change of any of these fields
+NOTIFIED_FIELDS = frozenset({"starts_at", "ends_at", "place", "online_url"})
+
+
+async def _edit_menu(query: CallbackQuery, event: Event) -> None:
+    def cb(field: str) -> EventEditCb:
+        return EventEditCb(field=field, event=event.id)
+
+    await show(
+        query,
+        _("✏️ <b>Edit</b> «{title}»: what would you like to change?").format(title=h(event.title)),
+        _markup(
+            [
+                [button(_("Title"), cb("title")), button(_("Description"), cb("description"))],
+                [button(_("Start and end"), cb("when")), button(_("Place or link"), cb("place"))],
+                [button(_("Registration deadline"), cb("deadline"))],
+                [button(_("✖️ Cancel"), cb("cancel"))],
+            ]
+        ),
+    )
+
+
+def _where_text(event: Event) -> str:
+    return h(" · ".join(part for part in (event.place, event.online_url) if part) or "—")
+
+
+def _edit_question(field: str, event: Event, tz: tzinfo) -> tuple[State, str] | None:
+    """The form state and the question that starts editing `field`; None for an unknown one."""
+    if field == "title":
+        return EventEditForm.title, _(
+            "✏️ Now: «{title}».\nSend the new title (3 to 200 characters)."
+        ).format(title=h(event.title))
+    if field == "description":
+        return EventEditForm.description, _(
+            "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
+            "or «-» to remove it."
+        ).format(description=h(event.description[:1000]) or "—")
+    if field == "when":
+        now = _("🗓 Now: {when}.").format(when=when_text(event.starts_at, event.ends_at, tz))
+        return EventEditForm.starts, now + "\n" + _start_question()
+    if field == "place":
+        now = _("📍 Now: {place}.").format(place=_where_text(event))
+        return EventEditForm.place, now + "\n" + _place_question()
+    if field == "deadline":
+        now = (
+            _("⏳ Now registration is open until {deadline}.").format(
+                deadline=local_text(event.registration_deadline, tz)
+            )
+            if event.registration_deadline
+            else _("⏳ Now registration is open until the start.")
+        )
+        ask = _(
+            "Send the new deadline as DD.MM.YYYY HH:MM (not later than the start, {start}), "
+            "or «-» to keep registration open until the start."
+        ).format(start=local_text(event.starts_at, tz))
+        return EventEditForm.deadline, now + "\n" + ask
+    return None
+
+
+async def on_event_edit(
+    query: CallbackQuery,
+    callback_data: EventEditCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    event = await repo.events.get(callback_data.event)
+    if event is None or not _in_scope(event, staff, role):
+        await query.answer(_("You cannot manage this event."), show_alert=True)
+        return
+    if callback_data.field == "cancel":
+        await state.clear()
+        await _card(query, event, repo, settings)
+        return
+    if event.status != EventStatus.SCHEDULED.value:
+        await query.answer(_("The event is cancelled or over."), show_alert=True)
+        return
+    question = _edit_question(callback_data.field, event, settings.tz)
+    if question is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    target, text = question
+    await state.clear()
+    await state.set_state(target)
+    await state.update_data(event=event.id)
+    await show(query, text, _edit_cancel(event.id))
+
+
+async def _edited_event(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> tuple[Event, str] | None:
+    """The event being edited (re-checked: in scope and still scheduled) and the typed answer;
+    None when there is nothing to do (a re-ask or a refusal has been sent)."""
+    event_id = int((await state.get_data()).get("event", 0))
+    text = await _typed(message, _edit_cancel(event_id))
+    if text is None:
+        return None
+    event = await _form_event(state, repo, staff, role)
+    if event is None or event.status != EventStatus.SCHEDULED.value:
+        await state.clear()
+        await message.answer(_("You cannot manage this event."))
+        return None
+    return event, text
+
+
+async def _notify_change(
+    event: Event,
+    changed: Sequence[str],
+    old_when: str,
+    repo: Repo,
+    bot: Bot,
+    i18n: I18n,
+    tz: tzinfo,
+) -> int:
+    """Tell everyone still waiting for the event about its new time or place, each in their
+    language; how many were reached."""
+    moved = bool({"starts_at", "ends_at"} & set(changed))
+    relocated = bool({"place", "online_url"} & set(changed))
+    when = when_text(event.starts_at, event.ends_at, tz)
+    notified = 0
+    for reg in await repo.events.active_registrants(event.id):
+        user = reg.user
+        if user.telegram_id is None:
+            continue
+        with i18n.use_locale(user.language):
+            lines = [_("✏️ The event «{title}» has changed.").format(title=h(event.title))]
+            if moved:
+                lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
+            if relocated:
+                lines.append(_("📍 New place: {place}").format(place=_where_text(event)))
+            if not moved:
+                lines.append("🗓 " + when)
+            text = "\n".join(lines)
+        try:
+            await bot.send_message(user.telegram_id, text)
+            notified += 1
+        except TelegramAPIError:
+            log.warning("could not tell user %s about edited event %s", user.id, event.id)
+    return notified
+
+
+async def _save_event(
+    message: Message,
+    state: FSMContext,
+    event: Event,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+    **changes: object,
+) -> None:
+    old_when = when_text(event.starts_at, event.ends_at, settings.tz)
+    changed = await repo.events.update_event(event, **changes)
+    await state.clear()
+    if not changed:
+        await _card(message, event, repo, settings, note=_("Nothing changed."))
+        return
+    if "starts_at" in changed:
+        remind_at = event.starts_at - REMIND_BEFORE
+        await repo.jobs.reschedule(
+            "event_reminder", event.id, remind_at if remind_at > _now() else None
+        )
+    if "ends_at" in changed:
+        await repo.jobs.reschedule("feedback_request", event.id, event.ends_at + FEEDBACK_AFTER)
+    note = _("✅ Saved.")
+    notified: int | None = None
+    if NOTIFIED_FIELDS & set(changed):
+        notified = await _notify_change(event, changed, old_when, repo, bot, i18n, settings.tz)
+        note += " " + ngettext(
+            "{n} participant was notified of the change.",
+            "{n} participants were notified of the change.",
+            notified,
+        ).format(n=notified)
+    await repo.audit.record(
+        "event_edited", actor=staff, event_id=event.id, fields=changed, notified=notified
+    )
+    await _card(message, event, repo, settings, note=note)
+
+
+async def edit_title(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    problem = _title_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_edit_cancel(event.id))
+        return
+    await _save_event(message, state, event, repo, staff, bot, i18n, settings, title=text)
+
+
+async def edit_description(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    problem = _description_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_edit_cancel(event.id))
+        return
+    description = "" if text == SKIP else text
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, description=description
+    )
+
+
+async def edit_starts(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    starts_at = _read_start(text, settings.tz)
+    if isinstance(starts_at, str):
+        await message.answer(starts_at, reply_markup=_edit_cancel(event.id))
+        return
+    await state.update_data(starts=starts_at.isoformat())
+    await state.set_state(EventEditForm.ends)
+    await message.answer(_end_question(), reply_markup=_edit_cancel(event.id))
+
+
+async def edit_ends(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
+    ends_at = _read_end(text, starts_at, settings.tz)
+    if isinstance(ends_at, str):
+        await message.answer(ends_at, reply_markup=_edit_cancel(event.id))
+        return
+    if starts_at <= _now():
+        await state.set_state(EventEditForm.starts)
+        await message.answer(
+            _(
+                "The start time has passed while the form was open. Please send a new start as DD.MM.YYYY HH:MM."
+            ),
+            reply_markup=_edit_cancel(event.id),
+        )
+        return
+    changes: dict[str, object] = {"starts_at": starts_at, "ends_at": ends_at}
+    deadline = event.registration_deadline
+    if deadline is not None and deadline > starts_at:  # a deadline after the start means nothing
+        changes["registration_deadline"] = None
+    await _save_event(message, state, event, repo, staff, bot, i18n, settings, **changes)
+
+
+async def edit_place(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    read = _read_place(text)
+    if isinstance(read, str):
+        await message.answer(read, reply_markup=_edit_cancel(event.id))
+        return
+    place, url = read
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, place=event.place, online_url=event.online_url
+    )
+
+
+async def edit_deadline(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    deadline: datetime | None = None
+    if text != SKIP:
+        read = _read_start(text, settings.tz)  # a moment in the future, like a start
+        if isinstance(read, str):
+            await message.answer(read, reply_markup=_edit_cancel(event.id))
+            return
+        if read > event.starts_at:
+            await message.answer(
+                _(
+                    "The deadline must not be later than the start ({start}). Please send it again."
+                ).format(start=local_text(event.starts_at, settings.tz)),
+                reply_markup=_edit_cancel(event.id),
+            )
+            return
+        deadline = read
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, registration_deadline=deadline
+    )
+
+
+# ------------------------------------------------------------------ /mysites and the site card
+
+
+async def _sites_list(
+    target: Message | CallbackQuery, repo: Repo, staff: User, role: Role, page: int = 0
+) -> None:
+    if role is not Role.ADMIN and staff.municipality_id is None:
+        await show(target, _no_municipality())
+        return
+    sites = await repo.events.sites(_scope(staff, role))
+    if not sites:
+        await show(target, _("No sites yet. Create one with /newsite."))
+        return
+    current = paginate(sites, page, SITES_PER_PAGE)
+    buttons = [
+        [button(site.title[:60], SiteAdminCb(action="card", site=site.id))]
+        for site in current.items
+    ]
+    pager = pager_row(current, lambda p: SiteAdminCb(action="list", page=p))
+    if pager:
+        buttons.append(pager)
+    await show(
+        target,
+        _("🏫 <b>Internship sites</b> ({n}): choose one to manage it.").format(n=len(sites)),
+        _markup(buttons),
+    )
+
+
+async def cmd_mysites(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    await state.clear()
+    await _sites_list(message, repo, staff, role)
+
+
+def _site_modules(site: Site) -> list[tuple[str, int]]:
+    return [(str(m.get("title", "")), int(m.get("hours", 0))) for m in site.modules]
+
+
+async def _site_card(
+    target: Message | CallbackQuery, site: Site, repo: Repo, staff: User, note: str = ""
+) -> None:
+    school = await repo.reference.school(site.school_id) if site.school_id else None
+    framework = await repo.frameworks.active()
+    upcoming = len(await repo.events.site_events(site.id, _now()))
+    modules = _site_modules(site)
+    total = sum(hours for _title, hours in modules)
+    lines = [
+        *([note, ""] if note else []),
+        f"🏫 <b>{h(site.title)}</b>",
+        _("Code: {code}").format(code=h(site.code)),
+        _("Topic: {topic}").format(topic=h(site.topic)),
+        _("School: {school}").format(school=h(school.name) if school else "—"),
+        _("Competencies: {titles}").format(
+            titles=_competency_titles(framework, site.competencies, staff.language)
+        ),
+        _("Contact: {contact}").format(contact=h(site.contact or "—")),
+        _("🗓 Upcoming sessions: {n}").format(n=upcoming),
+        "",
+        ngettext("Programme ({n} hour):", "Programme ({n} hours):", total).format(n=total),
+        *_modules_lines(modules),
+    ]
+    if site.description:
+        lines += ["", h(site.description)]
+
+    def cb(action: str) -> SiteAdminCb:
+        return SiteAdminCb(action=action, site=site.id)
+
+    buttons = [
+        [button(_("✏️ Title"), cb("title")), button(_("✏️ Description"), cb("description"))],
+        [button(_("✏️ Contact"), cb("contact")), button(_("✏️ Modules"), cb("modules"))],
+        [button(_("⬅️ Back"), SiteAdminCb(action="list"))],
+    ]
+    await show(target, "\n".join(lines)[:4000], _markup(buttons))
+
+
+def _site_question(action: str, site: Site) -> tuple[State, str] | None:
+    if action == "title":
+        return SiteEditForm.title, _(
+            "✏️ Now: «{title}».\nSend the new title (3 to 200 characters)."
+        ).format(title=h(site.title))
+    if action == "description":
+        return SiteEditForm.description, _(
+            "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
+            "or «-» to remove it."
+        ).format(description=h(site.description[:1000]) or "—")
+    if action == "contact":
+        return SiteEditForm.contact, _("✏️ Now: {contact}.").format(
+            contact=h(site.contact or "—")
+        ) + "\n" + _("Contact person: a name and a phone or e-mail (3 to 200 characters).")
+    if action == "modules":
+        now = "\n".join([_("✏️ Now:"), *_modules_lines(_site_modules(site))])
+        return SiteEditForm.modules, now + "\n\n" + _modules_question()
+    return None
+
+
+async def on_site_admin(
+    query: CallbackQuery,
+    callback_data: SiteAdminCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+) -> None:
+    if callback_data.action == "list":
+        await _sites_list(query, repo, staff, role, callback_data.page)
+        return
+    site = await repo.events.site(callback_data.site)
+    if site is None or not _in_scope(site, staff, role):
+        await query.answer(_("You cannot manage this site."), show_alert=True)
+        return
+    if callback_data.action in ("card", "cancel"):
+        if callback_data.action == "cancel":
+            await state.clear()
+        await _site_card(query, site, repo, staff)
+        return
+    question = _site_question(callback_data.action, site)
+    if question is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    target, text = question
+    await state.clear()
+    await state.set_state(target)
+    await state.update_data(site=site.id)
+    await show(query, text, _site_edit_cancel(site.id))
+
+
+async def _edited_site(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> tuple[Site, str] | None:
+    site_id = int((await state.get_data()).get("site", 0))
+    text = await _typed(message, _site_edit_cancel(site_id))
+    if text is None:
+        return None
+    site = await repo.events.site(site_id)
+    if site is None or not _in_scope(site, staff, role):
+        await state.clear()
+        await message.answer(_("You cannot manage this site."))
+        return None
+    return site, text
+
+
+async def _save_site(
+    message: Message, state: FSMContext, site: Site, repo: Repo, staff: User, **changes: object
+) -> None:
+    changed = await repo.events.update_site(site, **changes)
+    await state.clear()
+    if changed:
+        await repo.audit.record("site_edited", actor=staff, site_id=site.id, fields=changed)
+    await _site_card(
+        message, site, repo, staff, note=_("✅ Saved.") if changed else _("Nothing changed.")
+    )
+
+
+async def site_edit_title(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    problem = _title_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(message, state, site, repo, staff, title=text)
+
+
+async def site_edit_description(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    problem = _description_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(message, state, site, repo, staff, description="" if text == SKIP else text)
+
+
+async def site_edit_contact(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    problem = _contact_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(message, state, site, repo, staff, contact=text)
+
+
+async def site_edit_modules(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    modules = _read_modules(text)
+    if isinstance(modules, str):
+        await message.answer(modules, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(
+        message,
+        state,
+        site,
+        repo,
+        staff,
+        modules=[{"title": title, "hours": hours} for title, hours in modules],
+    )
+
+
 # ------------------------------------------------------------------ the router
 
 
@@ -1411,6 +2046,7 @@ def make_router() -> Router:
     msg.register(cmd_newevent, Command("newevent"))
     msg.register(cmd_newsite, Command("newsite"))
     msg.register(cmd_myevents, Command("myevents"))
+    msg.register(cmd_mysites, Command("mysites"))
 
     # /newevent
     cbq.register(event_cancel, StateFilter(EventForm), NewEventCb.filter(F.action == "cancel"))
@@ -1447,4 +2083,20 @@ def make_router() -> Router:
     cbq.register(form_cancel, StateFilter(EventAdminForm), AdminFormCb.filter(F.action == "cancel"))
     msg.register(got_participants_message, EventAdminForm.message, NOT_COMMAND)
     msg.register(got_capacity, EventAdminForm.capacity, NOT_COMMAND)
+
+    # editing an event (from its card)
+    cbq.register(on_event_edit, EventEditCb.filter())
+    msg.register(edit_title, EventEditForm.title, NOT_COMMAND)
+    msg.register(edit_description, EventEditForm.description, NOT_COMMAND)
+    msg.register(edit_starts, EventEditForm.starts, NOT_COMMAND)
+    msg.register(edit_ends, EventEditForm.ends, NOT_COMMAND)
+    msg.register(edit_place, EventEditForm.place, NOT_COMMAND)
+    msg.register(edit_deadline, EventEditForm.deadline, NOT_COMMAND)
+
+    # /mysites, the site card and its forms
+    cbq.register(on_site_admin, SiteAdminCb.filter())
+    msg.register(site_edit_title, SiteEditForm.title, NOT_COMMAND)
+    msg.register(site_edit_description, SiteEditForm.description, NOT_COMMAND)
+    msg.register(site_edit_contact, SiteEditForm.contact, NOT_COMMAND)
+    msg.register(site_edit_modules, SiteEditForm.modules, NOT_COMMAND)
     return router

@@ -1,6 +1,8 @@
 """A coordinator creates an event through /newevent, manages it from /myevents (participants,
 attendance, CSV, a message, capacity, cancellation) and creates an internship site through
-/newsite; a coordinator of another municipality cannot touch the event by forging a callback."""
+/newsite; edits a published event (registrants are told of a new time or place, reminders
+follow) and a site from /mysites; a coordinator of another municipality cannot touch the event
+by forging a callback."""
 
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from db.models import AuditEntry, Event, Registration, School
+from db.models import AuditEntry, Event, Registration, School, Site
 from db.repo import Repo
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
 from domain.roles import Role
-from handlers.event_admin import EventAdminCb, NewEventCb, NewSiteCb
+from handlers.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 
@@ -287,3 +289,199 @@ async def test_teachers_do_not_get_the_coordinator_commands(running: Running) ->
     for command in ("/newevent", "/newsite", "/myevents"):
         await teacher.send(command)
         assert "did not understand" in teacher.last.plain_text
+
+
+async def _event_in_ten_days(running: Running, municipality_id: int) -> tuple[int, datetime]:
+    """A published seminar with its reminder and feedback jobs, as /newevent leaves it."""
+    tz = ZoneInfo("Europe/Moscow")
+    day = (datetime.now(tz) + timedelta(days=10)).date()
+    start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=tz).astimezone(UTC)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        event = await repo.events.add_event(
+            Event(
+                kind="seminar",
+                title="Formative assessment in maths",
+                municipality_id=municipality_id,
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                place="School No. 1, Lenina 5",
+                capacity=10,
+                checkin_code="AB12CD",
+            )
+        )
+        await repo.jobs.schedule("event_reminder", start - REMIND_BEFORE, event_id=event.id)
+        await repo.jobs.schedule(
+            "feedback_request", start + timedelta(hours=2) + FEEDBACK_AFTER, event_id=event.id
+        )
+        await session.commit()
+        return event.id, start
+
+
+async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
+    emu = running.emu
+    tz = ZoneInfo("Europe/Moscow")
+    muni, school, _, _ = await _places(running)
+    coord = await _coordinator(running, 8341, muni, school.id)
+    teacher = running.chat(8342, lang="en", first_name="Anna")
+    await register(teacher, emu, municipality_id=muni, school_id=school.id)
+    event_id, start = await _event_in_ten_days(running, muni)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        anna = await repo.users.by_telegram_id(8342)
+        assert anna is not None
+        await repo.events.sign_up(event_id, anna.id, datetime.now(UTC), eligible=True)
+        await session.commit()
+
+    await coord.send("/myevents")
+    await coord.tap_data(EventAdminCb(action="card", event=event_id).pack())
+    await coord.tap("✏️ Edit")
+    assert "what would you like to change" in coord.last.plain_text
+
+    # ✖️ Cancel goes back to the card, nothing changed
+    await coord.tap("Description")
+    await coord.tap("✖️ Cancel")
+    assert "Seats taken: 1 of 10" in coord.last.plain_text
+
+    # the title: a too short one is asked again; the teacher is not bothered with it
+    teacher_before = len(teacher.texts())
+    await coord.tap("✏️ Edit")
+    await coord.tap("Title")
+    await coord.send("Hi")
+    assert "3 to 200 characters" in coord.last.plain_text
+    await coord.send("Assessment for learning")
+    assert "Saved" in coord.last.plain_text
+    assert "Assessment for learning" in coord.last.plain_text
+    assert len(teacher.texts()) == teacher_before
+
+    # start and end: bad answers are asked again; the reminder moves; the teacher is told
+    new_day = (start.astimezone(tz) + timedelta(days=2)).date()
+    await coord.tap("✏️ Edit")
+    await coord.tap("Start and end")
+    await coord.send("the day after tomorrow")
+    assert "could not read this date" in coord.last.plain_text
+    await coord.send("01.01.2020 10:00")
+    assert "already passed" in coord.last.plain_text
+    await coord.send(f"{new_day:%d.%m.%Y} 11:00")
+    assert "When does it end" in coord.last.plain_text
+    await coord.send("10:30")
+    assert "must be after the start" in coord.last.plain_text
+    await coord.send("13:00")
+    card = coord.last.plain_text
+    assert "1 participant was notified" in card and f"{new_day:%d.%m.%Y} 11:00–13:00" in card
+    notice = teacher.last.plain_text
+    assert "has changed" in notice and f"{new_day:%d.%m.%Y} 11:00–13:00" in notice
+    assert f"{start.astimezone(tz):%d.%m.%Y} 10:00–12:00" in notice  # what it was
+
+    new_start = datetime(new_day.year, new_day.month, new_day.day, 11, 0, tzinfo=tz)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        stored = await session.get(Event, event_id)
+        assert stored is not None and stored.title == "Assessment for learning"
+        assert stored.starts_at == new_start.astimezone(UTC)
+        assert stored.ends_at == (new_start + timedelta(hours=2)).astimezone(UTC)
+        reminders = await repo.jobs.pending("event_reminder")
+        assert [(j.run_at, j.payload) for j in reminders] == [
+            (stored.starts_at - REMIND_BEFORE, {"event_id": event_id})
+        ]
+        feedback = await repo.jobs.pending("feedback_request")
+        assert [j.run_at for j in feedback] == [stored.ends_at + FEEDBACK_AFTER]
+
+    # the place becomes a link
+    await coord.tap("✏️ Edit")
+    await coord.tap("Place or link")
+    await coord.send("ab")
+    assert "3 to 300 characters" in coord.last.plain_text
+    await coord.send("https://meet.example.org/assessment")
+    assert "1 participant was notified" in coord.last.plain_text
+    assert "meet.example.org/assessment" in coord.last.plain_text
+    assert "New place: https://meet.example.org/assessment" in teacher.last.plain_text
+    async with running.app.sessionmaker() as session:
+        stored = await session.get(Event, event_id)
+        assert stored is not None
+        assert (stored.place, stored.online_url) == ("", "https://meet.example.org/assessment")
+        edits = list(
+            await session.scalars(
+                select(AuditEntry.details)
+                .where(AuditEntry.action == "event_edited")
+                .order_by(AuditEntry.id)
+            )
+        )
+        assert [sorted(d["fields"]) for d in edits] == [
+            ["title"],
+            ["ends_at", "starts_at"],
+            ["online_url", "place"],
+        ]
+    emu.assert_no_violations()
+
+
+async def test_a_foreign_coordinator_cannot_edit_the_event(running: Running) -> None:
+    emu = running.emu
+    muni, _, other_muni, other_school = await _places(running)
+    event_id, _start = await _event_in_ten_days(running, muni)
+    stranger = await _coordinator(running, 8351, other_muni, other_school.id)
+    await stranger.send("/myevents")
+    own = stranger.last.message_id
+    for forged in (
+        EventAdminCb(action="edit", event=event_id).pack(),
+        EventEditCb(field="title", event=event_id).pack(),
+    ):
+        await stranger.run(functools.partial(emu.forge_callback, stranger.user, own, forged))
+    assert sum("cannot manage this event" in p for p in stranger.popups()) == 2
+    await stranger.send("Hijacked title")  # no edit form was opened for them
+    async with running.app.sessionmaker() as session:
+        stored = await session.get(Event, event_id)
+        assert stored is not None and stored.title == "Formative assessment in maths"
+        actions = list(await session.scalars(select(AuditEntry.action)))
+        assert "event_edited" not in actions
+
+
+async def test_coordinator_edits_the_modules_of_a_site(running: Running) -> None:
+    muni, school, other_muni, _ = await _places(running)
+    coord = await _coordinator(running, 8361, muni, school.id)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        for code, municipality, title in (
+            ("site-edit-1", muni, "Formative assessment lab"),
+            ("site-edit-2", other_muni, "A site elsewhere"),
+        ):
+            await repo.events.add_site(
+                Site(
+                    code=code,
+                    municipality_id=municipality,
+                    school_id=school.id if municipality == muni else None,
+                    title=title,
+                    topic="Assessment in primary school",
+                    competencies=["assessment"],
+                    contact="Petrova Maria, +7 900 000-00-00",
+                    modules=[{"title": "Lesson study", "hours": 6}],
+                )
+            )
+        await session.commit()
+
+    await coord.send("/mysites")
+    assert "Internship sites (1)" in coord.last.plain_text
+    assert [b["text"] for b in coord.last.all_inline_buttons] == ["Formative assessment lab"]
+    await coord.tap("Formative assessment lab")
+    card = coord.last.plain_text
+    assert "Lesson study — 6" in card and school.name in card and "Upcoming sessions: 0" in card
+    await coord.tap("✏️ Modules")
+    await coord.send("Lesson study — 4\nno hours here")
+    assert "Line 2" in coord.last.plain_text
+    await coord.send("Lesson study — 4\nCoaching that works | 10")
+    card = coord.last.plain_text
+    assert "Saved" in card and "Programme (14 hours)" in card
+    assert "Lesson study — 4" in card and "Coaching that works — 10" in card
+    async with running.app.sessionmaker() as session:
+        site = await Repo(session).events.site_by_code("site-edit-1")
+        assert site is not None and site.modules == [
+            {"title": "Lesson study", "hours": 4},
+            {"title": "Coaching that works", "hours": 10},
+        ]
+        details = list(
+            await session.scalars(
+                select(AuditEntry.details).where(AuditEntry.action == "site_edited")
+            )
+        )
+        assert details == [{"site_id": site.id, "fields": ["modules"]}]
+    running.emu.assert_no_violations()
