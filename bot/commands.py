@@ -34,6 +34,7 @@ COORDINATOR_COMMANDS = [
     ("myevents", __("Events of my municipality")),
     ("newevent", __("Create an event")),
     ("newsite", __("Create an internship site")),
+    ("mysites", __("Internship sites of my municipality")),
     ("template", __("Templates for importing sites and events")),
 ]
 ADMIN_COMMANDS = [

@@ -182,7 +182,10 @@ def event_status_label(status: str) -> str:
     return labels.get(status, status)
 
 
-def reg_status_label(status: str) -> str:
+def reg_status_label(status: str, *, ended: bool = False) -> str:
+    """`ended`: after the event a confirmed registration without attendance is a no-show."""
+    if ended and status == RegStatus.CONFIRMED.value:
+        return _("no-show")
     labels: dict[str, str] = {
         RegStatus.CONFIRMED: _("confirmed"),
         RegStatus.OFFERED: _("seat offered"),
@@ -1113,8 +1116,9 @@ def _person(reg: Registration, schools: dict[int, str]) -> str:
 async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
     regs = await repo.events.participants(event.id)
     schools = await _school_names(repo, regs)
+    ended = event.ends_at <= _now()
     groups = (
-        (RegStatus.CONFIRMED, _("✅ Confirmed")),
+        (RegStatus.CONFIRMED, _("🚷 No-show") if ended else _("✅ Confirmed")),
         (RegStatus.OFFERED, _("⏳ Seat offered")),
         (RegStatus.WAITLISTED, _("🕒 Waitlist")),
         (RegStatus.ATTENDED, _("🎓 Attended")),
@@ -1167,7 +1171,9 @@ async def _toggle_attendance(query: CallbackQuery, event: Event, reg_id: int, re
     await _participants(query, event, repo)
 
 
-def participants_csv(regs: Sequence[Registration], schools: dict[int, str], tz: tzinfo) -> bytes:
+def participants_csv(
+    regs: Sequence[Registration], schools: dict[int, str], tz: tzinfo, *, ended: bool = False
+) -> bytes:
     """UTF-8 with a BOM (Excel opens it right), ";" between columns."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -1187,7 +1193,7 @@ def participants_csv(regs: Sequence[Registration], schools: dict[int, str], tz: 
             [
                 reg.user.full_name or "",
                 schools.get(reg.user.school_id or 0, ""),
-                reg_status_label(reg.status),
+                reg_status_label(reg.status, ended=ended),
                 reg.queue_no,
                 local_text(reg.attended_at, tz) if reg.attended_at else "",
                 reg.feedback_rating if reg.feedback_rating is not None else "",
@@ -1201,7 +1207,8 @@ async def _export(
     query: CallbackQuery, event: Event, repo: Repo, bot: Bot, settings: Settings
 ) -> None:
     regs = await repo.events.participants(event.id)
-    data = participants_csv(regs, await _school_names(repo, regs), settings.tz)
+    ended = event.ends_at <= _now()
+    data = participants_csv(regs, await _school_names(repo, regs), settings.tz, ended=ended)
     await query.answer()
     assert query.message is not None
     await bot.send_document(
@@ -1774,7 +1781,7 @@ async def edit_place(
         return
     place, url = read
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, place=event.place, online_url=event.online_url
+        message, state, event, repo, staff, bot, i18n, settings, place=place, online_url=url
     )
 
 

@@ -63,6 +63,7 @@ def help_text(role: Role) -> str:
                 "/schools — schools typed in by teachers of your municipality, to check\n"
                 "/myevents — events of your municipality: participants, export, messages, QR check-in\n"
                 "/newevent, /newsite — create an event or an internship site\n"
+                "/mysites — internship sites of your municipality: programme, contacts\n"
                 "/template — forms for importing sites and events; then send me the filled file"
             )
         )

@@ -144,3 +144,37 @@ def test_participants_csv_has_bom_semicolons_and_local_times() -> None:
         "5",
         "Полезно",
     ]
+
+
+def test_confirmed_without_attendance_is_a_no_show_after_the_event() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from bot.i18n import LOCALES_DIR, CatalogI18n
+    from handlers.event_admin import participants_csv
+
+    i18n = CatalogI18n(path=LOCALES_DIR, default_locale="en")
+    user = SimpleNamespace(full_name="Иванова Анна", school_id=None)
+    regs = [
+        SimpleNamespace(
+            user=user,
+            status="confirmed",
+            queue_no=1,
+            attended_at=None,
+            feedback_rating=None,
+            feedback_comment=None,
+        ),
+        SimpleNamespace(
+            user=user,
+            status="attended",
+            queue_no=2,
+            attended_at=datetime(2026, 1, 1, tzinfo=UTC),
+            feedback_rating=5,
+            feedback_comment="ok",
+        ),
+    ]
+    with i18n.context(), i18n.use_locale("en"):
+        during = participants_csv(regs, {}, UTC, ended=False).decode("utf-8-sig")  # type: ignore[arg-type]
+        after = participants_csv(regs, {}, UTC, ended=True).decode("utf-8-sig")  # type: ignore[arg-type]
+    assert "no-show" not in during and "confirmed" in during
+    assert "no-show" in after and "attended" in after
