@@ -14,7 +14,6 @@ from db.models import User
 from db.repo import Repo
 from domain.checkin import new_code
 from domain.event_import import (
-    EVENT_KINDS,
     EventDraft,
     ImportContext,
     ImportFormatError,
@@ -27,7 +26,7 @@ from domain.event_import import (
 )
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
 
-__all__ = ["EVENT_KINDS", "ImportFormatError", "ImportOutcome", "import_file"]
+__all__ = ["ImportFormatError", "ImportOutcome", "import_file"]
 
 
 @dataclass(frozen=True, slots=True)
