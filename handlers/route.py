@@ -20,9 +20,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 from bot.usercache import UserContext
-from db.models import Route, RouteStep, User
+from db.models import Event, Route, RouteStep, User
 from db.repo import Repo
+from db.types import utcnow
 from domain.assessment import AssessmentResult
+from domain.events import eligible
 from domain.framework import Framework
 from domain.profile import is_young_teacher
 from domain.route import (
@@ -36,6 +38,7 @@ from domain.route import (
 )
 from handlers.assessment import ResultCb
 from handlers.common import MENU_ROUTE, button, h, rows, show
+from handlers.events import STEP_FOR_KIND, EvAct, audience_of
 
 STATUS_ICON = {
     StepStatus.PLANNED: "⬜",
@@ -421,12 +424,52 @@ async def on_competency(
 
 
 async def on_step(
-    query: CallbackQuery, callback_data: RouteCb, repo: Repo, user: UserContext
+    query: CallbackQuery, callback_data: RouteCb, repo: Repo, user: UserContext, settings: Settings
 ) -> None:
     step = await _own_step(query, repo, user, callback_data.step)
     if step is None:
         return
-    await show(query, step_text(step, user.language), step_keyboard(step))
+    text = step_text(step, user.language)
+    markup = step_keyboard(step)
+    sessions = (
+        await matching_events(repo, await repo.users.require(user.id), step)
+        if not StepStatus(step.status).closed
+        else []
+    )
+    if sessions:
+        text += "\n\n" + _("<b>Upcoming sessions for this step:</b>")
+        for event in sessions:
+            start = event.starts_at.astimezone(settings.tz)
+            markup.inline_keyboard.insert(
+                -1,
+                [
+                    button(
+                        f"📅 {start:%d.%m} · {event.title}"[:60],
+                        EvAct(action="card", event=event.id),
+                    )
+                ],
+            )
+    await show(query, text, markup)
+
+
+async def matching_events(repo: Repo, user: User, step: RouteStep, limit: int = 3) -> list[Event]:
+    """Upcoming events open to the teacher that would complete this step (same competency,
+    a kind that maps to the step's kind)."""
+    kinds = {kind.value for kind, step_kind in STEP_FOR_KIND.items() if step_kind == step.kind}
+    if not kinds:
+        return []
+    subjects = await repo.users.subject_codes(user.id)
+    found = []
+    for event in await repo.events.upcoming(utcnow()):
+        if (
+            event.kind in kinds
+            and step.competency in (event.competencies or ())
+            and eligible(audience_of(event), user.municipality_id, user.position_code, subjects)
+        ):
+            found.append(event)
+            if len(found) == limit:
+                break
+    return found
 
 
 async def on_status(

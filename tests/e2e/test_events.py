@@ -303,3 +303,52 @@ async def test_freed_seat_is_offered_claimed_or_passed_on(
         finally:
             await app.stop()
         emu.assert_no_violations()
+
+
+async def test_route_step_lists_matching_sessions(
+    tmp_path: Path, spec: SpecValidator | None
+) -> None:
+    async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
+        app = await _app(emu, tmp_path / "step.db")
+        try:
+            async with app.sessionmaker() as session:
+                repo = Repo(session)
+                muni = (await repo.reference.municipalities())[0]
+                school = (await repo.reference.schools(muni.id))[0]
+            anna = _chat(app, emu, 9301)
+            await register(anna, emu, municipality_id=muni.id, school_id=school.id)
+            await _give_route(app, 9301)
+            match = await _event(
+                app,
+                title="Мастер-класс по критериальному оцениванию",
+                competencies=["assessment"],
+                capacity=10,
+                hours_ahead=48,
+            )
+            await _event(
+                app,
+                title="Вебинар о цифровых сервисах",
+                competencies=["digital"],
+                capacity=10,
+                hours_ahead=48,
+                kind="webinar",
+            )
+            async with app.sessionmaker() as session:
+                row = await Repo(session).users.by_telegram_id(9301)
+                assert row is not None
+                route = await Repo(session).routes.active(row.id)
+                assert route is not None
+                step = next(s for s in route.steps if s.kind == "masterclass")
+            from handlers.route import RouteCb
+
+            await anna.send("/route")
+            await anna.tap_data(RouteCb(action="comp", code="assessment").pack())
+            await anna.tap_data(RouteCb(action="step", step=step.id).pack())
+            card = json.dumps(anna.last.reply_markup, ensure_ascii=False)
+            assert "Upcoming sessions for this step" in anna.last.plain_text
+            assert match.title[:20] in card and "цифровых" not in card
+            await anna.tap_data(EvAct(action="card", event=match.id).pack())
+            assert match.title in anna.last.plain_text
+        finally:
+            await app.stop()
+        emu.assert_no_violations()
