@@ -27,6 +27,7 @@ from bot.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from bot.middlewares import (
     DbSessionMiddleware,
     GateMiddleware,
+    PerUserSerialMiddleware,
     ThrottlingMiddleware,
     UpdateCounter,
     UserMiddleware,
@@ -94,6 +95,9 @@ def build_dispatcher(
     counter = UpdateCounter()
     dp["update_counter"] = counter
     dp.update.outer_middleware(counter)
+    serial = PerUserSerialMiddleware()
+    dp["serial"] = serial
+    dp.update.outer_middleware(serial)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache))
     dp.update.outer_middleware(UserMiddleware(cache, admin_ids, settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n, settings.default_locale))

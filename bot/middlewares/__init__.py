@@ -2,6 +2,7 @@
 
 from bot.middlewares.counter import UpdateCounter
 from bot.middlewares.gate import GateMiddleware
+from bot.middlewares.serial import PerUserSerialMiddleware
 from bot.middlewares.session import DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -9,6 +10,7 @@ from bot.middlewares.user import UserMiddleware
 __all__ = [
     "DbSessionMiddleware",
     "GateMiddleware",
+    "PerUserSerialMiddleware",
     "ThrottlingMiddleware",
     "UpdateCounter",
     "UserMiddleware",

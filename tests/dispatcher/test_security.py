@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -119,3 +121,30 @@ async def test_stale_buttons_are_answered(harness: Harness) -> None:
         assert (
             await session.scalar(select(User).where(User.telegram_id == 17))
         ).municipality_id is None  # type: ignore[union-attr]
+
+
+async def test_a_double_tap_is_handled_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two taps of "agree" arriving together: one consent, one first question."""
+    from db.repo import UserRepo
+
+    original = UserRepo.set_consent
+
+    async def slow(self: UserRepo, *args: object) -> None:
+        await asyncio.sleep(0.05)  # widen the window in which two handlers would overlap
+        await original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(UserRepo, "set_consent", slow)
+    await harness.message(18, "/start")
+    before = len(harness.session.requests)
+    await asyncio.gather(
+        harness.callback(18, "consent:agree"), harness.callback(18, "consent:agree")
+    )
+    questions = [
+        r
+        for r in harness.session.requests[before:]
+        if r.method == "sendMessage" and "Шаг 1 из 7" in str(r.params.get("text"))
+    ]
+    assert len(questions) == 1
+    assert harness.dp["serial"].active_users == 0
