@@ -193,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         return _fail(str(exc))
+    level = settings.log_level
+    if command == "console" and level in ("DEBUG", "INFO"):
+        level = "WARNING"  # the terminal is the chat: keep routine logs out of it
     logging.basicConfig(
-        level=settings.log_level,
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
