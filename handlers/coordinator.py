@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -22,7 +20,7 @@ from db.repo import Repo
 from domain.assessment import AssessmentResult
 from domain.roles import Role
 from handlers.assessment import results_text
-from handlers.common import MENU_STAFF, button, h
+from handlers.common import MENU_STAFF, button, h, notify_user
 from handlers.filters import RoleFilter
 from handlers.route import overview_text
 
@@ -248,16 +246,6 @@ async def on_teacher_action(
         )
 
 
-async def _notify(bot: Bot, i18n: I18n, teacher: User, text_factory: Callable[[], str]) -> None:
-    assert teacher.telegram_id is not None
-    with i18n.use_locale(teacher.language):
-        text = text_factory()
-    try:
-        await bot.send_message(teacher.telegram_id, text)
-    except TelegramAPIError:
-        log.warning("could not notify user %s", teacher.id)
-
-
 async def got_comment(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, bot: Bot, i18n: I18n
 ) -> None:
@@ -276,7 +264,7 @@ async def got_comment(
     if route is not None:
         await repo.routes.add_comment(route.id, staff.id, text)
     await repo.audit.record("route_comment", actor=staff, target=teacher)
-    await _notify(
+    await notify_user(
         bot,
         i18n,
         teacher,
@@ -343,7 +331,7 @@ async def got_step_date(
         ),
     )
     await repo.audit.record("route_step_added", actor=staff, target=teacher)
-    await _notify(
+    await notify_user(
         bot,
         i18n,
         teacher,

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -43,7 +42,7 @@ from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventKind, EventStatus,
 from domain.framework import Framework
 from domain.pagination import paginate
 from domain.roles import Role
-from handlers.common import button, h, pager_row, rows, show
+from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
 
@@ -1275,21 +1274,16 @@ async def _cancel_event(
 ) -> None:
     regs = await repo.events.cancel_event(event)
     when = when_text(event.starts_at, event.ends_at, settings.tz)
+
+    def notice() -> str:
+        return _(
+            "🚫 The event «{title}» ({when}) has been cancelled. We are sorry; "
+            "look for other events in the bot."
+        ).format(title=h(event.title), when=when)
+
     notified = 0
     for reg in regs:
-        user = reg.user
-        if user.telegram_id is None:
-            continue
-        with i18n.use_locale(user.language):
-            text = _(
-                "🚫 The event «{title}» ({when}) has been cancelled. We are sorry; "
-                "look for other events in the bot."
-            ).format(title=h(event.title), when=when)
-        try:
-            await bot.send_message(user.telegram_id, text)
-            notified += 1
-        except TelegramAPIError:
-            log.warning("could not tell user %s about cancelled event %s", user.id, event.id)
+        notified += await notify_user(bot, i18n, reg.user, notice)
     await repo.audit.record("event_cancelled", actor=staff, event_id=event.id, notified=notified)
     await show(
         query,
@@ -1378,7 +1372,13 @@ async def form_cancel(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def got_participants_message(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, bot: Bot
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     text = await _typed(message, _form_cancel())
     if text is None:
@@ -1398,12 +1398,10 @@ async def got_participants_message(
     for reg in await repo.events.participants(event.id):
         if not RegStatus(reg.status).active or reg.user.telegram_id is None:
             continue
-        try:
-            await bot.send_message(reg.user.telegram_id, body)
+        if await notify_user(bot, i18n, reg.user, lambda: body):
             sent += 1
-        except TelegramAPIError:
+        else:
             failed += 1
-            log.warning("could not message user %s about event %s", reg.user.id, event.id)
     await repo.audit.record(
         "event_message", actor=staff, event_id=event.id, sent=sent, failed=failed
     )
@@ -1454,10 +1452,7 @@ async def got_capacity(
         return
     await state.clear()
     for reg in offered:
-        try:
-            await notify_offer(bot, i18n, reg, repo, tz=settings.tz)
-        except TelegramAPIError:
-            log.warning("could not tell user %s about an offered seat", reg.user_id)
+        await notify_offer(bot, i18n, reg, repo, tz=settings.tz)
     await repo.audit.record(
         "event_capacity",
         actor=staff,
@@ -1604,25 +1599,20 @@ async def _notify_change(
     moved = bool({"starts_at", "ends_at"} & set(changed))
     relocated = bool({"place", "online_url"} & set(changed))
     when = when_text(event.starts_at, event.ends_at, tz)
+
+    def notice() -> str:
+        lines = [_("✏️ The event «{title}» has changed.").format(title=h(event.title))]
+        if moved:
+            lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
+        if relocated:
+            lines.append(_("📍 New place: {place}").format(place=_where_text(event)))
+        if not moved:
+            lines.append("🗓 " + when)
+        return "\n".join(lines)
+
     notified = 0
     for reg in await repo.events.active_registrants(event.id):
-        user = reg.user
-        if user.telegram_id is None:
-            continue
-        with i18n.use_locale(user.language):
-            lines = [_("✏️ The event «{title}» has changed.").format(title=h(event.title))]
-            if moved:
-                lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
-            if relocated:
-                lines.append(_("📍 New place: {place}").format(place=_where_text(event)))
-            if not moved:
-                lines.append("🗓 " + when)
-            text = "\n".join(lines)
-        try:
-            await bot.send_message(user.telegram_id, text)
-            notified += 1
-        except TelegramAPIError:
-            log.warning("could not tell user %s about edited event %s", user.id, event.id)
+        notified += await notify_user(bot, i18n, reg.user, notice)
     return notified
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -51,7 +49,7 @@ from domain.events import (
 from domain.pagination import paginate
 from domain.route import StepStatus
 from handlers import deeplinks
-from handlers.common import MENU_EVENTS, MENU_MY, button, h, pager_row, show
+from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
 
 log = logging.getLogger(__name__)
 EVENTS_PER_PAGE = 6
@@ -493,22 +491,6 @@ async def on_cancel(
 # ------------------------------------------------------------------ offers of freed seats
 
 
-async def send_to(
-    bot: Bot, i18n: I18n, user: User, render: Callable[[], tuple[str, InlineKeyboardMarkup | None]]
-) -> bool:
-    """Send a message rendered in the user's language; False if they cannot be reached."""
-    if user.telegram_id is None:
-        return False
-    with i18n.context(), i18n.use_locale(user.language):
-        text, markup = render()
-    try:
-        await bot.send_message(user.telegram_id, text, reply_markup=markup)
-    except TelegramAPIError as exc:
-        log.warning("could not message user %s: %s", user.id, exc)
-        return False
-    return True
-
-
 async def notify_offer(
     bot: Bot, i18n: I18n, reg: Registration, repo: Repo, *, tz: ZoneInfo
 ) -> None:
@@ -536,7 +518,7 @@ async def notify_offer(
             ]
         )
 
-    await send_to(bot, i18n, full.user, render)
+    await notify_user(bot, i18n, full.user, render)
 
 
 async def on_offer(

@@ -33,13 +33,14 @@ class JobContext:
 
 
 async def _offer_expire(repo: Repo, job: Job, ctx: JobContext) -> None:
-    from handlers.events import notify_offer, send_to
+    from handlers.common import notify_user
+    from handlers.events import notify_offer
 
     lapsed = await repo.events.expire_offer(int(job.payload["reg_id"]), ctx.now)
     if lapsed is None:  # claimed, declined or cancelled meanwhile
         return
     title = lapsed.event.title
-    await send_to(
+    await notify_user(
         ctx.bot,
         ctx.i18n,
         lapsed.user,
@@ -55,8 +56,8 @@ async def _offer_expire(repo: Repo, job: Job, ctx: JobContext) -> None:
 
 
 async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
-    from handlers.common import button
-    from handlers.events import EvAct, send_to, when_text
+    from handlers.common import button, notify_user
+    from handlers.events import EvAct, when_text
 
     event = await repo.events.get(int(job.payload["event_id"]))
     if event is None or event.status != EventStatus.SCHEDULED.value:
@@ -78,11 +79,11 @@ async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
             )
             return text, markup
 
-        await send_to(ctx.bot, ctx.i18n, reg.user, render)
+        await notify_user(ctx.bot, ctx.i18n, reg.user, render)
 
 
 async def _feedback_request(repo: Repo, job: Job, ctx: JobContext) -> None:
-    from handlers.events import send_to
+    from handlers.common import notify_user
 
     event = await repo.events.get(int(job.payload["event_id"]))
     if event is None or event.status == EventStatus.CANCELLED.value:
@@ -94,7 +95,7 @@ async def _feedback_request(repo: Repo, job: Job, ctx: JobContext) -> None:
             or reg.feedback_at
         ):
             continue
-        await send_to(ctx.bot, ctx.i18n, reg.user, _feedback_message(event.title, reg.id))
+        await notify_user(ctx.bot, ctx.i18n, reg.user, _feedback_message(event.title, reg.id))
 
 
 def _feedback_message(
