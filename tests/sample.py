@@ -1,0 +1,41 @@
+"""Load the shipped sample sites and events (`db.reference.sample_events`) through the real
+import path, as a coordinator's files would arrive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import FRAMEWORK_FILE, SAMPLE_REFERENCE, import_framework, import_reference
+from bot.imports import import_file
+from db.models import Event
+from db.reference.sample_events import sample_events_csv, sample_sites_csv
+from db.repo import Repo
+from db.types import utcnow
+
+
+async def load_sample_events(
+    sessionmaker: async_sessionmaker[AsyncSession], tz: str = "Europe/Moscow"
+) -> dict[str, Event]:
+    """Import the sample sites and events; return the events by code (detached rows)."""
+    zone = ZoneInfo(tz)
+    now: datetime = utcnow()
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        if await repo.reference.is_empty():
+            await import_reference(repo, SAMPLE_REFERENCE)
+        await import_framework(repo, FRAMEWORK_FILE)
+        for name, data in (
+            ("sites.csv", sample_sites_csv()),
+            ("events.csv", sample_events_csv(now.astimezone(zone).date())),
+        ):
+            outcome = await import_file(
+                repo, data, name, allowed_municipality=None, actor=None, tz=zone, now=now
+            )
+            assert outcome.ok, [r for r in outcome.reports if r.action == "reject"]
+        await session.commit()
+        events = (await session.execute(select(Event))).scalars().all()
+        return {e.code: e for e in events if e.code}
