@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 from bot.config import RunMode, Settings, SettingsError, load_settings
+from bot.logs import setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     grant = sub.add_parser("grant", help="grant a role to a user who has sent /start")
     grant.add_argument("telegram_id", type=int)
     grant.add_argument("role", choices=["teacher", "coordinator", "admin"])
+    grant.add_argument(
+        "municipality",
+        nargs="?",
+        help="for a coordinator: the code of the municipality they serve",
+    )
     return parser
 
 
@@ -56,11 +61,6 @@ def _fail(message: str) -> int:
 async def _run(settings: Settings) -> int:
     from bot.app import BotApp
 
-    if settings.bot_token is None:
-        return _fail(
-            "BOT_TOKEN: is required to run the bot (get one from @BotFather); "
-            "`python -m bot console` works without one"
-        )
     app = BotApp(settings)
     await app.setup()
     if settings.run_mode is RunMode.WEBHOOK:
@@ -162,7 +162,9 @@ async def _import_events(
     return 0
 
 
-async def _grant(settings: Settings, telegram_id: int, role_name: str) -> int:
+async def _grant(
+    settings: Settings, telegram_id: int, role_name: str, municipality_code: str | None
+) -> int:
     from bot.app import prepare_database
     from db.repo import Repo
     from domain.roles import Role
@@ -174,8 +176,24 @@ async def _grant(settings: Settings, telegram_id: int, role_name: str) -> int:
             user = await repo.users.by_telegram_id(telegram_id)
             if user is None:
                 return _fail(f"no user with Telegram id {telegram_id}: they must send /start first")
-            await repo.users.set_role(user, Role(role_name))
-            await repo.audit.record("role_set", target=user, role=role_name, via="cli")
+            role = Role(role_name)
+            municipality = None
+            if role is Role.COORDINATOR:
+                if not municipality_code:
+                    return _fail("a coordinator needs the code of the municipality they serve")
+                municipality = await repo.reference.municipality_by_code(municipality_code)
+                if municipality is None:
+                    return _fail(f"unknown municipality code {municipality_code!r}")
+            elif municipality_code:
+                return _fail("only a coordinator is assigned a municipality")
+            await repo.users.set_role(user, role, municipality.id if municipality else None)
+            await repo.audit.record(
+                "role_set",
+                target=user,
+                role=role_name,
+                municipality=municipality_code if municipality else None,
+                via="cli",
+            )
             await session.commit()
     finally:
         await engine.dispose()
@@ -193,13 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         return _fail(str(exc))
+    if command == "run" and settings.bot_token is None:  # before anything starts or logs
+        return _fail(
+            "BOT_TOKEN: is required to run the bot (get one from @BotFather); "
+            "`python -m bot console` works without one"
+        )
     level = settings.log_level
     if command == "console" and level in ("DEBUG", "INFO"):
         level = "WARNING"  # the terminal is the chat: keep routine logs out of it
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(level, secrets=(settings.bot_token, settings.webhook_secret))
     try:
         if command == "run":
             return asyncio.run(_run(settings))
@@ -219,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             data = args.file.read_bytes()
             return asyncio.run(_import_events(settings, args.file, data, args.municipality))
         if command == "grant":
-            return asyncio.run(_grant(settings, args.telegram_id, args.role))
+            return asyncio.run(_grant(settings, args.telegram_id, args.role, args.municipality))
         from bot.console import run_console
 
         return asyncio.run(run_console(settings, role=args.role, lang=args.lang))

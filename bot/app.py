@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import set_default_commands, set_user_commands
 from bot.config import Settings
 from bot.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
+from bot.logs import install_redaction
 from bot.middlewares import (
     DbSessionMiddleware,
     GateMiddleware,
@@ -172,6 +173,7 @@ class BotApp:
     _polling: asyncio.Task[None] | None = field(init=False, default=None)
 
     async def setup(self) -> None:
+        install_redaction(self.settings.bot_token, self.settings.webhook_secret)
         self.engine, self.sessionmaker = await prepare_database(self.settings)
         self.i18n = load_i18n(self.settings)
         self.bot = build_bot(self.settings, session=self.session)
@@ -202,7 +204,12 @@ class BotApp:
             seen: set[int] = set()
             for user in staff:
                 assert user.telegram_id is not None
-                role = effective_role(user.role, user.telegram_id, admin_ids)
+                role = effective_role(
+                    user.role,
+                    user.telegram_id,
+                    admin_ids,
+                    staff_municipality_id=user.staff_municipality_id,
+                )
                 await set_user_commands(bot, self.i18n, user.telegram_id, role, user.language)
                 seen.add(user.telegram_id)
             for admin_id in admin_ids - seen:

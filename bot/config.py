@@ -15,6 +15,11 @@ SUPPORTED_LOCALES = ("ru", "en")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,}$")
 
 
+#: a webhook secret shorter than this is guessable
+WEBHOOK_SECRET_MIN = 24
+_SECRET_RE = re.compile(rf"[A-Za-z0-9_-]{{{WEBHOOK_SECRET_MIN},256}}")
+
+
 class RunMode(StrEnum):
     POLLING = "polling"
     WEBHOOK = "webhook"
@@ -116,10 +121,16 @@ class Settings(BaseSettings):
         if self.run_mode is RunMode.WEBHOOK:
             if not self.webhook_url:
                 raise ValueError("WEBHOOK_URL is required when RUN_MODE=webhook")
-            if self.webhook_secret is not None and not re.fullmatch(
-                r"[A-Za-z0-9_-]{1,256}", self.webhook_secret
-            ):
-                raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z a-z 0-9 _ -")
+            # without a secret anyone who finds the URL can post updates "from" an admin
+            if self.webhook_secret is None:
+                raise ValueError(
+                    "WEBHOOK_SECRET is required when RUN_MODE=webhook "
+                    f"({WEBHOOK_SECRET_MIN}-256 characters of A-Z a-z 0-9 _ -)"
+                )
+            if not _SECRET_RE.fullmatch(self.webhook_secret):
+                raise ValueError(
+                    f"WEBHOOK_SECRET: {WEBHOOK_SECRET_MIN}-256 characters of A-Z a-z 0-9 _ -"
+                )
         return self
 
     @property

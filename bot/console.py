@@ -162,7 +162,8 @@ async def run_console(
             async with app.sessionmaker() as db:
                 repo = Repo(db)
                 row, _ = await repo.users.get_or_create(CONSOLE_USER_ID, lang)
-                await repo.users.set_role(row, Role.COORDINATOR)
+                scope = row.municipality_id or (await repo.reference.municipalities())[0].id
+                await repo.users.set_role(row, Role.COORDINATOR, scope)
                 await db.commit()
         await app.start_polling()
         user = EmuUser(

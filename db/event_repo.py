@@ -170,7 +170,10 @@ class EventRepo:
             .execution_options(synchronize_session=False)
         )
         event: Event | None = await self.session.scalar(
-            select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+            select(Event)
+            .where(Event.id == event_id)
+            .options(selectinload(Event.site))
+            .execution_options(populate_existing=True)
         )
         return event
 

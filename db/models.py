@@ -48,7 +48,7 @@ class Municipality(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    schools: Mapped[list[School]] = relationship(back_populates="municipality")
+    schools: Mapped[list[School]] = relationship(back_populates="municipality", lazy="raise")
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_ru
@@ -70,7 +70,7 @@ class School(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    municipality: Mapped[Municipality] = relationship(back_populates="schools")
+    municipality: Mapped[Municipality] = relationship(back_populates="schools", lazy="raise")
 
 
 class Subject(Base):
@@ -126,6 +126,11 @@ class User(Base):
     municipality_id: Mapped[int | None] = mapped_column(
         ForeignKey("municipalities.id", ondelete="SET NULL")
     )
+    #: the municipality a coordinator serves: a staff assignment that only an administrator sets
+    #: (/grant, audited), never the profile; a coordinator without one has no staff powers
+    staff_municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="SET NULL")
+    )
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
     position_code: Mapped[str | None] = mapped_column(
         ForeignKey("positions.code", ondelete="SET NULL")
@@ -141,11 +146,23 @@ class User(Base):
     #: offered after a self-assessment with strengths: ready to mentor or give master-classes
     mentor_volunteer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    municipality: Mapped[Municipality | None] = relationship()
-    school: Mapped[School | None] = relationship()
-    position: Mapped[Position | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship(
+        lazy="raise", foreign_keys=[municipality_id]
+    )
+
+    @property
+    def acting_municipality_id(self) -> int | None:
+        """Where a staff member acts: a coordinator's assigned municipality (never their
+        profile's); an administrator's own (admins see every municipality: this only places
+        what they create)."""
+        if self.role == "coordinator":
+            return self.staff_municipality_id
+        return self.municipality_id
+
+    school: Mapped[School | None] = relationship(lazy="raise")
+    position: Mapped[Position | None] = relationship(lazy="raise")
     subjects: Mapped[list[Subject]] = relationship(
-        secondary="user_subjects", order_by="Subject.sort_order"
+        secondary="user_subjects", order_by="Subject.sort_order", lazy="raise"
     )
 
 
@@ -203,7 +220,10 @@ class Route(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     steps: Mapped[list[RouteStep]] = relationship(
-        back_populates="route", order_by="RouteStep.position", cascade="all, delete-orphan"
+        back_populates="route",
+        order_by="RouteStep.position",
+        cascade="all, delete-orphan",
+        lazy="raise",
     )
 
 
@@ -232,7 +252,7 @@ class RouteStep(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    route: Mapped[Route] = relationship(back_populates="steps")
+    route: Mapped[Route] = relationship(back_populates="steps", lazy="raise")
 
 
 class RouteComment(Base):
@@ -264,7 +284,7 @@ class Site(Base):
     modules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    school: Mapped[School | None] = relationship()
+    school: Mapped[School | None] = relationship(lazy="raise")
 
 
 class Event(Base):
@@ -296,7 +316,7 @@ class Event(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    site: Mapped[Site | None] = relationship()
+    site: Mapped[Site | None] = relationship(lazy="raise")
 
 
 class Registration(Base):
@@ -320,8 +340,8 @@ class Registration(Base):
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    event: Mapped[Event] = relationship()
-    user: Mapped[User] = relationship()
+    event: Mapped[Event] = relationship(lazy="raise")
+    user: Mapped[User] = relationship(lazy="raise")
 
 
 class Job(Base):

@@ -39,6 +39,20 @@ from domain.reference import ReferenceData
 from domain.roles import Role
 from domain.route import StepStatus
 
+#: what `UserRepo.set_fields` may change: the user's own profile and flags, never their powers
+PROFILE_FIELDS = frozenset(
+    {
+        "full_name",
+        "municipality_id",
+        "school_id",
+        "position_code",
+        "experience_years",
+        "age_band",
+        "pending_payload",
+        "mentor_volunteer",
+    }
+)
+
 
 class UserRepo:
     def __init__(self, session: AsyncSession, dirty: set[int]) -> None:
@@ -106,13 +120,20 @@ class UserRepo:
         user.consent_at = utcnow() if status == "given" else None
         self._touch(user)
 
-    async def set_role(self, user: User, role: Role) -> None:
+    async def set_role(
+        self, user: User, role: Role, staff_municipality_id: int | None = None
+    ) -> None:
+        """The role and, for a coordinator, the municipality they serve (None otherwise)."""
+        if role is Role.COORDINATOR and staff_municipality_id is None:
+            raise ValueError("a coordinator serves a municipality: name it")
         user.role = role.value
+        user.staff_municipality_id = staff_municipality_id if role is Role.COORDINATOR else None
         self._touch(user)
 
     async def set_fields(self, user: User, **values: Any) -> None:
+        """Profile fields only: powers (role, staff scope) change through `set_role`."""
         for name, value in values.items():
-            if not hasattr(User, name):
+            if name not in PROFILE_FIELDS:
                 raise AttributeError(name)
             setattr(user, name, value)
         self._touch(user)
@@ -166,6 +187,15 @@ class UserRepo:
             query = query.where(User.municipality_id == municipality_id)
         return list(await self.session.scalars(query))
 
+    async def names(self, user_ids: set[int]) -> dict[int, str | None]:
+        """Full names by user id (None: no profile yet, or erased)."""
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(User.id, User.full_name).where(User.id.in_(user_ids))
+        )
+        return {uid: name for uid, name in rows.tuples()}
+
     async def with_roles(self, roles: list[Role]) -> list[User]:
         rows = await self.session.scalars(
             select(User)
@@ -187,6 +217,7 @@ class UserRepo:
         user.consent_version = None
         user.consent_at = None
         user.role = Role.TEACHER.value
+        user.staff_municipality_id = None
         user.erased_at = utcnow()
 
     async def purge_unconsented(self, older_than: datetime) -> int:
@@ -265,6 +296,12 @@ class ReferenceRepo:
 
     async def municipality(self, municipality_id: int) -> Municipality | None:
         return await self.session.get(Municipality, municipality_id)
+
+    async def municipality_by_code(self, code: str) -> Municipality | None:
+        municipality: Municipality | None = await self.session.scalar(
+            select(Municipality).where(Municipality.code == code)
+        )
+        return municipality
 
     async def schools(self, municipality_id: int) -> list[School]:
         """Verified schools of a municipality, in file order."""
@@ -575,8 +612,8 @@ class RouteRepo:
     async def set_status(self, step: RouteStep, status: StepStatus) -> None:
         step.status = status.value
         step.completed_at = utcnow() if status.closed else None
-        self._sync_route(step.route)
         await self.session.flush()
+        await self._sync_route(step.route_id)
 
     async def record_evidence(
         self,
@@ -593,10 +630,22 @@ class RouteRepo:
         step.reflection = reflection
         await self.set_status(step, StepStatus.DONE)
 
-    @staticmethod
-    def _sync_route(route: Route) -> None:
-        """A route whose every step is closed is completed (and reopened if one opens)."""
-        closed = all(StepStatus(s.status).closed for s in route.steps)
+    async def _sync_route(self, route_id: int) -> None:
+        """A route whose every step is closed is completed (and reopened if one opens).
+
+        Counts in SQL: the caller may hold a step without its route's other steps loaded."""
+        open_steps = await self.session.scalar(
+            select(func.count())
+            .select_from(RouteStep)
+            .where(
+                RouteStep.route_id == route_id,
+                RouteStep.status.not_in([s.value for s in StepStatus if s.closed]),
+            )
+        )
+        route = await self.session.get(Route, route_id)
+        if route is None:
+            return
+        closed = not open_steps
         if closed and route.status == "active":
             route.status, route.completed_at = "completed", utcnow()
         elif not closed and route.status == "completed":

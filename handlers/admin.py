@@ -1,6 +1,12 @@
-"""Administrators: grant and revoke roles, list staff, read the audit log. By command."""
+"""Administrators: grant and revoke roles, list staff, read the audit log. By command.
+
+A coordinator's scope is a staff assignment made here (`/grant <id> coordinator <municipality
+code>`), recorded in the audit log; the coordinator's own profile never changes it.
+"""
 
 from __future__ import annotations
+
+from datetime import tzinfo
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
@@ -10,46 +16,125 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
 from bot.config import Settings
-from db.models import User
+from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
+from domain.ids import parse_id
 from domain.roles import Role
 from handlers.common import h
 from handlers.filters import RoleFilter
 
-USAGE_GRANT = "/grant &lt;telegram id&gt; coordinator|admin|teacher"
+AUDIT_SHOWN = 20
 
 
-def _describe(user: User) -> str:
+def role_name(role: Role | str) -> str:
+    """A role in the reader's language (unknown stored values read as a teacher)."""
+    try:
+        role = Role(role)
+    except ValueError:
+        role = Role.TEACHER
+    return {
+        Role.TEACHER: _("teacher"),
+        Role.COORDINATOR: _("coordinator"),
+        Role.ADMIN: _("administrator"),
+    }[role]
+
+
+def action_names() -> dict[str, str]:
+    """Every audited action in the reader's language (tests check none is missing)."""
+    return {
+        "assessment_finished": _("finished a self-assessment"),
+        "checked_in": _("checked in at an event"),
+        "cli": _("command line"),
+        "consent_given": _("gave consent"),
+        "data_erased": _("erased their data"),
+        "event_cancelled": _("cancelled an event"),
+        "event_capacity": _("changed the number of seats"),
+        "event_created": _("created an event"),
+        "event_edited": _("edited an event"),
+        "event_message": _("messaged event participants"),
+        "import": _("imported a file"),
+        "mentor_volunteer": _("volunteered as a mentor"),
+        "profile_completed": _("completed the profile"),
+        "registration_cancelled": _("cancelled a registration"),
+        "role_set": _("set a role"),
+        "route_built": _("built a route"),
+        "route_comment": _("commented on a route"),
+        "route_step_added": _("added a route step"),
+        "school_verified": _("verified a school"),
+        "site_created": _("created a site"),
+        "site_edited": _("edited a site"),
+    }
+
+
+def _usage_grant() -> str:
+    return _(
+        "Usage: <code>/grant &lt;telegram id&gt; coordinator &lt;municipality code&gt;</code>, "
+        "<code>/grant &lt;telegram id&gt; admin</code> or "
+        "<code>/grant &lt;telegram id&gt; teacher</code>."
+    )
+
+
+def _describe(user: User, municipality: Municipality | None, locale: str) -> str:
     name = h(user.full_name) if user.full_name else _("(no profile yet)")
-    return f"<code>{user.telegram_id}</code> — {name} — {h(user.role)}"
+    role = role_name(user.role)
+    if municipality is not None:
+        role = _("{role}, {municipality}").format(
+            role=role, municipality=h(municipality.name(locale))
+        )
+    return f"<code>{user.telegram_id}</code> — {name} — {role}"
+
+
+async def _municipality_codes(repo: Repo) -> str:
+    return ", ".join(f"<code>{h(m.code)}</code>" for m in await repo.reference.municipalities())
 
 
 async def cmd_grant(
     message: Message, command: CommandObject, repo: Repo, staff: User, bot: Bot, i18n: I18n
 ) -> None:
     args = (command.args or "").split()
-    if (
-        len(args) != 2
-        or not args[0].lstrip("-").isdigit()
-        or args[1] not in {r.value for r in Role}
-    ):
-        await message.answer(_("Usage: {usage}").format(usage=USAGE_GRANT))
+    telegram_id = parse_id(args[0]) if args else None
+    role = Role(args[1]) if len(args) > 1 and args[1] in {r.value for r in Role} else None
+    if telegram_id is None or role is None or len(args) > (3 if role is Role.COORDINATOR else 2):
+        await message.answer(_usage_grant())
         return
-    await _set_role(message, repo, staff, bot, i18n, int(args[0]), Role(args[1]))
+    municipality = None
+    if role is Role.COORDINATOR:
+        municipality = (
+            await repo.reference.municipality_by_code(args[2]) if len(args) == 3 else None
+        )
+        if municipality is None:
+            await message.answer(
+                _("A coordinator serves one municipality: name its code. Codes: {codes}").format(
+                    codes=await _municipality_codes(repo)
+                )
+                + "\n"
+                + _usage_grant()
+            )
+            return
+    await _set_role(message, repo, staff, bot, i18n, telegram_id, role, municipality)
 
 
 async def cmd_revoke(
     message: Message, command: CommandObject, repo: Repo, staff: User, bot: Bot, i18n: I18n
 ) -> None:
-    arg = (command.args or "").strip()
-    if not arg.lstrip("-").isdigit():
-        await message.answer(_("Usage: {usage}").format(usage="/revoke &lt;telegram id&gt;"))
+    telegram_id = parse_id(command.args or "")
+    if telegram_id is None:
+        await message.answer(
+            _("Usage: {usage}").format(usage="<code>/revoke &lt;telegram id&gt;</code>")
+        )
         return
-    await _set_role(message, repo, staff, bot, i18n, int(arg), Role.TEACHER)
+    await _set_role(message, repo, staff, bot, i18n, telegram_id, Role.TEACHER, None)
 
 
 async def _set_role(
-    message: Message, repo: Repo, staff: User, bot: Bot, i18n: I18n, telegram_id: int, role: Role
+    message: Message,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    telegram_id: int,
+    role: Role,
+    municipality: Municipality | None,
 ) -> None:
     target = await repo.users.by_telegram_id(telegram_id)
     if target is None:
@@ -62,48 +147,97 @@ async def _set_role(
     if target.id == staff.id and role is not Role.ADMIN:
         await message.answer(_("You cannot take the admin role from yourself."))
         return
-    previous = target.role
-    await repo.users.set_role(target, role)
+    previous, previous_scope = target.role, target.staff_municipality_id
+    await repo.users.set_role(target, role, municipality.id if municipality else None)
     await repo.audit.record(
-        "role_set", actor=staff, target=target, role=role.value, previous=previous
+        "role_set",
+        actor=staff,
+        target=target,
+        role=role.value,
+        previous=previous,
+        municipality=municipality.code if municipality else None,
+        previous_municipality_id=previous_scope,
     )
     assert target.telegram_id is not None
     await set_user_commands(bot, i18n, target.telegram_id, role, target.language)
-    await message.answer(_("Done: {user}").format(user=_describe(target)))
+    await message.answer(
+        _("Done: {user}").format(user=_describe(target, municipality, i18n.current_locale))
+    )
     with i18n.use_locale(target.language):
-        text = {
-            Role.COORDINATOR: _("You are now a coordinator. Send /help to see your commands."),
-            Role.ADMIN: _("You are now an administrator. Send /help to see your commands."),
-            Role.TEACHER: _("Your staff role was removed; you keep your teacher profile."),
-        }[role]
+        if role is Role.COORDINATOR:
+            assert municipality is not None
+            text = _(
+                "You are now a coordinator for {municipality}. Send /help to see your commands."
+            ).format(municipality=h(municipality.name(target.language)))
+        elif role is Role.ADMIN:
+            text = _("You are now an administrator. Send /help to see your commands.")
+        else:
+            text = _("Your staff role was removed; you keep your teacher profile.")
     try:
         await bot.send_message(target.telegram_id, text)
     except Exception:  # the user may have blocked the bot: the role is set all the same
         await message.answer(_("(I could not notify the user.)"))
 
 
-async def cmd_staff(message: Message, repo: Repo) -> None:
+async def cmd_staff(message: Message, repo: Repo, i18n: I18n) -> None:
     staff = await repo.users.with_roles([Role.COORDINATOR, Role.ADMIN])
     if not staff:
         await message.answer(
             _("No coordinators or administrators yet (ADMIN_IDS are always admins).")
         )
         return
-    await message.answer("\n".join([_("<b>Staff</b>")] + [_describe(u) for u in staff]))
+    municipalities = {m.id: m for m in await repo.reference.municipalities()}
+    lines = [_("<b>Staff</b>")]
+    for user in staff:
+        scope = municipalities.get(user.staff_municipality_id or 0)
+        line = _describe(user, scope, i18n.current_locale)
+        if user.role == Role.COORDINATOR and scope is None:
+            line += " — " + _("⚠️ no municipality assigned: no staff powers until /grant")
+        lines.append(line)
+    await message.answer("\n".join(lines))
+
+
+def _audit_line(entry: AuditEntry, names: dict[int, str | None], tz: tzinfo) -> str:
+    def who(user_id: int | None) -> str:
+        if user_id is None:
+            return "—"
+        name = names.get(user_id)
+        return h(name) if name else _("user #{id}").format(id=user_id)
+
+    action = action_names().get(entry.action, entry.action)
+    line = f"{entry.at.astimezone(tz):%d.%m %H:%M} · {who(entry.actor_user_id)} — {h(action)}"
+    if entry.target_user_id is not None:
+        line += f" → {who(entry.target_user_id)}"
+    details = entry.details
+    if entry.action == "role_set" and "role" in details:
+        line += ": " + role_name(str(details["role"]))
+        if details.get("municipality"):
+            line += f" ({h(str(details['municipality']))})"
+    else:
+        refs = [
+            label.format(id=details[key])
+            for key, label in (
+                ("event_id", _("event #{id}")),
+                ("site_id", _("site #{id}")),
+                ("school_id", _("school #{id}")),
+                ("route_id", _("route #{id}")),
+            )
+            if isinstance(details.get(key), int)
+        ]
+        if refs:
+            line += ": " + ", ".join(refs)
+    return line
 
 
 async def cmd_audit(message: Message, repo: Repo, settings: Settings) -> None:
-    entries = await repo.audit.recent(20)
+    entries = await repo.audit.recent(AUDIT_SHOWN)
     if not entries:
         await message.answer(_("The audit log is empty."))
         return
+    ids = {uid for e in entries for uid in (e.actor_user_id, e.target_user_id) if uid}
+    names = await repo.users.names(ids)
     lines = [_("<b>Recent actions</b>")]
-    for e in entries:
-        details = ", ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
-        lines.append(
-            f"{e.at.astimezone(settings.tz):%Y-%m-%d %H:%M} · {h(e.action)} · #{e.actor_user_id or '—'}"
-            f" → #{e.target_user_id or '—'} {h(details)}"
-        )
+    lines += [_audit_line(e, names, settings.tz) for e in entries]
     await message.answer("\n".join(lines))
 
 

@@ -18,7 +18,7 @@ from bot.config import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
-from domain.roles import Role
+from domain.roles import Role, staff_scope
 from handlers.assessment import results_text
 from handlers.common import MENU_STAFF, button, h, notify_user
 from handlers.filters import RoleFilter
@@ -34,11 +34,11 @@ class VerifySchoolCb(CallbackData, prefix="vs"):
 
 def _scope(staff: User, role: Role) -> int | None:
     """Admins see every municipality; a coordinator only their own."""
-    return None if role is Role.ADMIN else staff.municipality_id
+    return staff_scope(role, staff.acting_municipality_id)
 
 
 async def cmd_schools(message: Message, repo: Repo, staff: User, role: Role) -> None:
-    if role is not Role.ADMIN and staff.municipality_id is None:
+    if role is not Role.ADMIN and staff.acting_municipality_id is None:
         await message.answer(
             _("Set your municipality in /profile first: you will see its schools.")
         )
@@ -107,7 +107,7 @@ async def _teacher_in_scope(repo: Repo, staff: User, role: Role, user_id: int) -
 
 
 async def cmd_teachers(message: Message, repo: Repo, staff: User, role: Role) -> None:
-    if role is not Role.ADMIN and staff.municipality_id is None:
+    if role is not Role.ADMIN and staff.acting_municipality_id is None:
         await message.answer(
             _("Set your municipality in /profile first: you will see its schools.")
         )

@@ -41,7 +41,7 @@ from domain.checkin import checkin_payload, new_code
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventKind, EventStatus, RegStatus
 from domain.framework import Framework
 from domain.pagination import paginate
-from domain.roles import Role
+from domain.roles import Role, staff_scope
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
@@ -301,13 +301,13 @@ def _site_edit_cancel(site_id: int) -> InlineKeyboardMarkup:
 
 def _scope(staff: User, role: Role) -> int | None:
     """Admins see every municipality; a coordinator only their own."""
-    return None if role is Role.ADMIN else staff.municipality_id
+    return staff_scope(role, staff.acting_municipality_id)
 
 
 def _in_scope(event: Event | Site | None, staff: User, role: Role) -> bool:
     if event is None:
         return False
-    return role is Role.ADMIN or event.municipality_id == staff.municipality_id
+    return role is Role.ADMIN or event.municipality_id == staff.acting_municipality_id
 
 
 def _no_municipality() -> str:
@@ -443,7 +443,7 @@ def _toggle(chosen: Sequence[str], code: str) -> list[str]:
 
 
 async def cmd_newevent(message: Message, state: FSMContext, staff: User) -> None:
-    if staff.municipality_id is None:
+    if staff.acting_municipality_id is None:
         await message.answer(_no_municipality())
         return
     await state.clear()
@@ -602,7 +602,11 @@ async def event_comp(
 
 
 async def event_comp_done(query: CallbackQuery, state: FSMContext, repo: Repo, staff: User) -> None:
-    sites = await repo.events.sites(staff.municipality_id) if staff.municipality_id else []
+    sites = (
+        await repo.events.sites(staff.acting_municipality_id)
+        if staff.acting_municipality_id
+        else []
+    )
     buttons = [[button(s.title[:60], NewEventCb(action="site", value=str(s.id)))] for s in sites]
     buttons.append([button(_("No site"), NewEventCb(action="site", value="0"))])
     buttons.append([button(_("✖️ Cancel"), NewEventCb(action="cancel"))])
@@ -622,7 +626,7 @@ async def event_site(
     site_id = int(callback_data.value) if callback_data.value.isdigit() else -1
     if site_id != 0:
         site = await repo.events.site(site_id) if site_id > 0 else None
-        if site is None or site.municipality_id != staff.municipality_id:
+        if site is None or site.municipality_id != staff.acting_municipality_id:
             await query.answer(_("This button is out of date."), show_alert=True)
             return
     await state.update_data(site=site_id or None, region=False)
@@ -704,7 +708,7 @@ async def _event_summary(
 async def event_publish(
     query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role
 ) -> None:
-    if staff.municipality_id is None:
+    if staff.acting_municipality_id is None:
         await state.clear()
         await show(query, _no_municipality())
         return
@@ -729,7 +733,7 @@ async def event_publish(
             description=str(data.get("description", "")),
             competencies=list(data.get("comps", [])),
             site_id=data.get("site") or None,
-            municipality_id=staff.municipality_id,
+            municipality_id=staff.acting_municipality_id,
             region_wide=bool(data.get("region")) and role is Role.ADMIN,
             starts_at=starts_at,
             ends_at=ends_at,
@@ -761,7 +765,7 @@ async def use_buttons(message: Message) -> None:
 
 
 async def cmd_newsite(message: Message, state: FSMContext, staff: User) -> None:
-    if staff.municipality_id is None:
+    if staff.acting_municipality_id is None:
         await message.answer(_no_municipality())
         return
     await state.clear()
@@ -795,8 +799,8 @@ async def site_title(message: Message, state: FSMContext) -> None:
 async def _ask_school(
     event: Message | CallbackQuery, repo: Repo, staff: User, page: int = 0
 ) -> None:
-    assert staff.municipality_id is not None
-    schools = await repo.reference.schools(staff.municipality_id)
+    assert staff.acting_municipality_id is not None
+    schools = await repo.reference.schools(staff.acting_municipality_id)
     current = paginate(schools, page, SCHOOLS_PER_PAGE)
     buttons = rows(
         [
@@ -827,7 +831,7 @@ async def site_topic(message: Message, state: FSMContext, repo: Repo, staff: Use
             reply_markup=_site_cancel(),
         )
         return
-    if staff.municipality_id is None:
+    if staff.acting_municipality_id is None:
         await state.clear()
         await message.answer(_no_municipality())
         return
@@ -871,7 +875,7 @@ async def site_school(
             if callback_data.value.isdigit()
             else None
         )
-        if school is None or school.municipality_id != staff.municipality_id:
+        if school is None or school.municipality_id != staff.acting_municipality_id:
             await query.answer(_("This button is out of date."), show_alert=True)
             return
         school_id = school.id
@@ -977,21 +981,21 @@ async def site_modules(
 
 
 async def site_create(query: CallbackQuery, state: FSMContext, repo: Repo, staff: User) -> None:
-    if staff.municipality_id is None:
+    if staff.acting_municipality_id is None:
         await state.clear()
         await show(query, _no_municipality())
         return
-    municipality = await repo.reference.municipality(staff.municipality_id)
+    municipality = await repo.reference.municipality(staff.acting_municipality_id)
     assert municipality is not None
     data = await state.get_data()
-    existing = await repo.events.sites(staff.municipality_id)
+    existing = await repo.events.sites(staff.acting_municipality_id)
     number = len(existing) + 1
     while await repo.events.site_by_code(site_code(municipality.code, number)) is not None:
         number += 1
     site = await repo.events.add_site(
         Site(
             code=site_code(municipality.code, number),
-            municipality_id=staff.municipality_id,
+            municipality_id=staff.acting_municipality_id,
             school_id=data.get("school") or None,
             title=str(data["title"]),
             topic=str(data["topic"]),
@@ -1017,7 +1021,7 @@ async def site_create(query: CallbackQuery, state: FSMContext, repo: Repo, staff
 async def _events_list(
     event: Message | CallbackQuery, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
-    if role is not Role.ADMIN and staff.municipality_id is None:
+    if role is not Role.ADMIN and staff.acting_municipality_id is None:
         await show(event, _no_municipality())
         return
     events = await repo.events.of_municipality(_scope(staff, role), _now() - SHOWN_SINCE)
@@ -1815,7 +1819,7 @@ async def edit_deadline(
 async def _sites_list(
     target: Message | CallbackQuery, repo: Repo, staff: User, role: Role, page: int = 0
 ) -> None:
-    if role is not Role.ADMIN and staff.municipality_id is None:
+    if role is not Role.ADMIN and staff.acting_municipality_id is None:
         await show(target, _no_municipality())
         return
     sites = await repo.events.sites(_scope(staff, role))

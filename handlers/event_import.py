@@ -105,8 +105,8 @@ async def on_document(
     municipality = None
     if role is not Role.ADMIN:
         muni = (
-            await repo.reference.municipality(staff.municipality_id)
-            if staff.municipality_id
+            await repo.reference.municipality(staff.acting_municipality_id)
+            if staff.acting_municipality_id
             else None
         )
         if muni is None:

@@ -24,7 +24,12 @@ class RoleFilter(Filter):
         row = await repo.users.get(ctx.id)
         if row is None or row.telegram_id is None:
             return False
-        role = effective_role(row.role, row.telegram_id, data.get("admin_ids", frozenset()))
+        role = effective_role(
+            row.role,
+            row.telegram_id,
+            data.get("admin_ids", frozenset()),
+            staff_municipality_id=row.staff_municipality_id,
+        )
         if not role.at_least(self.minimum):
             return False
         return {"staff": row, "role": role}

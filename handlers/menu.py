@@ -71,7 +71,8 @@ def help_text(role: Role) -> str:
         parts.append(
             _(
                 "<b>Administrator</b>\n"
-                "/grant &lt;telegram id&gt; coordinator|admin — grant a role\n"
+                "/grant &lt;telegram id&gt; coordinator &lt;municipality code&gt; — make a coordinator of a municipality\n"
+                "/grant &lt;telegram id&gt; admin — make an administrator\n"
                 "/revoke &lt;telegram id&gt; — make the user a teacher again\n"
                 "/staff — coordinators and administrators\n"
                 "/audit — recent privileged actions"

@@ -129,7 +129,7 @@ async def test_erase_keeps_only_anonymous_aggregates(sessionmaker: Maker) -> Non
     async with sessionmaker() as session:
         repo = Repo(session)
         user = await _full_user(repo, 43)
-        await repo.users.set_role(user, Role.COORDINATOR)
+        await repo.users.set_role(user, Role.COORDINATOR, user.municipality_id)
         await repo.users.erase(user)
         await session.commit()
         assert repo.dirty_users == {43}

@@ -22,7 +22,12 @@ def context_of(user: User, admin_ids: frozenset[int]) -> UserContext:
         id=user.id,
         telegram_id=user.telegram_id,
         language=user.language,
-        role=effective_role(user.role, user.telegram_id, admin_ids),
+        role=effective_role(
+            user.role,
+            user.telegram_id,
+            admin_ids,
+            staff_municipality_id=user.staff_municipality_id,
+        ),
         consent=user.consent,
         profile_complete=user.profile_completed_at is not None,
     )

@@ -81,12 +81,12 @@ async def test_teacher_cannot_use_admin_or_coordinator_actions(harness: Harness)
 async def test_admin_from_settings_can_grant(harness: Harness) -> None:
     await harness.message(14, "/start")
     await harness.message(900, "/start")
-    sent = await harness.message(900, "/grant 14 coordinator")
+    sent = await harness.message(900, "/grant 14 coordinator volgodonsk")
     assert (await _user(harness, 14)).role == "coordinator"
     assert any(r.method == "setMyCommands" and r.params["scope"]["chat_id"] == 14 for r in sent)
     bad = await harness.message(900, "/grant x coordinator")
     assert "/grant" in _texts(bad)
-    missing = await harness.message(900, "/grant 777 coordinator")
+    missing = await harness.message(900, "/grant 777 coordinator volgodonsk")
     assert "777" in _texts(missing)
 
 

@@ -227,7 +227,7 @@ async def test_assessment_to_route(tmp_path: Path, spec: SpecValidator | None, l
             repo = Repo(session)
             row = await repo.users.by_telegram_id(8003)
             assert row is not None
-            await repo.users.set_role(row, Role.COORDINATOR)
+            await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
             await session.commit()
         app.dp["user_cache"].invalidate(8003)
         await coord_chat.send("/teachers")

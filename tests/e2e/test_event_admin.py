@@ -53,7 +53,7 @@ async def _coordinator(running: Running, tg_id: int, municipality_id: int, schoo
         repo = Repo(session)
         row = await repo.users.by_telegram_id(tg_id)
         assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR)
+        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
         await session.commit()
     running.app.dp["user_cache"].invalidate(tg_id)
     return chat

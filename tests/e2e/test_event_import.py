@@ -107,7 +107,7 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
                 repo = Repo(session)
                 row = await repo.users.by_telegram_id(9501)
                 assert row is not None
-                await repo.users.set_role(row, Role.COORDINATOR)
+                await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
                 await repo.users.set_fields(row, municipality_id=munis["volgodonsk"].id)
                 await session.commit()
             app.dp["user_cache"].invalidate(9501)

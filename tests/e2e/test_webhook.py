@@ -29,7 +29,7 @@ async def test_webhook_mode(tmp_path: Path, spec: SpecValidator | None) -> None:
             telegram_api_base=emu.base_url,
             run_mode=RunMode.WEBHOOK,
             webhook_url="https://bot.example.org/tg/hook",
-            webhook_secret="s3cret-token",
+            webhook_secret="s3cret-token-0123456789-abcdef",
             webhook_port=port,
         )
         app = BotApp(settings)
@@ -42,7 +42,7 @@ async def test_webhook_mode(tmp_path: Path, spec: SpecValidator | None) -> None:
                 await asyncio.sleep(0.05)
             call = emu.calls_of("setWebhook")[-1]
             assert call.params["url"] == "https://bot.example.org/tg/hook"
-            assert call.params["secret_token"] == "s3cret-token"
+            assert call.params["secret_token"] == "s3cret-token-0123456789-abcdef"
 
             user = EmuUser(id=6001, first_name="Анна", language_code="en")
             emu.add_user(user)
@@ -69,7 +69,9 @@ async def test_webhook_mode(tmp_path: Path, spec: SpecValidator | None) -> None:
                 ) as resp:
                     assert resp.status == 401
                 async with http.post(
-                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                    url,
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token-0123456789-abcdef"},
                 ) as resp:
                     assert resp.status == 200
             message = await emu.wait_for_message(6001, lambda m: "152-FZ" in m.plain_text)

@@ -87,4 +87,52 @@ def test_run_without_token_exits_2(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 2
+    # one line: the settings are checked before anything starts (no migration chatter)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "BOT_TOKEN" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret", "fragment"),
+    [
+        (None, "WEBHOOK_SECRET is required"),
+        ("short", "WEBHOOK_SECRET:"),
+        ("x" * 23, "WEBHOOK_SECRET:"),
+    ],
+)
+def test_webhook_mode_needs_a_long_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None, fragment: str
+) -> None:
+    monkeypatch.setenv("RUN_MODE", "webhook")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    if secret is not None:
+        monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+    monkeypatch.setenv("WEBHOOK_SECRET", "A" * 24)
+    assert load_settings().webhook_secret == "A" * 24
+
+
+def test_webhook_without_secret_exits_2_before_starting(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij",
+        "RUN_MODE": "webhook",
+        "WEBHOOK_URL": "https://bot.example.org/hook",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "metodbot: WEBHOOK_SECRET is required when RUN_MODE=webhook "
+        "(24-256 characters of A-Z a-z 0-9 _ -)"
+    ]

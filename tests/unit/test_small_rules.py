@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from bot.usercache import UserCache, UserContext
 from domain.deeplinks import DeepLink, make_link, parse_payload
+from domain.ids import parse_id
 from domain.pagination import paginate
-from domain.roles import Role, effective_role
+from domain.roles import Role, effective_role, staff_scope
 from domain.throttle import TokenBucketLimiter, Verdict
 
 
@@ -58,9 +59,26 @@ def test_token_bucket_warns_once_then_drops_then_recovers() -> None:
 
 
 def test_admin_ids_always_win_and_unknown_roles_fall_back() -> None:
-    assert effective_role("teacher", 7, frozenset({7})) is Role.ADMIN
-    assert effective_role("coordinator", 8, frozenset({7})) is Role.COORDINATOR
-    assert effective_role("nonsense", 8, frozenset()) is Role.TEACHER
+    assert effective_role("teacher", 7, frozenset({7}), staff_municipality_id=None) is Role.ADMIN
+    assert (
+        effective_role("coordinator", 8, frozenset({7}), staff_municipality_id=3)
+        is Role.COORDINATOR
+    )
+    assert effective_role("nonsense", 8, frozenset(), staff_municipality_id=3) is Role.TEACHER
+
+
+def test_a_coordinator_acts_only_within_an_assigned_municipality() -> None:
+    assert effective_role("coordinator", 8, frozenset(), staff_municipality_id=None) is Role.TEACHER
+    assert staff_scope(Role.COORDINATOR, 5) == 5
+    assert staff_scope(Role.ADMIN, 5) is None
+    with pytest.raises(PermissionError):
+        staff_scope(Role.COORDINATOR, None)
+
+
+def test_typed_ids_are_ascii_digits_within_bounds() -> None:
+    assert parse_id(" 42 ") == 42
+    for bad in ("²", "٣", "--5", "-5", "0", "", "4 2", "1e3", "99999999999999999999"):
+        assert parse_id(bad) is None, bad
     assert Role.ADMIN.at_least(Role.COORDINATOR) and not Role.TEACHER.at_least(Role.COORDINATOR)
 
 
