@@ -26,7 +26,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     url = make_url(database_url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # personal data travels as SQL parameters (names, evidence, comments): never log them,
+    # neither in error messages (a failed INSERT's exception text) nor in echo/debug logs
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
