@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     # neither in error messages (a failed INSERT's exception text) nor in echo/debug logs
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
+        # aiosqlite logs every statement with its parameters at DEBUG (LOG_LEVEL=DEBUG)
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     else:
