@@ -261,8 +261,7 @@ class UserRepo:
             select(func.count()).select_from(Site).where(Site.school_id == school_id)
         )
         if not users and not sites:
-            await self.session.delete(school)
-            await self.session.flush()
+            await self.session.execute(delete(School).where(School.id == school_id))
 
     async def purge_unconsented(self, older_than: datetime) -> int:
         """Delete rows of users who never agreed and have been silent since `older_than`."""
