@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     url = make_url(database_url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # personal data travels as SQL parameters (names, evidence, comments): never log them,
+    # neither in error messages (a failed INSERT's exception text) nor in echo/debug logs
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
+        # aiosqlite logs every statement with its parameters at DEBUG (LOG_LEVEL=DEBUG)
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     else:

@@ -19,12 +19,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
+from bot.config import Settings
 from bot.usercache import UserContext
 from db.repo import Repo
+from db.types import utcnow
 from domain.roles import Role
 from handlers import texts
 from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
+from handlers.events import notify_offer
 from handlers.onboarding import language_keyboard
+from services.privacy import erase_user
 
 
 class SettingsCb(CallbackData, prefix="set"):
@@ -151,9 +155,12 @@ async def cmd_mydata(message: Message, repo: Repo, user: UserContext, bot: Bot) 
 def delete_question() -> str:
     return _(
         "🗑 <b>Erase your personal data?</b>\n\n"
-        "Your name, school, subjects, experience and Telegram id will be deleted and your "
-        "consent withdrawn. Only anonymous counts (municipality, position, age band) stay "
-        "for statistics. This cannot be undone."
+        "Your name, school, subjects, experience, Telegram id, self-assessment answers, "
+        "evidence and files, reflections, methodists' comments and feedback will be deleted, "
+        "your consent withdrawn and your upcoming registrations cancelled (the seats go to "
+        "the next in line). Only anonymous numbers stay for statistics: municipality, "
+        "position, age band, competency scores, route step statuses and event attendance. "
+        "This cannot be undone."
     )
 
 
@@ -180,14 +187,21 @@ async def delete_confirmed(
     user: UserContext,
     bot: Bot,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     db_user = await repo.users.get(user.id)
     if db_user is None or db_user.telegram_id is None:
         await query.answer()
         return
-    await repo.audit.record("data_erased", actor=db_user)
-    await repo.users.erase(db_user)
+    erasure = await erase_user(repo, db_user, utcnow())
     await state.clear()
+    # The erasure and the freed seats stand before anyone is messaged, so no lock is held
+    # while Telegram answers; the session middleware's commit then has nothing left to do.
+    await repo.session.commit()
+    for reg_id in erasure.offered:  # the next in line hears of the seat, as on a cancellation
+        offered = await repo.events.registration_by_id(reg_id)
+        if offered is not None:
+            await notify_offer(bot, i18n, offered, repo, tz=settings.tz, schedule_expiry=False)
     if user.role is not Role.TEACHER:
         await set_user_commands(bot, i18n, user.telegram_id, Role.TEACHER, user.language)
     await show(query, _("Your personal data has been erased."))

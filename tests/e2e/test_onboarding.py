@@ -192,6 +192,8 @@ async def test_my_data_and_delete_me(running: Running) -> None:
     assert document is not None and document[0].endswith(".json")
     data = json.loads(document[1])
     assert data["profile"]["full_name"] == "Иванова Анна Петровна" and data["telegram_id"] == 5007
+    assert [h["action"] for h in data["consent_history"]] == ["consent_given"]
+    assert data["assessments"] == data["routes"] == data["registrations"] == []
 
     await chat.send("/deleteme")
     await chat.tap("Keep my data")
