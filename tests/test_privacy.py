@@ -175,8 +175,8 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         me = await _teacher(repo, 7001, f"Иванова {MARK} Анна")
         other = await _teacher(repo, 7002, "Петрова Мария Ивановна")
         methodist = await _teacher(repo, 7003, "Сидорова Ольга Петровна")
-        await repo.users.set_role(methodist, Role.COORDINATOR)
-        await repo.users.set_role(me, Role.COORDINATOR)
+        await repo.users.set_role(methodist, Role.COORDINATOR, methodist.municipality_id)
+        await repo.users.set_role(me, Role.COORDINATOR, me.municipality_id)
         typed = await repo.reference.find_or_add_school(me.municipality_id or 0, f"Школа {MARK}")
         await repo.users.set_fields(
             me, school_id=typed.id, mentor_volunteer=True, pending_payload=f"event_{MARK}"
