@@ -492,11 +492,19 @@ async def on_cancel(
 
 
 async def notify_offer(
-    bot: Bot, i18n: I18n, reg: Registration, repo: Repo, *, tz: ZoneInfo
+    bot: Bot,
+    i18n: I18n,
+    reg: Registration,
+    repo: Repo,
+    *,
+    tz: ZoneInfo,
+    schedule_expiry: bool = True,
 ) -> None:
-    """Tell the first in line that a seat is theirs to claim; schedule the offer's expiry."""
+    """Tell the first in line that a seat is theirs to claim; schedule the offer's expiry
+    (unless the caller's use case has, `schedule_expiry=False`: services.events)."""
     assert reg.offer_expires_at is not None
-    await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)
+    if schedule_expiry:
+        await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)
     full = await repo.events.registration_by_id(reg.id)
     assert full is not None
 

@@ -123,7 +123,7 @@ def as_table(rows: Sequence[dict[str, str]]) -> list[list[str]]:
 
 
 def only_errors(reports: Sequence[RowReport]) -> list[str]:
-    return [error for report in reports for error in report.errors]
+    return [str(error) for report in reports for error in report.errors]
 
 
 def event_errors(row: dict[str, str], ctx: ImportContext = CTX) -> list[str]:
@@ -442,7 +442,7 @@ def test_site_rules(changes: dict[str, str], error: str) -> None:
     assert not result.ok
     assert result.drafts == ()
     assert result.reports[0].action == "reject"
-    assert list(result.reports[0].errors) == [error]
+    assert [str(e) for e in result.reports[0].errors] == [error]
 
 
 def test_site_texts_are_normalized() -> None:
@@ -578,7 +578,7 @@ def test_event_rules(changes: dict[str, str], error: str) -> None:
     result = validate_events([event(**changes)], CTX)
     assert not result.ok
     assert result.drafts == ()
-    assert list(result.reports[0].errors) == [error]
+    assert [str(e) for e in result.reports[0].errors] == [error]
 
 
 def test_start_must_be_in_the_future() -> None:
@@ -662,7 +662,7 @@ def test_repeated_codes() -> None:
     result = validate_sites(
         [site(code="tim-a"), site(code="tim-b"), site(code="TIM-A"), site(code="tim-a")], CTX
     )
-    assert [r.errors for r in result.reports] == [
+    assert [tuple(map(str, r.errors)) for r in result.reports] == [
         ("code: repeated in rows 4, 5",),
         (),
         ("code: repeated in rows 2, 5",),
