@@ -3,10 +3,13 @@
 `read_table` turns the uploaded bytes into rows (`ImportFormatError` when the file itself is
 unusable); `validate_sites` / `validate_events` check every row against an `ImportContext`
 and return a report per row plus drafts, all-or-nothing: drafts are returned only when every
-row is valid. Row errors are short English sentences that start with the column name.
+row is valid. Every problem is a `Problem`: an `Err` code, the column and the values its
+text needs; `str()` gives English (command line), `handlers.event_import` the user's language.
 
-The templates (`*_template_csv`, `*_template_xlsx`) are generated from `SITE_COLUMNS` /
-`EVENT_COLUMNS` and validate against a context that knows their codes.
+The templates (`*_template_csv`, `*_template_xlsx`, `codes_csv`) are generated from
+`SITE_COLUMNS` / `EVENT_COLUMNS` for a `TemplateScope`: the valid codes of the user's scope
+(a «Коды» sheet, or the companion codes CSV) and example rows for their municipality that
+import cleanly when sent back unchanged.
 """
 
 from __future__ import annotations
@@ -28,16 +31,21 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "EVENT_COLUMNS",
     "EVENT_KINDS",
+    "KIND_NAMES",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
     "ROW_NUMBER_KEY",
     "SITE_COLUMNS",
+    "Err",
     "EventDraft",
     "ImportContext",
     "ImportFormatError",
     "ImportResult",
+    "Problem",
     "RowReport",
     "SiteDraft",
+    "TemplateScope",
+    "codes_csv",
     "events_template_csv",
     "events_template_xlsx",
     "read_table",
@@ -946,37 +954,90 @@ def _is_web_url(value: str) -> bool:
 
 # ---------------------------------------------------------------------------------- templates
 
-_SITE_EXAMPLES: tuple[tuple[str, ...], ...] = (
-    (
-        "tim-sosh2-funclit",
-        "timashevsky",
-        "timashevsky_sosh_2",
-        "Стажировочная площадка «Функциональная грамотность на уроке»",
-        "Формирование и оценка функциональной грамотности обучающихся 5–9 классов",
-        "functional_literacy, subject_methodical",
-        "Модульная программа сетевого проекта стажировочных площадок Тимашевского района: "
-        "открытые уроки, разбор заданий PISA-типа, составление банка заданий по предмету.",
-        "Иванова Ольга Петровна, заместитель директора, +7 861 304-12-34",
-        "Читательская грамотность на уроках любого предмета|8; "
-        "Математическая грамотность: задания PISA-типа|8; "
-        "Банк заданий и оценка результатов|16",
-    ),
-    (
-        "vdn-gymn1-digital",
-        "volgodonsk",
-        "volgodonsk_gymn_1",
-        "Цифровая образовательная среда гимназии",
-        "Использование ФГИС «Моя школа» и цифровых ресурсов на уроке",
-        "digital, assessment",
-        "Площадка муниципальной системы научно-методического сопровождения педагогов "
-        "г. Волгодонска: практикумы по цифровым инструментам и формирующему оцениванию.",
-        "Петров Сергей Андреевич, методист, metod@example.ru",
-        "Цифровые сервисы ФГИС «Моя школа»|6; Формирующее оценивание с цифровыми инструментами|10",
-    ),
-)
+CodeRow = tuple[str, str]  # (code, name)
+
+#: the Russian name of each kind, as the template's examples and the codes list write it
+KIND_NAMES: dict[str, str] = {
+    "internship": "стажировка",
+    "masterclass": "мастер-класс",
+    "seminar": "семинар",
+    "webinar": "вебинар",
+    "open_lesson": "открытый урок",
+    "workshop": "мастерская",
+}
 
 
-def _event_examples(today: date | None) -> tuple[tuple[str, ...], ...]:
+@dataclass(frozen=True)
+class TemplateScope:
+    """What the templates of one coordinator (or administrator) show: the valid codes of their
+    scope, and example rows for `municipality` that import cleanly when sent back unchanged."""
+
+    municipality: str  # the municipality of the example rows
+    municipalities: tuple[CodeRow, ...]  # those the user may import for
+    schools: tuple[tuple[str, str, str], ...]  # (code, name, municipality code), in scope
+    sites: tuple[tuple[str, str, str], ...]  # existing sites (code, title, municipality code)
+    competencies: tuple[CodeRow, ...]
+    positions: tuple[CodeRow, ...]
+    subjects: tuple[CodeRow, ...]
+    taken_codes: frozenset[str] = frozenset()  # existing site and event codes: not for examples
+
+
+def _free_codes(scope: TemplateScope, stem: str, count: int) -> list[str]:
+    """`count` example codes "<municipality>-<stem>-<n>" that no site or event has yet."""
+    prefix = re.sub(r"[^a-z0-9_-]+", "-", scope.municipality.lower()).strip("-")[:20] or "my"
+    found: list[str] = []
+    number = 1
+    while len(found) < count:
+        code = f"{prefix}-{stem}-{number}"
+        if code not in scope.taken_codes:
+            found.append(code)
+        number += 1
+    return found
+
+
+def _pick(items: Sequence[str], start: int, count: int) -> str:
+    """`count` items from `start` (wrapping round), comma-separated; "" when there are none."""
+    if not items:
+        return ""
+    chosen = [items[(start + k) % len(items)] for k in range(min(count, len(items)))]
+    return ", ".join(dict.fromkeys(chosen))
+
+
+def _site_examples(scope: TemplateScope) -> tuple[tuple[str, ...], ...]:
+    schools = [code for code, _, muni in scope.schools if muni == scope.municipality]
+    competencies = [code for code, _ in scope.competencies]
+    first, second = _free_codes(scope, "site", 2)
+    return (
+        (
+            first,
+            scope.municipality,
+            schools[0] if schools else "",
+            "Стажировочная площадка «Функциональная грамотность на уроке»",
+            "Формирование и оценка функциональной грамотности обучающихся 5–9 классов",
+            _pick(competencies, 0, 2),
+            "Модульная программа стажировочной площадки: открытые уроки, разбор заданий "
+            "PISA-типа, составление банка заданий по предмету.",
+            "Иванова Ольга Петровна, заместитель директора, +7 861 304-12-34",
+            "Читательская грамотность на уроках любого предмета|8; "
+            "Математическая грамотность: задания PISA-типа|8; "
+            "Банк заданий и оценка результатов|16",
+        ),
+        (
+            second,
+            scope.municipality,
+            schools[1] if len(schools) > 1 else (schools[0] if schools else ""),
+            "Цифровая образовательная среда школы",
+            "Использование ФГИС «Моя школа» и цифровых ресурсов на уроке",
+            _pick(competencies, 2, 2),
+            "Площадка муниципальной системы научно-методического сопровождения педагогов: "
+            "практикумы по цифровым инструментам и формирующему оцениванию.",
+            "Петров Сергей Андреевич, методист, metod@example.ru",
+            "Цифровые сервисы ФГИС «Моя школа»|6; Формирующее оценивание с цифровыми инструментами|10",
+        ),
+    )
+
+
+def _event_examples(scope: TemplateScope, today: date | None) -> tuple[tuple[str, ...], ...]:
     day = (today or date.today()) + timedelta(days=30)
     later = day + timedelta(days=7)
     deadline = day - timedelta(days=3)
@@ -984,50 +1045,75 @@ def _event_examples(today: date | None) -> tuple[tuple[str, ...], ...]:
     def at(d: date, hh: int, mm: int = 0) -> str:
         return datetime.combine(d, time(hh, mm)).strftime(_DATETIME_FORMAT)
 
+    sites = [code for code, _, muni in scope.sites if muni == scope.municipality]
+    competencies = [code for code, _ in scope.competencies]
+    positions = [code for code, _ in scope.positions]
+    teacher = "teacher" if "teacher" in positions else _pick(positions, 0, 1)
+    subjects = [code for code, _ in scope.subjects]
+    first, second = _free_codes(scope, "event", 2)
     return (
         (
-            "tim-funclit-intern-1",
-            "стажировка",
+            first,
+            KIND_NAMES["internship"],
             "Стажировка «Функциональная грамотность на уроке»",
             "Открытые уроки в 6 и 8 классах, разбор заданий PISA-типа, практикум по "
             "составлению заданий для своего предмета.",
-            "functional_literacy, subject_methodical",
-            "tim-sosh2-funclit",
-            "timashevsky",
-            "teacher, deputy_head",
-            "math, russian",
+            _pick(competencies, 0, 2),
+            sites[0] if sites else "",
+            scope.municipality,
+            teacher,
+            _pick(subjects, 0, 2),
             at(day, 10),
             at(day, 15),
-            "ст. Днепровская, ул. Ленина, 34, МБОУ СОШ № 2, актовый зал",
+            "ул. Ленина, 34, актовый зал",
             "",
             "25",
             at(deadline, 18),
         ),
         (
-            "vdn-digital-webinar-1",
-            "вебинар",
+            second,
+            KIND_NAMES["webinar"],
             "Вебинар «ФГИС „Моя школа“: библиотека цифрового образовательного контента»",
             "Как найти и встроить в урок материалы библиотеки ЦОК; ответы на вопросы.",
-            "digital",
+            _pick(competencies, 2, 1),
             "",
-            "volgodonsk",
-            "teacher",
+            scope.municipality,
+            teacher,
             "",
             at(later, 15),
             at(later, 16, 30),
             "",
-            "https://vk.com/metod_volgodonsk",
+            "https://vk.com/metod",
             "300",
             "",
         ),
     )
 
 
-def _csv_bytes(columns: tuple[Column, ...], examples: Iterable[Sequence[str]]) -> bytes:
+CODES_HEADER = ("column", "code", "name")
+
+
+def _code_rows(scope: TemplateScope, events: bool | None) -> list[tuple[str, str, str]]:
+    """The codes list: which column a code goes in, the code, and what it means; for the
+    events template (True), the sites template (False) or both (None)."""
+    rows: list[tuple[str, str, str]] = []
+    rows += [("municipality", code, name) for code, name in scope.municipalities]
+    if events is not True:
+        rows += [("school", code, name) for code, name, _ in scope.schools]
+    rows += [("site", code, title) for code, title, _ in scope.sites]
+    rows += [("competencies", code, name) for code, name in scope.competencies]
+    if events is not False:
+        rows += [("kind", code, name) for code, name in KIND_NAMES.items()]
+        rows += [("positions", code, name) for code, name in scope.positions]
+        rows += [("subjects", code, name) for code, name in scope.subjects]
+    return rows
+
+
+def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([name for name, _, _ in columns])
-    writer.writerows(examples)
+    writer.writerow(header)
+    writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -1035,6 +1121,7 @@ def _xlsx_bytes(
     columns: tuple[Column, ...],
     examples: Iterable[Sequence[str]],
     title: str,
+    codes: Sequence[tuple[str, str, str]],
     convert: Callable[[str, str], Any] = lambda name, value: value,
 ) -> bytes:
     from openpyxl import Workbook
@@ -1060,10 +1147,24 @@ def _xlsx_bytes(
                 cell.number_format = "DD.MM.YYYY HH:MM"
     sheet.freeze_panes = "A2"
 
+    # the second sheet: the valid codes (the import reads only the first sheet)
+    codes_sheet = workbook.create_sheet("Коды")
+    codes_sheet.append(["Столбец", "Код", "Что означает"])
+    for row in codes:
+        codes_sheet.append(list(row))
+    for cell in codes_sheet[1]:
+        cell.font = bold
+    codes_sheet.column_dimensions["A"].width = 16
+    codes_sheet.column_dimensions["B"].width = 32
+    codes_sheet.column_dimensions["C"].width = 80
+    codes_sheet.freeze_panes = "A2"
+
     help_sheet = workbook.create_sheet("Инструкция")
     help_sheet.append(["Столбец", "Обязательный", "Что заполнять"])
     for name, required, help_text in columns:
         help_sheet.append([name, "да" if required else "нет", help_text])
+    help_sheet.append([])
+    help_sheet.append(["", "", "Допустимые коды — на листе «Коды»."])
     for cell in help_sheet[1]:
         cell.font = bold
     help_sheet.column_dimensions["A"].width = 24
@@ -1085,21 +1186,36 @@ def _event_cell(name: str, value: str) -> Any:
     return value
 
 
-def sites_template_csv() -> bytes:
-    """The header and two example rows; UTF-8 with BOM and ';' (what Excel in Russia opens)."""
-    return _csv_bytes(SITE_COLUMNS, _SITE_EXAMPLES)
+def sites_template_csv(scope: TemplateScope) -> bytes:
+    """The header and two example rows for `scope.municipality`; UTF-8 with BOM and ';'
+    (what Excel in Russia opens). The valid codes go in a companion file: `codes_csv`."""
+    return _csv_bytes([name for name, _, _ in SITE_COLUMNS], _site_examples(scope))
 
 
-def events_template_csv(today: date | None = None) -> bytes:
+def events_template_csv(scope: TemplateScope, today: date | None = None) -> bytes:
     """Like `sites_template_csv`; the example dates are 30 and 37 days after `today`."""
-    return _csv_bytes(EVENT_COLUMNS, _event_examples(today))
+    return _csv_bytes([name for name, _, _ in EVENT_COLUMNS], _event_examples(scope, today))
 
 
-def sites_template_xlsx() -> bytes:
-    """The same rows as the CSV template, with a bold header and an «Инструкция» sheet."""
-    return _xlsx_bytes(SITE_COLUMNS, _SITE_EXAMPLES, "Площадки")
+def codes_csv(scope: TemplateScope) -> bytes:
+    """The valid codes for both templates (column, code, name): the CSV templates' companion."""
+    return _csv_bytes(CODES_HEADER, _code_rows(scope, events=None))
 
 
-def events_template_xlsx(today: date | None = None) -> bytes:
+def sites_template_xlsx(scope: TemplateScope) -> bytes:
+    """The same rows as the CSV template, with a bold header, the «Коды» sheet (the valid
+    codes) and the «Инструкция» sheet."""
+    return _xlsx_bytes(
+        SITE_COLUMNS, _site_examples(scope), "Площадки", _code_rows(scope, events=False)
+    )
+
+
+def events_template_xlsx(scope: TemplateScope, today: date | None = None) -> bytes:
     """The same rows as the CSV template; dates are real date-time cells, capacity a number."""
-    return _xlsx_bytes(EVENT_COLUMNS, _event_examples(today), "Мероприятия", _event_cell)
+    return _xlsx_bytes(
+        EVENT_COLUMNS,
+        _event_examples(scope, today),
+        "Мероприятия",
+        _code_rows(scope, events=True),
+        _event_cell,
+    )
