@@ -256,13 +256,19 @@ async def on_document(
     )
     # the import holds the changed events' locks: commit before messaging anyone
     await repo.session.commit()
-    await message.answer(report_text(outcome))
+    text = report_text(outcome)
+    if outcome.notices:
+        notified = await send_notices(outcome.notices, repo, bot, i18n, settings.tz)
+        text += "\n\n" + ngettext(
+            "{n} participant was notified of the change.",
+            "{n} participants were notified of the change.",
+            notified,
+        ).format(n=notified)
+    await message.answer(text)
     if len(outcome.reports) > REPORT_LINES:
         await bot.send_document(
             message.chat.id, BufferedInputFile(report_csv(outcome), filename="import-report.csv")
         )
-    if outcome.notices:
-        await send_notices(outcome.notices, repo, bot, i18n, settings.tz)
 
 
 def make_router() -> Router:

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from bot.app import LOCALES_DIR
-from bot.i18n import CatalogI18n
+from bot.i18n import LOCALES_DIR, CatalogI18n
 from domain.event_import import ENGLISH, Err, Problem
 from handlers.event_import import problem_text
 
