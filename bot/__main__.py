@@ -153,7 +153,7 @@ async def _import_events(
     finally:
         await engine.dispose()
     for r in outcome.reports:
-        print(f"row {r.row}\t{r.key}\t{r.action}\t{'; '.join(r.errors)}")
+        print(f"row {r.row}\t{r.key}\t{r.action}\t{'; '.join(map(str, r.errors))}")
     if not outcome.ok:
         return _fail(
             f"{path}: nothing imported, {outcome.rejected} row(s) with mistakes (listed above)"

@@ -1,7 +1,9 @@
 """Importing internship sites and events from CSV/XLSX: shared by the bot and the CLI.
 
-Validation is `domain.event_import` (all or nothing, a report row by row); writing is
-`db.event_repo.ImportRepo`. A file with any invalid row imports nothing.
+Validation is `domain.event_import` (all or nothing, a report row by row); events are created
+and changed through the same use cases as the wizard and the event card (`services.events`),
+under the same event lock, so an import cannot overbook an event, keep stale reminders or bring
+a cancelled event back. A file with any invalid row imports nothing.
 """
 
 from __future__ import annotations
@@ -10,23 +12,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from db.models import User
+from db.event_repo import ImportCodes
+from db.models import Event, User
 from db.repo import Repo
 from domain.checkin import new_code
 from domain.event_import import (
+    Err,
     EventDraft,
     ImportContext,
     ImportFormatError,
     ImportResult,
+    Problem,
     RowReport,
     SiteDraft,
+    TemplateScope,
     read_table,
     validate_events,
     validate_sites,
 )
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
+from services import events as services
 
-__all__ = ["ImportFormatError", "ImportOutcome", "import_file"]
+__all__ = ["ImportFormatError", "ImportOutcome", "import_file", "template_scope"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,8 @@ class ImportOutcome:
     created: int
     updated: int
     rejected: int
+    #: what registrants must be told (new times, places, offered seats): send after the commit
+    notices: tuple[services.Notice, ...] = ()
 
 
 async def import_file(
@@ -52,7 +60,8 @@ async def import_file(
     """Validate and (only if every row is valid) apply a sites or events file.
 
     `allowed_municipality` None means an administrator: any municipality and region-wide
-    events. Raises ImportFormatError for an unreadable file.
+    events. Raises ImportFormatError for an unreadable file. Never commits: the caller commits,
+    then sends `ImportOutcome.notices`.
     """
     rows = read_table(data, filename)
     codes = await repo.imports.codes()
@@ -77,32 +86,79 @@ async def import_file(
     if "kind" in columns:
         events = validate_events(rows, ctx)
         events = _refuse_foreign_updates(events, codes.events, allowed_municipality)
-        if events.ok:
-            default_muni = codes.municipalities.get(allowed_municipality or "") or next(
-                iter(codes.municipalities.values())
-            )
-            for draft in events.drafts:
-                event, created = await repo.imports.upsert_event(
-                    draft,
-                    codes,
-                    default_municipality=default_muni,
-                    organiser_id=actor.id if actor else None,
-                    checkin_code=new_code(),
-                )
-                if created:
-                    if event.starts_at - REMIND_BEFORE > now:
-                        await repo.jobs.schedule(
-                            "event_reminder", event.starts_at - REMIND_BEFORE, event_id=event.id
-                        )
-                    await repo.jobs.schedule(
-                        "feedback_request", event.ends_at + FEEDBACK_AFTER, event_id=event.id
-                    )
-        return _outcome("events", events)
+        if not events.ok:
+            return _outcome("events", events)
+        return await _apply_events(repo, events, codes, allowed_municipality, actor, now)
     sites = validate_sites(rows, ctx)
     if sites.ok:
         for site in sites.drafts:
             await repo.imports.upsert_site(site, codes)
     return _outcome("sites", sites)
+
+
+async def _apply_events(
+    repo: Repo,
+    events: ImportResult[EventDraft],
+    codes: ImportCodes,
+    allowed_municipality: str | None,
+    actor: User | None,
+    now: datetime,
+) -> ImportOutcome:
+    """Check every update against the event rules under the events' locks (taken in id order
+    and held to the commit), then, if none is refused, create and change through the use
+    cases; else change nothing and report the refused rows."""
+    existing = await repo.imports.event_ids([draft.code for draft in events.drafts])
+    refused: dict[str, Problem] = {}
+    for draft in sorted(
+        (d for d in events.drafts if d.code in existing), key=lambda d: existing[d.code]
+    ):
+        checked = await services.check_change(repo, existing[draft.code], capacity=draft.capacity)
+        if isinstance(checked, services.Refused):
+            refused[draft.code] = _refusal_problem(checked)
+    if refused:
+        return _outcome("events", _reject(events, refused))
+
+    default_muni = codes.municipalities.get(allowed_municipality or "") or next(
+        iter(codes.municipalities.values())
+    )
+    notices: list[services.Notice] = []
+    for draft in events.drafts:
+        values = await repo.imports.event_values(draft, codes, default_municipality=default_muni)
+        event_id = existing.get(draft.code)
+        if event_id is None:
+            event = Event(
+                code=draft.code,
+                checkin_code=new_code(),
+                organiser_id=actor.id if actor else None,
+                **values,
+            )
+            await services.create_event(repo, event, now)
+            continue
+        done = await services.update_event(repo, event_id, values, now)
+        if isinstance(done, services.Refused):  # cannot happen: checked under the held lock
+            raise RuntimeError(f"event {draft.code}: {done.reason} after the check")
+        notices += done.notices
+    return _outcome("events", events, tuple(notices))
+
+
+def _refusal_problem(refused: services.Refused) -> Problem:
+    if refused.reason is services.Refusal.BELOW_TAKEN:
+        return Problem.of(Err.BELOW_SEATS_TAKEN, "capacity", n=refused.seats_taken)
+    if refused.reason is services.Refusal.OVER:
+        return Problem.of(Err.EVENT_OVER, "code")
+    return Problem.of(Err.EVENT_CANCELLED, "code")
+
+
+def _reject(
+    result: ImportResult[EventDraft], problems: dict[str, Problem]
+) -> ImportResult[EventDraft]:
+    reports = tuple(
+        RowReport(report.row, report.key, "reject", (*report.errors, problems[report.key]))
+        if report.key in problems
+        else report
+        for report in result.reports
+    )
+    return ImportResult(reports=reports, drafts=())
 
 
 def _refuse_foreign_updates(
@@ -119,7 +175,7 @@ def _refuse_foreign_updates(
                 report.row,
                 report.key,
                 "reject",
-                (*report.errors, f"code: belongs to an event of {owner}"),
+                (*report.errors, Problem.of(Err.EVENT_OF_OTHER, "code", owner=owner)),
             )
         reports.append(report)
     ok = all(r.action != "reject" for r in reports)
@@ -127,8 +183,53 @@ def _refuse_foreign_updates(
 
 
 def _outcome(
-    kind: str, result: ImportResult[EventDraft] | ImportResult[SiteDraft]
+    kind: str,
+    result: ImportResult[EventDraft] | ImportResult[SiteDraft],
+    notices: tuple[services.Notice, ...] = (),
 ) -> ImportOutcome:
     return ImportOutcome(
-        kind, result.reports, result.ok, result.created, result.updated, result.rejected
+        kind, result.reports, result.ok, result.created, result.updated, result.rejected, notices
+    )
+
+
+async def template_scope(
+    repo: Repo, *, allowed_municipality: str | None, home_municipality_id: int | None = None
+) -> TemplateScope:
+    """The codes a user may use and the municipality of the example rows: the coordinator's
+    own (`allowed_municipality`); for an administrator (None) every municipality, and the
+    examples for their profile municipality (or the first one)."""
+    municipalities = await repo.reference.municipalities()
+    in_scope = [
+        m for m in municipalities if allowed_municipality is None or m.code == allowed_municipality
+    ]
+    by_id = {m.id: m.code for m in in_scope}
+    example = allowed_municipality or next(
+        (m.code for m in municipalities if m.id == home_municipality_id),
+        municipalities[0].code if municipalities else "",
+    )
+    schools: list[tuple[str, str, str]] = []
+    for muni in in_scope:
+        schools += [
+            (school.code, school.name, muni.code)
+            for school in await repo.reference.schools(muni.id)
+            if school.code
+        ]
+    sites = [
+        (site.code, site.title, by_id[site.municipality_id])
+        for site in await repo.events.sites(None)
+        if site.municipality_id in by_id
+    ]
+    codes = await repo.imports.codes()
+    framework = await repo.frameworks.active()
+    return TemplateScope(
+        municipality=example,
+        municipalities=tuple((m.code, m.name_ru) for m in in_scope),
+        schools=tuple(schools),
+        sites=tuple(sites),
+        competencies=tuple((c.code, c.title.ru) for c in framework.competencies)
+        if framework
+        else (),
+        positions=tuple((p.code, p.name_ru) for p in await repo.reference.positions()),
+        subjects=tuple((s.code, s.name_ru) for s in await repo.reference.subjects()),
+        taken_codes=frozenset(codes.sites) | frozenset(codes.events),
     )

@@ -177,6 +177,11 @@ class EventRepo:
         )
         return event
 
+    async def lock(self, event_id: int) -> Event | None:
+        """Take the event's row lock (held until the unit of work ends) and read it afresh:
+        what `services.events` checks its rules under."""
+        return await self._lock(event_id)
+
     async def _next_queue_no(self, event_id: int) -> int:
         top = await self.session.scalar(
             select(func.max(Registration.queue_no)).where(Registration.event_id == event_id)
@@ -348,6 +353,37 @@ class EventRepo:
         await self.session.flush()
         return changed
 
+    #: what an import may change besides the editable fields and the capacity
+    LISTING_FIELDS = frozenset(
+        {
+            "kind",
+            "competencies",
+            "site_id",
+            "municipality_id",
+            "region_wide",
+            "positions",
+            "subjects",
+        }
+    )
+
+    async def update_listing(self, event: Event, **changes: Any) -> list[str]:
+        """Like `update_event`, for `LISTING_FIELDS` (the caller holds the event lock)."""
+        unknown = set(changes) - self.LISTING_FIELDS
+        if unknown:
+            raise ValueError(f"not a listing field: {sorted(unknown)}")
+        changed = [name for name, value in changes.items() if getattr(event, name) != value]
+        for name in changed:
+            setattr(event, name, changes[name])
+        await self.session.flush()
+        return changed
+
+    async def users_by_id(self, user_ids: Sequence[int]) -> dict[int, User]:
+        """The users with these ids (the recipients of notices)."""
+        if not user_ids:
+            return {}
+        found = await self.session.scalars(select(User).where(User.id.in_(set(user_ids))))
+        return {user.id: user for user in found}
+
     async def active_registrants(self, event_id: int) -> list[Registration]:
         """Registrations still waiting for the event (confirmed, offered, waitlisted), with
         their users: the people to tell when its time or place changes."""
@@ -483,44 +519,45 @@ class ImportRepo:
         await self.session.flush()
         return site
 
-    async def upsert_event(
-        self,
-        draft: EventDraft,
-        codes: ImportCodes,
-        *,
-        default_municipality: int,
-        organiser_id: int | None,
-        checkin_code: str,
-    ) -> tuple[Event, bool]:
-        """The event and whether it is new."""
+    async def event_values(
+        self, draft: EventDraft, codes: ImportCodes, *, default_municipality: int
+    ) -> dict[str, Any]:
+        """The event columns a validated draft sets (all but the code, status and check-in
+        code): creating and updating an event go through `services.events` with them."""
         site_id = None
         site_muni = None
         if draft.site:
             site = await self.session.scalar(select(Site).where(Site.code == draft.site))
             if site is not None:
                 site_id, site_muni = site.id, site.municipality_id
-        event = await self.session.scalar(select(Event).where(Event.code == draft.code))
-        created = event is None
-        if event is None:
-            event = Event(code=draft.code, checkin_code=checkin_code, organiser_id=organiser_id)
-        event.kind, event.title, event.description = draft.kind, draft.title, draft.description
-        event.competencies = list(draft.competencies)
-        event.site_id = site_id
-        event.region_wide = draft.municipality is None
-        event.municipality_id = (
-            codes.municipalities[draft.municipality]
+        return {
+            "kind": draft.kind,
+            "title": draft.title,
+            "description": draft.description,
+            "competencies": list(draft.competencies),
+            "site_id": site_id,
+            "region_wide": draft.municipality is None,
+            "municipality_id": codes.municipalities[draft.municipality]
             if draft.municipality
-            else (site_muni or default_municipality)
+            else (site_muni or default_municipality),
+            "positions": list(draft.positions),
+            "subjects": list(draft.subjects),
+            "starts_at": draft.starts_at,
+            "ends_at": draft.ends_at,
+            "place": draft.place,
+            "online_url": draft.online_url,
+            "capacity": draft.capacity,
+            "registration_deadline": draft.registration_deadline,
+        }
+
+    async def event_ids(self, codes: Sequence[str]) -> dict[str, int]:
+        """Existing events by code."""
+        if not codes:
+            return {}
+        rows = await self.session.execute(
+            select(Event.code, Event.id).where(Event.code.in_(set(codes)))
         )
-        event.positions, event.subjects = list(draft.positions), list(draft.subjects)
-        event.starts_at, event.ends_at = draft.starts_at, draft.ends_at
-        event.place, event.online_url = draft.place, draft.online_url
-        event.capacity, event.registration_deadline = draft.capacity, draft.registration_deadline
-        event.status = EventStatus.SCHEDULED.value
-        if created:
-            self.session.add(event)
-        await self.session.flush()
-        return event, created
+        return {code: event_id for code, event_id in rows.tuples() if code}
 
 
 class JobRepo:

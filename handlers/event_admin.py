@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -45,6 +46,7 @@ from domain.roles import Role, staff_scope
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
+from services import events as services
 
 log = logging.getLogger(__name__)
 
@@ -1276,18 +1278,12 @@ async def _cancel_event(
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    regs = await repo.events.cancel_event(event)
-    when = when_text(event.starts_at, event.ends_at, settings.tz)
-
-    def notice() -> str:
-        return _(
-            "🚫 The event «{title}» ({when}) has been cancelled. We are sorry; "
-            "look for other events in the bot."
-        ).format(title=h(event.title), when=when)
-
-    notified = 0
-    for reg in regs:
-        notified += await notify_user(bot, i18n, reg.user, notice)
+    done = await services.cancel_event(repo, event.id)
+    if isinstance(done, services.Refused):
+        await query.answer(_("The event is cancelled or over."), show_alert=True)
+        return
+    await repo.session.commit()  # release the event lock before messaging anyone
+    notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
     await repo.audit.record("event_cancelled", actor=staff, event_id=event.id, notified=notified)
     await show(
         query,
@@ -1442,36 +1438,40 @@ async def got_capacity(
         await message.answer(_("You cannot manage this event."))
         return
     old = event.capacity
-    offered = await repo.events.set_capacity(event.id, capacity, _now())
-    if offered is None:
-        taken = await repo.events.seats_taken(event.id)
+    done = await services.change_capacity(repo, event.id, capacity, _now())
+    if isinstance(done, services.Refused):
+        if done.reason is not services.Refusal.BELOW_TAKEN:
+            await state.clear()
+            await message.answer(_("You cannot manage this event."))
+            return
         await message.answer(
             ngettext(
                 "{n} seat is already taken, so the capacity cannot be lower. Please send {n} or more.",
                 "{n} seats are already taken, so the capacity cannot be lower. Please send {n} or more.",
-                taken,
-            ).format(n=taken),
+                done.seats_taken,
+            ).format(n=done.seats_taken),
             reply_markup=_form_cancel(),
         )
         return
     await state.clear()
-    for reg in offered:
-        await notify_offer(bot, i18n, reg, repo, tz=settings.tz)
+    offered = done.count(services.NoticeKind.SEAT_OFFERED)
     await repo.audit.record(
         "event_capacity",
         actor=staff,
         event_id=event.id,
         old=old,
         new=capacity,
-        offered=len(offered),
+        offered=offered,
     )
+    await repo.session.commit()  # release the event lock before messaging anyone
+    await send_notices(done.notices, repo, bot, i18n, settings.tz)
     text = _("🪑 Capacity is now {capacity}.").format(capacity=capacity)
     if offered:
         text += " " + ngettext(
             "A seat was offered to {n} person from the waitlist.",
             "Seats were offered to {n} people from the waitlist.",
-            len(offered),
-        ).format(n=len(offered))
+            offered,
+        ).format(n=offered)
     await message.answer(
         text,
         reply_markup=_markup(
@@ -1481,9 +1481,6 @@ async def got_capacity(
 
 
 # ------------------------------------------------------------------ editing an event
-
-#: what registrants are told about: a change of any of these fields
-NOTIFIED_FIELDS = frozenset({"starts_at", "ends_at", "place", "online_url"})
 
 
 async def _edit_menu(query: CallbackQuery, event: Event) -> None:
@@ -1589,22 +1586,47 @@ async def _edited_event(
     return event, text
 
 
-async def _notify_change(
-    event: Event,
-    changed: Sequence[str],
-    old_when: str,
-    repo: Repo,
-    bot: Bot,
-    i18n: I18n,
-    tz: tzinfo,
+async def send_notices(
+    notices: Sequence[services.Notice], repo: Repo, bot: Bot, i18n: I18n, tz: ZoneInfo
 ) -> int:
-    """Tell everyone still waiting for the event about its new time or place, each in their
-    language; how many were reached."""
-    moved = bool({"starts_at", "ends_at"} & set(changed))
-    relocated = bool({"place", "online_url"} & set(changed))
-    when = when_text(event.starts_at, event.ends_at, tz)
+    """Deliver what `services.events` produced, each in the recipient's language; how many
+    were reached (a seat offer counts when made). Call it after the commit."""
+    users = await repo.events.users_by_id([n.user_id for n in notices])
+    events: dict[int, Event | None] = {}
+    reached = 0
+    for notice in notices:
+        if notice.kind is services.NoticeKind.SEAT_OFFERED:
+            reg = await repo.events.registration_by_id(notice.reg_id or 0)
+            if reg is not None and reg.status == RegStatus.OFFERED.value:
+                await notify_offer(bot, i18n, reg, repo, tz=tz, schedule_expiry=False)
+                reached += 1
+            continue
+        if notice.event_id not in events:
+            events[notice.event_id] = await repo.events.get(notice.event_id)
+        event = events[notice.event_id]
+        user = users.get(notice.user_id)
+        if event is None or user is None:
+            continue
+        reached += await notify_user(bot, i18n, user, _notice_text(notice, event, tz))
+    return reached
 
-    def notice() -> str:
+
+def _notice_text(notice: services.Notice, event: Event, tz: tzinfo) -> Callable[[], str]:
+    when = when_text(event.starts_at, event.ends_at, tz)
+    if notice.kind is services.NoticeKind.EVENT_CANCELLED:
+        return lambda: _(
+            "🚫 The event «{title}» ({when}) has been cancelled. We are sorry; "
+            "look for other events in the bot."
+        ).format(title=h(event.title), when=when)
+    moved = notice.was_starts_at is not None and notice.was_ends_at is not None
+    relocated = bool({"place", "online_url"} & set(notice.changed))
+    old_when = (
+        when_text(notice.was_starts_at, notice.was_ends_at, tz)
+        if notice.was_starts_at is not None and notice.was_ends_at is not None
+        else ""
+    )
+
+    def text() -> str:
         lines = [_("✏️ The event «{title}» has changed.").format(title=h(event.title))]
         if moved:
             lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
@@ -1614,10 +1636,7 @@ async def _notify_change(
             lines.append("🗓 " + when)
         return "\n".join(lines)
 
-    notified = 0
-    for reg in await repo.events.active_registrants(event.id):
-        notified += await notify_user(bot, i18n, reg.user, notice)
-    return notified
+    return text
 
 
 async def _save_event(
@@ -1631,23 +1650,20 @@ async def _save_event(
     settings: Settings,
     **changes: object,
 ) -> None:
-    old_when = when_text(event.starts_at, event.ends_at, settings.tz)
-    changed = await repo.events.update_event(event, **changes)
+    done = await services.change_event(repo, event.id, changes, _now())
     await state.clear()
+    if isinstance(done, services.Refused):
+        await message.answer(_("You cannot manage this event."))
+        return
+    changed = list(done.changed)
     if not changed:
         await _card(message, event, repo, settings, note=_("Nothing changed."))
         return
-    if "starts_at" in changed:
-        remind_at = event.starts_at - REMIND_BEFORE
-        await repo.jobs.reschedule(
-            "event_reminder", event.id, remind_at if remind_at > _now() else None
-        )
-    if "ends_at" in changed:
-        await repo.jobs.reschedule("feedback_request", event.id, event.ends_at + FEEDBACK_AFTER)
     note = _("✅ Saved.")
     notified: int | None = None
-    if NOTIFIED_FIELDS & set(changed):
-        notified = await _notify_change(event, changed, old_when, repo, bot, i18n, settings.tz)
+    if services.NOTIFIED_FIELDS & set(changed):
+        await repo.session.commit()  # release the event lock before messaging anyone
+        notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
         note += " " + ngettext(
             "{n} participant was notified of the change.",
             "{n} participants were notified of the change.",

@@ -501,7 +501,8 @@ async def notify_offer(
     schedule_expiry: bool = True,
 ) -> None:
     """Tell the first in line that a seat is theirs to claim; schedule the offer's expiry
-    (unless the caller already did, as `services.privacy.erase_user` does before its commit)."""
+    (unless the caller already did: `services.events` and `services.privacy.erase_user`
+    schedule it in their own transaction)."""
     assert reg.offer_expires_at is not None
     if schedule_expiry:
         await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)

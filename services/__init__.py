@@ -1,2 +1,3 @@
 """Use cases between handlers and repositories: no aiogram; each runs in the caller's unit of
-work and returns a result plus whatever must be told to whom after the commit."""
+work, never commits, and returns a result plus the notices it produced (what must be told to
+whom after the commit)."""

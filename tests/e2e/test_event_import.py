@@ -15,13 +15,23 @@ from bot.app import BotApp
 from bot.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from db.models import Event, Job, Site
 from db.repo import Repo
-from domain.event_import import events_template_csv, events_template_xlsx, sites_template_csv
+from domain.event_import import TemplateScope, sites_template_csv
 from domain.roles import Role
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
 
 ROOT = Path(__file__).resolve().parents[2]
+#: codes of the shipped sample reference lists and framework
+CLI_SCOPE = TemplateScope(
+    municipality="timashevsky",
+    municipalities=(("timashevsky", "Тимашевский район"),),
+    schools=(("timashevsky_sosh_2", "МБОУ СОШ № 2", "timashevsky"),),
+    sites=(),
+    competencies=(("functional_literacy", ""), ("subject_methodical", ""), ("digital", "")),
+    positions=(("teacher", "учитель"),),
+    subjects=(("math", "математика"),),
+)
 
 
 async def _count(app: BotApp, model: type) -> int:
@@ -53,39 +63,42 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
                     chat, emu, municipality_id=munis["timashevsky"].id, school_id=school.id
                 )
 
-            # a teacher's file is not an import
-            await teacher.run(
-                lambda: emu.send_document(teacher.user, "events.csv", events_template_csv())
-            )
-            assert await _count(app, Event) == 0
-
             await admin.send("/template")
-            names = [m.document[0] for m in emu.chat(9500) if m.document]
+            files = {m.document[0]: m.document[1] for m in emu.chat(9500) if m.document}
             assert {
                 "events-template.xlsx",
                 "events-template.csv",
                 "sites-template.xlsx",
                 "sites-template.csv",
-            } <= set(names)
+                "codes.csv",
+            } <= set(files)
+            events_template_csv = files["events-template.csv"]
+            events_template_xlsx = files["events-template.xlsx"]
+
+            # a teacher's file is not an import
+            await teacher.run(
+                lambda: emu.send_document(teacher.user, "events.csv", events_template_csv)
+            )
+            assert await _count(app, Event) == 0
 
             await admin.run(
-                lambda: emu.send_document(admin.user, "sites.csv", sites_template_csv())
+                lambda: emu.send_document(admin.user, "sites.csv", files["sites-template.csv"])
             )
             assert "Imported internship sites: 2 created" in admin.last.plain_text
             await admin.run(
-                lambda: emu.send_document(admin.user, "events.xlsx", events_template_xlsx())
+                lambda: emu.send_document(admin.user, "events.xlsx", events_template_xlsx)
             )
             assert "Imported events: 2 created" in admin.last.plain_text
             assert await _count(app, Event) == 2 and await _count(app, Site) == 2
             assert await _count(app, Job) >= 2  # reminders and feedback requests are scheduled
             await admin.run(
-                lambda: emu.send_document(admin.user, "events.xlsx", events_template_xlsx())
+                lambda: emu.send_document(admin.user, "events.xlsx", events_template_xlsx)
             )
             assert "0 created, 2 updated" in admin.last.plain_text
 
             # one bad row: nothing is imported, the report says which and why
             rows = list(
-                csv.reader(io.StringIO(events_template_csv().decode("utf-8-sig")), delimiter=";")
+                csv.reader(io.StringIO(events_template_csv.decode("utf-8-sig")), delimiter=";")
             )
             header = rows[0]
             rows[1][0], rows[2][0] = "new-event-y", "new-event-x"
@@ -107,12 +120,11 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
                 repo = Repo(session)
                 row = await repo.users.by_telegram_id(9501)
                 assert row is not None
-                await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
-                await repo.users.set_fields(row, municipality_id=munis["volgodonsk"].id)
+                await repo.users.set_role(row, Role.COORDINATOR, munis["volgodonsk"].id)
                 await session.commit()
             app.dp["user_cache"].invalidate(9501)
             await teacher.run(
-                lambda: emu.send_document(teacher.user, "events.xlsx", events_template_xlsx())
+                lambda: emu.send_document(teacher.user, "events.xlsx", events_template_xlsx)
             )
             assert "Nothing was imported" in teacher.last.plain_text
 
@@ -125,7 +137,7 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
 
 def test_cli_import(tmp_path: Path) -> None:
     sites = tmp_path / "sites.csv"
-    sites.write_bytes(sites_template_csv())
+    sites.write_bytes(sites_template_csv(CLI_SCOPE))
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from db.repo import Repo
-from domain.event_import import events_template_csv
+from db.reference.sample_events import sample_sites_csv
 from tests.conftest import TEST_TOKEN
 from tests.e2e.conftest import ADMIN_ID, Running
 from tests.e2e.flows import register
@@ -25,7 +25,7 @@ async def test_download_failure_never_logs_the_token(
     await register(admin, emu, municipality_id=muni.id, school_id=school.id)
 
     def send_then_lose_the_file() -> None:
-        emu.send_document(admin.user, "events.csv", events_template_csv())
+        emu.send_document(admin.user, "sites.csv", sample_sites_csv())
         emu._files_by_path.clear()  # getFile still answers; the download itself fails
 
     with caplog.at_level(logging.INFO):

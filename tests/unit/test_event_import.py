@@ -29,6 +29,8 @@ from domain.event_import import (
     ImportFormatError,
     RowReport,
     SiteDraft,
+    TemplateScope,
+    codes_csv,
     events_template_csv,
     events_template_xlsx,
     read_table,
@@ -123,7 +125,7 @@ def as_table(rows: Sequence[dict[str, str]]) -> list[list[str]]:
 
 
 def only_errors(reports: Sequence[RowReport]) -> list[str]:
-    return [error for report in reports for error in report.errors]
+    return [str(error) for report in reports for error in report.errors]
 
 
 def event_errors(row: dict[str, str], ctx: ImportContext = CTX) -> list[str]:
@@ -317,45 +319,97 @@ TEMPLATE_CTX = replace(
     sites={},
     competencies=frozenset({"functional_literacy", "subject_methodical", "digital", "assessment"}),
 )
+SCOPE = TemplateScope(
+    municipality="timashevsky",
+    municipalities=(("timashevsky", "Тимашевский район"), ("volgodonsk", "г. Волгодонск")),
+    schools=(
+        ("timashevsky_sosh_2", "МБОУ СОШ № 2", "timashevsky"),
+        ("volgodonsk_gymn_1", "МБОУ «Гимназия № 1»", "volgodonsk"),
+    ),
+    sites=(),
+    competencies=tuple((code, code) for code in sorted(TEMPLATE_CTX.competencies)),
+    positions=(("teacher", "учитель"), ("deputy_head", "заместитель директора")),
+    subjects=(("math", "математика"), ("russian", "русский язык")),
+)
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_templates_are_importable(kind: str) -> None:
-    sites_data = sites_template_csv() if kind == "csv" else sites_template_xlsx()
+    sites_data = sites_template_csv(SCOPE) if kind == "csv" else sites_template_xlsx(SCOPE)
     sites = validate_sites(read_table(sites_data, f"sites.{kind}"), TEMPLATE_CTX)
     assert sites.ok, sites.reports
     assert sites.created == 2
-    events_data = events_template_csv() if kind == "csv" else events_template_xlsx()
-    new_sites = {draft.code: draft.municipality for draft in sites.drafts}
-    events = validate_events(read_table(events_data, f"events.{kind}"), TEMPLATE_CTX, new_sites)
+    assert {draft.municipality for draft in sites.drafts} == {"timashevsky"}
+    assert {draft.school for draft in sites.drafts} == {"timashevsky_sosh_2"}
+    events_data = events_template_csv(SCOPE) if kind == "csv" else events_template_xlsx(SCOPE)
+    events = validate_events(read_table(events_data, f"events.{kind}"), TEMPLATE_CTX)
     assert events.ok, events.reports
     assert events.created == 2
     assert {draft.kind for draft in events.drafts} == {"internship", "webinar"}
+    assert {draft.municipality for draft in events.drafts} == {"timashevsky"}
+
+
+def test_templates_are_for_the_scope_and_avoid_taken_codes() -> None:
+    vdn = replace(
+        SCOPE,
+        municipality="volgodonsk",
+        municipalities=(("volgodonsk", "г. Волгодонск"),),
+        schools=(("volgodonsk_gymn_1", "МБОУ «Гимназия № 1»", "volgodonsk"),),
+        sites=(("vdn-site", "Площадка", "volgodonsk"),),
+        taken_codes=frozenset({"volgodonsk-event-1", "vdn-site"}),
+    )
+    ctx = replace(
+        TEMPLATE_CTX,
+        allowed_municipalities=frozenset({"volgodonsk"}),
+        sites={"vdn-site": "volgodonsk"},
+        events=frozenset({"volgodonsk-event-1"}),
+    )
+    events = validate_events(read_table(events_template_csv(vdn), "e.csv"), ctx)
+    assert events.ok, events.reports
+    assert [d.code for d in events.drafts] == ["volgodonsk-event-2", "volgodonsk-event-3"]
+    assert events.drafts[0].site == "vdn-site"
+    sites = validate_sites(read_table(sites_template_xlsx(vdn), "s.xlsx"), ctx)
+    assert sites.ok, sites.reports
+    codes = list(csv.reader(io.StringIO(codes_csv(vdn).decode("utf-8-sig")), delimiter=";"))
+    assert codes[0] == ["column", "code", "name"]
+    listed = {(row[0], row[1]) for row in codes[1:]}
+    assert {("municipality", "volgodonsk"), ("school", "volgodonsk_gymn_1")} <= listed
+    assert {("site", "vdn-site"), ("kind", "webinar"), ("positions", "teacher")} <= listed
+    assert {("subjects", "math"), ("competencies", "digital")} <= listed
+    assert ("municipality", "timashevsky") not in listed
+    sheet = load_workbook(io.BytesIO(events_template_xlsx(vdn))).worksheets[1]
+    assert sheet.title == "Коды"
+    assert ("kind", "internship") in {(r[0], r[1]) for r in sheet.iter_rows(values_only=True)}
 
 
 def test_template_formats() -> None:
-    data = sites_template_csv()
+    data = sites_template_csv(SCOPE)
     assert data.startswith(b"\xef\xbb\xbf")
     header = data[3:].decode().splitlines()[0]
     assert header == ";".join(name for name, _, _ in SITE_COLUMNS)
     assert len(data.decode("utf-8-sig").splitlines()) == 3
-    assert read_table(events_template_csv(date(2027, 1, 1)), "e.csv")[0]["starts_at"] == (
+    assert read_table(events_template_csv(SCOPE, date(2027, 1, 1)), "e.csv")[0]["starts_at"] == (
         "31.01.2027 10:00"
     )
-    assert read_table(sites_template_csv(), "s.csv") == read_table(sites_template_xlsx(), "s.xlsx")
+    assert read_table(sites_template_csv(SCOPE), "s.csv") == read_table(
+        sites_template_xlsx(SCOPE), "s.xlsx"
+    )
     today = date(2027, 1, 1)
-    assert read_table(events_template_csv(today), "e.csv") == read_table(
-        events_template_xlsx(today), "e.xlsx"
+    assert read_table(events_template_csv(SCOPE, today), "e.csv") == read_table(
+        events_template_xlsx(SCOPE, today), "e.xlsx"
     )
 
-    workbook = load_workbook(io.BytesIO(events_template_xlsx(today)))
+    workbook = load_workbook(io.BytesIO(events_template_xlsx(SCOPE, today)))
     sheet = workbook.worksheets[0]
     assert [cell.value for cell in sheet[1]] == [name for name, _, _ in EVENT_COLUMNS]
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.column_dimensions["C"].width > 12
     assert isinstance(sheet["J2"].value, datetime)  # starts_at is a real date-time cell
-    instructions = workbook.worksheets[1]
-    assert instructions.max_row == len(EVENT_COLUMNS) + 1
+    instructions = workbook.worksheets[2]
+    assert instructions["A1"].value == "Столбец"
+    assert [
+        row[0].value for row in instructions.iter_rows(min_row=2, max_row=len(EVENT_COLUMNS) + 1)
+    ] == [name for name, _, _ in EVENT_COLUMNS]
     assert all(help_text for _, _, help_text in (*SITE_COLUMNS, *EVENT_COLUMNS))
 
 
@@ -442,7 +496,7 @@ def test_site_rules(changes: dict[str, str], error: str) -> None:
     assert not result.ok
     assert result.drafts == ()
     assert result.reports[0].action == "reject"
-    assert list(result.reports[0].errors) == [error]
+    assert [str(e) for e in result.reports[0].errors] == [error]
 
 
 def test_site_texts_are_normalized() -> None:
@@ -578,7 +632,7 @@ def test_event_rules(changes: dict[str, str], error: str) -> None:
     result = validate_events([event(**changes)], CTX)
     assert not result.ok
     assert result.drafts == ()
-    assert list(result.reports[0].errors) == [error]
+    assert [str(e) for e in result.reports[0].errors] == [error]
 
 
 def test_start_must_be_in_the_future() -> None:
@@ -662,7 +716,7 @@ def test_repeated_codes() -> None:
     result = validate_sites(
         [site(code="tim-a"), site(code="tim-b"), site(code="TIM-A"), site(code="tim-a")], CTX
     )
-    assert [r.errors for r in result.reports] == [
+    assert [tuple(map(str, r.errors)) for r in result.reports] == [
         ("code: repeated in rows 4, 5",),
         (),
         ("code: repeated in rows 2, 5",),
@@ -734,7 +788,7 @@ def test_coordinator_of_several_or_no_municipalities() -> None:
 # ---------------------------------------------------------------------------------- hostile files
 
 
-SITES_XLSX = sites_template_xlsx()  # once: the bytes hold a timestamp
+SITES_XLSX = sites_template_xlsx(SCOPE)  # once: the bytes hold a timestamp
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,216 @@
+"""Event use cases: create, change (time, place, audience, capacity) and cancel an event.
+
+The event card, the edit forms and the CSV/XLSX import all go through these functions, so the
+rules hold whichever way a change arrives: the capacity never drops below the seats taken,
+seats that appear are offered to the waitlist, a moved event moves its reminder and feedback
+jobs and its registrants are told, a cancelled or finished event is not brought back.
+
+Each function runs in the caller's unit of work (`db.repo.Repo`) and never commits. The rules
+are checked under the event's row lock (`EventRepo.lock`), which is held until the caller
+commits. Nothing here talks to Telegram: each result lists the `Notice`s it produced, and the
+caller delivers them in each recipient's language (`handlers.event_admin.send_notices`),
+preferably after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from db.event_repo import EventRepo
+from db.models import Event
+from db.repo import Repo
+from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus
+
+__all__ = [
+    "CAPACITY",
+    "MOVED_FIELDS",
+    "NOTIFIED_FIELDS",
+    "Done",
+    "Notice",
+    "NoticeKind",
+    "Refusal",
+    "Refused",
+    "cancel_event",
+    "change_capacity",
+    "change_event",
+    "check_change",
+    "create_event",
+    "update_event",
+]
+
+#: registrants are told when any of these change
+NOTIFIED_FIELDS = frozenset({"starts_at", "ends_at", "place", "online_url"})
+#: the reminder and the feedback request follow these
+MOVED_FIELDS = frozenset({"starts_at", "ends_at"})
+CAPACITY = "capacity"
+
+
+class NoticeKind(StrEnum):
+    #: a seat is offered to the first in the waitlist (`reg_id`); the expiry job is scheduled
+    SEAT_OFFERED = "seat_offered"
+    #: the time or the place changed (`changed`, and the old times when it moved)
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a user must be told; plain values, so it can be sent after the commit."""
+
+    user_id: int
+    kind: NoticeKind
+    event_id: int
+    reg_id: int | None = None
+    changed: tuple[str, ...] = ()
+    was_starts_at: datetime | None = None
+    was_ends_at: datetime | None = None
+
+
+class Refusal(StrEnum):
+    NOT_FOUND = "not_found"
+    CANCELLED = "cancelled"
+    #: the event has taken place (completed)
+    OVER = "over"
+    #: the new capacity is below the seats already taken (`Refused.seats_taken`)
+    BELOW_TAKEN = "below_taken"
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    reason: Refusal
+    seats_taken: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    event: Event
+    #: the names of the columns whose value actually changed
+    changed: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+    def count(self, kind: NoticeKind) -> int:
+        return sum(notice.kind is kind for notice in self.notices)
+
+
+async def _schedule_jobs(repo: Repo, event: Event, now: datetime) -> None:
+    remind_at = event.starts_at - REMIND_BEFORE
+    if remind_at > now:
+        await repo.jobs.schedule("event_reminder", remind_at, event_id=event.id)
+    await repo.jobs.schedule("feedback_request", event.ends_at + FEEDBACK_AFTER, event_id=event.id)
+
+
+async def _move_jobs(repo: Repo, event: Event, now: datetime) -> None:
+    """The pending reminder and feedback request of a moved event follow it (a reminder whose
+    time has passed is dropped: the registrants are told of the change anyway)."""
+    remind_at = event.starts_at - REMIND_BEFORE
+    await repo.jobs.reschedule("event_reminder", event.id, remind_at if remind_at > now else None)
+    await repo.jobs.reschedule("feedback_request", event.id, event.ends_at + FEEDBACK_AFTER)
+
+
+async def create_event(repo: Repo, event: Event, now: datetime) -> Done:
+    """Publish a new event and schedule its reminder and feedback request."""
+    event.status = EventStatus.SCHEDULED.value
+    await repo.events.add_event(event)
+    await _schedule_jobs(repo, event, now)
+    return Done(event)
+
+
+async def check_change(
+    repo: Repo, event_id: int, *, capacity: int | None = None
+) -> Event | Refused:
+    """Lock the event and check that it may be changed (to `capacity` seats, if given); the
+    locked event. The lock is held until the caller's unit of work ends, so what was checked
+    still holds when the change is applied in the same unit of work."""
+    event = await repo.events.lock(event_id)
+    if event is None:
+        return Refused(Refusal.NOT_FOUND)
+    if event.status == EventStatus.CANCELLED.value:
+        return Refused(Refusal.CANCELLED)
+    if event.status != EventStatus.SCHEDULED.value:
+        return Refused(Refusal.OVER)
+    if capacity is not None:
+        taken = await repo.events.seats_taken(event_id)
+        if capacity < taken:
+            return Refused(Refusal.BELOW_TAKEN, seats_taken=taken)
+    return event
+
+
+async def update_event(
+    repo: Repo, event_id: int, changes: Mapping[str, Any], now: datetime
+) -> Done | Refused:
+    """Change any of the editable, listing and capacity fields of a scheduled event under its
+    lock: refused for a cancelled or finished event and below the seats taken; the jobs follow
+    a move, registrants are told of a new time or place, new seats go to the waitlist."""
+    allowed = EventRepo.EDITABLE_EVENT_FIELDS | EventRepo.LISTING_FIELDS | {CAPACITY}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not changeable: {sorted(unknown)}")
+    capacity = changes.get(CAPACITY)
+    checked = await check_change(repo, event_id, capacity=capacity)
+    if isinstance(checked, Refused):
+        return checked
+    event = checked
+    was_starts_at, was_ends_at = event.starts_at, event.ends_at
+    changed = await repo.events.update_listing(
+        event, **{k: v for k, v in changes.items() if k in EventRepo.LISTING_FIELDS}
+    )
+    changed += await repo.events.update_event(
+        event, **{k: v for k, v in changes.items() if k in EventRepo.EDITABLE_EVENT_FIELDS}
+    )
+    notices: list[Notice] = []
+    if MOVED_FIELDS & set(changed):
+        await _move_jobs(repo, event, now)
+    if NOTIFIED_FIELDS & set(changed):
+        moved = bool(MOVED_FIELDS & set(changed))
+        notices += [
+            Notice(
+                reg.user_id,
+                NoticeKind.EVENT_CHANGED,
+                event.id,
+                changed=tuple(changed),
+                was_starts_at=was_starts_at if moved else None,
+                was_ends_at=was_ends_at if moved else None,
+            )
+            for reg in await repo.events.active_registrants(event.id)
+        ]
+    if capacity is not None and capacity != event.capacity:
+        offered = await repo.events.set_capacity(event.id, int(capacity), now)
+        if offered is None:  # cannot happen: checked under the lock we still hold
+            raise RuntimeError(f"event {event.id}: capacity refused after the check")
+        changed.append(CAPACITY)
+        for reg in offered:
+            assert reg.offer_expires_at is not None
+            await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)
+            notices.append(Notice(reg.user_id, NoticeKind.SEAT_OFFERED, event.id, reg_id=reg.id))
+    return Done(event, tuple(changed), tuple(notices))
+
+
+async def change_capacity(
+    repo: Repo, event_id: int, capacity: int, now: datetime
+) -> Done | Refused:
+    """The event card's 🪑: never below the seats taken; new seats are offered to the waitlist."""
+    return await update_event(repo, event_id, {CAPACITY: capacity}, now)
+
+
+async def change_event(
+    repo: Repo, event_id: int, changes: Mapping[str, Any], now: datetime
+) -> Done | Refused:
+    """The edit forms: title, description, time, place, registration deadline."""
+    return await update_event(repo, event_id, changes, now)
+
+
+async def cancel_event(repo: Repo, event_id: int) -> Done | Refused:
+    """Cancel a scheduled event: its pending jobs are closed and everyone signed up is told."""
+    checked = await check_change(repo, event_id)
+    if isinstance(checked, Refused):
+        return checked
+    event = checked
+    regs = await repo.events.cancel_event(event)
+    for kind in ("event_reminder", "feedback_request"):
+        await repo.jobs.reschedule(kind, event.id, None)
+    notices = tuple(Notice(reg.user_id, NoticeKind.EVENT_CANCELLED, event.id) for reg in regs)
+    return Done(event, ("status",), notices)
