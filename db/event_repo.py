@@ -169,8 +169,14 @@ class EventRepo:
             .values(lock_version=Event.lock_version + 1)
             .execution_options(synchronize_session=False)
         )
+        # populate_existing refreshes an Event already in the session; without the selectinload
+        # it would also reset its `site`, and a later `event.site` would lazy-load (an error in
+        # async code): a site-linked event's card after a sign-up failed that way
         event: Event | None = await self.session.scalar(
-            select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+            select(Event)
+            .where(Event.id == event_id)
+            .options(selectinload(Event.site))
+            .execution_options(populate_existing=True)
         )
         return event
 
