@@ -45,6 +45,7 @@ from domain.roles import Role
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
+from services import attendance
 
 log = logging.getLogger(__name__)
 
@@ -1153,7 +1154,11 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
     await show(query, text, _markup(buttons))
 
 
-async def _toggle_attendance(query: CallbackQuery, event: Event, reg_id: int, repo: Repo) -> None:
+async def _toggle_attendance(
+    query: CallbackQuery, event: Event, reg_id: int, repo: Repo, staff: User
+) -> None:
+    """Tick: attended, and the matching route step is done (as a check-in does). Untick: the
+    step that attendance completed is reopened (services.attendance)."""
     reg = await repo.events.registration_by_id(reg_id)
     if (
         reg is None
@@ -1166,7 +1171,18 @@ async def _toggle_attendance(query: CallbackQuery, event: Event, reg_id: int, re
     ):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    await repo.events.mark_attended(reg, _now(), attended=reg.status != RegStatus.ATTENDED.value)
+    attended = reg.status != RegStatus.ATTENDED.value
+    if attended:
+        step = await attendance.attend(repo, reg, event, _now())
+    else:
+        step = await attendance.unattend(repo, reg, _now())
+    await repo.audit.record(
+        "attendance_marked" if attended else "attendance_unmarked",
+        actor=staff,
+        target=reg.user,
+        event_id=event.id,
+        step_id=step.id if step is not None else None,
+    )
     await _participants(query, event, repo)
 
 
@@ -1324,7 +1340,7 @@ async def on_event_admin(
     elif action == "people":
         await _participants(query, event, repo)
     elif action == "att":
-        await _toggle_attendance(query, event, callback_data.reg, repo)
+        await _toggle_attendance(query, event, callback_data.reg, repo, staff)
     elif action == "csv":
         await _export(query, event, repo, bot, settings)
     elif action == "qr":

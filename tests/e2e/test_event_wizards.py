@@ -3,7 +3,7 @@ sample internship site takes sign-ups; ⬅️ Back on every step keeps the answe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
