@@ -3,14 +3,15 @@ sample internship site takes sign-ups; ⬅️ Back on every step keeps the answe
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from db.models import Event, Municipality, Registration, School, Site
+from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
-from handlers.event_admin import NewEventCb
+from handlers.event_admin import NewEventCb, NewSiteCb
 from handlers.events import EvAct
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
@@ -100,3 +101,136 @@ async def test_an_event_created_at_a_sample_site_takes_sign_ups(running: Running
         )
         assert [r.status for r in regs] == ["confirmed"]
     emu.assert_no_violations()
+
+
+def _texts(chat: Chat) -> list[str]:
+    return [str(b.get("text")) for b in chat.last.all_inline_buttons]
+
+
+def _has_nav(chat: Chat, *, back: bool = True) -> None:
+    texts = _texts(chat)
+    assert "✖️ Cancel" in texts, chat.last.describe()
+    assert ("⬅️ Back" in texts) is back, chat.last.describe()
+
+
+async def test_new_event_back_on_every_step_keeps_the_answers(running: Running) -> None:
+    emu = running.emu
+    muni, school, site = await _volgodonsk(running)
+    coord = await _coordinator(running, 8411, muni, school.id)
+    start, later = _day(12), _day(13)
+
+    await coord.send("/newevent")
+    _has_nav(coord, back=False)  # the first step has nowhere to go back to
+    await coord.tap("Master-class")
+    _has_nav(coord)
+    await coord.tap("⬅️ Back")
+    assert "What kind of event" in coord.last.plain_text
+    assert "✅ Master-class" in _texts(coord)  # the answer is kept and shown
+    await coord.tap("➡️ Keep")
+    assert "title of the event" in coord.last.plain_text
+    title_question = coord.last.message_id
+    await coord.send(TRICKY_TITLE)  # the sample title with <b>, &, quotes and an emoji
+    _has_nav(coord)
+    await coord.tap("⬅️ Back")
+    assert "title of the event" in coord.last.plain_text
+    assert f"Now: «{TRICKY_TITLE}»" in coord.last.plain_text
+    await coord.tap("➡️ Keep")
+    assert "description" in coord.last.plain_text
+
+    # every question has Back and Cancel, the re-asks for bad answers too
+    for answer, check in (
+        ("-", "When does it start"),
+        ("someday", "could not read this date"),
+        (f"{start:%d.%m.%Y %H:%M}", "When does it end"),
+        ("12:30", "Where?"),
+        ("Gymnasium No. 1, room 12", "How many seats"),
+        ("0", "whole number from 1 to 10000"),
+        ("5", "competencies"),
+    ):
+        await coord.send(answer)
+        assert check in coord.last.plain_text, coord.last.describe()
+        _has_nav(coord)
+    await coord.tap_data(NewEventCb(action="comp", value="assessment").pack())
+    _has_nav(coord)
+    await coord.tap("Done")
+    _has_nav(coord)
+    await coord.tap_data(NewEventCb(action="site", value=str(site.id)).pack())
+    assert "Check the event before publishing" in coord.last.plain_text
+    _has_nav(coord)
+
+    # back from the summary, step by step: every answer is still there
+    await coord.tap("⬅️ Back")
+    assert any(t.startswith("✅ ") and site.title[:20] in t for t in _texts(coord))
+    await coord.tap("⬅️ Back")
+    assert any(t.startswith("✅ ") for t in _texts(coord))  # the competency stays marked
+    await coord.tap("⬅️ Back")
+    assert "How many seats" in coord.last.plain_text and "Now: 5" in coord.last.plain_text
+    await coord.tap("⬅️ Back")
+    assert "Now: Gymnasium No. 1, room 12" in coord.last.plain_text
+    await coord.tap("⬅️ Back")
+    assert f"{start:%d.%m.%Y} 10:00–12:30" in coord.last.plain_text
+    await coord.tap("⬅️ Back")
+    assert f"Now: {start:%d.%m.%Y %H:%M}" in coord.last.plain_text
+
+    # a new start asks for the end again (it may be a time on the start's day); the rest is kept
+    await coord.send(f"{later:%d.%m.%Y %H:%M}")
+    assert "When does it end" in coord.last.plain_text and "➡️ Keep" not in _texts(coord)
+    await coord.send("13:00")
+    for _step in ("place", "seats"):
+        await coord.tap("➡️ Keep")
+    await coord.tap("Done")
+    await coord.tap("➡️ Keep")  # the site
+    summary = coord.last.plain_text
+    assert TRICKY_TITLE in summary and f"{later:%d.%m.%Y} 10:00–13:00" in summary
+    assert site.title in summary and "Seats: 5" in summary
+
+    # a Back button left on an older message cannot move the wizard
+    stale = NewEventCb(action="back", value="title").pack()
+    await coord.run(lambda: emu.press_button(coord.user, title_question, stale))
+    assert any("out of date" in p for p in coord.popups())
+    assert "Check the event before publishing" in coord.last.plain_text
+
+    await coord.tap("✅ Publish")
+    async with running.app.sessionmaker() as session:
+        event = await session.scalar(  # not the sample event of that title (it has a code)
+            select(Event).where(Event.title == TRICKY_TITLE, Event.code.is_(None))
+        )
+        assert event is not None and event.kind == "masterclass" and event.site_id == site.id
+        assert event.starts_at == later.astimezone(UTC) and event.capacity == 5
+        assert event.ends_at == (later + timedelta(hours=3)).astimezone(UTC)
+        assert event.competencies == ["assessment"] and event.place == "Gymnasium No. 1, room 12"
+    emu.assert_no_violations()
+
+
+async def test_new_site_back_keeps_the_answers_and_cancel_saves_nothing(running: Running) -> None:
+    muni, school, _site = await _volgodonsk(running)
+    coord = await _coordinator(running, 8421, muni, school.id)
+    await coord.send("/newsite")
+    _has_nav(coord, back=False)
+    await coord.send("Формирующее оценивание & обратная связь")
+    _has_nav(coord)
+    await coord.tap("⬅️ Back")
+    assert "Now: «Формирующее оценивание & обратная связь»" in coord.last.plain_text
+    await coord.tap("➡️ Keep")
+    await coord.send("Critical thinking in grades 5–9")
+    await coord.tap_data(NewSiteCb(action="school", value=str(school.id)).pack())
+    await coord.tap_data(NewSiteCb(action="comp", value="assessment").pack())
+    await coord.tap("⬅️ Back")
+    assert any(t.startswith("✅ ") for t in _texts(coord))  # the school stays chosen
+    await coord.tap("➡️ Keep")
+    assert any(t.startswith("✅ ") for t in _texts(coord))  # and the competency marked
+    await coord.tap("Done")
+    for answer in ("-", "Petrova Maria, +7 900 000-00-00", "Lesson study — 6\nRubrics | 8"):
+        _has_nav(coord)
+        await coord.send(answer)
+    assert "Check the site before creating it" in coord.last.plain_text
+    await coord.tap("⬅️ Back")
+    assert "• Lesson study — 6" in coord.last.plain_text  # the programme is kept
+    await coord.tap("⬅️ Back")
+    assert "Now: Petrova Maria" in coord.last.plain_text
+    await coord.tap("✖️ Cancel")
+    assert "Nothing was saved" in coord.last.plain_text
+    async with running.app.sessionmaker() as session:
+        titles = list(await session.scalars(select(Site.title)))
+        assert "Формирующее оценивание & обратная связь" not in titles
+    running.emu.assert_no_violations()
