@@ -219,7 +219,7 @@ class EventAdminCb(CallbackData, prefix="eadm"):
 
 
 class AdminFormCb(CallbackData, prefix="eadf"):
-    action: str  # cancel
+    action: str  # cancel | send | edit (the message to participants, after its preview)
 
 
 class EventEditCb(CallbackData, prefix="eedt"):
@@ -260,6 +260,7 @@ class SiteForm(StatesGroup):
 
 class EventAdminForm(StatesGroup):
     message = State()
+    preview = State()  # the message to participants shown as they will get it, to confirm
     capacity = State()
 
 
@@ -1565,15 +1566,21 @@ async def form_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, _("Cancelled."))
 
 
+def participants_message(title: str, text: str) -> str:
+    """What the participants of an event get: its title and the coordinator's text, both
+    escaped, so the text arrives exactly as typed (no markup is interpreted)."""
+    return f"✉️ <b>{h(title)}</b>:\n\n{h(text)}"
+
+
+async def _recipients(repo: Repo, event: Event) -> list[Registration]:
+    """Everyone still signed up (confirmed, offered, waitlisted, attended), with their users."""
+    return [r for r in await repo.events.participants(event.id) if RegStatus(r.status).active]
+
+
 async def got_participants_message(
-    message: Message,
-    state: FSMContext,
-    repo: Repo,
-    staff: User,
-    role: Role,
-    bot: Bot,
-    i18n: I18n,
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
 ) -> None:
+    """The text typed: a preview of exactly what participants will get, to confirm."""
     text = await _typed(message, _form_cancel())
     if text is None:
         return
@@ -1583,27 +1590,76 @@ async def got_participants_message(
         )
         return
     event = await _form_event(state, repo, staff, role)
-    await state.clear()
-    if event is None:
+    if event is None or event.status != EventStatus.SCHEDULED.value:
+        await state.clear()
         await message.answer(_("You cannot manage this event."))
         return
-    body = f"✉️ <b>{h(event.title)}</b>:\n\n{h(text)}"
+    await state.update_data(text=text)
+    await state.set_state(EventAdminForm.preview)
+    count = len(await _recipients(repo, event))
+    await message.answer(participants_message(event.title, text))
+    await message.answer(
+        ngettext(
+            "👆 This is exactly what participants will receive. Send it to {n} participant?",
+            "👆 This is exactly what participants will receive. Send it to {n} participants?",
+            count,
+        ).format(n=count),
+        reply_markup=_markup(
+            [
+                [
+                    button(_("✅ Send"), AdminFormCb(action="send")),
+                    button(_("✏️ Edit"), AdminFormCb(action="edit")),
+                    button(_("✖️ Cancel"), AdminFormCb(action="cancel")),
+                ]
+            ]
+        ),
+    )
+
+
+async def edit_participants_message(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(EventAdminForm.message)
+    await show(
+        query,
+        _("✏️ Send the new text of the message (up to 1000 characters):"),
+        _form_cancel(),
+    )
+
+
+async def send_participants_message(
+    query: CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    event = await _form_event(state, repo, staff, role)
+    await state.clear()  # a second tap finds nothing to send
+    text = str(data.get("text") or "")
+    if event is None or not text:
+        await show(query, _("You cannot manage this event."))
+        return
+    if event.status != EventStatus.SCHEDULED.value:
+        await show(query, _("The event is cancelled or over."))
+        return
+    body = participants_message(event.title, text)
     sent = failed = 0
-    for reg in await repo.events.participants(event.id):
-        if not RegStatus(reg.status).active or reg.user.telegram_id is None:
-            continue
-        if await notify_user(bot, i18n, reg.user, lambda: body):
+    for reg in await _recipients(repo, event):
+        if reg.user.telegram_id is None:
+            failed += 1
+        elif await notify_user(bot, i18n, reg.user, lambda: body):
             sent += 1
         else:
             failed += 1
     await repo.audit.record(
         "event_message", actor=staff, event_id=event.id, sent=sent, failed=failed
     )
-    await message.answer(
+    await show(
+        query,
         _("✉️ Sent to {sent}, could not reach {failed}.").format(sent=sent, failed=failed),
-        reply_markup=_markup(
-            [[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]
-        ),
+        _markup([[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]),
     )
 
 
@@ -2277,6 +2333,13 @@ def make_router() -> Router:
     cbq.register(on_event_admin, EventAdminCb.filter())
     cbq.register(form_cancel, StateFilter(EventAdminForm), AdminFormCb.filter(F.action == "cancel"))
     msg.register(got_participants_message, EventAdminForm.message, NOT_COMMAND)
+    cbq.register(
+        send_participants_message, EventAdminForm.preview, AdminFormCb.filter(F.action == "send")
+    )
+    cbq.register(
+        edit_participants_message, EventAdminForm.preview, AdminFormCb.filter(F.action == "edit")
+    )
+    msg.register(use_buttons, EventAdminForm.preview, NOT_COMMAND)
     msg.register(got_capacity, EventAdminForm.capacity, NOT_COMMAND)
 
     # editing an event (from its card)

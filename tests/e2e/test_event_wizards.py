@@ -1,5 +1,6 @@
-"""The /newevent and /newsite wizards with the shipped sample data: an event created at a
-sample internship site takes sign-ups; ⬅️ Back on every step keeps the answers given."""
+"""The /newevent and /newsite wizards and the message to participants, with the shipped sample
+data: an event created at a sample internship site takes sign-ups; ⬅️ Back on every step keeps
+the answers given; a message to participants is previewed exactly as they will get it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from db.models import Event, Municipality, Registration, School, Site
+from db.models import AuditEntry, Event, Municipality, Registration, School, Site
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
-from handlers.event_admin import NewEventCb, NewSiteCb
+from handlers.event_admin import EventAdminCb, NewEventCb, NewSiteCb
 from handlers.events import EvAct
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
@@ -234,3 +235,63 @@ async def test_new_site_back_keeps_the_answers_and_cancel_saves_nothing(running:
         titles = list(await session.scalars(select(Site.title)))
         assert "Формирующее оценивание & обратная связь" not in titles
     running.emu.assert_no_violations()
+
+
+async def test_message_to_participants_is_previewed_and_sent_as_typed(running: Running) -> None:
+    """✉️ Message participants: a preview of exactly what they get, ✏️ Edit, ✖️ Cancel and
+    ✅ Send; the coordinator's text is escaped, so `<b>`, `&` and quotes arrive as typed."""
+    emu = running.emu
+    events = await load_sample_events(running.app.sessionmaker)
+    sample = events["vdn-assess-mc-1"]  # the master-class titled TRICKY_TITLE
+    assert sample.title == TRICKY_TITLE
+    muni, school, _site = await _volgodonsk(running)
+    coord = await _coordinator(running, 8431, muni, school.id)
+    teacher = running.chat(8432, lang="en", first_name="Anna")
+    await register(teacher, emu, municipality_id=muni, school_id=school.id)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        anna = await repo.users.by_telegram_id(8432)
+        assert anna is not None
+        result = await repo.events.sign_up(sample.id, anna.id, datetime.now(UTC), eligible=True)
+        assert result.registration is not None
+        await session.commit()
+
+    typed = 'Bring <b>your</b> plans & "rubrics" — room <12>'
+    await coord.send("/myevents")
+    await coord.tap_data(EventAdminCb(action="card", event=sample.id).pack())
+    await coord.tap("✉️ Message participants")
+    await coord.send("first draft")
+    await coord.tap("✏️ Edit")
+    await coord.send(typed)
+    preview = emu.chat(coord.user.id)[-2]
+    assert "Send it to 1 participant?" in coord.last.plain_text
+    assert [b["text"] for b in coord.last.all_inline_buttons] == [
+        "✅ Send",
+        "✏️ Edit",
+        "✖️ Cancel",
+    ]
+    before = len(teacher.texts())
+    await coord.tap("✅ Send")
+    assert "Sent to 1, could not reach 0" in coord.last.plain_text
+    got = teacher.last
+    assert len(teacher.texts()) == before + 1
+    assert got.text == preview.text  # exactly what the preview showed
+    assert got.plain_text == f"✉️ {TRICKY_TITLE}:\n\n{typed}"  # no markup taken from the text
+    assert "&lt;b&gt;your&lt;/b&gt;" in (got.text or "")
+    assert not any("first draft" in t for t in teacher.texts())
+
+    # a second message, cancelled at the preview: nothing goes out
+    await coord.tap("⬅️ Back to the event")
+    await coord.tap("✉️ Message participants")
+    await coord.send("Never mind")
+    await coord.tap("✖️ Cancel")
+    assert "Cancelled" in coord.last.plain_text
+    assert len(teacher.texts()) == before + 1
+    async with running.app.sessionmaker() as session:
+        sent = list(
+            await session.scalars(
+                select(AuditEntry.details).where(AuditEntry.action == "event_message")
+            )
+        )
+        assert sent == [{"event_id": sample.id, "sent": 1, "failed": 0}]
+    emu.assert_no_violations()
