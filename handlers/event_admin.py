@@ -1,8 +1,10 @@
-"""Coordinators manage events and internship sites: `/newevent` and `/newsite` wizards,
-`/myevents` with the event admin card (participants, attendance, CSV, messages, check-in QR,
-capacity, editing, cancellation) and `/mysites` with the site card (editing the title,
-description, contact and modules). Scoped to the coordinator's municipality; admins see
-everything.
+"""Coordinators manage events and internship sites: `/newevent` and `/newsite` wizards (on the
+shared step engine of handlers.wizard: ⬅️ Back on every step keeps the answers),
+`/myevents` with the event admin card (participants, attendance, CSV, messages previewed
+before they go, check-in QR, capacity, editing, cancellation) and `/mysites` with the site
+card (editing the title, description, contact and modules). Scoped to the coordinator's
+municipality; admins see everything. Ticking attendance completes the matching route step
+and unticking reopens it (services.attendance).
 
 Every callback carries only ids and re-checks on the server that the event belongs to the
 coordinator's municipality. The small parsing helpers at the top are pure (no aiogram) and

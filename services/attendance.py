@@ -44,7 +44,8 @@ async def attend(repo: Repo, reg: Registration, event: Event, now: datetime) -> 
     chosen = step_to_complete(
         event.kind, event.competencies or (), [_facts(s) for s in route.steps]
     )
-    step = next((s for s in route.steps if chosen is not None and s.id == chosen.id), None)
+    # loaded with its route and the route's steps: completing it may complete the route
+    step = await repo.routes.step(chosen.id) if chosen is not None else None
     if step is None:
         return None
     evidence = event_evidence(event.title, event.starts_at)
