@@ -17,8 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Event, Job, Municipality, Registration, School, Site, User
+from db.models import AuditEntry, Event, Job, Municipality, Registration, School, Site, User
 from db.types import utcnow
+from domain.attendance import Completion
 from domain.event_import import EventDraft, SiteDraft
 from domain.events import (
     Decision,
@@ -30,6 +31,7 @@ from domain.events import (
     signup_decision,
     to_offer,
 )
+from domain.route import StepStatus
 
 SEAT_STATUSES = tuple(s.value for s in RegStatus if s.holds_seat)
 
@@ -169,6 +171,9 @@ class EventRepo:
             .values(lock_version=Event.lock_version + 1)
             .execution_options(synchronize_session=False)
         )
+        # populate_existing refreshes an Event already in the session; without the selectinload
+        # it would also reset its `site`, and a later `event.site` would lazy-load (an error in
+        # async code): a site-linked event's card after a sign-up failed that way
         event: Event | None = await self.session.scalar(
             select(Event)
             .where(Event.id == event_id)
@@ -296,6 +301,46 @@ class EventRepo:
         reg.status = RegStatus.ATTENDED.value if attended else RegStatus.CONFIRMED.value
         reg.attended_at = now if attended else None
         await self.session.flush()
+
+    #: the audit action that links a registration to the route step its attendance completed
+    STEP_COMPLETED = "route_step_by_event"
+
+    async def record_completion(self, reg: Registration, completion: Completion) -> None:
+        """Remember which route step this registration's attendance completed, its status
+        before and the evidence left, so that unticking the attendance can undo it."""
+        self.session.add(
+            AuditEntry(
+                action=self.STEP_COMPLETED,
+                target_user_id=reg.user_id,
+                details={
+                    "event_id": reg.event_id,
+                    "registration_id": reg.id,
+                    "step_id": completion.step_id,
+                    "previous": completion.previous.value,
+                    "evidence": completion.evidence,
+                },
+            )
+        )
+        await self.session.flush()
+
+    async def last_completion(self, reg: Registration) -> Completion | None:
+        """The route step the registration's attendance completed most recently, if any."""
+        rows = await self.session.scalars(
+            select(AuditEntry.details)
+            .where(
+                AuditEntry.action == self.STEP_COMPLETED,
+                AuditEntry.target_user_id == reg.user_id,
+            )
+            .order_by(AuditEntry.id.desc())
+        )
+        for details in rows:
+            if details.get("registration_id") == reg.id:
+                return Completion(
+                    step_id=int(details["step_id"]),
+                    previous=StepStatus(str(details["previous"])),
+                    evidence=str(details["evidence"]),
+                )
+        return None
 
     async def set_feedback(
         self, reg: Registration, rating: int, comment: str | None, now: datetime

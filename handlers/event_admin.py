@@ -1,8 +1,10 @@
-"""Coordinators manage events and internship sites: `/newevent` and `/newsite` wizards,
-`/myevents` with the event admin card (participants, attendance, CSV, messages, check-in QR,
-capacity, editing, cancellation) and `/mysites` with the site card (editing the title,
-description, contact and modules). Scoped to the coordinator's municipality; admins see
-everything.
+"""Coordinators manage events and internship sites: `/newevent` and `/newsite` wizards (on the
+shared step engine of handlers.wizard: ⬅️ Back on every step keeps the answers),
+`/myevents` with the event admin card (participants, attendance, CSV, messages previewed
+before they go, check-in QR, capacity, editing, cancellation) and `/mysites` with the site
+card (editing the title, description, contact and modules). Scoped to the coordinator's
+municipality; admins see everything. Ticking attendance completes the matching route step
+and unticking reopens it (services.attendance).
 
 Every callback carries only ids and re-checks on the server that the event belongs to the
 coordinator's municipality. The small parsing helpers at the top are pure (no aiogram) and
@@ -16,7 +18,9 @@ import io
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -46,6 +50,8 @@ from domain.roles import Role, staff_scope
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
+from handlers.wizard import Rows, Step, Wizard
+from services import attendance
 from services import events as services
 
 log = logging.getLogger(__name__)
@@ -201,12 +207,12 @@ def reg_status_label(status: str, *, ended: bool = False) -> str:
 
 
 class NewEventCb(CallbackData, prefix="evn"):
-    action: str  # kind | comp | done | site | aud | publish | cancel
+    action: str  # kind | comp | done | site | aud | publish | back | keep | cancel
     value: str = ""
 
 
 class NewSiteCb(CallbackData, prefix="stn"):
-    action: str  # school | page | skip | comp | done | create | cancel
+    action: str  # school | page | skip | comp | done | create | back | keep | cancel
     value: str = ""
 
 
@@ -217,7 +223,7 @@ class EventAdminCb(CallbackData, prefix="eadm"):
 
 
 class AdminFormCb(CallbackData, prefix="eadf"):
-    action: str  # cancel
+    action: str  # cancel | send | edit (the message to participants, after its preview)
 
 
 class EventEditCb(CallbackData, prefix="eedt"):
@@ -258,6 +264,7 @@ class SiteForm(StatesGroup):
 
 class EventAdminForm(StatesGroup):
     message = State()
+    preview = State()  # the message to participants shown as they will get it, to confirm
     capacity = State()
 
 
@@ -279,14 +286,6 @@ class SiteEditForm(StatesGroup):
 
 def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=buttons)
-
-
-def _event_cancel() -> InlineKeyboardMarkup:
-    return _markup([[button(_("✖️ Cancel"), NewEventCb(action="cancel"))]])
-
-
-def _site_cancel() -> InlineKeyboardMarkup:
-    return _markup([[button(_("✖️ Cancel"), NewSiteCb(action="cancel"))]])
 
 
 def _form_cancel() -> InlineKeyboardMarkup:
@@ -415,21 +414,6 @@ def _modules_lines(modules: Sequence[tuple[str, int]]) -> list[str]:
     return [f"• {h(title)} — {hours}" for title, hours in modules]
 
 
-def _competency_keyboard(
-    framework: Framework | None,
-    chosen: Sequence[str],
-    lang: str,
-    make: Callable[[str, str], CallbackData],
-    cancel: CallbackData,
-) -> InlineKeyboardMarkup:
-    buttons: list[list[InlineKeyboardButton]] = []
-    for comp in framework.competencies if framework else ():
-        mark = "✅ " if comp.code in chosen else ""
-        buttons.append([button(mark + comp.title.text(lang), make("comp", comp.code))])
-    buttons.append([button(_("Done"), make("done", "")), button(_("✖️ Cancel"), cancel)])
-    return _markup(buttons)
-
-
 def _competency_titles(framework: Framework | None, codes: Sequence[str], lang: str) -> str:
     if not codes:
         return "—"
@@ -441,22 +425,197 @@ def _toggle(chosen: Sequence[str], code: str) -> list[str]:
     return [c for c in chosen if c != code] if code in chosen else [*chosen, code]
 
 
-# ------------------------------------------------------------------ /newevent
+# ------------------------------------------------------------------ the wizards' shared parts
 
 
-async def cmd_newevent(message: Message, state: FSMContext, staff: User) -> None:
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """What the wizard steps need besides the answers so far."""
+
+    repo: Repo
+    staff: User
+    role: Role
+    settings: Settings
+
+
+def _now_line(value: str) -> str:
+    """The current answer under a question asked again after ⬅️ Back (`value` is escaped)."""
+    return "\n\n" + _("Now: {value}\nSend a new answer, or tap ➡️ Keep.").format(value=value)
+
+
+def _kept(data: dict[str, Any], key: str, show_value: Callable[[Any], str]) -> str:
+    return _now_line(show_value(data[key])) if key in data else ""
+
+
+async def _wizard_text(
+    message: Message, state: FSMContext, ctx: Ctx, wizard: Wizard[Ctx]
+) -> str | None:
+    """The typed answer of a wizard step; a polite note (and the step's buttons) otherwise."""
+    text = (message.text or "").strip()
+    if not text:
+        await wizard.retry(message, state, ctx, _("Please answer with a text message."))
+        return None
+    return text
+
+
+def _competency_rows(
+    framework: Framework | None,
+    chosen: Sequence[str],
+    lang: str,
+    make: Callable[[str, str], CallbackData],
+) -> Rows:
+    rows: Rows = []
+    for comp in framework.competencies if framework else ():
+        mark = "✅ " if comp.code in chosen else ""
+        rows.append([button(mark + comp.title.text(lang), make("comp", comp.code))])
+    rows.append([button(_("Done"), make("done", ""))])
+    return rows
+
+
+def _mark(chosen: bool) -> str:
+    return "✅ " if chosen else ""
+
+
+# ------------------------------------------------------------------ /newevent: the steps
+
+
+def _event_cb(action: str, value: str = "") -> NewEventCb:
+    return NewEventCb(action=action, value=value)
+
+
+async def _ask_kind(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    kinds = [
+        button(_mark(data.get("kind") == k.value) + kind_label(k), _event_cb("kind", k.value))
+        for k in EventKind
+    ]
+    return _("🗓 <b>New event</b>\n\nWhat kind of event is it?"), rows(kinds, 2)
+
+
+async def _ask_title(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("{kind}. What is the title of the event? (3 to 200 characters)").format(
+        kind=kind_label(str(data.get("kind", "")))
+    )
+    return question + _kept(data, "title", lambda v: f"«{h(v)}»"), []
+
+
+async def _ask_description(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("A short description for teachers (up to 2000 characters), or «-» to skip.")
+    return question + _kept(data, "description", lambda v: h(str(v)[:1000]) or "—"), []
+
+
+async def _ask_starts(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    shown = _kept(
+        data, "starts", lambda v: local_text(datetime.fromisoformat(str(v)), ctx.settings.tz)
+    )
+    return _start_question() + shown, []
+
+
+async def _ask_ends(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    if "ends" not in data:
+        return _end_question(), []
+    starts_at = datetime.fromisoformat(str(data["starts"]))
+    ends_at = datetime.fromisoformat(str(data["ends"]))
+    return _end_question() + _now_line(when_text(starts_at, ends_at, ctx.settings.tz)), []
+
+
+async def _ask_place(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    shown = _kept(data, "place", lambda v: h(v or data.get("url") or "—"))
+    return _place_question() + shown, []
+
+
+async def _ask_capacity(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("How many seats? Send a whole number from 1 to 10000.")
+    return question + _kept(data, "capacity", str), []
+
+
+async def _ask_event_competencies(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    return _(
+        "Which competencies does it develop? Tap to mark them, then «Done». You may choose none."
+    ), _competency_rows(
+        await ctx.repo.frameworks.active(),
+        list(data.get("comps", [])),
+        ctx.staff.language,
+        _event_cb,
+    )
+
+
+async def _ask_site(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    municipality = ctx.staff.acting_municipality_id
+    sites = await ctx.repo.events.sites(municipality) if municipality else []
+    chosen = data.get("site", -1)
+    buttons = [
+        [button(_mark(chosen == s.id) + s.title[:60], _event_cb("site", str(s.id)))] for s in sites
+    ]
+    buttons.append([button(_mark(chosen is None) + _("No site"), _event_cb("site", "0"))])
+    return _("Is it held at an internship site?"), buttons
+
+
+async def _ask_audience(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    region = data.get("region")
+    return _("Who is it for?"), [
+        [button(_mark(region is False) + _("My municipality"), _event_cb("aud", "muni"))],
+        [button(_mark(region is True) + _("Whole region"), _event_cb("aud", "region"))],
+    ]
+
+
+async def _ask_publish(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    starts_at = datetime.fromisoformat(str(data["starts"]))
+    ends_at = datetime.fromisoformat(str(data["ends"]))
+    site = await ctx.repo.events.site(int(data["site"])) if data.get("site") else None
+    framework = await ctx.repo.frameworks.active()
+    lines = [
+        _("🗓 <b>Check the event before publishing</b>"),
+        "",
+        f"<b>{h(data['title'])}</b> · {kind_label(str(data['kind']))}",
+        _("When: {when}").format(when=when_text(starts_at, ends_at, ctx.settings.tz)),
+        _("Where: {place}").format(place=h(data.get("place") or data.get("url") or "—")),
+        _("Seats: {capacity}").format(capacity=data["capacity"]),
+        _("Competencies: {titles}").format(
+            titles=_competency_titles(framework, list(data.get("comps", [])), ctx.staff.language)
+        ),
+        _("Site: {site}").format(site=h(site.title) if site else "—"),
+        _("Audience: {audience}").format(
+            audience=_("Whole region") if data.get("region") else _("My municipality")
+        ),
+    ]
+    if data.get("description"):
+        lines += ["", h(data["description"])]
+    return "\n".join(lines)[:4000], [[button(_("✅ Publish"), _event_cb("publish"))]]
+
+
+EVENT_WIZARD: Wizard[Ctx] = Wizard(
+    [
+        Step(EventForm.kind, _ask_kind, answer=("kind",)),
+        Step(EventForm.title, _ask_title, answer=("title",)),
+        Step(EventForm.description, _ask_description, answer=("description",)),
+        Step(EventForm.starts, _ask_starts, answer=("starts",)),
+        Step(EventForm.ends, _ask_ends, answer=("ends",)),
+        Step(EventForm.place, _ask_place, answer=("place", "url")),
+        Step(EventForm.capacity, _ask_capacity, answer=("capacity",)),
+        Step(EventForm.competencies, _ask_event_competencies),
+        Step(EventForm.site, _ask_site, answer=("site",)),
+        Step(
+            EventForm.audience,
+            _ask_audience,
+            answer=("region",),
+            used=lambda ctx: ctx.role is Role.ADMIN,
+        ),
+        Step(EventForm.confirm, _ask_publish),
+    ],
+    _event_cb,
+)
+
+
+# ------------------------------------------------------------------ /newevent: the answers
+
+
+async def cmd_newevent(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
     if staff.acting_municipality_id is None:
         await message.answer(_no_municipality())
         return
-    await state.clear()
-    await state.set_state(EventForm.kind)
-    kinds = [button(kind_label(k), NewEventCb(action="kind", value=k.value)) for k in EventKind]
-    await message.answer(
-        _("🗓 <b>New event</b>\n\nWhat kind of event is it?"),
-        reply_markup=_markup(
-            [*rows(kinds, 2), [button(_("✖️ Cancel"), NewEventCb(action="cancel"))]]
-        ),
-    )
+    await EVENT_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
 
 
 async def event_cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -464,122 +623,146 @@ async def event_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, _("Cancelled. Nothing was saved."))
 
 
-async def event_kind(query: CallbackQuery, callback_data: NewEventCb, state: FSMContext) -> None:
+async def event_nav(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    """⬅️ Back and ➡️ Keep."""
+    ctx = Ctx(repo, staff, role, settings)
+    if callback_data.action == "back":
+        await EVENT_WIZARD.back(query, state, ctx, callback_data.value)
+    else:
+        await EVENT_WIZARD.keep(query, state, ctx, callback_data.value)
+
+
+async def event_kind(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
     if callback_data.value not in set(EventKind):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await state.update_data(kind=callback_data.value)
-    await state.set_state(EventForm.title)
-    await show(
-        query,
-        _("{kind}. What is the title of the event? (3 to 200 characters)").format(
-            kind=kind_label(callback_data.value)
-        ),
-        _event_cancel(),
-    )
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
 
 
-async def event_title(message: Message, state: FSMContext) -> None:
-    text = await _typed(message, _event_cancel())
+async def event_title(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     problem = _title_problem(text)
     if problem is not None:
-        await message.answer(problem, reply_markup=_event_cancel())
+        await EVENT_WIZARD.retry(message, state, ctx, problem)
         return
     await state.update_data(title=text)
-    await state.set_state(EventForm.description)
-    await message.answer(
-        _("A short description for teachers (up to 2000 characters), or «-» to skip."),
-        reply_markup=_event_cancel(),
-    )
+    await EVENT_WIZARD.advance(message, state, ctx)
 
 
-async def event_description(message: Message, state: FSMContext) -> None:
-    text = await _typed(message, _event_cancel())
+async def event_description(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     problem = _description_problem(text)
     if problem is not None:
-        await message.answer(problem, reply_markup=_event_cancel())
+        await EVENT_WIZARD.retry(message, state, ctx, problem)
         return
     await state.update_data(description="" if text == SKIP else text)
-    await state.set_state(EventForm.starts)
-    await message.answer(_start_question(), reply_markup=_event_cancel())
+    await EVENT_WIZARD.advance(message, state, ctx)
 
 
-async def event_starts(message: Message, state: FSMContext, settings: Settings) -> None:
-    text = await _typed(message, _event_cancel())
+async def event_starts(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     starts_at = _read_start(text, settings.tz)
     if isinstance(starts_at, str):
-        await message.answer(starts_at, reply_markup=_event_cancel())
+        await EVENT_WIZARD.retry(message, state, ctx, starts_at)
         return
-    await state.update_data(starts=starts_at.isoformat())
-    await state.set_state(EventForm.ends)
-    await message.answer(_end_question(), reply_markup=_event_cancel())
+    data = await state.get_data()
+    if data.get("starts") != starts_at.isoformat():
+        # the end may be "HH:MM" on the start's day: a new start asks for the end again
+        await state.set_data(
+            {**{k: v for k, v in data.items() if k != "ends"}, "starts": starts_at.isoformat()}
+        )
+    await EVENT_WIZARD.advance(message, state, ctx)
 
 
-async def event_ends(message: Message, state: FSMContext, settings: Settings) -> None:
-    text = await _typed(message, _event_cancel())
+async def event_ends(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
     ends_at = _read_end(text, starts_at, settings.tz)
     if isinstance(ends_at, str):
-        await message.answer(ends_at, reply_markup=_event_cancel())
+        await EVENT_WIZARD.retry(message, state, ctx, ends_at)
         return
     await state.update_data(ends=ends_at.isoformat())
-    await state.set_state(EventForm.place)
-    await message.answer(_place_question(), reply_markup=_event_cancel())
+    await EVENT_WIZARD.advance(message, state, ctx)
 
 
-async def event_place(message: Message, state: FSMContext) -> None:
-    text = await _typed(message, _event_cancel())
+async def event_place(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     read = _read_place(text)
     if isinstance(read, str):
-        await message.answer(read, reply_markup=_event_cancel())
+        await EVENT_WIZARD.retry(message, state, ctx, read)
         return
     place, url = read
     await state.update_data(place=place, url=url)
-    await state.set_state(EventForm.capacity)
-    await message.answer(
-        _("How many seats? Send a whole number from 1 to 10000."), reply_markup=_event_cancel()
-    )
+    await EVENT_WIZARD.advance(message, state, ctx)
 
 
-async def event_capacity(message: Message, state: FSMContext, repo: Repo, staff: User) -> None:
-    text = await _typed(message, _event_cancel())
+async def event_capacity(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     capacity = parse_whole(text, CAPACITY_MIN, CAPACITY_MAX)
     if capacity is None:
-        await message.answer(
-            _("Please send a whole number from 1 to 10000."), reply_markup=_event_cancel()
+        await EVENT_WIZARD.retry(
+            message, state, ctx, _("Please send a whole number from 1 to 10000.")
         )
         return
-    await state.update_data(capacity=capacity, comps=[])
-    await state.set_state(EventForm.competencies)
-    framework = await repo.frameworks.active()
-    await message.answer(
-        _(
-            "Which competencies does it develop? Tap to mark them, then «Done». You may choose none."
-        ),
-        reply_markup=_competency_keyboard(
-            framework,
-            [],
-            staff.language,
-            lambda action, value: NewEventCb(action=action, value=value),
-            NewEventCb(action="cancel"),
-        ),
-    )
+    await state.update_data(capacity=capacity)
+    await EVENT_WIZARD.advance(message, state, ctx)
 
 
 async def event_comp(
-    query: CallbackQuery, callback_data: NewEventCb, state: FSMContext, repo: Repo, staff: User
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
 ) -> None:
     framework = await repo.frameworks.active()
     codes = {c.code for c in framework.competencies} if framework else set()
@@ -588,32 +771,13 @@ async def event_comp(
         return
     chosen = _toggle(list((await state.get_data()).get("comps", [])), callback_data.value)
     await state.update_data(comps=chosen)
-    await show(
-        query,
-        _(
-            "Which competencies does it develop? Tap to mark them, then «Done». You may choose none."
-        ),
-        _competency_keyboard(
-            framework,
-            chosen,
-            staff.language,
-            lambda action, value: NewEventCb(action=action, value=value),
-            NewEventCb(action="cancel"),
-        ),
-    )
+    await EVENT_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), EventForm.competencies)
 
 
-async def event_comp_done(query: CallbackQuery, state: FSMContext, repo: Repo, staff: User) -> None:
-    sites = (
-        await repo.events.sites(staff.acting_municipality_id)
-        if staff.acting_municipality_id
-        else []
-    )
-    buttons = [[button(s.title[:60], NewEventCb(action="site", value=str(s.id)))] for s in sites]
-    buttons.append([button(_("No site"), NewEventCb(action="site", value="0"))])
-    buttons.append([button(_("✖️ Cancel"), NewEventCb(action="cancel"))])
-    await state.set_state(EventForm.site)
-    await show(query, _("Is it held at an internship site?"), _markup(buttons))
+async def event_comp_done(
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
 
 
 async def event_site(
@@ -631,22 +795,10 @@ async def event_site(
         if site is None or site.municipality_id != staff.acting_municipality_id:
             await query.answer(_("This button is out of date."), show_alert=True)
             return
-    await state.update_data(site=site_id or None, region=False)
-    if role is Role.ADMIN:
-        await state.set_state(EventForm.audience)
-        await show(
-            query,
-            _("Who is it for?"),
-            _markup(
-                [
-                    [button(_("My municipality"), NewEventCb(action="aud", value="muni"))],
-                    [button(_("Whole region"), NewEventCb(action="aud", value="region"))],
-                    [button(_("✖️ Cancel"), NewEventCb(action="cancel"))],
-                ]
-            ),
-        )
-        return
-    await _event_summary(query, state, repo, staff, settings)
+    await state.update_data(site=site_id or None)
+    if role is not Role.ADMIN:  # only admins choose the audience (the step is left out)
+        await state.update_data(region=False)
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
 
 
 async def event_audience(
@@ -664,70 +816,32 @@ async def event_audience(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await state.update_data(region=callback_data.value == "region")
-    await _event_summary(query, state, repo, staff, settings)
-
-
-async def _event_summary(
-    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, settings: Settings
-) -> None:
-    data = await state.get_data()
-    starts_at = datetime.fromisoformat(str(data["starts"]))
-    ends_at = datetime.fromisoformat(str(data["ends"]))
-    site = await repo.events.site(int(data["site"])) if data.get("site") else None
-    framework = await repo.frameworks.active()
-    lines = [
-        _("🗓 <b>Check the event before publishing</b>"),
-        "",
-        f"<b>{h(data['title'])}</b> · {kind_label(str(data['kind']))}",
-        _("When: {when}").format(when=when_text(starts_at, ends_at, settings.tz)),
-        _("Where: {place}").format(place=h(data.get("place") or data.get("url") or "—")),
-        _("Seats: {capacity}").format(capacity=data["capacity"]),
-        _("Competencies: {titles}").format(
-            titles=_competency_titles(framework, list(data.get("comps", [])), staff.language)
-        ),
-        _("Site: {site}").format(site=h(site.title) if site else "—"),
-        _("Audience: {audience}").format(
-            audience=_("Whole region") if data.get("region") else _("My municipality")
-        ),
-    ]
-    if data.get("description"):
-        lines += ["", h(data["description"])]
-    await state.set_state(EventForm.confirm)
-    await show(
-        query,
-        "\n".join(lines)[:4000],
-        _markup(
-            [
-                [
-                    button(_("✅ Publish"), NewEventCb(action="publish")),
-                    button(_("✖️ Cancel"), NewEventCb(action="cancel")),
-                ]
-            ]
-        ),
-    )
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
 
 
 async def event_publish(
-    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
     if staff.acting_municipality_id is None:
         await state.clear()
         await show(query, _no_municipality())
         return
+    ctx = Ctx(repo, staff, role, settings)
     data = await state.get_data()
     starts_at = datetime.fromisoformat(str(data["starts"]))
-    ends_at = datetime.fromisoformat(str(data["ends"]))
     now = _now()
     if starts_at <= now:
-        await state.set_state(EventForm.starts)
-        await show(
+        await EVENT_WIZARD.ask(
             query,
-            _(
+            state,
+            ctx,
+            EventForm.starts,
+            note=_(
                 "The start time has passed while the form was open. Please send a new start as DD.MM.YYYY HH:MM."
             ),
-            _event_cancel(),
         )
         return
+    ends_at = datetime.fromisoformat(str(data["ends"]))
     event = await repo.events.add_event(
         Event(
             kind=str(data["kind"]),
@@ -763,19 +877,123 @@ async def use_buttons(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or tap ✖️ Cancel."))
 
 
-# ------------------------------------------------------------------ /newsite
+# ------------------------------------------------------------------ /newsite: the steps
 
 
-async def cmd_newsite(message: Message, state: FSMContext, staff: User) -> None:
+def _site_cb(action: str, value: str = "") -> NewSiteCb:
+    return NewSiteCb(action=action, value=value)
+
+
+async def _ask_site_title(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("🏫 <b>New internship site</b>\n\nWhat is the site called? (3 to 200 characters)")
+    return question + _kept(data, "title", lambda v: f"«{h(v)}»"), []
+
+
+async def _ask_topic(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("What is its topic (direction)? 3 to 200 characters.")
+    return question + _kept(data, "topic", lambda v: f"«{h(v)}»"), []
+
+
+async def _ask_school(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    schools = (
+        await ctx.repo.reference.schools(ctx.staff.acting_municipality_id)
+        if ctx.staff.acting_municipality_id is not None
+        else []
+    )
+    chosen = data.get("school", -1)
+    current = paginate(schools, int(data.get("school_page", 0)), SCHOOLS_PER_PAGE)
+    buttons = rows(
+        [
+            button(_mark(chosen == s.id) + s.short_name[:40], _site_cb("school", str(s.id)))
+            for s in current.items
+        ],
+        2,
+    )
+    pager = pager_row(current, lambda p: _site_cb("page", str(p)))
+    if pager:
+        buttons.append(pager)
+    buttons.append([button(_mark(chosen is None) + _("Skip"), _site_cb("skip"))])
+    return _("Which school hosts the site?"), buttons
+
+
+async def _ask_site_competencies(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    return _(
+        "Which competencies does the site develop? Tap to mark at least one, then «Done»."
+    ), _competency_rows(
+        await ctx.repo.frameworks.active(),
+        list(data.get("comps", [])),
+        ctx.staff.language,
+        _site_cb,
+    )
+
+
+async def _ask_site_description(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("A description for teachers (up to 2000 characters), or «-» to skip.")
+    return question + _kept(data, "description", lambda v: h(str(v)[:1000]) or "—"), []
+
+
+async def _ask_contact(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    question = _("Contact person: a name and a phone or e-mail (3 to 200 characters).")
+    return question + _kept(data, "contact", h), []
+
+
+def _stored_modules(data: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(str(title), int(hours)) for title, hours in data.get("modules", [])]
+
+
+async def _ask_modules(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    shown = _kept(
+        data, "modules", lambda _v: "\n" + "\n".join(_modules_lines(_stored_modules(data)))
+    )
+    return _modules_question() + shown, []
+
+
+async def _ask_create(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
+    school = await ctx.repo.reference.school(int(data["school"])) if data.get("school") else None
+    framework = await ctx.repo.frameworks.active()
+    lines = [
+        _("🏫 <b>Check the site before creating it</b>"),
+        "",
+        f"<b>{h(data['title'])}</b>",
+        _("Topic: {topic}").format(topic=h(data["topic"])),
+        _("School: {school}").format(school=h(school.name) if school else "—"),
+        _("Competencies: {titles}").format(
+            titles=_competency_titles(framework, list(data.get("comps", [])), ctx.staff.language)
+        ),
+        _("Contact: {contact}").format(contact=h(data["contact"])),
+        _("Programme:"),
+        *_modules_lines(_stored_modules(data)),
+    ]
+    if data.get("description"):
+        lines += ["", h(data["description"])]
+    return "\n".join(lines)[:4000], [[button(_("✅ Create"), _site_cb("create"))]]
+
+
+SITE_WIZARD: Wizard[Ctx] = Wizard(
+    [
+        Step(SiteForm.title, _ask_site_title, answer=("title",)),
+        Step(SiteForm.topic, _ask_topic, answer=("topic",)),
+        Step(SiteForm.school, _ask_school, answer=("school",)),
+        Step(SiteForm.competencies, _ask_site_competencies),
+        Step(SiteForm.description, _ask_site_description, answer=("description",)),
+        Step(SiteForm.contact, _ask_contact, answer=("contact",)),
+        Step(SiteForm.modules, _ask_modules, answer=("modules",)),
+        Step(SiteForm.confirm, _ask_create),
+    ],
+    _site_cb,
+)
+
+
+# ------------------------------------------------------------------ /newsite: the answers
+
+
+async def cmd_newsite(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
     if staff.acting_municipality_id is None:
         await message.answer(_no_municipality())
         return
-    await state.clear()
-    await state.set_state(SiteForm.title)
-    await message.answer(
-        _("🏫 <b>New internship site</b>\n\nWhat is the site called? (3 to 200 characters)"),
-        reply_markup=_site_cancel(),
-    )
+    await SITE_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
 
 
 async def site_cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -783,92 +1001,87 @@ async def site_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, _("Cancelled. Nothing was saved."))
 
 
-async def site_title(message: Message, state: FSMContext) -> None:
-    text = await _typed(message, _site_cancel())
-    if text is None:
-        return
-    problem = _title_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_site_cancel())
-        return
-    await state.update_data(title=text)
-    await state.set_state(SiteForm.topic)
-    await message.answer(
-        _("What is its topic (direction)? 3 to 200 characters."), reply_markup=_site_cancel()
-    )
-
-
-async def _ask_school(
-    event: Message | CallbackQuery, repo: Repo, staff: User, page: int = 0
+async def site_nav(
+    query: CallbackQuery,
+    callback_data: NewSiteCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
 ) -> None:
-    assert staff.acting_municipality_id is not None
-    schools = await repo.reference.schools(staff.acting_municipality_id)
-    current = paginate(schools, page, SCHOOLS_PER_PAGE)
-    buttons = rows(
-        [
-            button(s.short_name[:40], NewSiteCb(action="school", value=str(s.id)))
-            for s in current.items
-        ],
-        2,
-    )
-    pager = pager_row(current, lambda p: NewSiteCb(action="page", value=str(p)))
-    if pager:
-        buttons.append(pager)
-    buttons.append(
-        [
-            button(_("Skip"), NewSiteCb(action="skip")),
-            button(_("✖️ Cancel"), NewSiteCb(action="cancel")),
-        ]
-    )
-    await show(event, _("Which school hosts the site?"), _markup(buttons))
+    """⬅️ Back and ➡️ Keep."""
+    ctx = Ctx(repo, staff, role, settings)
+    if callback_data.action == "back":
+        await SITE_WIZARD.back(query, state, ctx, callback_data.value)
+    else:
+        await SITE_WIZARD.keep(query, state, ctx, callback_data.value)
 
 
-async def site_topic(message: Message, state: FSMContext, repo: Repo, staff: User) -> None:
-    text = await _typed(message, _site_cancel())
+async def _site_typed(
+    message: Message,
+    state: FSMContext,
+    ctx: Ctx,
+    key: str,
+    problem: Callable[[str], str | None],
+    value: Callable[[str], object] = str,
+) -> None:
+    """A typed answer of the site wizard: checked, stored under `key`, then the next step."""
+    text = await _wizard_text(message, state, ctx, SITE_WIZARD)
     if text is None:
         return
-    if not fits(text, TITLE_MIN, TITLE_MAX):
-        await message.answer(
-            _("The topic should be 3 to 200 characters long. Please send it again."),
-            reply_markup=_site_cancel(),
-        )
+    trouble = problem(text)
+    if trouble is not None:
+        await SITE_WIZARD.retry(message, state, ctx, trouble)
         return
+    await state.update_data({key: value(text)})
+    await SITE_WIZARD.advance(message, state, ctx)
+
+
+async def site_title(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    await _site_typed(message, state, Ctx(repo, staff, role, settings), "title", _title_problem)
+
+
+def _topic_problem(text: str) -> str | None:
+    if fits(text, TITLE_MIN, TITLE_MAX):
+        return None
+    return _("The topic should be 3 to 200 characters long. Please send it again.")
+
+
+async def site_topic(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
     if staff.acting_municipality_id is None:
         await state.clear()
         await message.answer(_no_municipality())
         return
-    await state.update_data(topic=text)
-    await state.set_state(SiteForm.school)
-    await _ask_school(message, repo, staff)
+    await _site_typed(message, state, Ctx(repo, staff, role, settings), "topic", _topic_problem)
 
 
 async def site_school_page(
-    query: CallbackQuery, callback_data: NewSiteCb, repo: Repo, staff: User
+    query: CallbackQuery,
+    callback_data: NewSiteCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
 ) -> None:
     page = int(callback_data.value) if callback_data.value.isdigit() else 0
-    await _ask_school(query, repo, staff, page)
-
-
-async def _ask_site_competencies(
-    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User
-) -> None:
-    chosen = list((await state.get_data()).get("comps", []))
-    await state.set_state(SiteForm.competencies)
-    await show(
-        query,
-        _("Which competencies does the site develop? Tap to mark at least one, then «Done»."),
-        _competency_keyboard(
-            await repo.frameworks.active(),
-            chosen,
-            staff.language,
-            lambda action, value: NewSiteCb(action=action, value=value),
-            NewSiteCb(action="cancel"),
-        ),
-    )
+    await state.update_data(school_page=page)
+    await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), SiteForm.school)
 
 
 async def site_school(
-    query: CallbackQuery, callback_data: NewSiteCb, state: FSMContext, repo: Repo, staff: User
+    query: CallbackQuery,
+    callback_data: NewSiteCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
 ) -> None:
     school_id: int | None = None
     if callback_data.action == "school":
@@ -881,12 +1094,18 @@ async def site_school(
             await query.answer(_("This button is out of date."), show_alert=True)
             return
         school_id = school.id
-    await state.update_data(school=school_id, comps=[])
-    await _ask_site_competencies(query, state, repo, staff)
+    await state.update_data(school=school_id)
+    await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
 
 
 async def site_comp(
-    query: CallbackQuery, callback_data: NewSiteCb, state: FSMContext, repo: Repo, staff: User
+    query: CallbackQuery,
+    callback_data: NewSiteCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
 ) -> None:
     framework = await repo.frameworks.active()
     codes = {c.code for c in framework.competencies} if framework else set()
@@ -895,91 +1114,50 @@ async def site_comp(
         return
     chosen = _toggle(list((await state.get_data()).get("comps", [])), callback_data.value)
     await state.update_data(comps=chosen)
-    await _ask_site_competencies(query, state, repo, staff)
+    await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), SiteForm.competencies)
 
 
-async def site_comp_done(query: CallbackQuery, state: FSMContext) -> None:
+async def site_comp_done(
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
     if not (await state.get_data()).get("comps"):
         await query.answer(_("Choose at least one competency."), show_alert=True)
         return
-    await state.set_state(SiteForm.description)
-    await show(
-        query,
-        _("A description for teachers (up to 2000 characters), or «-» to skip."),
-        _site_cancel(),
+    await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+
+
+async def site_description(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    await _site_typed(
+        message,
+        state,
+        Ctx(repo, staff, role, settings),
+        "description",
+        _description_problem,
+        lambda text: "" if text == SKIP else text,
     )
 
 
-async def site_description(message: Message, state: FSMContext) -> None:
-    text = await _typed(message, _site_cancel())
-    if text is None:
-        return
-    problem = _description_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_site_cancel())
-        return
-    await state.update_data(description="" if text == SKIP else text)
-    await state.set_state(SiteForm.contact)
-    await message.answer(
-        _("Contact person: a name and a phone or e-mail (3 to 200 characters)."),
-        reply_markup=_site_cancel(),
-    )
-
-
-async def site_contact(message: Message, state: FSMContext) -> None:
-    text = await _typed(message, _site_cancel())
-    if text is None:
-        return
-    problem = _contact_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_site_cancel())
-        return
-    await state.update_data(contact=text)
-    await state.set_state(SiteForm.modules)
-    await message.answer(_modules_question(), reply_markup=_site_cancel())
+async def site_contact(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    await _site_typed(message, state, Ctx(repo, staff, role, settings), "contact", _contact_problem)
 
 
 async def site_modules(
-    message: Message, state: FSMContext, repo: Repo, staff: User, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
-    text = await _typed(message, _site_cancel())
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, SITE_WIZARD)
     if text is None:
         return
     modules = _read_modules(text)
     if isinstance(modules, str):
-        await message.answer(modules, reply_markup=_site_cancel())
+        await SITE_WIZARD.retry(message, state, ctx, modules)
         return
     await state.update_data(modules=[[title, hours] for title, hours in modules])
-    await state.set_state(SiteForm.confirm)
-    data = await state.get_data()
-    school = await repo.reference.school(int(data["school"])) if data.get("school") else None
-    framework = await repo.frameworks.active()
-    lines = [
-        _("🏫 <b>Check the site before creating it</b>"),
-        "",
-        f"<b>{h(data['title'])}</b>",
-        _("Topic: {topic}").format(topic=h(data["topic"])),
-        _("School: {school}").format(school=h(school.name) if school else "—"),
-        _("Competencies: {titles}").format(
-            titles=_competency_titles(framework, list(data.get("comps", [])), staff.language)
-        ),
-        _("Contact: {contact}").format(contact=h(data["contact"])),
-        _("Programme:"),
-        *_modules_lines(modules),
-    ]
-    if data.get("description"):
-        lines += ["", h(data["description"])]
-    await message.answer(
-        "\n".join(lines)[:4000],
-        reply_markup=_markup(
-            [
-                [
-                    button(_("✅ Create"), NewSiteCb(action="create")),
-                    button(_("✖️ Cancel"), NewSiteCb(action="cancel")),
-                ]
-            ]
-        ),
-    )
+    await SITE_WIZARD.advance(message, state, ctx)
 
 
 async def site_create(query: CallbackQuery, state: FSMContext, repo: Repo, staff: User) -> None:
@@ -1159,7 +1337,11 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
     await show(query, text, _markup(buttons))
 
 
-async def _toggle_attendance(query: CallbackQuery, event: Event, reg_id: int, repo: Repo) -> None:
+async def _toggle_attendance(
+    query: CallbackQuery, event: Event, reg_id: int, repo: Repo, staff: User
+) -> None:
+    """Tick: attended, and the matching route step is done (as a check-in does). Untick: the
+    step that attendance completed is reopened (services.attendance)."""
     reg = await repo.events.registration_by_id(reg_id)
     if (
         reg is None
@@ -1172,7 +1354,18 @@ async def _toggle_attendance(query: CallbackQuery, event: Event, reg_id: int, re
     ):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    await repo.events.mark_attended(reg, _now(), attended=reg.status != RegStatus.ATTENDED.value)
+    attended = reg.status != RegStatus.ATTENDED.value
+    if attended:
+        step = await attendance.attend(repo, reg, event, _now())
+    else:
+        step = await attendance.unattend(repo, reg, _now())
+    await repo.audit.record(
+        "attendance_marked" if attended else "attendance_unmarked",
+        actor=staff,
+        target=reg.user,
+        event_id=event.id,
+        step_id=step.id if step is not None else None,
+    )
     await _participants(query, event, repo)
 
 
@@ -1324,7 +1517,7 @@ async def on_event_admin(
     elif action == "people":
         await _participants(query, event, repo)
     elif action == "att":
-        await _toggle_attendance(query, event, callback_data.reg, repo)
+        await _toggle_attendance(query, event, callback_data.reg, repo, staff)
     elif action == "csv":
         await _export(query, event, repo, bot, settings)
     elif action == "qr":
@@ -1371,15 +1564,21 @@ async def form_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, _("Cancelled."))
 
 
+def participants_message(title: str, text: str) -> str:
+    """What the participants of an event get: its title and the coordinator's text, both
+    escaped, so the text arrives exactly as typed (no markup is interpreted)."""
+    return f"✉️ <b>{h(title)}</b>:\n\n{h(text)}"
+
+
+async def _recipients(repo: Repo, event: Event) -> list[Registration]:
+    """Everyone still signed up (confirmed, offered, waitlisted, attended), with their users."""
+    return [r for r in await repo.events.participants(event.id) if RegStatus(r.status).active]
+
+
 async def got_participants_message(
-    message: Message,
-    state: FSMContext,
-    repo: Repo,
-    staff: User,
-    role: Role,
-    bot: Bot,
-    i18n: I18n,
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
 ) -> None:
+    """The text typed: a preview of exactly what participants will get, to confirm."""
     text = await _typed(message, _form_cancel())
     if text is None:
         return
@@ -1389,27 +1588,76 @@ async def got_participants_message(
         )
         return
     event = await _form_event(state, repo, staff, role)
-    await state.clear()
-    if event is None:
+    if event is None or event.status != EventStatus.SCHEDULED.value:
+        await state.clear()
         await message.answer(_("You cannot manage this event."))
         return
-    body = f"✉️ <b>{h(event.title)}</b>:\n\n{h(text)}"
+    await state.update_data(text=text)
+    await state.set_state(EventAdminForm.preview)
+    count = len(await _recipients(repo, event))
+    await message.answer(participants_message(event.title, text))
+    await message.answer(
+        ngettext(
+            "👆 This is exactly what participants will receive. Send it to {n} participant?",
+            "👆 This is exactly what participants will receive. Send it to {n} participants?",
+            count,
+        ).format(n=count),
+        reply_markup=_markup(
+            [
+                [
+                    button(_("✅ Send"), AdminFormCb(action="send")),
+                    button(_("✏️ Edit"), AdminFormCb(action="edit")),
+                    button(_("✖️ Cancel"), AdminFormCb(action="cancel")),
+                ]
+            ]
+        ),
+    )
+
+
+async def edit_participants_message(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(EventAdminForm.message)
+    await show(
+        query,
+        _("✏️ Send the new text of the message (up to 1000 characters):"),
+        _form_cancel(),
+    )
+
+
+async def send_participants_message(
+    query: CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    event = await _form_event(state, repo, staff, role)
+    await state.clear()  # a second tap finds nothing to send
+    text = str(data.get("text") or "")
+    if event is None or not text:
+        await show(query, _("You cannot manage this event."))
+        return
+    if event.status != EventStatus.SCHEDULED.value:
+        await show(query, _("The event is cancelled or over."))
+        return
+    body = participants_message(event.title, text)
     sent = failed = 0
-    for reg in await repo.events.participants(event.id):
-        if not RegStatus(reg.status).active or reg.user.telegram_id is None:
-            continue
-        if await notify_user(bot, i18n, reg.user, lambda: body):
+    for reg in await _recipients(repo, event):
+        if reg.user.telegram_id is None:
+            failed += 1
+        elif await notify_user(bot, i18n, reg.user, lambda: body):
             sent += 1
         else:
             failed += 1
     await repo.audit.record(
         "event_message", actor=staff, event_id=event.id, sent=sent, failed=failed
     )
-    await message.answer(
+    await show(
+        query,
         _("✉️ Sent to {sent}, could not reach {failed}.").format(sent=sent, failed=failed),
-        reply_markup=_markup(
-            [[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]
-        ),
+        _markup([[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]),
     )
 
 
@@ -2067,6 +2315,9 @@ def make_router() -> Router:
 
     # /newevent
     cbq.register(event_cancel, StateFilter(EventForm), NewEventCb.filter(F.action == "cancel"))
+    cbq.register(
+        event_nav, StateFilter(EventForm), NewEventCb.filter(F.action.in_({"back", "keep"}))
+    )
     cbq.register(event_kind, EventForm.kind, NewEventCb.filter(F.action == "kind"))
     cbq.register(event_comp, EventForm.competencies, NewEventCb.filter(F.action == "comp"))
     cbq.register(event_comp_done, EventForm.competencies, NewEventCb.filter(F.action == "done"))
@@ -2083,6 +2334,7 @@ def make_router() -> Router:
 
     # /newsite
     cbq.register(site_cancel, StateFilter(SiteForm), NewSiteCb.filter(F.action == "cancel"))
+    cbq.register(site_nav, StateFilter(SiteForm), NewSiteCb.filter(F.action.in_({"back", "keep"})))
     cbq.register(site_school_page, SiteForm.school, NewSiteCb.filter(F.action == "page"))
     cbq.register(site_school, SiteForm.school, NewSiteCb.filter(F.action.in_({"school", "skip"})))
     cbq.register(site_comp, SiteForm.competencies, NewSiteCb.filter(F.action == "comp"))
@@ -2099,6 +2351,13 @@ def make_router() -> Router:
     cbq.register(on_event_admin, EventAdminCb.filter())
     cbq.register(form_cancel, StateFilter(EventAdminForm), AdminFormCb.filter(F.action == "cancel"))
     msg.register(got_participants_message, EventAdminForm.message, NOT_COMMAND)
+    cbq.register(
+        send_participants_message, EventAdminForm.preview, AdminFormCb.filter(F.action == "send")
+    )
+    cbq.register(
+        edit_participants_message, EventAdminForm.preview, AdminFormCb.filter(F.action == "edit")
+    )
+    msg.register(use_buttons, EventAdminForm.preview, NOT_COMMAND)
     msg.register(got_capacity, EventAdminForm.capacity, NOT_COMMAND)
 
     # editing an event (from its card)

@@ -25,7 +25,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.usercache import UserContext
 from db.event_repo import SignUp, facts_of
-from db.models import Event, Registration, RouteStep, User
+from db.models import Event, Registration, User
 from db.repo import Repo
 from db.types import utcnow
 from domain.assessment import AssessmentResult
@@ -47,22 +47,13 @@ from domain.events import (
     relevance,
 )
 from domain.pagination import paginate
-from domain.route import StepStatus
 from handlers import deeplinks
 from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
+from services import attendance
 
 log = logging.getLogger(__name__)
 EVENTS_PER_PAGE = 6
 WHEN_DAYS = {"week": 7, "month": 31}
-#: which route step an attended event completes, by event kind
-STEP_FOR_KIND = {
-    EventKind.INTERNSHIP: "practice",
-    EventKind.WORKSHOP: "practice",
-    EventKind.OPEN_LESSON: "transfer",
-    EventKind.MASTERCLASS: "masterclass",
-    EventKind.SEMINAR: "learn",
-    EventKind.WEBINAR: "learn",
-}
 
 
 class EvList(CallbackData, prefix="el"):
@@ -733,31 +724,13 @@ async def check_in(message: Message, repo: Repo, user: User, event: Event, code:
     if reg.status == RegStatus.ATTENDED.value:
         await message.answer(_("You are already checked in. Welcome!"))
         return
-    await repo.events.mark_attended(reg, now)
+    step = await attendance.attend(repo, reg, event, now)
     await repo.audit.record("checked_in", actor=user, event_id=event.id)
-    step = await complete_route_step(repo, user, event)
     text = _("✅ You are checked in at «{title}». Welcome!").format(title=h(event.title))
     if step is not None:
         title = step.content["title"]["en" if user.language == "en" else "ru"]
         text += "\n" + _("🧭 The route step «{step}» is marked done.").format(step=h(title))
     await message.answer(text)
-
-
-async def complete_route_step(repo: Repo, user: User, event: Event) -> RouteStep | None:
-    """The first open step of the matching kind in a competency the event develops."""
-    route = await repo.routes.active(user.id)
-    if route is None:
-        return None
-    kind = STEP_FOR_KIND.get(EventKind(event.kind))
-    comps = set(event.competencies or ())
-    for step in route.steps:
-        if step.kind == kind and step.competency in comps and not StepStatus(step.status).closed:
-            when = event.starts_at.strftime("%d.%m.%Y")
-            await repo.routes.record_evidence(
-                step, text=f"{event.title} ({when})", file_id=None, file_name=None, reflection=None
-            )
-            return step
-    return None
 
 
 async def cmd_checkin(

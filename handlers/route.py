@@ -24,6 +24,7 @@ from db.models import Event, Route, RouteStep, User
 from db.repo import Repo
 from db.types import utcnow
 from domain.assessment import AssessmentResult
+from domain.attendance import STEP_FOR_KIND
 from domain.events import eligible
 from domain.framework import Framework
 from domain.profile import is_young_teacher
@@ -38,7 +39,7 @@ from domain.route import (
 )
 from handlers.assessment import ResultCb
 from handlers.common import MENU_ROUTE, button, h, rows, show
-from handlers.events import STEP_FOR_KIND, EvAct, audience_of
+from handlers.events import EvAct, audience_of
 
 STATUS_ICON = {
     StepStatus.PLANNED: "⬜",

@@ -171,6 +171,9 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     # a message to the participants: Boris has no chat with the bot
     await coord.tap("✉️ Message participants")
     await coord.send("Bring your lesson plans, please.")
+    assert "Send it to 3 participants?" in coord.last.plain_text  # a preview first
+    assert not any("Bring your lesson plans" in t for t in teacher.texts())
+    await coord.tap("✅ Send")
     assert "Sent to 2, could not reach 1" in coord.last.plain_text
     assert any(
         "Formative assessment in maths" in t and "Bring your lesson plans" in t

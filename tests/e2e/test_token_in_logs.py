@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from db.repo import Repo
 from db.reference.sample_events import sample_sites_csv
+from db.repo import Repo
 from tests.conftest import TEST_TOKEN
 from tests.e2e.conftest import ADMIN_ID, Running
 from tests.e2e.flows import register
