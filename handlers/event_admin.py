@@ -43,7 +43,7 @@ from bot.qr import qr_png
 from db.models import Event, Registration, Site, User
 from db.repo import Repo
 from domain.checkin import checkin_payload, new_code
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventKind, EventStatus, RegStatus
+from domain.events import EventKind, EventStatus, RegStatus
 from domain.framework import Framework
 from domain.pagination import paginate
 from domain.roles import Role, staff_scope
@@ -842,7 +842,8 @@ async def event_publish(
         )
         return
     ends_at = datetime.fromisoformat(str(data["ends"]))
-    event = await repo.events.add_event(
+    created = await services.create_event(
+        repo,
         Event(
             kind=str(data["kind"]),
             title=str(data["title"]),
@@ -859,11 +860,10 @@ async def event_publish(
             status=EventStatus.SCHEDULED.value,
             organiser_id=staff.id,
             checkin_code=new_code(),
-        )
+        ),
+        now,
     )
-    if starts_at - REMIND_BEFORE > now:
-        await repo.jobs.schedule("event_reminder", starts_at - REMIND_BEFORE, event_id=event.id)
-    await repo.jobs.schedule("feedback_request", ends_at + FEEDBACK_AFTER, event_id=event.id)
+    event = created.event
     await repo.audit.record("event_created", actor=staff, event_id=event.id)
     await state.clear()
     await show(
