@@ -40,6 +40,7 @@ from db.repo import Repo
 from domain.checkin import checkin_payload, new_code
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventKind, EventStatus, RegStatus
 from domain.framework import Framework
+from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role
 from handlers.common import button, h, notify_user, pager_row, rows, show
@@ -619,7 +620,7 @@ async def event_site(
     role: Role,
     settings: Settings,
 ) -> None:
-    site_id = int(callback_data.value) if callback_data.value.isdigit() else -1
+    site_id = 0 if callback_data.value == "0" else (parse_id(callback_data.value) or -1)
     if site_id != 0:
         site = await repo.events.site(site_id) if site_id > 0 else None
         if site is None or site.municipality_id != staff.municipality_id:
@@ -839,7 +840,7 @@ async def site_topic(message: Message, state: FSMContext, repo: Repo, staff: Use
 async def site_school_page(
     query: CallbackQuery, callback_data: NewSiteCb, repo: Repo, staff: User
 ) -> None:
-    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    page = parse_id(callback_data.value, maximum=10_000) or 0
     await _ask_school(query, repo, staff, page)
 
 
@@ -867,8 +868,8 @@ async def site_school(
     school_id: int | None = None
     if callback_data.action == "school":
         school = (
-            await repo.reference.school(int(callback_data.value))
-            if callback_data.value.isdigit()
+            await repo.reference.school(school_ref)
+            if (school_ref := parse_id(callback_data.value))
             else None
         )
         if school is None or school.municipality_id != staff.municipality_id:

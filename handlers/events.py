@@ -46,10 +46,12 @@ from domain.events import (
     hours,
     relevance,
 )
+from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.route import StepStatus
 from handlers import deeplinks
 from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
+from handlers.freetext import TypedAnswer
 
 log = logging.getLogger(__name__)
 EVENTS_PER_PAGE = 6
@@ -665,7 +667,8 @@ async def show_site(
 async def open_event_link(
     message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings
 ) -> None:
-    event = await repo.events.get(int(link.arg)) if link.arg.isdigit() else None
+    event_id = parse_id(link.arg)
+    event = await repo.events.get(event_id) if event_id else None
     if event is None or not await _eligible(repo, user, event):
         await message.answer(_("This event is not available to you."))
         return
@@ -675,10 +678,11 @@ async def open_event_link(
 async def open_site_link(
     message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings
 ) -> None:
-    if not link.arg.isdigit():
+    site_id = parse_id(link.arg)
+    if site_id is None:
         await message.answer(_("This internship site is no longer listed."))
         return
-    await show_site(message, repo, user, int(link.arg), settings)
+    await show_site(message, repo, user, site_id, settings)
 
 
 async def open_checkin_link(
@@ -923,5 +927,5 @@ def make_router() -> Router:
     router.callback_query.register(on_site, EvAct.filter(F.action == "site"), flags=needs)
     router.callback_query.register(on_offer, OfferCb.filter(), flags=needs)
     router.callback_query.register(on_feedback, FeedbackCb.filter(), flags=needs)
-    router.message.register(got_feedback_comment, FeedbackForm.comment)
+    router.message.register(got_feedback_comment, FeedbackForm.comment, TypedAnswer(allow={"skip"}))
     return router
