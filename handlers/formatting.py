@@ -7,6 +7,7 @@ text is built as a list of blocks (lines, cards) and packed with :func:`split_ht
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -25,6 +26,12 @@ _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
 def _units(text: str) -> int:
     """Length in UTF-16 code units, as Telegram counts (an emoji can be 2)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def _size(fragment: str) -> int:
+    """What Telegram counts against the limit: the text after entity parsing (tags count
+    nothing, `&lt;` counts one), in UTF-16 code units."""
+    return _units(html.unescape(re.sub(r"<[^<>]*>", "", fragment)))
 
 
 def _visible(chunk: str) -> bool:
@@ -58,8 +65,8 @@ def _split_block(block: str, limit: int) -> list[str]:
             continue
         if token.isspace() and not _visible(current):
             continue  # no piece starts with blank space
-        extra = _units(f"</{tag.group(2)}>") if tag is not None else 0
-        while _units(current) + _units(token) + extra + _units(closing()) > limit:
+        extra = _size(f"</{tag.group(2)}>") if tag is not None else 0
+        while _size(current) + _size(token) + extra + _size(closing()) > limit:
             if _visible(current):
                 pieces.append(current + closing())
                 current = opening()
@@ -67,12 +74,12 @@ def _split_block(block: str, limit: int) -> list[str]:
                     token = ""
                     break
                 continue
-            room = limit - _units(current) - _units(closing())
+            room = limit - _size(current) - _size(closing())
             if tag is not None or token.startswith("&") or room <= 0:
                 raise ValueError("the limit is too small for the markup of one block")
             taken = ""
             for char in token:  # one word longer than a message: cut between characters
-                if _units(taken + char) > room:
+                if _size(taken + char) > room:
                     break
                 taken += char
             pieces.append(current + taken + closing())
@@ -96,7 +103,7 @@ def split_html(blocks: Sequence[str], limit: int = TEXT_LIMIT, sep: str = "\n") 
     chunks: list[str] = []
     current: str | None = None
     for block in blocks:
-        if _units(block) > limit:
+        if _size(block) > limit:
             if current is not None:
                 chunks.append(current)
                 current = None
@@ -104,7 +111,7 @@ def split_html(blocks: Sequence[str], limit: int = TEXT_LIMIT, sep: str = "\n") 
             continue
         if current is None:
             current = block
-        elif _units(current) + _units(sep) + _units(block) <= limit:
+        elif _size(current) + _size(sep) + _size(block) <= limit:
             current += sep + block
         else:
             chunks.append(current)
