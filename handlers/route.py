@@ -831,6 +831,9 @@ async def on_export(
 def make_router() -> Router:
     router = Router(name="route")
     needs = {"needs": "profile"}
+    # typed answers first: a command or a menu button sent instead ends the prompt (TypedAnswer)
+    router.message.register(got_proof, Evidence.proof, TypedAnswer())
+    router.message.register(got_reflection, Evidence.reflection, TypedAnswer())
     router.message.register(cmd_route, Command("route"), flags=needs)
     router.message.register(cmd_route, F.text == MENU_ROUTE, flags=needs)
     router.callback_query.register(
@@ -846,6 +849,4 @@ def make_router() -> Router:
     )
     router.callback_query.register(on_replace, ReplaceCb.filter(), flags=needs)
     router.callback_query.register(on_past, PastCb.filter(), flags=needs)
-    router.message.register(got_proof, Evidence.proof, TypedAnswer())
-    router.message.register(got_reflection, Evidence.reflection, TypedAnswer())
     return router
