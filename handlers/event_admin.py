@@ -46,6 +46,7 @@ from domain.roles import Role
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
+from handlers.formatting import show_long
 
 log = logging.getLogger(__name__)
 
@@ -688,9 +689,9 @@ async def _event_summary(
     if data.get("description"):
         lines += ["", h(data["description"])]
     await state.set_state(EventForm.confirm)
-    await show(
+    await show_long(
         query,
-        "\n".join(lines)[:4000],
+        lines,
         _markup(
             [
                 [
@@ -964,9 +965,10 @@ async def site_modules(
     ]
     if data.get("description"):
         lines += ["", h(data["description"])]
-    await message.answer(
-        "\n".join(lines)[:4000],
-        reply_markup=_markup(
+    await show_long(
+        message,
+        lines,
+        _markup(
             [
                 [
                     button(_("✅ Create"), NewSiteCb(action="create")),
@@ -1883,7 +1885,7 @@ async def _site_card(
         [button(_("✏️ Contact"), cb("contact")), button(_("✏️ Modules"), cb("modules"))],
         [button(_("⬅️ Back"), SiteAdminCb(action="list"))],
     ]
-    await show(target, "\n".join(lines)[:4000], _markup(buttons))
+    await show_long(target, lines, _markup(buttons))
 
 
 def _site_question(action: str, site: Site) -> tuple[State, str] | None:

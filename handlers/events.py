@@ -51,6 +51,7 @@ from domain.pagination import paginate
 from domain.route import StepStatus
 from handlers import deeplinks
 from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
+from handlers.formatting import show_long, split_html
 from handlers.freetext import TypedAnswer
 
 log = logging.getLogger(__name__)
@@ -861,9 +862,7 @@ async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Sett
                         )
                     ]
                 )
-    await message.answer(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-    )
+    await show_long(message, lines, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
 async def cmd_journal(
@@ -897,7 +896,8 @@ async def cmd_journal(
                 f"{hours(e.starts_at, e.ends_at):g}".replace(".", ","),
             ]
         )
-    await message.answer("\n".join(lines))
+    for chunk in split_html(lines):
+        await message.answer(chunk)
     await bot.send_document(
         message.chat.id,
         BufferedInputFile(("\ufeff" + buffer.getvalue()).encode("utf-8"), filename="journal.csv"),
