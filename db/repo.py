@@ -618,6 +618,61 @@ class ReferenceRepo:
     async def verify_school(self, school: School) -> None:
         school.verified = True
 
+    async def rename_school(self, school: School, name: str) -> None:
+        """A methodist's correction of a typed school: the new name, and it is verified."""
+        school.name = name
+        school.name_key = school_key(name)
+        school.short_name = short_school_name(name)
+        school.verified = True
+        await self.session.flush()
+
+    async def school_by_key(self, municipality_id: int, name: str) -> School | None:
+        """Another school of the municipality with the same normalised name, if any."""
+        found: School | None = await self.session.scalar(
+            select(School)
+            .where(School.municipality_id == municipality_id, School.name_key == school_key(name))
+            .order_by(School.verified.desc(), School.id)
+            .limit(1)
+        )
+        return found
+
+    async def school_users(self, school_id: int) -> list[User]:
+        return list(
+            await self.session.scalars(
+                select(User).where(User.school_id == school_id).order_by(User.id)
+            )
+        )
+
+    async def merge_school(self, source: School, target: School) -> int:
+        """Move everyone (teachers, sites) from a typed school to an existing one and drop
+        the typed row. Returns how many teachers moved."""
+        if source.id == target.id or source.municipality_id != target.municipality_id:
+            raise ValueError("a school merges only into another school of its municipality")
+        moved = await self.session.execute(
+            update(User).where(User.school_id == source.id).values(school_id=target.id)
+        )
+        await self.session.execute(
+            update(Site).where(Site.school_id == source.id).values(school_id=target.id)
+        )
+        await self.session.execute(delete(School).where(School.id == source.id))
+        await self.session.flush()
+        self.session.expunge(source)
+        return int(getattr(moved, "rowcount", 0) or 0)
+
+    async def reject_school(self, school: School) -> list[User]:
+        """Drop a typed school: its teachers have no school again (they are asked to choose
+        one), sites keep no host school. Returns the teachers who had it."""
+        teachers = await self.school_users(school.id)
+        for teacher in teachers:
+            teacher.school_id = None
+        await self.session.execute(
+            update(Site).where(Site.school_id == school.id).values(school_id=None)
+        )
+        await self.session.flush()
+        await self.session.execute(delete(School).where(School.id == school.id))
+        self.session.expunge(school)
+        return teachers
+
     async def is_empty(self) -> bool:
         return (await self.session.scalar(select(func.count()).select_from(Municipality))) == 0
 
@@ -854,6 +909,32 @@ class RouteRepo:
         self.session.add(route)
         await self.session.flush()
         return route
+
+    async def archived(self, user_id: int) -> list[Route]:
+        """Earlier routes (replaced by a newer one), newest first, with their steps."""
+        return list(
+            await self.session.scalars(
+                select(Route)
+                .where(Route.user_id == user_id, Route.status == "archived")
+                .order_by(Route.id.desc())
+                .options(selectinload(Route.steps))
+            )
+        )
+
+    async def archived_count(self, user_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Route)
+            .where(Route.user_id == user_id, Route.status == "archived")
+        )
+        return int(count or 0)
+
+    async def get(self, route_id: int) -> Route | None:
+        """A route of any status with its steps."""
+        row: Route | None = await self.session.scalar(
+            select(Route).where(Route.id == route_id).options(selectinload(Route.steps))
+        )
+        return row
 
     async def step(self, step_id: int) -> RouteStep | None:
         row: RouteStep | None = await self.session.scalar(

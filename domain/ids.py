@@ -1,19 +1,23 @@
-"""Numbers typed by people: ids in command arguments."""
+"""Ids typed by users or carried in payloads: ASCII digits only, within the database's range."""
 
 from __future__ import annotations
 
 import re
 
-#: ASCII digits only: `str.isdigit` also accepts "²" or "٣", which `int` then rejects
-_ID_RE = re.compile(r"[0-9]{1,16}")
-#: Telegram ids fit in 52 bits; database ids are far below
-MAX_ID = 2**52
+#: the largest value a BIGINT column (and SQLite's INTEGER) holds
+ID_MAX = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
-def parse_id(text: str) -> int | None:
-    """A positive id typed by a person (surrounding spaces allowed), or None."""
-    text = text.strip()
-    if not _ID_RE.fullmatch(text):
+def parse_id(text: str | None, *, maximum: int = ID_MAX) -> int | None:
+    """A positive id from user text (`" 123 "` → 123), or None.
+
+    Only ASCII digits count: `str.isdigit()` also accepts "²" or "٣", which `int()` then
+    rejects or reads as another number. Signs, spaces inside, zero and values above `maximum`
+    (a database id never exceeds a signed 64-bit integer) are refused.
+    """
+    value = (text or "").strip()
+    if not _DIGITS.fullmatch(value):
         return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+    number = int(value)
+    return number if 0 < number <= maximum else None

@@ -43,6 +43,8 @@ def action_names() -> dict[str, str]:
     """Every audited action in the reader's language (tests check none is missing)."""
     return {
         "assessment_finished": _("finished a self-assessment"),
+        "attendance_marked": _("marked attendance"),
+        "attendance_unmarked": _("removed an attendance mark"),
         "checked_in": _("checked in at an event"),
         "cli": _("command line"),
         "consent_given": _("gave consent"),
@@ -60,6 +62,10 @@ def action_names() -> dict[str, str]:
         "route_built": _("built a route"),
         "route_comment": _("commented on a route"),
         "route_step_added": _("added a route step"),
+        "route_step_by_event": _("a route step was completed by attendance"),
+        "school_merged": _("merged a typed-in school into a listed one"),
+        "school_rejected": _("rejected a typed-in school"),
+        "school_renamed": _("corrected a school's name"),
         "school_verified": _("verified a school"),
         "site_created": _("created a site"),
         "site_edited": _("edited a site"),

@@ -30,6 +30,7 @@ from domain.assessment import (
 )
 from domain.framework import Framework, Statement
 from handlers.common import MENU_ASSESS, button, h, show
+from handlers.formatting import split_html
 
 router_name = "assessment"
 SECONDS_PER_STATEMENT = 15
@@ -149,8 +150,16 @@ async def _finish(
     await send_results(bot, chat_id, user, framework, result, previous)
 
 
-def results_text(framework: Framework, result: AssessmentResult, lang: str) -> str:
-    lines = [_("📊 <b>Your competency profile</b>"), ""]
+def results_text(
+    framework: Framework, result: AssessmentResult, lang: str, *, own: bool = True
+) -> str:
+    """The profile summary; `own=False` speaks about the teacher (the methodist's view)."""
+    heading = (
+        _("📊 <b>Your competency profile</b>")
+        if own
+        else _("📊 <b>The teacher's competency profile</b>")
+    )
+    lines = [heading, ""]
     for item in result.scores:
         comp = framework.competency(item.code)
         level = framework.level_for(item.score).name.text(lang)
@@ -182,7 +191,12 @@ def results_text(framework: Framework, result: AssessmentResult, lang: str) -> s
         )
     if result.strengths:
         names = ", ".join(h(framework.competency(c).title.text(lang)) for c in result.strengths)
-        lines += ["", _("<b>Strengths</b> (you can teach colleagues): {names}").format(names=names)]
+        strengths = (
+            _("<b>Strengths</b> (you can teach colleagues): {names}")
+            if own
+            else _("<b>Strengths</b> (can teach colleagues): {names}")
+        )
+        lines += ["", strengths.format(names=names)]
     return "\n".join(lines)
 
 
@@ -425,7 +439,8 @@ async def cmd_results(
                     n=len(result.deficits),
                 )
             )
-        await message.answer("\n".join(lines))
+        for chunk in split_html(lines):
+            await message.answer(chunk)
 
 
 async def on_mentor(query: CallbackQuery, repo: Repo, user: UserContext) -> None:

@@ -45,11 +45,13 @@ from db.repo import Repo
 from domain.checkin import checkin_payload, new_code
 from domain.events import EventKind, EventStatus, RegStatus
 from domain.framework import Framework
+from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role, staff_scope
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
+from handlers.formatting import show_long
 from handlers.wizard import Rows, Step, Wizard
 from services import attendance
 from services import events as services
@@ -580,7 +582,7 @@ async def _ask_publish(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     ]
     if data.get("description"):
         lines += ["", h(data["description"])]
-    return "\n".join(lines)[:4000], [[button(_("✅ Publish"), _event_cb("publish"))]]
+    return "\n".join(lines), [[button(_("✅ Publish"), _event_cb("publish"))]]
 
 
 EVENT_WIZARD: Wizard[Ctx] = Wizard(
@@ -789,7 +791,7 @@ async def event_site(
     role: Role,
     settings: Settings,
 ) -> None:
-    site_id = int(callback_data.value) if callback_data.value.isdigit() else -1
+    site_id = 0 if callback_data.value == "0" else (parse_id(callback_data.value) or -1)
     if site_id != 0:
         site = await repo.events.site(site_id) if site_id > 0 else None
         if site is None or site.municipality_id != staff.acting_municipality_id:
@@ -966,7 +968,7 @@ async def _ask_create(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     ]
     if data.get("description"):
         lines += ["", h(data["description"])]
-    return "\n".join(lines)[:4000], [[button(_("✅ Create"), _site_cb("create"))]]
+    return "\n".join(lines), [[button(_("✅ Create"), _site_cb("create"))]]
 
 
 SITE_WIZARD: Wizard[Ctx] = Wizard(
@@ -1069,7 +1071,7 @@ async def site_school_page(
     role: Role,
     settings: Settings,
 ) -> None:
-    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    page = parse_id(callback_data.value, maximum=10_000) or 0
     await state.update_data(school_page=page)
     await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), SiteForm.school)
 
@@ -1086,8 +1088,8 @@ async def site_school(
     school_id: int | None = None
     if callback_data.action == "school":
         school = (
-            await repo.reference.school(int(callback_data.value))
-            if callback_data.value.isdigit()
+            await repo.reference.school(school_ref)
+            if (school_ref := parse_id(callback_data.value))
             else None
         )
         if school is None or school.municipality_id != staff.acting_municipality_id:
@@ -2150,7 +2152,7 @@ async def _site_card(
         [button(_("✏️ Contact"), cb("contact")), button(_("✏️ Modules"), cb("modules"))],
         [button(_("⬅️ Back"), SiteAdminCb(action="list"))],
     ]
-    await show(target, "\n".join(lines)[:4000], _markup(buttons))
+    await show_long(target, lines, _markup(buttons))
 
 
 def _site_question(action: str, site: Site) -> tuple[State, str] | None:

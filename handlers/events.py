@@ -46,9 +46,12 @@ from domain.events import (
     hours,
     relevance,
 )
+from domain.ids import parse_id
 from domain.pagination import paginate
 from handlers import deeplinks
 from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
+from handlers.formatting import show_long, split_html
+from handlers.freetext import TypedAnswer
 from services import attendance
 
 log = logging.getLogger(__name__)
@@ -665,7 +668,8 @@ async def show_site(
 async def open_event_link(
     message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings
 ) -> None:
-    event = await repo.events.get(int(link.arg)) if link.arg.isdigit() else None
+    event_id = parse_id(link.arg)
+    event = await repo.events.get(event_id) if event_id else None
     if event is None or not await _eligible(repo, user, event):
         await message.answer(_("This event is not available to you."))
         return
@@ -675,10 +679,11 @@ async def open_event_link(
 async def open_site_link(
     message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings
 ) -> None:
-    if not link.arg.isdigit():
+    site_id = parse_id(link.arg)
+    if site_id is None:
         await message.answer(_("This internship site is no longer listed."))
         return
-    await show_site(message, repo, user, int(link.arg), settings)
+    await show_site(message, repo, user, site_id, settings)
 
 
 async def open_checkin_link(
@@ -839,9 +844,7 @@ async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Sett
                         )
                     ]
                 )
-    await message.answer(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-    )
+    await show_long(message, lines, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
 async def cmd_journal(
@@ -875,7 +878,8 @@ async def cmd_journal(
                 f"{hours(e.starts_at, e.ends_at):g}".replace(".", ","),
             ]
         )
-    await message.answer("\n".join(lines))
+    for chunk in split_html(lines):
+        await message.answer(chunk)
     await bot.send_document(
         message.chat.id,
         BufferedInputFile(("\ufeff" + buffer.getvalue()).encode("utf-8"), filename="journal.csv"),
@@ -905,5 +909,5 @@ def make_router() -> Router:
     router.callback_query.register(on_site, EvAct.filter(F.action == "site"), flags=needs)
     router.callback_query.register(on_offer, OfferCb.filter(), flags=needs)
     router.callback_query.register(on_feedback, FeedbackCb.filter(), flags=needs)
-    router.message.register(got_feedback_comment, FeedbackForm.comment)
+    router.message.register(got_feedback_comment, FeedbackForm.comment, TypedAnswer(allow={"skip"}))
     return router

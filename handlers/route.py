@@ -7,7 +7,7 @@ templates into the database when the route is built.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -40,6 +40,8 @@ from domain.route import (
 from handlers.assessment import ResultCb
 from handlers.common import MENU_ROUTE, button, h, rows, show
 from handlers.events import EvAct, audience_of
+from handlers.formatting import show_long
+from handlers.freetext import TypedAnswer
 
 STATUS_ICON = {
     StepStatus.PLANNED: "⬜",
@@ -61,6 +63,19 @@ class RouteCb(CallbackData, prefix="rt"):
     step: int = 0
     code: str = ""
     status: str = ""
+
+
+class ReplaceCb(CallbackData, prefix="rr"):
+    """Replace the current route with a new one (asked first) or keep it."""
+
+    confirm: bool
+    route: int
+
+
+class PastCb(CallbackData, prefix="rp"):
+    """Earlier (archived) routes: the list (route=0) or one route's read-only card."""
+
+    route: int = 0
 
 
 class Evidence(StatesGroup):
@@ -139,6 +154,8 @@ async def _builder(
     buttons.append(
         [button("⚡ " + pace_label(p.value), BuildCb(action="start", code=p.value)) for p in Pace]
     )
+    if await repo.routes.archived_count(user.id):
+        buttons.append([button(_("🗂 Past routes"), PastCb())])
     text = _(
         "🧭 <b>Your individual educational route</b>\n\n"
         "I suggest the competencies with the largest gaps (marked ✅). Tap to add or remove "
@@ -148,8 +165,14 @@ async def _builder(
 
 
 async def start_builder(
-    event: Message | CallbackQuery, state: FSMContext, repo: Repo, user: User
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    user: User,
+    replace: int | None = None,
 ) -> None:
+    """The route builder; `replace` is the id of the current route the teacher agreed to
+    replace (without it a current route is never archived)."""
     latest = await _latest_result(repo, user.id)
     if latest is None:
         await show(
@@ -161,7 +184,10 @@ async def start_builder(
     assert framework is not None
     await state.set_state(None)
     await state.set_data(
-        {"route_choice": list(default_competencies(latest[1], framework.settings.route_size))}
+        {
+            "route_choice": list(default_competencies(latest[1], framework.settings.route_size)),
+            "replace": replace,
+        }
     )
     await _builder(event, state, repo, user, framework, latest[1])
 
@@ -204,6 +230,10 @@ async def on_build(
     if not chosen:
         await query.answer(_("Choose at least one competency."), show_alert=True)
         return
+    current = await repo.routes.active(user.id)
+    if current is not None and (await state.get_data()).get("replace") != current.id:
+        await ask_replace(query, current)  # never archive a route without asking
+        return
     young = is_young_teacher(db_user.age_band, db_user.experience_years)
     planned = build_route(
         framework, chosen, young=young, pace=pace, start=datetime.now(settings.tz).date()
@@ -243,13 +273,19 @@ async def on_build(
 # ------------------------------------------------------------------ walking
 
 
-def overview_text(route: Route, lang: str) -> str:
+def overview_text(route: Route, lang: str, *, own: bool = True) -> str:
+    """The route summary; `own=False` speaks about the teacher (the methodist's view)."""
     steps = route.steps
     statuses = [StepStatus(s.status) for s in steps]
     total = progress_share(statuses)
     done = sum(1 for s in statuses if s.closed)
+    heading = (
+        _("🧭 <b>My route</b> · pace: {pace}")
+        if own
+        else _("🧭 <b>Teacher's route</b> · pace: {pace}")
+    )
     lines = [
-        _("🧭 <b>My route</b> · pace: {pace}").format(pace=pace_label(route.pace)),
+        heading.format(pace=pace_label(route.pace)),
         _("Overall {bar} {percent}% · {done} of {total} steps").format(
             bar=progress_bar(total), percent=total, done=done, total=len(steps)
         ),
@@ -276,7 +312,7 @@ def overview_text(route: Route, lang: str) -> str:
     return "\n".join(lines)
 
 
-def overview_keyboard(route: Route, lang: str) -> InlineKeyboardMarkup:
+def overview_keyboard(route: Route, lang: str, past: int = 0) -> InlineKeyboardMarkup:
     buttons = []
     upcoming = next((s for s in route.steps if not StepStatus(s.status).closed), None)
     if upcoming is not None:
@@ -296,13 +332,20 @@ def overview_keyboard(route: Route, lang: str) -> InlineKeyboardMarkup:
             button(_("🔄 New route"), ResultCb(action="route")),
         ]
     )
+    if past:
+        buttons.append([button(_("🗂 Past routes ({n})").format(n=past), PastCb())])
     return InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
 async def show_overview(
     event: Message | CallbackQuery, repo: Repo, user: User, route: Route
 ) -> None:
-    await show(event, overview_text(route, user.language), overview_keyboard(route, user.language))
+    past = await repo.routes.archived_count(user.id)
+    await show_long(
+        event,
+        overview_text(route, user.language).split("\n"),
+        overview_keyboard(route, user.language, past),
+    )
 
 
 async def cmd_route(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
@@ -317,8 +360,143 @@ async def cmd_route(message: Message, state: FSMContext, repo: Repo, user: UserC
 async def on_route_from_results(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
+    """🧭 Build my route / 🔄 New route: with a current route, ask before replacing it."""
+    current = await repo.routes.active(user.id)
+    if current is not None:
+        await ask_replace(query, current)
+        return
     db_user = await repo.users.require(user.id)
     await start_builder(query, state, repo, db_user)
+
+
+async def ask_replace(query: CallbackQuery, route: Route) -> None:
+    statuses = [StepStatus(s.status) for s in route.steps]
+    done = sum(1 for s in statuses if s.closed)
+    evidence = sum(1 for s in route.steps if s.evidence_text or s.evidence_file_id)
+    text = _(
+        "🧭 <b>You already have a route</b>: {done} of {total} steps done, evidence for {evidence}.\n\n"
+        "A new route replaces it. The current one is not lost: it goes to the archive with its "
+        "steps, evidence and comments (🗂 Past routes) and can no longer be changed.\n\n"
+        "Build a new route?"
+    ).format(done=done, total=len(statuses), evidence=evidence)
+    await show(
+        query,
+        text,
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [button(_("✅ Yes, a new route"), ReplaceCb(confirm=True, route=route.id))],
+                [button(_("✖️ Keep the current one"), ReplaceCb(confirm=False, route=route.id))],
+            ]
+        ),
+    )
+
+
+async def on_replace(
+    query: CallbackQuery,
+    callback_data: ReplaceCb,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+) -> None:
+    db_user = await repo.users.require(user.id)
+    current = await repo.routes.active(user.id)
+    if current is None or current.id != callback_data.route:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    if callback_data.confirm:
+        await start_builder(query, state, repo, db_user, replace=current.id)
+    else:
+        await show_overview(query, repo, db_user, current)
+
+
+# ------------------------------------------------------------------ earlier routes
+
+
+def route_blocks(route: Route, lang: str, tz: tzinfo) -> list[str]:
+    """An archived route as read-only blocks: its steps, marks, evidence and reflection."""
+    statuses = [StepStatus(s.status) for s in route.steps]
+    blocks = [
+        _(
+            "🗂 <b>Route of {date}</b> (archive) · pace: {pace} · {done} of {total} steps done"
+        ).format(
+            date=route.created_at.astimezone(tz).strftime("%d.%m.%Y"),
+            pace=pace_label(route.pace),
+            done=sum(1 for s in statuses if s.closed),
+            total=len(statuses),
+        )
+    ]
+    key = "en" if lang == "en" else "ru"
+    for code in dict.fromkeys(s.competency for s in route.steps):
+        track = [s for s in route.steps if s.competency == code]
+        blocks += ["", f"<b>{h(track[0].content.get('competency', {}).get(key, code))}</b>"]
+        for s in track:
+            icon = STATUS_ICON.get(StepStatus(s.status), "⬜")
+            blocks.append(f"{icon} {s.number}. {h(_title(s, lang))} — {_date(s.target_date)}")
+            if s.evidence_text or s.evidence_file_name:
+                blocks.append(
+                    "   "
+                    + _("<b>Evidence:</b> {text}").format(
+                        text=h(s.evidence_text or s.evidence_file_name or "")
+                    )
+                )
+            if s.reflection:
+                blocks.append("   " + _("<b>Reflection:</b> {text}").format(text=h(s.reflection)))
+    return blocks
+
+
+def past_list_text(routes: list[Route], tz: tzinfo) -> tuple[str, list[tuple[str, int]]]:
+    """The heading and one (label, route id) per earlier route, newest first."""
+    items = []
+    for route in routes:
+        closed = sum(1 for s in route.steps if StepStatus(s.status).closed)
+        items.append(
+            (
+                _("🗂 {date} · {done} of {total} steps").format(
+                    date=route.created_at.astimezone(tz).strftime("%d.%m.%Y"),
+                    done=closed,
+                    total=len(route.steps),
+                ),
+                route.id,
+            )
+        )
+    text = _("🗂 <b>Past routes</b> ({n}). They are kept read-only with their evidence.").format(
+        n=len(routes)
+    )
+    return text, items
+
+
+async def on_past(
+    query: CallbackQuery,
+    callback_data: PastCb,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+) -> None:
+    back = [button(_("⬅️ To the route"), RouteCb(action="overview"))]
+    has_current = await repo.routes.active(user.id) is not None
+    if callback_data.route == 0:
+        routes = await repo.routes.archived(user.id)
+        if not routes:
+            await query.answer(_("No earlier routes."), show_alert=True)
+            return
+        text, items = past_list_text(routes, settings.tz)
+        buttons = [[button(label, PastCb(route=route_id))] for label, route_id in items]
+        if has_current:
+            buttons.append(back)
+        await show(query, text, InlineKeyboardMarkup(inline_keyboard=buttons))
+        return
+    route = await repo.routes.get(callback_data.route)
+    if route is None or route.user_id != user.id or route.status != "archived":
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    buttons = [[button(_("⬅️ Past routes"), PastCb())]]
+    if has_current:
+        buttons.append(back)
+    await show_long(
+        query,
+        route_blocks(route, user.language, settings.tz),
+        InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
 
 
 async def _own_route(query: CallbackQuery, repo: Repo, user: UserContext) -> Route | None:
@@ -421,12 +599,19 @@ async def on_competency(
             ]
         )
     buttons.append([button(_("⬅️ To the route"), RouteCb(action="overview"))])
-    await show(query, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons))
+    await show_long(query, lines, InlineKeyboardMarkup(inline_keyboard=buttons))
 
 
 async def on_step(
-    query: CallbackQuery, callback_data: RouteCb, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: RouteCb,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
 ) -> None:
+    if await state.get_state() in {Evidence.proof.state, Evidence.reflection.state}:
+        await state.clear()  # ✖️ Cancel of the evidence prompt: stop waiting for evidence
     step = await _own_step(query, repo, user, callback_data.step)
     if step is None:
         return
@@ -647,6 +832,9 @@ async def on_export(
 def make_router() -> Router:
     router = Router(name="route")
     needs = {"needs": "profile"}
+    # typed answers first: a command or a menu button sent instead ends the prompt (TypedAnswer)
+    router.message.register(got_proof, Evidence.proof, TypedAnswer())
+    router.message.register(got_reflection, Evidence.reflection, TypedAnswer())
     router.message.register(cmd_route, Command("route"), flags=needs)
     router.message.register(cmd_route, F.text == MENU_ROUTE, flags=needs)
     router.callback_query.register(
@@ -660,6 +848,6 @@ def make_router() -> Router:
     router.callback_query.register(
         on_export, RouteCb.filter(F.action == "export"), flags={**needs, "cost": 4}
     )
-    router.message.register(got_proof, Evidence.proof)
-    router.message.register(got_reflection, Evidence.reflection)
+    router.callback_query.register(on_replace, ReplaceCb.filter(), flags=needs)
+    router.callback_query.register(on_past, PastCb.filter(), flags=needs)
     return router

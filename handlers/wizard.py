@@ -24,7 +24,8 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import button, show
+from handlers.common import button
+from handlers.formatting import show_long
 
 C = TypeVar("C")
 Target = Message | CallbackQuery
@@ -90,7 +91,8 @@ class Wizard(Generic[C]):
         if note:
             text = f"{note}\n\n{text}"
         markup = InlineKeyboardMarkup(inline_keyboard=[*rows, self._nav_row(step, data, ctx)])
-        await show(target, text, markup)
+        # a summary with a long description may pass Telegram's limit: split on lines
+        await show_long(target, text.split("\n"), markup)
 
     async def start(self, target: Target, state: FSMContext, ctx: C) -> None:
         await state.clear()
