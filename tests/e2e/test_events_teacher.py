@@ -331,10 +331,10 @@ async def test_a_cancelled_event_says_so_on_the_card_and_in_my(running: Running)
 # ------------------------------------------------------------------ item 15: forged buttons
 
 
-async def test_forged_feedback_and_offer_buttons_are_refused(running: Running) -> None:
+async def test_forged_feedback_is_refused(running: Running) -> None:
     app, emu = running.app, running.emu
     events = await load_sample_events(app.sessionmaker)
-    future, other = events[SAMPLE_EVENT_CODES[1]], events[SAMPLE_EVENT_CODES[0]]
+    future = events[SAMPLE_EVENT_CODES[1]]
     muni_id, school_id = await _place(app, "volgodonsk")
     anna = running.chat(9901)
     await register(anna, emu, municipality_id=muni_id, school_id=school_id)
@@ -387,8 +387,19 @@ async def test_forged_feedback_and_offer_buttons_are_refused(running: Running) -
         )
         assert list(rated) == []
 
-    # a seat offered to Anna on an event that is then cancelled cannot be taken
+
+async def test_a_seat_on_a_cancelled_event_cannot_be_taken(running: Running) -> None:
+    """A seat offered to Anna on an event that is then cancelled: the (forged) "Take the
+    seat" is refused politely and nothing changes."""
+    app, emu = running.app, running.emu
+    other = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[0]]
+    muni_id, school_id = await _place(app, "volgodonsk")
+    anna = running.chat(9902)
+    await register(anna, emu, municipality_id=muni_id, school_id=school_id)
+    message_id = anna.last.message_id
     async with app.sessionmaker() as session:
+        repo = Repo(session)
+        anna_id = (await repo.users.by_telegram_id(9902)).id  # type: ignore[union-attr]
         repo = Repo(session)
         offer = Registration(
             event_id=other.id,
@@ -402,7 +413,10 @@ async def test_forged_feedback_and_offer_buttons_are_refused(running: Running) -
         assert row is not None
         await repo.events.cancel_event(row)
         await session.commit()
-    popup = await forge(OfferCb(reg=offer.id, take=True).pack())
+    await anna.run(
+        lambda: emu.forge_callback(anna.user, message_id, OfferCb(reg=offer.id, take=True).pack())
+    )
+    popup = anna.popups()[-1]
     assert "отменено" in popup and "ваше" not in popup.lower(), popup
     async with app.sessionmaker() as session:
         stored = await session.get(Registration, offer.id)
