@@ -199,9 +199,7 @@ class EventRepo:
         """The title of an event's site, read by id (no relationship loading on the event)."""
         if site_id is None:
             return None
-        title: str | None = await self.session.scalar(
-            select(Site.title).where(Site.id == site_id)
-        )
+        title: str | None = await self.session.scalar(select(Site.title).where(Site.id == site_id))
         return title
 
     async def of_municipality(self, municipality_id: int | None, since: datetime) -> list[Event]:

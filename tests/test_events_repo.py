@@ -228,14 +228,14 @@ async def test_sql_audience_is_the_domain_rule(sessionmaker: Maker) -> None:
             )
         await session.commit()
         events = list(await session.scalars(select(Event)))
-    teachers = [
+    teachers: list[tuple[int | None, str | None, tuple[str, ...]]] = [
         (mine, "teacher", ("math",)),
         (mine, "deputy_head", ()),
         (other, "teacher", ("physics",)),
         (mine, None, ("axb", "mathematic")),
         (None, "head", ("math",)),
     ]
-    for muni, position, subjects in teachers:
+    for t_muni, t_position, t_subjects in teachers:
         expected = {
             e.title
             for e in events
@@ -245,21 +245,26 @@ async def test_sql_audience_is_the_domain_rule(sessionmaker: Maker) -> None:
                     positions=tuple(e.positions),
                     subjects=tuple(e.subjects),
                 ),
-                muni,
-                position,
-                subjects,
+                t_muni,
+                t_position,
+                t_subjects,
             )
         }
         async with sessionmaker() as session:
             page, total = await Repo(session).events.for_teacher(
-                TeacherEvents(now=now, municipality_id=muni, position=position, subjects=subjects),
+                TeacherEvents(
+                    now=now,
+                    municipality_id=t_muni,
+                    position=t_position,
+                    subjects=t_subjects,
+                ),
                 0,
                 100,
             )
         assert {e.title for e in page.items} == expected and total == len(expected), (
-            muni,
-            position,
-            subjects,
+            t_muni,
+            t_position,
+            t_subjects,
         )
 
 
