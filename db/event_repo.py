@@ -684,6 +684,8 @@ class JobRepo:
                 job.done_at = now
         if kept is not None and run_at is not None:
             kept.run_at = run_at
+            # whom a partly delivered run reached (scheduler.jobs) was told about the old time
+            kept.payload = {k: v for k, v in kept.payload.items() if k != "sent"}
         await self.session.flush()
         if kept is None and run_at is not None:
             return await self.schedule(kind, run_at, event_id=event_id)
