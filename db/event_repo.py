@@ -8,14 +8,28 @@ of one event are serialised and capacity is never exceeded (tests: 50 concurrent
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from db.models import AuditEntry, Event, Job, Municipality, Registration, School, Site, User
 from db.types import utcnow
@@ -27,10 +41,12 @@ from domain.events import (
     EventStatus,
     Refusal,
     RegStatus,
+    can_claim,
     offer_expiry,
     signup_decision,
     to_offer,
 )
+from domain.pagination import Page
 from domain.route import StepStatus
 
 SEAT_STATUSES = tuple(s.value for s in RegStatus if s.holds_seat)
@@ -56,6 +72,93 @@ class SignUp:
     repeated: bool = False
 
 
+def _json_text(column: InstrumentedAttribute[list[str]]) -> ColumnElement[str]:
+    return cast(column, Text)
+
+
+def json_list_has(column: InstrumentedAttribute[list[str]], code: str) -> ColumnElement[bool]:
+    """The JSON list of strings in `column` holds `code`, on SQLite and PostgreSQL alike.
+
+    A LIKE on the JSON text for the quoted string (`"math"`, LIKE wildcards escaped): the quotes
+    delimit whole elements, so `"math"` never matches `"mathematics"`, and both databases keep
+    the text of a `JSON` value as written. JSON functions would be exact too but differ
+    (`json_each` on SQLite, `json_array_elements_text` on PostgreSQL); the codes are slugs."""
+    text = _json_text(column)
+    needles = {json.dumps(code), json.dumps(code, ensure_ascii=False)}
+    return or_(*(text.contains(needle, autoescape=True) for needle in sorted(needles)))
+
+
+def json_list_empty(column: InstrumentedAttribute[list[str]]) -> ColumnElement[bool]:
+    return or_(column.is_(None), _json_text(column).in_(["[]", "null"]))
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherEvents:
+    """Which upcoming events a teacher's list shows, as one SQL query.
+
+    The audience (the same rule as `domain.events.eligible`): region-wide or of the teacher's
+    municipality, positions empty or holding the teacher's, subjects empty or sharing one.
+    Then the list's own filters; with `weights` (competency -> weight,
+    `domain.events.interest_weights`) only events of positive relevance, soonest first."""
+
+    now: datetime
+    municipality_id: int | None
+    position: str | None
+    subjects: Sequence[str] = ()
+    until: datetime | None = None
+    organised_by: int | None = None
+    competency: str | None = None
+    kinds: Sequence[str] = ()
+    site_id: int | None = None
+    weights: Mapping[str, int] = field(default_factory=dict)
+    relevant_only: bool = False
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [
+            Event.status == EventStatus.SCHEDULED.value,
+            Event.starts_at > self.now,
+            or_(
+                Event.region_wide == true(),
+                Event.municipality_id == self.municipality_id
+                if self.municipality_id is not None
+                else false(),
+            ),
+            or_(
+                json_list_empty(Event.positions),
+                json_list_has(Event.positions, self.position) if self.position else false(),
+            ),
+            or_(
+                json_list_empty(Event.subjects),
+                *(json_list_has(Event.subjects, code) for code in self.subjects),
+            ),
+        ]
+        if self.until is not None:
+            where.append(Event.starts_at <= self.until)
+        if self.organised_by is not None:
+            where.append(Event.municipality_id == self.organised_by)
+        if self.competency is not None:
+            where.append(json_list_has(Event.competencies, self.competency))
+        if self.kinds:
+            where.append(Event.kind.in_(list(self.kinds)))
+        if self.site_id is not None:
+            where.append(Event.site_id == self.site_id)
+        if self.relevant_only:
+            where.append(self.score() > 0)
+        return where
+
+    def score(self) -> ColumnElement[int]:
+        """`domain.events.relevance` in SQL: the weights of the event's competencies."""
+        terms = [
+            case((json_list_has(Event.competencies, code), weight), else_=0)
+            for code, weight in sorted(self.weights.items())
+            if weight
+        ]
+        total: ColumnElement[int] = literal(0)
+        for term in terms:
+            total = total + term
+        return total
+
+
 class EventRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -68,16 +171,38 @@ class EventRepo:
         )
         return event
 
-    async def upcoming(self, now: datetime, limit: int = 200) -> list[Event]:
-        return list(
+    async def for_teacher(
+        self, query: TeacherEvents, page: int, per_page: int
+    ) -> tuple[Page[Event], int]:
+        """One page of the events a teacher may see and how many there are in all: filtered,
+        counted and paged in SQL (soonest first; the page number is clamped, so a stale button
+        never fails)."""
+        where = and_(*query.conditions())
+        total = int(
+            await self.session.scalar(select(func.count()).select_from(Event).where(where)) or 0
+        )
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 0), pages - 1)
+        order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
+        if query.weights:
+            order.append(query.score().desc())
+        items = list(
             await self.session.scalars(
                 select(Event)
-                .where(Event.status == EventStatus.SCHEDULED.value, Event.starts_at > now)
-                .order_by(Event.starts_at, Event.id)
-                .limit(limit)
-                .options(selectinload(Event.site))
+                .where(where)
+                .order_by(*order, Event.id)
+                .limit(per_page)
+                .offset(page * per_page)
             )
         )
+        return Page(items=items, page=page, pages=pages), total
+
+    async def site_title(self, site_id: int | None) -> str | None:
+        """The title of an event's site, read by id (no relationship loading on the event)."""
+        if site_id is None:
+            return None
+        title: str | None = await self.session.scalar(select(Site.title).where(Site.id == site_id))
+        return title
 
     async def of_municipality(self, municipality_id: int | None, since: datetime) -> list[Event]:
         """Events organised by a municipality (all when None) that end after `since`."""
@@ -271,10 +396,10 @@ class EventRepo:
 
     async def claim(self, reg: Registration, now: datetime) -> bool:
         """The offered seat is taken if the offer still stands."""
-        await self._lock(reg.event_id)
+        event = await self._lock(reg.event_id)
         await self.session.refresh(reg)
-        if reg.status != RegStatus.OFFERED.value or (
-            reg.offer_expires_at and reg.offer_expires_at < now
+        if event is None or not can_claim(
+            facts_of(event), RegStatus(reg.status), reg.offer_expires_at, now
         ):
             return False
         reg.status, reg.offer_expires_at = RegStatus.CONFIRMED.value, None
@@ -644,6 +769,8 @@ class JobRepo:
                 job.done_at = now
         if kept is not None and run_at is not None:
             kept.run_at = run_at
+            # whom a partly delivered run reached (scheduler.jobs) was told about the old time
+            kept.payload = {k: v for k, v in kept.payload.items() if k != "sent"}
         await self.session.flush()
         if kept is None and run_at is not None:
             return await self.schedule(kind, run_at, event_id=event_id)
@@ -656,4 +783,14 @@ class JobRepo:
         job.last_error = error
 
 
-__all__ = ["EventRepo", "ImportCodes", "ImportRepo", "JobRepo", "SignUp", "User", "facts_of"]
+__all__ = [
+    "EventRepo",
+    "ImportCodes",
+    "ImportRepo",
+    "JobRepo",
+    "SignUp",
+    "TeacherEvents",
+    "User",
+    "facts_of",
+    "json_list_has",
+]

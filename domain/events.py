@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 
@@ -93,12 +93,56 @@ def signup_decision(
     return Decision.CONFIRM if seats_taken < facts.capacity else Decision.WAITLIST
 
 
+#: registrations a teacher may cancel themselves (while the event is far enough ahead)
+CANCELLABLE = (RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.OFFERED)
+
+
 def can_cancel(facts: EventFacts, status: RegStatus, now: datetime) -> bool:
     return (
         facts.status is EventStatus.SCHEDULED
-        and status in (RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.OFFERED)
+        and status in CANCELLABLE
         and now <= facts.starts_at - CANCEL_BEFORE
     )
+
+
+def cancel_too_late(facts: EventFacts, status: RegStatus, now: datetime) -> bool:
+    """The registration could be cancelled but for the time: the event starts within
+    `CANCEL_BEFORE` (and has not started yet). The card says why there is no cancel button."""
+    return (
+        facts.status is EventStatus.SCHEDULED
+        and status in CANCELLABLE
+        and facts.starts_at - CANCEL_BEFORE < now < facts.starts_at
+    )
+
+
+def can_claim(
+    facts: EventFacts, status: RegStatus, offer_expires_at: datetime | None, now: datetime
+) -> bool:
+    """An offered seat may be taken while the offer stands and the event is still ahead."""
+    return (
+        facts.status is EventStatus.SCHEDULED
+        and now < facts.starts_at
+        and status is RegStatus.OFFERED
+        and (offer_expires_at is None or now <= offer_expires_at)
+    )
+
+
+class FeedbackRefusal(StrEnum):
+    CANCELLED = "cancelled"  # the event was cancelled
+    NOT_YET = "not_yet"  # the event has not ended
+    NOT_PARTICIPANT = "not_participant"  # waitlisted, offered or cancelled registration
+
+
+def feedback_refusal(facts: EventFacts, status: RegStatus, now: datetime) -> FeedbackRefusal | None:
+    """Feedback is for those who had a seat (confirmed or attended), after the end of an event
+    that took place; None when it may be given."""
+    if facts.status is EventStatus.CANCELLED:
+        return FeedbackRefusal.CANCELLED
+    if status not in (RegStatus.CONFIRMED, RegStatus.ATTENDED):
+        return FeedbackRefusal.NOT_PARTICIPANT
+    if now < facts.ends_at:
+        return FeedbackRefusal.NOT_YET
+    return None
 
 
 def free_seats(capacity: int, seats_taken: int) -> int:
@@ -145,17 +189,27 @@ def eligible(
     return not audience.subjects or bool(set(audience.subjects) & set(subjects))
 
 
+def interest_weights(deficits: Collection[str], route: Collection[str]) -> dict[str, int]:
+    """What each competency is worth to a teacher: those of the route 2, other deficits 1."""
+    weights = dict.fromkeys(deficits, 1)
+    weights.update(dict.fromkeys(route, 2))
+    return weights
+
+
 def relevance(
     event_competencies: Collection[str], deficits: Collection[str], route: Collection[str]
 ) -> int:
-    """How well an event fits a teacher: route competencies weigh 2, other deficits 1."""
-    score = 0
-    for code in set(event_competencies):
-        if code in route:
-            score += 2
-        elif code in deficits:
-            score += 1
-    return score
+    """How well an event fits a teacher: route competencies weigh 2, other deficits 1.
+    "For me" lists the events with a positive relevance, soonest first (the database applies
+    the same weights: `db.event_repo.TeacherEvents`)."""
+    weights = interest_weights(deficits, route)
+    return sum(weights.get(code, 0) for code in set(event_competencies))
+
+
+def days_ahead(when: datetime, now: datetime, tz: tzinfo) -> int:
+    """Calendar days from today to `when` in the zone `tz` (0 = today, 1 = tomorrow, -1 =
+    yesterday): "today" and "tomorrow" are the local dates, not 24-hour spans."""
+    return (when.astimezone(tz).date() - now.astimezone(tz).date()).days
 
 
 def hours(starts_at: datetime, ends_at: datetime) -> float:

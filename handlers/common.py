@@ -32,9 +32,17 @@ log = logging.getLogger(__name__)
 Rendered = str | tuple[str, InlineKeyboardMarkup | None]
 
 
-async def notify_user(bot: Bot, i18n: I18n, user: User, render: Callable[[], Rendered]) -> bool:
+async def notify_user(
+    bot: Bot,
+    i18n: I18n,
+    user: User,
+    render: Callable[[], Rendered],
+    *,
+    errors: list[TelegramAPIError] | None = None,
+) -> bool:
     """Message another user in THEIR language; False if they cannot be reached (no Telegram
-    id any more, blocked the bot...). The caller's update goes on either way."""
+    id any more, blocked the bot...). The caller's update goes on either way; a caller that
+    must tell a refused message (400) from an unreachable user passes `errors` to get it."""
     if user.telegram_id is None:
         return False
     with i18n.context(), i18n.use_locale(user.language):
@@ -44,6 +52,8 @@ async def notify_user(bot: Bot, i18n: I18n, user: User, render: Callable[[], Ren
         await bot.send_message(user.telegram_id, text, reply_markup=markup)
     except TelegramAPIError as exc:
         log.warning("could not message user %s: %s", user.id, exc)
+        if errors is not None:
+            errors.append(exc)
         return False
     return True
 

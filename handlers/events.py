@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -24,7 +26,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.usercache import UserContext
-from db.event_repo import SignUp, facts_of
+from db.event_repo import SignUp, TeacherEvents, facts_of
 from db.models import Event, Registration, User
 from db.repo import Repo
 from db.types import utcnow
@@ -33,21 +35,25 @@ from domain.calendar import CalendarEvent, to_ics
 from domain.checkin import codes_match, normalize, parse_checkin_payload
 from domain.deeplinks import DeepLink, make_link
 from domain.events import (
+    CANCEL_BEFORE,
     Audience,
     Decision,
     EventKind,
     EventStatus,
+    FeedbackRefusal,
     Refusal,
     RegStatus,
     can_cancel,
+    cancel_too_late,
     checkin_open,
+    days_ahead,
     eligible,
+    feedback_refusal,
     free_seats,
     hours,
-    relevance,
+    interest_weights,
 )
 from domain.ids import parse_id
-from domain.pagination import paginate
 from handlers import deeplinks
 from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
 from handlers.formatting import show_long, split_html
@@ -96,11 +102,55 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
-def when_text(event: Event, tz: ZoneInfo) -> str:
+def _relative(starts_at: datetime, tz: ZoneInfo, now: datetime | None) -> str | None:
+    """ "today at 18:00" / "tomorrow at 10:00" in the service zone, else None."""
+    if now is None:
+        return None
+    time = starts_at.astimezone(tz).strftime("%H:%M")
+    days = days_ahead(starts_at, now, tz)
+    if days == 0:
+        return _("today at {time}").format(time=time)
+    if days == 1:
+        return _("tomorrow at {time}").format(time=time)
+    return None
+
+
+def when_text(event: Event, tz: ZoneInfo, now: datetime | None = None) -> str:
+    """ "05.12.2026, 15:00–17:00"; with `now`, today's and tomorrow's events say so first:
+    "today at 18:00–20:00 (29.11.2026)"."""
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    relative = _relative(event.starts_at, tz, now)
+    if relative is not None:
+        if start.date() == end.date():
+            return f"{relative}–{end:%H:%M} ({start:%d.%m.%Y})"
+        return f"{relative} – {end:%d.%m.%Y %H:%M}"
     if start.date() == end.date():
         return f"{start:%d.%m.%Y}, {start:%H:%M}–{end:%H:%M}"
     return f"{start:%d.%m.%Y %H:%M} – {end:%d.%m.%Y %H:%M}"
+
+
+def start_text(starts_at: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """A list line's start: "today at 18:00", "tomorrow at 10:00" or "05.12 15:00"."""
+    return _relative(starts_at, tz, now) or starts_at.astimezone(tz).strftime("%d.%m %H:%M")
+
+
+def day_label(starts_at: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """A button's day: "today", "tomorrow" or "05.12"."""
+    days = days_ahead(starts_at, now, tz)
+    if days == 0:
+        return _("today")
+    if days == 1:
+        return _("tomorrow")
+    return starts_at.astimezone(tz).strftime("%d.%m")
+
+
+def cancel_rule_text() -> str:
+    n = int(CANCEL_BEFORE.total_seconds() // 3600)
+    return ngettext(
+        "A registration can be cancelled no later than {n} hour before the start.",
+        "A registration can be cancelled no later than {n} hours before the start.",
+        n,
+    ).format(n=n)
 
 
 def seats_text(capacity: int, taken: int) -> str:
@@ -160,13 +210,6 @@ async def _list(
     event: Message | CallbackQuery, repo: Repo, user: User, query: EvList, settings: Settings
 ) -> None:
     now = utcnow()
-    subjects = await repo.users.subject_codes(user.id)
-    upcoming = [
-        e
-        for e in await repo.events.upcoming(now)
-        if eligible(audience_of(e), user.municipality_id, user.position_code, subjects)
-    ]
-    deficits, in_route = await _interests(repo, user.id)
     framework = await repo.frameworks.active()
     lang = user.language
     if query.mode == "comp" and not query.value:
@@ -192,20 +235,23 @@ async def _list(
             event, _("Events by kind: choose one."), InlineKeyboardMarkup(inline_keyboard=rows)
         )
         return
-    if query.when in WHEN_DAYS:
-        horizon = now + timedelta(days=WHEN_DAYS[query.when])
-        upcoming = [e for e in upcoming if e.starts_at <= horizon]
+    # the audience, the filters and the page are all applied by the database
+    base = TeacherEvents(
+        now=now,
+        municipality_id=user.municipality_id,
+        position=user.position_code,
+        subjects=tuple(await repo.users.subject_codes(user.id)),
+        until=now + timedelta(days=WHEN_DAYS[query.when]) if query.when in WHEN_DAYS else None,
+    )
     if query.mode == "rec":
-        scored = [(relevance(e.competencies or (), deficits, in_route), e) for e in upcoming]
-        chosen = [
-            e for score, e in sorted(scored, key=lambda x: (-x[0], x[1].starts_at)) if score > 0
-        ]
+        deficits, in_route = await _interests(repo, user.id)
+        spec = replace(base, weights=interest_weights(deficits, in_route), relevant_only=True)
         title = _("⭐ <b>Recommended for you</b>: events on your deficits and your route")
     elif query.mode == "mine":
-        chosen = [e for e in upcoming if e.municipality_id == user.municipality_id]
+        spec = replace(base, organised_by=user.municipality_id)
         title = _("🏙 <b>Events of your municipality</b>")
     elif query.mode == "comp":
-        chosen = [e for e in upcoming if query.value in (e.competencies or ())]
+        spec = replace(base, competency=query.value)
         name = (
             framework.competency(query.value).title.text(lang)
             if framework and any(c.code == query.value for c in framework.competencies)
@@ -213,12 +259,12 @@ async def _list(
         )
         title = _("🎯 <b>Events on: {name}</b>").format(name=h(name))
     elif query.mode == "kind":
-        chosen = [e for e in upcoming if e.kind == query.value]
+        spec = replace(base, kinds=(query.value,))
         title = _("📌 <b>{kind}</b>").format(kind=h(kind_label(query.value)))
     else:
-        chosen = upcoming
+        spec = base
         title = _("📅 <b>All upcoming events</b>")
-    page = paginate(chosen, query.page, EVENTS_PER_PAGE)
+    page, _total = await repo.events.for_teacher(spec, query.page, EVENTS_PER_PAGE)
     taken = await repo.events.seats_taken_many([e.id for e in page.items])
     mine = await repo.events.statuses_of(user.id, [e.id for e in page.items])
     tz = settings.tz
@@ -228,12 +274,16 @@ async def _list(
         mark = {RegStatus.CONFIRMED: "✅", RegStatus.WAITLISTED: "🕒", RegStatus.OFFERED: "🎟"}.get(
             mine.get(e.id, RegStatus.CANCELLED), ""
         )
-        start = e.starts_at.astimezone(tz)
         lines.append(
-            f"{mark}<b>{start:%d.%m %H:%M}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, taken.get(e.id, 0))}"
+            f"{mark}<b>{start_text(e.starts_at, tz, now)}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, taken.get(e.id, 0))}"
         )
         rows.append(
-            [button(f"{mark}{start:%d.%m} · {e.title}"[:60], EvAct(action="card", event=e.id))]
+            [
+                button(
+                    f"{mark}{day_label(e.starts_at, tz, now)} · {e.title}"[:60],
+                    EvAct(action="card", event=e.id),
+                )
+            ]
         )
     if not page.items:
         lines.append(
@@ -302,6 +352,7 @@ async def card(
     answer: bool = True,
 ) -> None:
     tz = settings.tz
+    now = utcnow()
     taken = await repo.events.seats_taken(event.id)
     reg = await repo.events.registration(event.id, user.id)
     position = (
@@ -309,6 +360,9 @@ async def card(
         if reg and reg.status == RegStatus.WAITLISTED.value
         else None
     )
+    # the site by its id: the event row may have been refreshed under the seat lock, so its
+    # relationships are never read here
+    site_title = await repo.events.site_title(event.site_id)
     framework = await repo.frameworks.active()
     lang = user.language
     comps = []
@@ -320,9 +374,9 @@ async def card(
         )
         comps.append(h(title))
     lines = [f"🎓 <b>{h(event.title)}</b>", h(kind_label(event.kind))]
-    if event.site is not None:
-        lines[-1] += " · " + _("internship site «{site}»").format(site=h(event.site.title))
-    lines.append("🗓 " + when_text(event, tz))
+    if site_title is not None:
+        lines[-1] += " · " + _("internship site «{site}»").format(site=h(site_title))
+    lines.append("🗓 " + when_text(event, tz, now))
     if event.place:
         lines.append("📍 " + h(event.place))
     if event.online_url:
@@ -332,16 +386,22 @@ async def card(
     if event.description:
         lines += ["", h(event.description)]
     lines.append("")
-    if event.status == EventStatus.CANCELLED.value:
-        lines.append(_("🚫 This event has been cancelled."))
+    active = reg is not None and RegStatus(reg.status).active
+    cancelled = event.status == EventStatus.CANCELLED.value
+    if cancelled:
+        lines.append(
+            _("🚫 This event has been cancelled, so your registration no longer stands.")
+            if active
+            else _("🚫 This event has been cancelled.")
+        )
     else:
         lines.append("🪑 " + seats_text(event.capacity, taken))
-    mine = status_text(reg, position, tz)
-    if mine:
-        lines.append(mine)
+        mine = status_text(reg, position, tz)
+        if mine:
+            lines.append(mine)
+        if reg is not None and cancel_too_late(facts_of(event), RegStatus(reg.status), now):
+            lines.append("ℹ️ " + cancel_rule_text())
     rows = []
-    now = utcnow()
-    active = reg is not None and RegStatus(reg.status).active
     if event.status == EventStatus.SCHEDULED.value and event.starts_at > now:
         if reg is not None and reg.status == RegStatus.OFFERED.value:
             rows.append(
@@ -357,13 +417,14 @@ async def card(
             rows.append(
                 [button(_("❌ Cancel my registration"), EvAct(action="cancel", event=event.id))]
             )
-    rows.append(
-        [
-            button(_("📅 Add to calendar"), EvAct(action="ics", event=event.id)),
-            button(_("🔗 Share"), EvAct(action="share", event=event.id)),
-        ]
-    )
-    if event.site is not None:
+    if not cancelled:
+        rows.append(
+            [
+                button(_("📅 Add to calendar"), EvAct(action="ics", event=event.id)),
+                button(_("🔗 Share"), EvAct(action="share", event=event.id)),
+            ]
+        )
+    if site_title is not None:
         rows.append([button(_("🏫 About the site"), EvAct(action="site", event=event.id))])
     rows.append([button(_("⬅️ Events"), EvList(mode="all"))])
     await show(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows), answer=answer)
@@ -398,7 +459,7 @@ async def on_signup(
         await show(
             query,
             _("Sign up for «{title}» on {when}?").format(
-                title=h(event.title), when=when_text(event, settings.tz)
+                title=h(event.title), when=when_text(event, settings.tz, utcnow())
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -446,13 +507,19 @@ async def on_cancel(
     db_user = await repo.users.require(user.id)
     event = await repo.events.get(callback_data.event)
     reg = await repo.events.registration(callback_data.event, db_user.id) if event else None
-    if (
-        event is None
-        or reg is None
-        or not can_cancel(facts_of(event), RegStatus(reg.status), utcnow())
-    ):
+    now = utcnow()
+    if event is None or reg is None or not can_cancel(facts_of(event), RegStatus(reg.status), now):
+        late = (
+            event is not None
+            and reg is not None
+            and cancel_too_late(facts_of(event), RegStatus(reg.status), now)
+        )
         await query.answer(
-            _("This registration can no longer be cancelled here. Please contact the organiser."),
+            (cancel_rule_text() + " " + _("Please contact the organiser."))
+            if late
+            else _(
+                "This registration can no longer be cancelled here. Please contact the organiser."
+            ),
             show_alert=True,
         )
         return
@@ -476,7 +543,7 @@ async def on_cancel(
     await repo.events.cancel(reg)
     await repo.audit.record("registration_cancelled", actor=db_user, event_id=event.id)
     if held_seat:
-        for offered in await repo.events.promote(event.id, utcnow()):
+        for offered in await repo.events.promote(event.id, now):
             await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
     await card(query, repo, db_user, event, settings, answer=False)
     await query.answer(_("Your registration is cancelled."), show_alert=True)
@@ -493,10 +560,12 @@ async def notify_offer(
     *,
     tz: ZoneInfo,
     schedule_expiry: bool = True,
-) -> None:
+    errors: list[TelegramAPIError] | None = None,
+) -> bool:
     """Tell the first in line that a seat is theirs to claim; schedule the offer's expiry
     (unless the caller already did: `services.events` and `services.privacy.erase_user`
-    schedule it in their own transaction)."""
+    schedule it in their own transaction). False when the message could not be delivered
+    (the failure goes into `errors`)."""
     assert reg.offer_expires_at is not None
     if schedule_expiry:
         await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)
@@ -511,7 +580,7 @@ async def notify_offer(
         )
         text = _(
             "🎟 A seat has freed up for «{title}» ({when})! It is yours if you confirm by {time}."
-        ).format(title=h(full.event.title), when=when_text(full.event, tz), time=expires)
+        ).format(title=h(full.event.title), when=when_text(full.event, tz, utcnow()), time=expires)
         return text, InlineKeyboardMarkup(
             inline_keyboard=[
                 [
@@ -521,7 +590,7 @@ async def notify_offer(
             ]
         )
 
-    await notify_user(bot, i18n, full.user, render)
+    return await notify_user(bot, i18n, full.user, render, errors=errors)
 
 
 async def on_offer(
@@ -538,13 +607,25 @@ async def on_offer(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     now = utcnow()
-    if callback_data.take:
-        taken = await repo.events.claim(reg, now)
-        popup = (
-            _("✅ The seat is yours! See you at the event.")
-            if taken
-            else _("Sorry, this offer has expired.")
+    event = await repo.events.get(reg.event_id)
+    assert event is not None
+    if event.status != EventStatus.SCHEDULED.value or event.starts_at <= now:
+        await query.answer(
+            _("Sorry, this event has been cancelled.")
+            if event.status == EventStatus.CANCELLED.value
+            else _("Sorry, this event has already started or taken place."),
+            show_alert=True,
         )
+        return
+    if callback_data.take:
+        # the lock re-checks the event and the offer: a cancellation may land meanwhile
+        taken = await repo.events.claim(reg, now)
+        if taken:
+            popup = _("✅ The seat is yours! See you at the event.")
+        elif event.status == EventStatus.CANCELLED.value:
+            popup = _("Sorry, this event has been cancelled.")
+        else:
+            popup = _("Sorry, this offer has expired.")
     else:
         if reg.status == RegStatus.OFFERED.value:
             await repo.events.cancel(reg)
@@ -552,8 +633,6 @@ async def on_offer(
                 await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
         popup = _("Understood. The seat goes to the next person in line.")
     db_user = await repo.users.require(user.id)
-    event = await repo.events.get(reg.event_id)
-    assert event is not None
     await card(query, repo, db_user, event, settings, answer=False)
     await query.answer(popup, show_alert=True)
 
@@ -643,21 +722,28 @@ async def show_site(
         ]
     if site.contact:
         lines += ["", _("Contact: {contact}").format(contact=h(site.contact))]
-    events = [
-        e
-        for e in await repo.events.site_events(site.id, utcnow())
-        if await _eligible(repo, user, e)
-    ]
+    now = utcnow()
+    page, total = await repo.events.for_teacher(
+        TeacherEvents(
+            now=now,
+            municipality_id=user.municipality_id,
+            position=user.position_code,
+            subjects=tuple(await repo.users.subject_codes(user.id)),
+            site_id=site.id,
+        ),
+        0,
+        10,
+    )
     rows = [
         [
             button(
-                f"{e.starts_at.astimezone(settings.tz):%d.%m} · {e.title}"[:60],
+                f"{day_label(e.starts_at, settings.tz, now)} · {e.title}"[:60],
                 EvAct(action="card", event=e.id),
             )
         ]
-        for e in events[:10]
+        for e in page.items
     ]
-    lines += ["", _("Upcoming sessions: {n}").format(n=len(events))]
+    lines += ["", _("Upcoming sessions: {n}").format(n=total)]
     rows.append([button(_("⬅️ Events"), EvList(mode="all"))])
     await show(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
@@ -783,6 +869,21 @@ async def on_feedback(
     if reg is None or reg.user_id != user.id or not 1 <= callback_data.rating <= 5:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
+    refusal = feedback_refusal(facts_of(reg.event), RegStatus(reg.status), utcnow())
+    if refusal is not None:
+        await query.answer(
+            {
+                FeedbackRefusal.CANCELLED: _(
+                    "This event was cancelled, so there is nothing to rate."
+                ),
+                FeedbackRefusal.NOT_YET: _("Feedback opens after the event ends."),
+                FeedbackRefusal.NOT_PARTICIPANT: _(
+                    "Feedback is for those who had a seat at the event."
+                ),
+            }[refusal],
+            show_alert=True,
+        )
+        return
     if not await repo.events.set_feedback(reg, callback_data.rating, None, utcnow()):
         await query.answer(
             _("You have already left feedback for this event. Thank you!"), show_alert=True
@@ -811,12 +912,14 @@ async def got_feedback_comment(
 
 async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
     regs = await repo.events.of_user(user.id)
-    now = utcnow()
-    upcoming = [r for r in regs if r.event.ends_at > now]
-    past = [r for r in regs if r.event.ends_at <= now]
     if not regs:
         await message.answer(_("You have no registrations yet. Find an event: /events"))
         return
+    now = utcnow()
+    cancelled = [r for r in regs if r.event.status == EventStatus.CANCELLED.value]
+    live = [r for r in regs if r.event.status != EventStatus.CANCELLED.value]
+    upcoming = [r for r in live if r.event.ends_at > now]
+    past = [r for r in live if r.event.ends_at <= now]
     tz = settings.tz
     labels = {
         RegStatus.CONFIRMED.value: _("registered"),
@@ -826,24 +929,32 @@ async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Sett
     }
     lines = [_("🎟 <b>My registrations</b>")]
     rows = []
-    for title, group in ((_("Upcoming"), upcoming), (_("Past"), past[-10:])):
-        if not group:
-            continue
-        lines += ["", f"<b>{title}</b>"]
-        for r in group:
-            cancelled = " 🚫" if r.event.status == EventStatus.CANCELLED.value else ""
+    if upcoming:
+        lines += ["", "<b>" + _("Upcoming") + "</b>"]
+        for r in upcoming:
             lines.append(
-                f"{r.event.starts_at.astimezone(tz):%d.%m %H:%M} · {h(r.event.title)} — {labels.get(r.status, r.status)}{cancelled}"
+                f"{start_text(r.event.starts_at, tz, now)} · {h(r.event.title)} — {labels.get(r.status, r.status)}"
             )
-            if group is upcoming:
-                rows.append(
-                    [
-                        button(
-                            f"{r.event.starts_at.astimezone(tz):%d.%m} · {r.event.title}"[:60],
-                            EvAct(action="card", event=r.event_id),
-                        )
-                    ]
-                )
+            rows.append(
+                [
+                    button(
+                        f"{day_label(r.event.starts_at, tz, now)} · {r.event.title}"[:60],
+                        EvAct(action="card", event=r.event_id),
+                    )
+                ]
+            )
+    if cancelled:
+        lines += ["", "<b>" + _("Cancelled by the organisers") + "</b>"]
+        lines += [
+            f"🚫 {r.event.starts_at.astimezone(tz):%d.%m %H:%M} · {h(r.event.title)}"
+            for r in cancelled[-10:]
+        ]
+    if past:
+        lines += ["", "<b>" + _("Past") + "</b>"]
+        lines += [
+            f"{r.event.starts_at.astimezone(tz):%d.%m %H:%M} · {h(r.event.title)} — {labels.get(r.status, r.status)}"
+            for r in past[-10:]
+        ]
     await show_long(message, lines, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 

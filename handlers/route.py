@@ -20,12 +20,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 from bot.usercache import UserContext
+from db.event_repo import TeacherEvents
 from db.models import Event, Route, RouteStep, User
 from db.repo import Repo
 from db.types import utcnow
 from domain.assessment import AssessmentResult
 from domain.attendance import STEP_FOR_KIND
-from domain.events import eligible
 from domain.framework import Framework
 from domain.profile import is_young_teacher
 from domain.route import (
@@ -39,7 +39,7 @@ from domain.route import (
 )
 from handlers.assessment import ResultCb
 from handlers.common import MENU_ROUTE, button, h, rows, show
-from handlers.events import EvAct, audience_of
+from handlers.events import EvAct
 from handlers.formatting import show_long
 from handlers.freetext import TypedAnswer
 
@@ -644,18 +644,19 @@ async def matching_events(repo: Repo, user: User, step: RouteStep, limit: int = 
     kinds = {kind.value for kind, step_kind in STEP_FOR_KIND.items() if step_kind == step.kind}
     if not kinds:
         return []
-    subjects = await repo.users.subject_codes(user.id)
-    found = []
-    for event in await repo.events.upcoming(utcnow()):
-        if (
-            event.kind in kinds
-            and step.competency in (event.competencies or ())
-            and eligible(audience_of(event), user.municipality_id, user.position_code, subjects)
-        ):
-            found.append(event)
-            if len(found) == limit:
-                break
-    return found
+    page, _total = await repo.events.for_teacher(
+        TeacherEvents(
+            now=utcnow(),
+            municipality_id=user.municipality_id,
+            position=user.position_code,
+            subjects=tuple(await repo.users.subject_codes(user.id)),
+            competency=step.competency,
+            kinds=tuple(sorted(kinds)),
+        ),
+        0,
+        limit,
+    )
+    return list(page.items)
 
 
 async def on_status(

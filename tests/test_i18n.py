@@ -22,7 +22,7 @@ TAG = re.compile(r"</?([a-z-]+)")
 
 def _source_messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("bot", "handlers"):
+    for folder in ("bot", "handlers", "scheduler"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):

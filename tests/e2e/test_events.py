@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
@@ -111,7 +112,9 @@ async def _give_route(app: BotApp, telegram_id: int) -> None:
         await session.commit()
 
 
-async def test_teacher_events_flow(tmp_path: Path, spec: SpecValidator | None) -> None:
+async def test_teacher_events_flow(
+    tmp_path: Path, spec: SpecValidator | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
         app = await _app(emu, tmp_path / "events.db")
         try:
@@ -217,6 +220,8 @@ async def test_teacher_events_flow(tmp_path: Path, spec: SpecValidator | None) -
             await anna.counter.wait_for(0)
             ask = anna.last
             assert "How was" in ask.plain_text
+            # the teacher answers after the end (feedback is refused before it)
+            monkeypatch.setattr("handlers.events.utcnow", lambda: later)
             await anna.tap_data(FeedbackCb(reg=reg.id, rating=5).pack())
             await anna.send("Very practical, thank you")
             await anna.run(
