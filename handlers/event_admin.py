@@ -11,7 +11,6 @@ unit-tested in tests/unit/test_event_admin_rules.py.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import re
@@ -35,10 +34,18 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.qr import qr_png
+from bot.tables import csv_writer
 from db.models import Event, Registration, Site, User
 from db.repo import Repo
 from domain.checkin import checkin_payload, new_code
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventKind, EventStatus, RegStatus
+from domain.events import (
+    FEEDBACK_AFTER,
+    REMIND_BEFORE,
+    EventKind,
+    EventStatus,
+    RegStatus,
+    waitlist_numbers,
+)
 from domain.framework import Framework
 from domain.pagination import paginate
 from domain.roles import Role
@@ -1175,7 +1182,7 @@ def participants_csv(
 ) -> bytes:
     """UTF-8 with a BOM (Excel opens it right), ";" between columns."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(
         [
             _("Full name"),
@@ -1187,13 +1194,14 @@ def participants_csv(
             _("Feedback comment"),
         ]
     )
+    waitlist = waitlist_numbers((reg.status, reg.queue_no) for reg in regs)
     for reg in regs:
         writer.writerow(
             [
                 reg.user.full_name or "",
                 schools.get(reg.user.school_id or 0, ""),
                 reg_status_label(reg.status, ended=ended),
-                reg.queue_no,
+                waitlist.get(reg.queue_no, ""),
                 local_text(reg.attended_at, tz) if reg.attended_at else "",
                 reg.feedback_rating if reg.feedback_rating is not None else "",
                 reg.feedback_comment or "",

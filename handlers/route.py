@@ -204,8 +204,14 @@ async def on_build(
         await query.answer(_("Choose at least one competency."), show_alert=True)
         return
     young = is_young_teacher(db_user.age_band, db_user.experience_years)
+    muni = await repo.reference.municipality(db_user.municipality_id or 0)
     planned = build_route(
-        framework, chosen, young=young, pace=pace, start=datetime.now(settings.tz).date()
+        framework,
+        chosen,
+        young=young,
+        pace=pace,
+        start=datetime.now(settings.tz).date(),
+        region_names=(muni.region_ru, muni.region_en) if muni else (),
     )
     steps = []
     for position, item in enumerate(planned, start=1):
@@ -228,7 +234,7 @@ async def on_build(
                     },
                     "resources": [
                         {"title": {"ru": r.title.ru, "en": r.title.en}, "url": r.url}
-                        for r in (framework.resources[code] for code in template.resources)
+                        for r in item.resources
                     ],
                 },
             )
