@@ -11,6 +11,7 @@ unit-tested in tests/unit/test_event_admin_rules.py.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -33,7 +34,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from bot.qr import qr_png
+from bot.qr import checkin_poster, checkin_poster_pdf, qr_png
 from bot.tables import csv_writer
 from db.models import Event, Registration, Site, User
 from db.repo import Repo
@@ -1225,12 +1226,23 @@ async def _export(
     )
 
 
-async def _qr(query: CallbackQuery, event: Event, bot: Bot) -> None:
+async def _qr(query: CallbackQuery, event: Event, bot: Bot, tz: tzinfo) -> None:
     username = (await bot.me()).username or ""
     link = f"https://t.me/{username}?start=" + checkin_payload(event.id, event.checkin_code)
     png = qr_png(link)
     await query.answer()
     assert query.message is not None
+    when = when_text(event.starts_at, event.ends_at, tz)
+    poster = checkin_poster(
+        event.title, when, event.place or event.online_url, event.checkin_code, link
+    )
+    await bot.send_document(
+        query.message.chat.id,
+        BufferedInputFile(
+            await asyncio.to_thread(checkin_poster_pdf, poster), f"checkin-{event.id}.pdf"
+        ),
+        caption=_("🖨 The check-in poster to print (A4)."),
+    )
     spaced = " ".join(event.checkin_code)
     await bot.send_photo(
         query.message.chat.id,
@@ -1336,7 +1348,7 @@ async def on_event_admin(
     elif action == "csv":
         await _export(query, event, repo, bot, settings)
     elif action == "qr":
-        await _qr(query, event, bot)
+        await _qr(query, event, bot, settings.tz)
     elif action == "msg":
         await _ask_text(
             query,

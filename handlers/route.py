@@ -641,7 +641,7 @@ async def on_export(
             "Made by the methodological support bot · teacher's signature ________ · methodist's signature ________"
         ),
     )
-    pdf = await asyncio.to_thread(route_pdf, doc)
+    pdf = await asyncio.to_thread(route_pdf, doc, created=route.created_at.astimezone(settings.tz))
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(pdf, filename="route.pdf"),

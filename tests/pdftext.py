@@ -79,9 +79,7 @@ def read_pdf(data: bytes) -> PdfContent:
         head, stream = (match.group(1), match.group(2)) if match else (body, None)
         dicts[int(number)] = head
         if stream is not None:
-            streams[int(number)] = (
-                zlib.decompress(stream) if b"/FlateDecode" in head else stream
-            )
+            streams[int(number)] = zlib.decompress(stream) if b"/FlateDecode" in head else stream
     fonts: dict[bytes, dict[int, str]] = {}
     for head in dicts.values():
         for name, ref in _FONT_REF.findall(head):

@@ -105,7 +105,9 @@ async def test_participants_csv_neutralises_formulas_and_numbers_only_the_waitli
     table = _table(coord.last.document, f"participants-{tricky.id}.csv")
     assert table[0][3] == "Queue number"
     rows = table[1:]
-    assert [row[0] for row in rows] == ["'" + name if name[0] in "=\t\r" else name for name in names]
+    assert [row[0] for row in rows] == [
+        "'" + name if name[0] in "=\t\r" else name for name in names
+    ]
     # the waitlist column: blank for the three holding a seat, 1 and 2 for the waiting two
     assert [row[3] for row in rows] == ["", "", "", "1", "2"]
     assert {row[1] for row in rows} == {"'" + FORMULA_SCHOOL}
