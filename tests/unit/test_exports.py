@@ -157,14 +157,36 @@ def _route(title: str) -> RouteDocument:
     )
 
 
-def test_route_pdf_prints_emoji_titles_readably_and_its_creation_date() -> None:
+def _no_missing_glyphs(caplog: pytest.LogCaptureFixture) -> None:
+    """fpdf2 logs every character its font cannot draw (and leaves a hole in the text)."""
+    missing = [
+        r.getMessage() for r in caplog.records if "missing the following glyphs" in r.getMessage()
+    ]
+    assert not missing, missing
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+EMOJI_STEP = "🎓 Итоги года: мастер-класс 👩🏽‍🎓 наставника"
+
+
+@pytest.mark.parametrize("title", [TRICKY_TITLE, EMOJI_STEP])
+def test_route_pdf_prints_emoji_titles_readably_and_its_creation_date(
+    title: str, caplog: pytest.LogCaptureFixture
+) -> None:
     created = datetime(2026, 3, 1, 22, 30, tzinfo=UTC).astimezone(MSK)
-    # Warnings are errors here: fpdf2 warns about every glyph its font lacks.
-    content = read_pdf(route_pdf(_route(TRICKY_TITLE), created=created))
+    content = read_pdf(route_pdf(_route(title), created=created))
+    _no_missing_glyphs(caplog)
+    lines = _lines(content.text)
+    assert "Индивидуальный образовательный маршрут педагога" in lines  # no trailing gap
+    assert "Оценочная компетентность" in lines and "Иванова Анна" in lines
+    assert "Мастер-класс" in lines  # the step's form, "Мастер-класс 🎓"
     flat = " ".join(content.text.split())
-    assert 'Мастер-класс <b>«Оценка & "рубрики"»</b> O\'Neil' in flat
-    assert "Оценочная компетентность" in flat and "Иванова Анна" in flat
-    assert "🎓" not in content.text and "\ufffd" not in content.text
+    assert pdf_text(title) in flat and pdf_text(title) in content.text.replace("\n", " ")
+    assert "  " not in content.text and not any(line != line.strip() for line in lines)
+    assert "\ufffd" not in content.text
     assert content.info["CreationDate"] == "D:20260302013000+03'00'"
     assert content.pages == 1
 
@@ -185,7 +207,9 @@ def test_checkin_poster_texts_are_in_the_coordinators_language() -> None:
     assert poster.heading == "Отметка участия" and poster.title == TRICKY_TITLE
 
 
-def test_checkin_poster_is_one_a4_page_with_title_time_place_code_and_instruction() -> None:
+def test_checkin_poster_is_one_a4_page_with_title_time_place_code_and_instruction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     link = "https://t.me/metodbot_test_bot?start=checkin_12-K7M2QX"
     poster = CheckinPoster(
         heading="Отметка участия",
@@ -197,16 +221,18 @@ def test_checkin_poster_is_one_a4_page_with_title_time_place_code_and_instructio
         instruction="Отсканируйте QR-код или отправьте боту /checkin K7M2QX",
     )
     data = checkin_poster_pdf(poster)
+    _no_missing_glyphs(caplog)
     content = read_pdf(data)
     flat = " ".join(content.text.split())
     assert content.pages == 1 and b"/MediaBox [0 0 595.28 841.89]" in data  # A4
+    assert "ОТМЕТКА УЧАСТИЯ" in _lines(content.text)
     assert 'Мастер-класс <b>«Оценка & "рубрики"»</b> O\'Neil' in flat
     assert "12.12.2026 10:00–12:30" in flat
     assert 'МБОУ «Гимназия № 1», каб. 12 <2 этаж> & "актовый зал"' in flat
     assert "K 7 M 2 Q X" in flat
     assert "Отсканируйте QR-код или отправьте боту /checkin K7M2QX" in flat
     assert link in flat
-    assert "🎓" not in content.text and "\ufffd" not in content.text
+    assert "  " not in content.text and "\ufffd" not in content.text
 
 
 def test_checkin_poster_fits_the_longest_title_on_one_page() -> None:
