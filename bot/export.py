@@ -144,8 +144,8 @@ def pdf_text(text: str) -> str:
     """`text` with only what the PDF fonts can draw, so it stays readable with no empty boxes.
 
     Emoji and other pictographs are dropped (with their joiners and variation selectors);
-    a character with a drawable compatibility form becomes that form ("ﬁ" → "fi", full-width
-    "Ａ" → "A"); any other missing letter becomes "?". Spaces left doubled are closed up.
+    a character with a drawable compatibility form becomes that form (full-width "Ａ" → "A");
+    any other missing letter becomes "?". Spaces left doubled are closed up.
     """
     covered = _drawable()
     out: list[str] = []
