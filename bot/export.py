@@ -1,7 +1,9 @@
 """The individual educational route (ИОМ) as a one-page A4 PDF a teacher hands to their school.
 
 All text arrives already translated; this module only lays it out. Fonts are the DejaVu Sans
-TTFs shipped inside matplotlib (they cover Cyrillic), so no system fonts are needed. The layout
+TTFs shipped inside matplotlib (they cover Cyrillic), so no system fonts are needed. DejaVu has
+no emoji: every text passes through `pdf_text`, which drops what the fonts cannot draw (a
+title "Мастер-класс 🎓" prints as "Мастер-класс", never with an empty box). The layout
 starts at 10 pt and steps down to 7 pt until everything fits on one page; if even 7 pt
 overflows, the document continues on a second page rather than cutting text.
 
@@ -11,9 +13,11 @@ Rendering takes ~0.1-0.5 s of CPU: call it via ``asyncio.to_thread`` (or
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,14 +26,19 @@ from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-__all__ = ["RouteCompetencyBlock", "RouteDocument", "RouteStepRow", "route_pdf"]
+__all__ = [
+    "RouteCompetencyBlock",
+    "RouteDocument",
+    "RouteStepRow",
+    "close_fonts",
+    "font_paths",
+    "pdf_text",
+    "route_pdf",
+]
 
 FONT = "DejaVu"
 FONT_SIZES: tuple[float, ...] = (10, 9.5, 9, 8.5, 8, 7.5, 7)
 DONE_MARK = "✓"
-
-# Fixed creation date keeps the output byte-for-byte deterministic unless the caller passes one.
-DEFAULT_CREATED = datetime(2024, 1, 1, tzinfo=UTC)
 
 # A4 portrait, millimetres.
 MARGIN_X = 15.0
@@ -96,7 +105,7 @@ class _RoutePDF(FPDF):
 
 
 @cache
-def _font_paths() -> tuple[Path, Path]:
+def font_paths() -> tuple[Path, Path]:
     import matplotlib
 
     ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -107,13 +116,115 @@ def _font_paths() -> tuple[Path, Path]:
     return regular, bold
 
 
-def route_pdf(doc: RouteDocument, *, created: datetime | None = None) -> bytes:
+# Invisible helpers of emoji sequences: zero-width joiner, variation selectors, the keycap
+# mark, skin tones and tag characters. Dropped even where the font has a glyph for them.
+_EMOJI_GLUE = frozenset(
+    [0x200D, 0xFE0E, 0xFE0F, 0x20E3, *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)]
+)
+_SPACES = re.compile(r"[ \u00a0]{2,}")
+_CLOSING = frozenset("!?.,:;)]}»”…")
+
+
+@cache
+def _drawable() -> frozenset[int]:
+    """Code points both DejaVu faces (regular and bold) have glyphs for."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    covered: list[frozenset[int]] = []
+    for path in font_paths():
+        font = TTFont(str(path), lazy=True)
+        try:
+            covered.append(frozenset(font.getBestCmap()))
+        finally:
+            font.close()
+    return covered[0] & covered[1]
+
+
+def pdf_text(text: str) -> str:
+    """`text` with only what the PDF fonts can draw, so it stays readable with no empty boxes.
+
+    Emoji and other pictographs are dropped (with their joiners and variation selectors);
+    a character with a drawable compatibility form becomes that form (full-width "Ａ" → "A");
+    any other missing letter becomes "?". Spaces left doubled are closed up.
+    """
+    covered = _drawable()
+    out: list[str] = []
+    changed = dropped = False
+    for char in text:
+        code = ord(char)
+        if (code in covered and code not in _EMOJI_GLUE) or char == "\n":
+            if dropped and out and out[-1] == " " and char in _CLOSING:
+                out.pop()  # "ученик 🎓!" → "ученик!"
+            out.append(char)
+            dropped = False
+            continue
+        changed = dropped = True
+        if code in _EMOJI_GLUE:
+            continue
+        if char == "\t":
+            out.append(" ")
+            dropped = False
+            continue
+        compat = unicodedata.normalize("NFKC", char)
+        if compat != char and all(ord(c) in covered for c in compat):
+            out.append(compat)
+            dropped = False
+        elif unicodedata.category(char)[0] in "LN":
+            out.append("?")
+            dropped = False
+        # symbols (emoji, pictographs), marks and control or format characters: dropped
+    if not changed:
+        return text
+    lines = (_SPACES.sub(" ", line).strip(" ") for line in "".join(out).split("\n"))
+    return "\n".join(lines)
+
+
+def _safe_document(doc: RouteDocument) -> RouteDocument:
+    return replace(
+        doc,
+        heading=pdf_text(doc.heading),
+        teacher_lines=[(pdf_text(a), pdf_text(b)) for a, b in doc.teacher_lines],
+        meta_line=pdf_text(doc.meta_line),
+        blocks=[
+            RouteCompetencyBlock(
+                title=pdf_text(block.title),
+                score_line=pdf_text(block.score_line),
+                steps=[
+                    RouteStepRow(
+                        number=pdf_text(step.number),
+                        title=pdf_text(step.title),
+                        kind=pdf_text(step.kind),
+                        target_date=pdf_text(step.target_date),
+                        status=pdf_text(step.status),
+                        done=step.done,
+                    )
+                    for step in block.steps
+                ],
+            )
+            for block in doc.blocks
+        ],
+        column_titles=(
+            pdf_text(doc.column_titles[0]),
+            pdf_text(doc.column_titles[1]),
+            pdf_text(doc.column_titles[2]),
+            pdf_text(doc.column_titles[3]),
+            pdf_text(doc.column_titles[4]),
+        ),
+        footer=pdf_text(doc.footer),
+    )
+
+
+def route_pdf(doc: RouteDocument, *, created: datetime) -> bytes:
     """Render the route as an A4 PDF: one page whenever it fits at 7 pt or more.
 
     Tries 10 pt first, then binary-searches the largest size in ``FONT_SIZES`` that fits on
-    one page (each trial is a full layout, ~0.2-0.4 s). ``created`` goes into the PDF metadata;
-    by default a fixed date, so equal input gives byte-identical output.
+    one page (each trial is a full layout, ~0.2-0.4 s). ``created`` (timezone-aware: when the
+    route was built, in the service time zone) goes into the PDF metadata, so equal input gives
+    byte-identical output. Every text passes through `pdf_text`.
     """
+    if created.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
+    doc = _safe_document(doc)
     built: dict[int, FPDF] = {}
 
     def fits(index: int) -> bool:
@@ -137,14 +248,14 @@ def route_pdf(doc: RouteDocument, *, created: datetime | None = None) -> bytes:
                     bad = mid
             chosen = good
         pdf = built[chosen]
-        pdf.set_creation_date(created or DEFAULT_CREATED)
+        pdf.set_creation_date(created)
         return bytes(pdf.output())
     finally:
         for trial in built.values():
-            _close_fonts(trial)
+            close_fonts(trial)
 
 
-def _close_fonts(pdf: FPDF) -> None:
+def close_fonts(pdf: FPDF) -> None:
     # fpdf2 opens TTFs lazily through fontTools and never closes them (ResourceWarning).
     for font in pdf.fonts.values():
         ttfont = getattr(font, "ttfont", None)
@@ -184,12 +295,12 @@ def _step_col_widths(pdf: FPDF, doc: RouteDocument, size: float, pad_x: float) -
 
 
 def _build(doc: RouteDocument, size: float) -> FPDF:
-    regular, bold = _font_paths()
+    regular, bold = font_paths()
     pdf = _RoutePDF(orientation="P", unit="mm", format="A4")
     try:
         _layout(pdf, doc, size, regular, bold)
     except BaseException:
-        _close_fonts(pdf)
+        close_fonts(pdf)
         raise
     return pdf
 

@@ -3,7 +3,7 @@ recommendations. Pure rules; the database layer applies them under a per-event l
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -152,6 +152,14 @@ def free_seats(capacity: int, seats_taken: int) -> int:
 def to_offer(capacity: int, seats_taken: int, waitlist: Sequence[int]) -> list[int]:
     """Registration ids (first in line first) to offer the free seats to."""
     return list(waitlist[: free_seats(capacity, seats_taken)])
+
+
+def waitlist_numbers(queue: Iterable[tuple[str, int]]) -> dict[int, int]:
+    """Place in the waitlist (1 = next in line) by queue number, from (status, queue number)
+    pairs of one event's registrations; only waitlisted ones get a place (the queue number
+    itself counts everyone who ever signed up, confirmed participants too)."""
+    waiting = sorted(number for status, number in queue if status == RegStatus.WAITLISTED.value)
+    return {number: place for place, number in enumerate(waiting, start=1)}
 
 
 def offer_expiry(now: datetime, starts_at: datetime) -> datetime:

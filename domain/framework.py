@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -89,6 +90,21 @@ class Resource:
     title: Localized
     url: str
     hours: int | None
+    #: the region it serves (a regional institute); None for federal resources, for everyone
+    region: Localized | None = None
+
+    def serves(self, region_names: Collection[str]) -> bool:
+        """True for a federal resource, or if one of `region_names` (the teacher's region in
+        any language, as the reference data spells it) names this resource's region."""
+        if self.region is None:
+            return True
+        wanted = {region_key(self.region.ru), region_key(self.region.en)}
+        return any(region_key(name) in wanted for name in region_names if name)
+
+
+def region_key(name: str) -> str:
+    """Region names compared loosely: case, «ё», extra spaces do not matter."""
+    return " ".join(name.casefold().replace("ё", "е").split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +157,16 @@ def _resources(node: Any) -> dict[str, Resource]:
         if not isinstance(url, str) or not url.startswith("https://") or " " in url:
             raise FrameworkError(f"{where}.url: an https:// address is required")
         hours = item.get("hours")
+        region = item.get("region")
         result[code] = Resource(
             code=code,
             kind=str(item.get("kind") or "self_study"),
             title=df.localized(item.get("title"), f"{where}.title", max_len=200, plain=True),
             url=url,
             hours=None if hours is None else df.whole(hours, f"{where}.hours", 1, 2000),
+            region=None
+            if region is None
+            else df.localized(region, f"{where}.region", max_len=200, plain=True),
         )
     return result
 
@@ -164,8 +184,10 @@ def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepT
         refs = item.get("resources") or []
         if not isinstance(refs, list) or any(r not in resources for r in refs):
             raise FrameworkError(f"{swhere}.resources: unknown resource in {refs!r}")
-        if kind is StepKind.LEARN and not refs:
-            raise FrameworkError(f"{swhere}.resources: a learn step needs at least one")
+        if kind is StepKind.LEARN and not any(resources[r].region is None for r in refs):
+            raise FrameworkError(
+                f"{swhere}.resources: a learn step needs at least one without a region"
+            )
         steps.append(
             StepTemplate(
                 kind=kind,

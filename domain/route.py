@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
 from domain.assessment import AssessmentResult
-from domain.framework import Audience, Framework, StepTemplate
+from domain.framework import Audience, Framework, Resource, StepTemplate
 
 
 class Pace(StrEnum):
@@ -39,6 +39,8 @@ class PlannedStep:
     number: int
     template: StepTemplate
     target: date
+    #: the template's resources that serve the teacher's region (federal ones always)
+    resources: tuple[Resource, ...] = ()
 
 
 def default_competencies(result: AssessmentResult, route_size: int) -> tuple[str, ...]:
@@ -66,6 +68,16 @@ def templates_for(
     return tuple(s for s in steps if s.audience in (Audience.ALL, audience))
 
 
+def resources_for(
+    framework: Framework, template: StepTemplate, region_names: Collection[str]
+) -> tuple[Resource, ...]:
+    """The step's resources a teacher of this region is offered: federal ones to everyone,
+    a regional institute only to teachers of its region (`region_names`: the teacher's region
+    in any language, empty when unknown: then only the federal ones)."""
+    chosen = (framework.resources[code] for code in template.resources)
+    return tuple(r for r in chosen if r.serves(region_names))
+
+
 def build_route(
     framework: Framework,
     competencies: Sequence[str],
@@ -73,11 +85,13 @@ def build_route(
     young: bool,
     pace: Pace,
     start: date,
+    region_names: Collection[str] = (),
 ) -> tuple[PlannedStep, ...]:
     """Steps for every chosen competency, worked on in parallel tracks.
 
     In each track the steps follow the template order and each target date is the previous
-    one plus the step's effort at the chosen pace. The whole route is sorted by date.
+    one plus the step's effort at the chosen pace. The whole route is sorted by date. Each
+    step carries the resources for the teacher's region (`resources_for`).
     """
     if not competencies:
         raise ValueError("a route needs at least one competency")
@@ -86,7 +100,8 @@ def build_route(
         current = start
         for number, template in enumerate(templates_for(framework, code, young=young), start=1):
             current += timedelta(days=max(1, round(template.days * pace.factor)))
-            planned.append(PlannedStep(code, number, template, current))
+            resources = resources_for(framework, template, region_names)
+            planned.append(PlannedStep(code, number, template, current, resources))
     order = {code: i for i, code in enumerate(dict.fromkeys(competencies))}
     return tuple(sorted(planned, key=lambda s: (s.target, order[s.competency], s.number)))
 

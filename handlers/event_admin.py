@@ -13,7 +13,7 @@ unit-tested in tests/unit/test_event_admin_rules.py.
 
 from __future__ import annotations
 
-import csv
+import asyncio
 import io
 import logging
 import re
@@ -39,11 +39,12 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from bot.qr import qr_png
+from bot.qr import checkin_poster, checkin_poster_pdf, qr_png
+from bot.tables import csv_writer
 from db.models import Event, Registration, Site, User
 from db.repo import Repo
 from domain.checkin import checkin_payload, new_code
-from domain.events import EventKind, EventStatus, RegStatus
+from domain.events import EventKind, EventStatus, RegStatus, waitlist_numbers
 from domain.framework import Framework
 from domain.ids import parse_id
 from domain.pagination import paginate
@@ -1376,7 +1377,7 @@ def participants_csv(
 ) -> bytes:
     """UTF-8 with a BOM (Excel opens it right), ";" between columns."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(
         [
             _("Full name"),
@@ -1388,13 +1389,14 @@ def participants_csv(
             _("Feedback comment"),
         ]
     )
+    waitlist = waitlist_numbers((reg.status, reg.queue_no) for reg in regs)
     for reg in regs:
         writer.writerow(
             [
                 reg.user.full_name or "",
                 schools.get(reg.user.school_id or 0, ""),
                 reg_status_label(reg.status, ended=ended),
-                reg.queue_no,
+                waitlist.get(reg.queue_no, ""),
                 local_text(reg.attended_at, tz) if reg.attended_at else "",
                 reg.feedback_rating if reg.feedback_rating is not None else "",
                 reg.feedback_comment or "",
@@ -1418,12 +1420,23 @@ async def _export(
     )
 
 
-async def _qr(query: CallbackQuery, event: Event, bot: Bot) -> None:
+async def _qr(query: CallbackQuery, event: Event, bot: Bot, tz: tzinfo) -> None:
     username = (await bot.me()).username or ""
     link = f"https://t.me/{username}?start=" + checkin_payload(event.id, event.checkin_code)
     png = qr_png(link)
     await query.answer()
     assert query.message is not None
+    when = when_text(event.starts_at, event.ends_at, tz)
+    poster = checkin_poster(
+        event.title, when, event.place or event.online_url, event.checkin_code, link
+    )
+    await bot.send_document(
+        query.message.chat.id,
+        BufferedInputFile(
+            await asyncio.to_thread(checkin_poster_pdf, poster), f"checkin-{event.id}.pdf"
+        ),
+        caption=_("🖨 The check-in poster to print (A4)."),
+    )
     spaced = " ".join(event.checkin_code)
     await bot.send_photo(
         query.message.chat.id,
@@ -1523,7 +1536,7 @@ async def on_event_admin(
     elif action == "csv":
         await _export(query, event, repo, bot, settings)
     elif action == "qr":
-        await _qr(query, event, bot)
+        await _qr(query, event, bot, settings.tz)
     elif action == "msg":
         await _ask_text(
             query,

@@ -6,7 +6,6 @@ with what was created, updated or rejected and why.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.imports import ImportFormatError, ImportOutcome, import_file, template_scope
+from bot.tables import csv_writer
 from db.models import User
 from db.repo import Repo
 from db.types import utcnow
@@ -189,7 +189,7 @@ def report_text(outcome: ImportOutcome) -> str:
 
 def report_csv(outcome: ImportOutcome) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csv_writer(buffer)
     writer.writerow(["row", "code", "action", "errors"])
     for r in outcome.reports:
         writer.writerow([r.row, r.key, r.action, "; ".join(problem_text(e) for e in r.errors)])

@@ -7,7 +7,6 @@ Capacity and waitlist rules live in `domain.events`, seats change under the per-
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import replace
@@ -25,6 +24,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.tables import csv_writer
 from bot.usercache import UserContext
 from db.event_repo import SignUp, TeacherEvents, facts_of
 from db.models import Event, Registration, User
@@ -972,7 +972,7 @@ async def cmd_journal(
     total = sum(hours(r.event.starts_at, r.event.ends_at) for r in attended)
     lines = [_("📒 <b>Journal of professional growth</b>: {n} h in all").format(n=f"{total:g}")]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csv_writer(buffer)
     writer.writerow([_("Date"), _("Event"), _("Kind"), _("Hours")])
     for r in attended:
         e = r.event

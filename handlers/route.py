@@ -235,8 +235,14 @@ async def on_build(
         await ask_replace(query, current)  # never archive a route without asking
         return
     young = is_young_teacher(db_user.age_band, db_user.experience_years)
+    muni = await repo.reference.municipality(db_user.municipality_id or 0)
     planned = build_route(
-        framework, chosen, young=young, pace=pace, start=datetime.now(settings.tz).date()
+        framework,
+        chosen,
+        young=young,
+        pace=pace,
+        start=datetime.now(settings.tz).date(),
+        region_names=(muni.region_ru, muni.region_en) if muni else (),
     )
     steps = []
     for position, item in enumerate(planned, start=1):
@@ -259,7 +265,7 @@ async def on_build(
                     },
                     "resources": [
                         {"title": {"ru": r.title.ru, "en": r.title.en}, "url": r.url}
-                        for r in (framework.resources[code] for code in template.resources)
+                        for r in item.resources
                     ],
                 },
             )
@@ -822,7 +828,7 @@ async def on_export(
             "Made by the methodological support bot · teacher's signature ________ · methodist's signature ________"
         ),
     )
-    pdf = await asyncio.to_thread(route_pdf, doc)
+    pdf = await asyncio.to_thread(route_pdf, doc, created=route.created_at.astimezone(settings.tz))
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(pdf, filename="route.pdf"),

@@ -6,6 +6,8 @@ import re
 import struct
 import threading
 import zlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +15,7 @@ from bot.charts import comparison_chart, radar_chart, render_png
 from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CREATED = datetime(2026, 11, 23, 14, 30, tzinfo=ZoneInfo("Europe/Moscow"))
 
 RU_LABELS = [
     "Предметные знания",
@@ -282,7 +285,7 @@ async def test_concurrent_renders_in_threads_all_succeed() -> None:
 
 
 def test_route_pdf_fits_a_realistic_route_on_one_page() -> None:
-    data = route_pdf(make_route(3))
+    data = route_pdf(make_route(3), created=CREATED)
     assert data.startswith(b"%PDF")
     assert data.rstrip().endswith(b"%%EOF")
     assert pdf_pages(data) == 1
@@ -293,17 +296,17 @@ def test_route_pdf_fits_a_realistic_route_on_one_page() -> None:
 
 
 def test_route_pdf_fits_four_competencies_with_long_step_titles() -> None:
-    assert pdf_pages(route_pdf(make_route(4, title_len=60))) == 1
+    assert pdf_pages(route_pdf(make_route(4, title_len=60), created=CREATED)) == 1
 
 
 def test_route_pdf_spills_to_more_pages_instead_of_truncating() -> None:
-    data = route_pdf(make_route(10))
+    data = route_pdf(make_route(10), created=CREATED)
     assert pdf_pages(data) >= 2
 
 
 def test_route_pdf_is_deterministic() -> None:
     doc = make_route(1, 3)
-    assert route_pdf(doc) == route_pdf(doc)
+    assert route_pdf(doc, created=CREATED) == route_pdf(doc, created=CREATED)
 
 
 def test_route_pdf_handles_empty_parts_and_english() -> None:
@@ -322,6 +325,6 @@ def test_route_pdf_handles_empty_parts_and_english() -> None:
         column_titles=("No.", "Step", "Form", "Due", "Mark"),
         footer="",
     )
-    data = route_pdf(doc)
+    data = route_pdf(doc, created=CREATED)
     assert data.startswith(b"%PDF")
     assert pdf_pages(data) == 1

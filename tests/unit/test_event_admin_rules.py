@@ -139,7 +139,7 @@ def test_participants_csv_has_bom_semicolons_and_local_times() -> None:
         'Иванова "Анна"; Петровна',
         "СОШ № 1",
         "attended",
-        "1",
+        "",  # the waitlist number: only for waitlisted registrations
         "12.12.2026 10:05",
         "5",
         "Полезно",
