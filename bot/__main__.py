@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         default="sqlite+aiosqlite:///data/console.db",
         help="database for the console session (default: data/console.db)",
     )
+    console.add_argument(
+        "--sample-events",
+        action="store_true",
+        help="import the sample internship sites and events into that database "
+        "(unless they are there already)",
+    )
     imp = sub.add_parser("import-reference", help="import municipalities, schools, subjects")
     imp.add_argument("file", type=Path, help="YAML file in the format of db/reference/sample.yaml")
     fw = sub.add_parser("import-framework", help="import a competency framework (new version)")
@@ -193,13 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         return _fail(str(exc))
-    level = settings.log_level
-    if command == "console" and level in ("DEBUG", "INFO"):
-        level = "WARNING"  # the terminal is the chat: keep routine logs out of it
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if command != "console":  # the console's terminal is the chat: it logs to data/console.log
+        logging.basicConfig(
+            level=settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     try:
         if command == "run":
             return asyncio.run(_run(settings))
@@ -222,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_grant(settings, args.telegram_id, args.role))
         from bot.console import run_console
 
-        return asyncio.run(run_console(settings, role=args.role, lang=args.lang))
+        return asyncio.run(
+            run_console(settings, role=args.role, lang=args.lang, sample_events=args.sample_events)
+        )
     except KeyboardInterrupt:
         return 130
 
