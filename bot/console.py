@@ -402,7 +402,7 @@ async def _run(
                     f"({notes.count - warnings} warning(s) or error(s) logged: "
                     f"see {data_dir / LOG_FILE})"
                 )
-                warnings = 0  # setup's warnings too (such as sample reference lists loaded)
+                warnings = notes.count
             line = await read()
         for violation in emu.violations:
             write(f"(Bot API violation: {violation})")

@@ -326,5 +326,6 @@ async def test_logs_go_to_the_log_file_not_over_the_prompt(
     assert "Logs go to" in screen and str(log_file) in screen
     assert "reference lists were empty" in log_file.read_text("utf-8")
     assert f"1 warning(s) or error(s) logged: see {log_file}" in screen
+    assert screen.count("logged: see") == 1  # said once, not after every turn
     captured = capfd.readouterr()
     assert "reference lists were empty" not in captured.err + captured.out
