@@ -1097,6 +1097,8 @@ async def test_file_ids_stay_valid_across_a_restart_on_the_same_store(
 
     async def first(emulator: BotAPIEmulator, client: Bot) -> tuple[str, str]:
         update = emulator.send_document(ANNA, "evidence.txt", evidence)  # a teacher's evidence
+        odd = emulator.send_document(ANNA, "cut\udcd0.txt", b"x")  # a name cut mid-character
+        assert odd["message"]["document"]["file_name"] == "cut\ufffd.txt"
         chart = await client.send_photo(ANNA.id, BufferedInputFile(b"\x89PNG-1", "chart.png"))
         assert chart.photo is not None
         return update["message"]["document"]["file_id"], chart.photo[-1].file_id

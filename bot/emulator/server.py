@@ -625,7 +625,7 @@ class BotAPIEmulator:
         # content first: a description without its content is never left behind
         for name, data in (
             (f"{digest}.bin", stored.content),
-            (f"{digest}.json", json.dumps(meta, ensure_ascii=False).encode()),
+            (f"{digest}.json", json.dumps(meta).encode()),
         ):
             partial = self.file_store / f"{name}.part"
             partial.write_bytes(data)
