@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.config import RunMode, Settings, SettingsError, load_settings
-from bot.logs import setup_logging
+from bot.logs import install_redaction, setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
         "--db",
         default="sqlite+aiosqlite:///data/console.db",
         help="database for the console session (default: data/console.db)",
+    )
+    console.add_argument(
+        "--sample-events",
+        action="store_true",
+        help="import the sample internship sites and events into that database "
+        "(unless they are there already)",
     )
     imp = sub.add_parser("import-reference", help="import municipalities, schools, subjects")
     imp.add_argument("file", type=Path, help="YAML file in the format of db/reference/sample.yaml")
@@ -216,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             "BOT_TOKEN: is required to run the bot (get one from @BotFather); "
             "`python -m bot console` works without one"
         )
-    level = settings.log_level
-    if command == "console" and level in ("DEBUG", "INFO"):
-        level = "WARNING"  # the terminal is the chat: keep routine logs out of it
-    setup_logging(level, secrets=(settings.bot_token, settings.webhook_secret))
+    if command == "console":  # the console's terminal is the chat: it logs to data/console.log
+        install_redaction(settings.bot_token, settings.webhook_secret)
+    else:
+        setup_logging(settings.log_level, secrets=(settings.bot_token, settings.webhook_secret))
     try:
         if command == "run":
             return asyncio.run(_run(settings))
@@ -242,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_grant(settings, args.telegram_id, args.role, args.municipality))
         from bot.console import run_console
 
-        return asyncio.run(run_console(settings, role=args.role, lang=args.lang))
+        return asyncio.run(
+            run_console(settings, role=args.role, lang=args.lang, sample_events=args.sample_events)
+        )
     except KeyboardInterrupt:
         return 130
 

@@ -1035,3 +1035,96 @@ def test_formatting_parsers() -> None:
         "url": "https://x.org/a)b",
     }
     assert not parse_markdown_v2("*open").ok
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+async def test_broken_text_never_wedges_polling(emu: BotAPIEmulator, bot: Bot) -> None:
+    """A lone surrogate (a character cut in half) arrives as U+FFFD, like Telegram carries
+    only valid UTF-8; the next normal message is answered too."""
+    dp = Dispatcher()
+
+    @dp.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(f"got {message.text}")
+
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+    )
+    try:
+        emu.send_message(ANNA, "Иван\udcd0")
+        assert (await emu.wait_for_message(ANNA.id)).text == "got Иван\ufffd"
+        emu.send_message(ANNA, "дальше")
+        assert (await emu.wait_for_message(ANNA.id)).text == "got дальше"
+    finally:
+        await dp.stop_polling()
+        await asyncio.wait_for(polling, 5)
+    assert all(call.status != 500 for call in emu.calls)
+    emu.assert_no_violations()
+
+
+async def test_an_update_that_cannot_be_sent_is_dropped_not_retried_forever(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    bad = emu.send_message(ANNA, "first")
+    bad["message"]["unserializable"] = {1, 2}  # a test bug: a set is not JSON (queued as is)
+    good = emu.send_message(ANNA, "second")
+    updates = await bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == [good["update_id"]]
+    assert emu.dropped_updates == [bad] and emu.pending_updates == [good]
+    assert any("cannot be encoded" in v for v in emu.violations)
+
+
+async def test_file_ids_stay_valid_across_a_restart_on_the_same_store(
+    tmp_path: Path, spec: SpecValidator | None
+) -> None:
+    """A file id kept in the bot's database still names the same file in the next emulator
+    on the same store, even after other files were stored first; without the store it is
+    refused, never resolved to another file."""
+    store = tmp_path / "files"
+    evidence = "Конспект урока 📘".encode()
+
+    async def run(file_store: Path | None, work: Any) -> Any:
+        async with BotAPIEmulator(token=TOKEN, spec=spec, file_store=file_store) as emulator:
+            emulator.add_user(ANNA)
+            session = AiohttpSession(api=TelegramAPIServer.from_base(emulator.base_url))
+            client = Bot(TOKEN, session=session)
+            try:
+                return await work(emulator, client)
+            finally:
+                await session.close()
+
+    async def first(emulator: BotAPIEmulator, client: Bot) -> tuple[str, str]:
+        update = emulator.send_document(ANNA, "evidence.txt", evidence)  # a teacher's evidence
+        odd = emulator.send_document(ANNA, "cut\udcd0.txt", b"x")  # a name cut mid-character
+        assert odd["message"]["document"]["file_name"] == "cut\ufffd.txt"
+        chart = await client.send_photo(ANNA.id, BufferedInputFile(b"\x89PNG-1", "chart.png"))
+        assert chart.photo is not None
+        return update["message"]["document"]["file_id"], chart.photo[-1].file_id
+
+    async def second(emulator: BotAPIEmulator, client: Bot) -> None:
+        # other files first: with per-run counters they would take the old ids
+        await client.send_document(ANNA.id, BufferedInputFile(b"other", "other.txt"))
+        emulator.send_document(ANNA, "other2.txt", b"other 2")
+        sent = await client.send_document(ANNA.id, evidence_id, caption="evidence")
+        assert sent.document is not None and sent.document.file_name == "evidence.txt"
+        downloaded = await client.download(evidence_id)
+        assert downloaded is not None and downloaded.read() == evidence
+        resent = await client.send_photo(ANNA.id, chart_id)
+        assert resent.photo is not None and resent.photo[-1].file_id == chart_id
+        message = emulator.last_message(ANNA.id)
+        assert message is not None and message.photo == b"\x89PNG-1"
+        emulator.assert_no_violations()
+
+    async def without_store(emulator: BotAPIEmulator, client: Bot) -> None:
+        await client.send_document(ANNA.id, BufferedInputFile(b"other", "other.txt"))
+        with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
+            await client.send_document(ANNA.id, evidence_id)
+        with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+            await client.get_file(evidence_id)
+
+    evidence_id, chart_id = await run(store, first)
+    await run(store, second)
+    await run(None, without_store)
+    await run(tmp_path / "empty", without_store)

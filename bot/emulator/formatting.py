@@ -24,6 +24,7 @@ __all__ = [
     "parse_markdown_v2",
     "strip_formatting",
     "utf16_len",
+    "valid_text",
 ]
 
 #: Accepted ``parse_mode`` values (compared case-insensitively, as Telegram does).
@@ -52,6 +53,20 @@ ALLOWED_HTML_TAGS: dict[str, str] = {
 
 _NAMED_ENTITIES: dict[str, str] = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as Telegram would carry it: lone surrogates (a character cut in half, or
+    bytes decoded with ``surrogateescape``) become U+FFFD, surrogate pairs are joined.
+
+    Telegram only carries valid UTF-8, so neither an update nor a bot message can hold a
+    lone surrogate; the emulator applies this to everything it injects.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def utf16_len(text: str) -> int:

@@ -14,6 +14,7 @@ call is answered ``400 Bad Request`` like Telegram would and recorded in
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import mimetypes
@@ -21,12 +22,13 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.emulator.formatting import parse_formatted
+from bot.emulator.formatting import parse_formatted, valid_text
 from bot.emulator.limits import check_limits
 from bot.emulator.models import (
     ApiViolation,
@@ -92,6 +94,10 @@ _STRING_PARAMS = frozenset(
     }
 )
 _MULTIPART_LIMIT = 60 * 1024 * 1024
+_FILE_ID_PREFIX = "BQACAgIAAxkBAAI"
+_FILE_ID_RE = re.compile(_FILE_ID_PREFIX + r"([0-9a-f]{64})")
+_FILE_PATH_RE = re.compile(r"[a-z_]+/([0-9a-f]{64})(?:\.[A-Za-z0-9]{1,10})?")
+_SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
 _DEFAULT_QUIET = 0.15
 
 
@@ -158,11 +164,18 @@ class BotAPIEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         strict_chats: bool = True,
+        file_store: Path | None = None,
     ) -> None:
         """Create an emulator; call :meth:`start` (or use ``async with``) to serve.
 
         ``strict_chats``: calls addressed to a chat whose user never appeared (see
         :meth:`add_user`) are answered ``400 Bad Request: chat not found``, like Telegram.
+
+        ``file_store``: a directory where every file (uploaded by the bot or sent by a user)
+        is kept, so its ``file_id`` stays valid in the next emulator on the same directory, as
+        file ids stored in the bot's database do with Telegram.  File ids are derived from the
+        file itself (a SHA-256), never from a counter: an id from another run either names the
+        very same file or is refused (``400 wrong file identifier``), never another file.
         """
         self.token = token
         self.spec = spec
@@ -191,7 +204,7 @@ class BotAPIEmulator:
         self._delivered_upto = 0
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
-        self._file_ids = itertools.count(1)
+        self.file_store = file_store
         self._allowed_updates: list[str] | None = None
         self._callback_queries: dict[str, dict[str, Any]] = {}
         self._answered_queries: set[str] = set()
@@ -300,8 +313,11 @@ class BotAPIEmulator:
         return self._users.get(user_id)
 
     def file(self, file_id: str) -> StoredFile | None:
-        """A stored file by ``file_id``."""
-        return self._files.get(file_id)
+        """A stored file by ``file_id`` (also one kept in :attr:`file_store` by an earlier run)."""
+        stored = self._files.get(file_id)
+        if stored is None and (match := _FILE_ID_RE.fullmatch(file_id)):
+            stored = self._load_file(match.group(1))
+        return stored
 
     def fail_chat(
         self, chat_id: int, kind: FailureKind | None = "blocked", retry_after: int = 3
@@ -558,7 +574,9 @@ class BotAPIEmulator:
         }
 
     def _queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        update = {"update_id": next(self._update_ids), kind: payload}
+        """Queue an update; its texts are made valid UTF-8 first (see :func:`valid_text`), so
+        one bad string can never make ``getUpdates`` fail over and over."""
+        update = {"update_id": next(self._update_ids), kind: _valid_strings(payload)}
         self.updates.append(update)
         self._pending.append(update)
         self._last_activity = time.monotonic()
@@ -568,21 +586,79 @@ class BotAPIEmulator:
     def _store_file(
         self, filename: str, content: bytes, mime_type: str | None, folder: str
     ) -> StoredFile:
-        number = next(self._file_ids)
-        if "." in filename:
-            suffix = "." + filename.rsplit(".", 1)[1]
-        else:
+        """Keep a file under an id derived from it (name, type, folder and content)."""
+        head = json.dumps([folder, filename, mime_type], ensure_ascii=True).encode()
+        digest = hashlib.sha256(head + b"\n" + content).hexdigest()
+        known = self.file(_FILE_ID_PREFIX + digest)
+        if known is not None:
+            return known
+        suffix = "." + filename.rsplit(".", 1)[1] if "." in filename else ""
+        if not _SUFFIX_RE.fullmatch(suffix):
             suffix = mimetypes.guess_extension(mime_type or "") or ""
         stored = StoredFile(
-            file_id=f"BQACAgIAAxkBAAI{number:08d}EmuFile",
-            file_unique_id=f"AgAD{number:06d}",
+            file_id=_FILE_ID_PREFIX + digest,
+            file_unique_id="AgAD" + hashlib.sha256(content).hexdigest()[:24],
             filename=filename,
             content=content,
             mime_type=mime_type,
-            file_path=f"{folder}/file_{number}{suffix}",
+            file_path=f"{folder}/{digest}{suffix}",
         )
+        self._remember(stored)
+        if self.file_store is not None:
+            self._save_file(digest, stored)
+        return stored
+
+    def _remember(self, stored: StoredFile) -> None:
         self._files[stored.file_id] = stored
         self._files_by_path[stored.file_path] = stored
+
+    def _save_file(self, digest: str, stored: StoredFile) -> None:
+        assert self.file_store is not None
+        self.file_store.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "filename": stored.filename,
+            "mime_type": stored.mime_type,
+            "file_path": stored.file_path,
+        }
+        # content first: a description without its content is never left behind
+        for name, data in (
+            (f"{digest}.bin", stored.content),
+            (f"{digest}.json", json.dumps(meta).encode()),
+        ):
+            partial = self.file_store / f"{name}.part"
+            partial.write_bytes(data)
+            partial.replace(self.file_store / name)
+
+    def _load_file(self, digest: str) -> StoredFile | None:
+        """A file kept in :attr:`file_store` by this or an earlier emulator."""
+        if self.file_store is None:
+            return None
+        try:
+            meta = json.loads((self.file_store / f"{digest}.json").read_text("utf-8"))
+            content = (self.file_store / f"{digest}.bin").read_bytes()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("file_id") != _FILE_ID_PREFIX + digest:
+            return None
+        stored = StoredFile(
+            file_id=str(meta["file_id"]),
+            file_unique_id=str(meta.get("file_unique_id", "")),
+            filename=str(meta.get("filename", "file")),
+            content=content,
+            mime_type=meta.get("mime_type") if isinstance(meta.get("mime_type"), str) else None,
+            file_path=str(meta.get("file_path", "")),
+        )
+        self._remember(stored)
+        return stored
+
+    def _file_by_path(self, path: str) -> StoredFile | None:
+        stored = self._files_by_path.get(path)
+        if stored is None and (match := _FILE_PATH_RE.fullmatch(path)):
+            stored = self._load_file(match.group(1))
+            if stored is not None and stored.file_path != path:
+                stored = None
         return stored
 
     def _emit(self, event: str, message: BotMessage) -> None:
@@ -633,7 +709,7 @@ class BotAPIEmulator:
             data["caption"] = parsed.text
             if parsed.entities:
                 data["caption_entities"] = parsed.entities
-        stored = self._files.get(message.file_id or "")
+        stored = self.file(message.file_id or "")
         if message.kind == "document" and stored is not None:
             data["document"] = stored.to_document_api()
         if message.kind == "photo" and stored is not None:
@@ -704,11 +780,14 @@ class BotAPIEmulator:
             response, status = await self._dispatch(
                 request.match_info["token"], method, call, file_types
             )
+            body = _dumps(response).encode("utf-8")
         except _ApiError as error:
             response, status = error.payload(), error.code
+            body = _dumps(response).encode("utf-8", "replace")
         except Exception as error:  # an emulator bug must surface in the test, not hang it
             self.violations.append(f"{method}: emulator internal error: {error!r}")
             response, status = _ApiError(500, f"Internal Server Error: {error!r}").payload(), 500
+            body = _dumps(response).encode("utf-8", "replace")
         finally:
             if not is_poll:
                 self._inflight -= 1
@@ -717,7 +796,9 @@ class BotAPIEmulator:
         call.status = status
         self.calls.append(call)
         self._notify()
-        return web.json_response(response, status=status, dumps=_dumps)
+        return web.Response(
+            body=body, status=status, content_type="application/json", charset="utf-8"
+        )
 
     async def _dispatch(
         self, token: str, method: str, call: RecordedCall, file_types: dict[str, str]
@@ -820,7 +901,7 @@ class BotAPIEmulator:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
-        stored = self._files_by_path.get(request.match_info["path"])
+        stored = self._file_by_path(request.match_info["path"])
         if stored is None:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
@@ -917,7 +998,25 @@ class BotAPIEmulator:
         if batch:
             self._delivered_upto = max(self._delivered_upto, batch[-1]["update_id"])
             self._last_activity = time.monotonic()
-        return batch
+        return self._deliverable(batch)
+
+    def _deliverable(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop (and report) updates that cannot be sent: one bad update must never make
+        every later ``getUpdates`` fail, which would stop the bot for good."""
+        good: list[dict[str, Any]] = []
+        for update in batch:
+            try:
+                _dumps(update).encode("utf-8")
+            except (TypeError, ValueError) as error:
+                self._pending.remove(update)
+                self.dropped_updates.append(update)
+                self.violations.append(
+                    f"getUpdates: update {update.get('update_id')} cannot be encoded and was "
+                    f"dropped: {error!r}"
+                )
+            else:
+                good.append(update)
+        return good
 
     def _drop_disallowed(self) -> None:
         allowed = self._allowed_updates
@@ -968,7 +1067,7 @@ class BotAPIEmulator:
             if not mime or mime == "application/octet-stream":
                 mime = mimetypes.guess_type(filename)[0] or mime
             return self._store_file(filename or name, content, mime, folder)
-        stored = self._files.get(value)
+        stored = self.file(value)
         if stored is not None:
             return stored
         if value.startswith(("http://", "https://")):
@@ -1089,7 +1188,7 @@ class BotAPIEmulator:
         return True
 
     async def _get_file(self, call: _Call) -> Any:
-        stored = self._files.get(str(call.params.get("file_id")))
+        stored = self.file(str(call.params.get("file_id")))
         if stored is None:
             raise _ApiError(400, "Bad Request: invalid file_id")
         return stored.to_file_api()
@@ -1182,6 +1281,17 @@ class BotAPIEmulator:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _valid_strings(value: Any) -> Any:
+    """``value`` with every string in it passed through :func:`valid_text`."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_text(str(k)): _valid_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_strings(item) for item in value]
+    return value
 
 
 def _attach_refs(value: Any) -> Iterator[str]:

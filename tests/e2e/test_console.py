@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.console import run_console
+from bot.__main__ import main
+from bot.console import CONSOLE_TOKEN, HELP, ConsoleSession, run_console, typed_text
+from bot.emulator import BotAPIEmulator, EmuUser
+from bot.middlewares import UpdateCounter
+from db.models import Event
+from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from tests.conftest import make_settings
 
 Step = str | Callable[[str], str]
+
+
+def _bytes(path: str | Path) -> bytes:
+    return Path(path).read_bytes()
 
 
 def pick(label: str) -> Callable[[str], str]:
@@ -28,7 +45,9 @@ def pick(label: str) -> Callable[[str], str]:
     return choose
 
 
-async def drive(tmp_path: Path, lang: str, role: str, steps: list[Step]) -> str:
+async def drive(
+    tmp_path: Path, lang: str, role: str, steps: list[Step], *, sample_events: bool = False
+) -> str:
     out: list[str] = []
     script = iter(steps)
 
@@ -41,7 +60,15 @@ async def drive(tmp_path: Path, lang: str, role: str, steps: list[Step]) -> str:
         return line
 
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
-    code = await run_console(settings, role=role, lang=lang, read_line=read_line, write=out.append)
+    code = await run_console(
+        settings,
+        role=role,
+        lang=lang,
+        sample_events=sample_events,
+        data_dir=tmp_path / "data",
+        read_line=read_line,
+        write=out.append,
+    )
     assert code == 0
     screen = "\n".join(out)
     assert "Bot API violation" not in screen
@@ -116,3 +143,189 @@ async def test_console_as_admin_and_coordinator(tmp_path: Path) -> None:
     screen = await drive(tmp_path, "en", "coordinator", ["/schools", ":help", "#99", ":q"])
     assert "municipality" in screen.lower()  # a coordinator without a profile is told to set it
     assert "(no button #99 on screen)" in screen
+
+
+async def test_stale_button_number_is_refused_politely(tmp_path: Path) -> None:
+    """A number whose button is gone (its message was edited) must not end the console."""
+    screen = await drive(
+        tmp_path,
+        "ru",
+        "teacher",
+        [
+            pick("Я согласен"),
+            "Иванова Анна Петровна",
+            pick("Волгодонск"),
+            pick("СОШ № 1"),
+            pick("Учитель"),
+            pick("Математика"),
+            pick("Готово"),
+            "5",
+            pick("до 35"),
+            pick("Всё верно"),  # the card loses its buttons; only a reply keyboard is new
+            "#3",  # was "✏️ Школа (ОО)" on the card
+            "/help",
+            ":q",
+        ],
+    )
+    assert "you> #3\n(no such button: #3 is not on screen any more" in screen
+    assert "Что я умею" in screen.split("you> /help", 1)[1]  # the console went on
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (8).to_bytes(4, "big") * 2
+
+
+async def test_console_session_buttons_gone_links_and_files(tmp_path: Path) -> None:
+    """Buttons of a deleted message and link buttons are refused politely; photos are saved
+    once (an edit does not save again, another file of the same name does not overwrite)."""
+    user = EmuUser(id=700001, first_name="Анна", language_code="ru")
+    out: list[str] = []
+    async with BotAPIEmulator(token=CONSOLE_TOKEN) as emu:
+        emu.add_user(user)
+        bot = Bot(
+            CONSOLE_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
+        )
+        console = ConsoleSession(emu, user, out.append, UpdateCounter(), tmp_path / "dl")
+        try:
+            keyboard = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text="Сайт", url="https://example.org/")],
+                    [InlineKeyboardButton(text="Дальше", callback_data="next")],
+                ]
+            )
+            menu = await bot.send_message(user.id, "Меню", reply_markup=keyboard)
+            console.show_changes()
+            assert out[-1] == "bot> Меню\n  [1] Сайт → https://example.org/\n  [2] Дальше"
+            assert await console.handle("#1")
+            assert (
+                out[-1]
+                == "(button #1 cannot be pressed in the console: it opens https://example.org/)"
+            )
+            await bot.delete_message(user.id, menu.message_id)
+            console.show_changes()
+            assert await console.handle("#2")
+            assert out[-1].startswith("(no such button: #2 is not on screen any more")
+            assert emu.calls_of("answerCallbackQuery") == [] and emu.pending_updates == []
+
+            chart = await bot.send_photo(
+                user.id, BufferedInputFile(PNG, "chart.png"), caption="строка 1\nстрока 2"
+            )
+            console.show_changes()
+            saved = tmp_path / "dl" / "chart.png"
+            assert out[-1] == f"bot> [photo] saved to {saved}\nстрока 1\nстрока 2"
+            assert saved.read_bytes() == PNG
+            await bot.edit_message_caption(
+                chat_id=user.id, message_id=chart.message_id, caption="новая подпись"
+            )
+            console.show_changes()
+            assert out[-1] == f"bot (edited)> [photo] saved to {saved} (новая подпись)"
+            other = PNG + b"other"
+            await bot.send_document(user.id, BufferedInputFile(other, "chart.png"))
+            console.show_changes()
+            assert out[-1] == f"bot> [document] saved to {saved.with_name('chart-2.png')}"
+            assert (
+                saved.read_bytes() == PNG and saved.with_name("chart-2.png").read_bytes() == other
+            )
+            assert sorted(p.name for p in saved.parent.iterdir()) == ["chart-2.png", "chart.png"]
+        finally:
+            await bot.session.close()
+    emu.assert_no_violations()
+
+
+async def test_broken_character_is_refused_and_the_bot_goes_on(tmp_path: Path) -> None:
+    """A line cut mid-character (a lone surrogate from the terminal) is not sent; the bot
+    still answers the next line at once."""
+    cut = "Иван".encode() + "о".encode()[:1]  # the last letter cut in half
+    screen = await drive(
+        tmp_path,
+        "ru",
+        "teacher",
+        [cut.decode("utf-8", "surrogateescape"), "/help", ":q"],
+    )
+    assert "broken character" in screen and "please type it again" in screen
+    assert "not finished answering" not in screen
+    assert "Что я умею" in screen.split("you> /help", 1)[1]
+
+
+def test_typed_text_recovers_whole_characters_and_refuses_cut_ones() -> None:
+    whole = "Иванова".encode().decode("ascii", "surrogateescape")  # a non-UTF-8 terminal
+    assert typed_text(whole) == "Иванова"
+    assert typed_text("Иванова") == "Иванова"
+    assert typed_text("Ивано\udcd0") is None
+    assert typed_text("\ud83d") is None
+
+
+async def test_photos_and_documents_are_saved_and_announced(tmp_path: Path) -> None:
+    """The QR code (a photo) and the participants' CSV (a document) land in
+    data/console-downloads and the console says so."""
+    screen = await drive(
+        tmp_path,
+        "ru",
+        "admin",
+        ["/myevents", pick("Оценка &"), pick("QR для отметки"), pick("Выгрузка CSV"), ":q"],
+        sample_events=True,
+    )
+    downloads = tmp_path / "data" / "console-downloads"
+    photo = re.search(r"bot> \[photo\] saved to (\S+\.png)", screen)
+    assert photo is not None, screen[-1500:]
+    assert Path(photo.group(1)).parent == downloads
+    assert _bytes(photo.group(1)).startswith(b"\x89PNG")
+    assert "/checkin" in screen.split(photo.group(0), 1)[1]  # the caption follows
+    document = re.search(r"bot> \[document\] saved to (\S+\.csv)", screen)
+    assert document is not None, screen[-1500:]
+    assert Path(document.group(1)).parent == downloads
+    assert _bytes(document.group(1)).decode("utf-8-sig").startswith("ФИО;")
+    assert TRICKY_TITLE in screen.split(document.group(0), 1)[1]  # its caption
+
+
+async def test_sample_events_are_imported_once(tmp_path: Path) -> None:
+    screen = await drive(tmp_path, "ru", "teacher", [":q"], sample_events=True)
+    assert "sample sites and events imported: 7 created, 0 updated" in screen
+    assert "--sample-events" in HELP and HELP in screen
+    screen = await drive(tmp_path, "ru", "teacher", [":q"], sample_events=True)
+    assert "sample sites and events: already in the database" in screen
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    try:
+        async with engine.connect() as db:
+            codes = (await db.execute(select(Event.code))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert sorted(str(c) for c in codes) == sorted(SAMPLE_EVENT_CODES)  # once, no duplicates
+    screen = await drive(tmp_path, "ru", "teacher", [":q"])
+    assert "sample sites" not in screen  # only when asked for
+
+
+def test_sample_events_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    async def fake_console(settings: object, **options: object) -> int:
+        seen.update(options)
+        return 0
+
+    monkeypatch.setattr("bot.console.run_console", fake_console)
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///:memory:")
+    assert main(["console", "--sample-events", "--role", "admin"]) == 0
+    assert seen == {"role": "admin", "lang": "ru", "sample_events": True}
+    assert main(["console"]) == 0
+    assert seen["sample_events"] is False
+
+
+async def test_logs_go_to_the_log_file_not_over_the_prompt(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh database logs a warning (sample reference lists loaded): it goes to
+    data/console.log, the console points at it between turns, the terminal stays clean."""
+    root = logging.getLogger()
+    terminal = logging.StreamHandler(sys.stderr)  # what logging.basicConfig would install
+    root.addHandler(terminal)
+    try:
+        screen = await drive(tmp_path, "ru", "teacher", ["/help", ":q"])
+        assert root.handlers.count(terminal) == 1  # given back afterwards
+    finally:
+        root.removeHandler(terminal)
+    log_file = tmp_path / "data" / "console.log"
+    assert "Logs go to" in screen and str(log_file) in screen
+    assert "reference lists were empty" in log_file.read_text("utf-8")
+    assert f"1 warning(s) or error(s) logged: see {log_file}" in screen
+    assert screen.count("logged: see") == 1  # said once, not after every turn
+    captured = capfd.readouterr()
+    assert "reference lists were empty" not in captured.err + captured.out
