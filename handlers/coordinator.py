@@ -19,6 +19,7 @@ from db.models import RouteStep, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
 from domain.roles import Role
+from domain.typography import shorten
 from handlers.assessment import results_text
 from handlers.common import MENU_STAFF, button, h, notify_user
 from handlers.filters import RoleFilter
@@ -195,7 +196,7 @@ async def cmd_teacher(
             buttons.append(
                 [
                     button(
-                        "📎 " + (s.evidence_file_name or "file")[:40],
+                        "📎 " + shorten(s.evidence_file_name or _("file"), 40),
                         TeacherCb(action="file", user_id=teacher.id, step=s.id),
                     )
                 ]

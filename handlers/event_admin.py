@@ -42,6 +42,7 @@ from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventKind, EventStatus,
 from domain.framework import Framework
 from domain.pagination import paginate
 from domain.roles import Role
+from domain.typography import quoted, shorten
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
@@ -603,7 +604,9 @@ async def event_comp(
 
 async def event_comp_done(query: CallbackQuery, state: FSMContext, repo: Repo, staff: User) -> None:
     sites = await repo.events.sites(staff.municipality_id) if staff.municipality_id else []
-    buttons = [[button(s.title[:60], NewEventCb(action="site", value=str(s.id)))] for s in sites]
+    buttons = [
+        [button(shorten(s.title, 60), NewEventCb(action="site", value=str(s.id)))] for s in sites
+    ]
     buttons.append([button(_("No site"), NewEventCb(action="site", value="0"))])
     buttons.append([button(_("✖️ Cancel"), NewEventCb(action="cancel"))])
     await state.set_state(EventForm.site)
@@ -800,7 +803,7 @@ async def _ask_school(
     current = paginate(schools, page, SCHOOLS_PER_PAGE)
     buttons = rows(
         [
-            button(s.short_name[:40], NewSiteCb(action="school", value=str(s.id)))
+            button(shorten(s.short_name, 40), NewSiteCb(action="school", value=str(s.id)))
             for s in current.items
         ],
         2,
@@ -1005,9 +1008,9 @@ async def site_create(query: CallbackQuery, state: FSMContext, repo: Repo, staff
     await state.clear()
     await show(
         query,
-        _(
-            "✅ The site <b>{title}</b> is created (code {code}). Add its sessions with /newevent."
-        ).format(title=h(site.title), code=h(site.code)),
+        _("✅ Site created: <b>{title}</b> (code {code}). Add its sessions with /newevent.").format(
+            title=h(site.title), code=h(site.code)
+        ),
     )
 
 
@@ -1029,7 +1032,12 @@ async def _events_list(
         mark = "🚫 " if item.status == EventStatus.CANCELLED.value else ""
         day = item.starts_at.astimezone(settings.tz).strftime("%d.%m")
         buttons.append(
-            [button(f"{mark}{day} · {item.title[:50]}", EventAdminCb(action="card", event=item.id))]
+            [
+                button(
+                    f"{mark}{day} · {shorten(item.title, 50)}",
+                    EventAdminCb(action="card", event=item.id),
+                )
+            ]
         )
     await show(
         event,
@@ -1141,7 +1149,7 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
     toggles = [
         button(
             ("✅ " if r.status == RegStatus.ATTENDED.value else "⬜ ")
-            + (r.user.full_name or "—")[:30],
+            + shorten(r.user.full_name or "—", 30),
             EventAdminCb(action="att", event=event.id, reg=r.id),
         )
         for r in present
@@ -1213,7 +1221,7 @@ async def _export(
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(data, filename=f"participants-{event.id}.csv"),
-        caption=_("📤 Participants of «{title}»").format(title=h(event.title)),
+        caption=_("📤 Participants of {title}").format(title=h(quoted(event.title))),
     )
 
 
@@ -1249,8 +1257,8 @@ async def _ask_text(
 async def _ask_cancel(query: CallbackQuery, event: Event) -> None:
     await show(
         query,
-        _("🚫 Cancel «{title}»? Everyone who signed up will be notified.").format(
-            title=h(event.title)
+        _("🚫 Cancel {title}? Everyone who signed up will be notified.").format(
+            title=h(quoted(event.title))
         ),
         _markup(
             [
@@ -1277,9 +1285,9 @@ async def _cancel_event(
 
     def notice() -> str:
         return _(
-            "🚫 The event «{title}» ({when}) has been cancelled. We are sorry; "
+            "🚫 The event {title} ({when}) has been cancelled. We are sorry; "
             "look for other events in the bot."
-        ).format(title=h(event.title), when=when)
+        ).format(title=h(quoted(event.title)), when=when)
 
     notified = 0
     for reg in regs:
@@ -1288,10 +1296,10 @@ async def _cancel_event(
     await show(
         query,
         ngettext(
-            "🚫 «{title}» is cancelled. {n} participant was notified.",
-            "🚫 «{title}» is cancelled. {n} participants were notified.",
+            "🚫 {title} is cancelled. {n} participant was notified.",
+            "🚫 {title} is cancelled. {n} participants were notified.",
             notified,
-        ).format(title=h(event.title), n=notified),
+        ).format(title=h(quoted(event.title)), n=notified),
         _markup([[button(_("⬅️ Back"), EventAdminCb(action="list"))]]),
     )
 
@@ -1336,9 +1344,9 @@ async def on_event_admin(
             event,
             bot,
             EventAdminForm.message,
-            _(
-                "✉️ Type the message for the participants of «{title}» (up to 1000 characters):"
-            ).format(title=h(event.title)),
+            _("✉️ Type the message for the participants of {title} (up to 1000 characters):").format(
+                title=h(quoted(event.title))
+            ),
         )
     elif action == "cap":
         await _ask_text(
@@ -1488,7 +1496,9 @@ async def _edit_menu(query: CallbackQuery, event: Event) -> None:
 
     await show(
         query,
-        _("✏️ <b>Edit</b> «{title}»: what would you like to change?").format(title=h(event.title)),
+        _("✏️ <b>Edit</b> {title}: what would you like to change?").format(
+            title=h(quoted(event.title))
+        ),
         _markup(
             [
                 [button(_("Title"), cb("title")), button(_("Description"), cb("description"))],
@@ -1508,8 +1518,8 @@ def _edit_question(field: str, event: Event, tz: tzinfo) -> tuple[State, str] | 
     """The form state and the question that starts editing `field`; None for an unknown one."""
     if field == "title":
         return EventEditForm.title, _(
-            "✏️ Now: «{title}».\nSend the new title (3 to 200 characters)."
-        ).format(title=h(event.title))
+            "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
+        ).format(title=h(quoted(event.title)))
     if field == "description":
         return EventEditForm.description, _(
             "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
@@ -1601,7 +1611,7 @@ async def _notify_change(
     when = when_text(event.starts_at, event.ends_at, tz)
 
     def notice() -> str:
-        lines = [_("✏️ The event «{title}» has changed.").format(title=h(event.title))]
+        lines = [_("✏️ The event {title} has changed.").format(title=h(quoted(event.title)))]
         if moved:
             lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
         if relocated:
@@ -1824,7 +1834,7 @@ async def _sites_list(
         return
     current = paginate(sites, page, SITES_PER_PAGE)
     buttons = [
-        [button(site.title[:60], SiteAdminCb(action="card", site=site.id))]
+        [button(shorten(site.title, 60), SiteAdminCb(action="card", site=site.id))]
         for site in current.items
     ]
     pager = pager_row(current, lambda p: SiteAdminCb(action="list", page=p))
@@ -1888,8 +1898,8 @@ async def _site_card(
 def _site_question(action: str, site: Site) -> tuple[State, str] | None:
     if action == "title":
         return SiteEditForm.title, _(
-            "✏️ Now: «{title}».\nSend the new title (3 to 200 characters)."
-        ).format(title=h(site.title))
+            "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
+        ).format(title=h(quoted(site.title)))
     if action == "description":
         return SiteEditForm.description, _(
             "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "

@@ -6,6 +6,7 @@ its own session and commits on its own; a failing job is retried (up to 5 attemp
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ from db.models import Job
 from db.repo import Repo
 from db.types import utcnow
 from domain.events import EventStatus, RegStatus
+from domain.typography import quoted
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,8 @@ async def _offer_expire(repo: Repo, job: Job, ctx: JobContext) -> None:
         lapsed.user,
         lambda: (
             _(
-                "⌛ The offered seat for «{title}» was not confirmed in time and went to the next person."
-            ).format(title=title),
+                "⌛ The offered seat for {title} was not confirmed in time and went to the next person."
+            ).format(title=html.escape(quoted(title), quote=False)),
             None,
         ),
     )
@@ -67,11 +69,12 @@ async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
             continue
 
         def render(event_id: int = event.id) -> tuple[str, InlineKeyboardMarkup | None]:
-            text = _("⏰ Reminder: «{title}», {when}.").format(
-                title=event.title, when=when_text(event, ctx.settings.tz)
+            text = _("⏰ Reminder: {title}, {when}.").format(
+                title=html.escape(quoted(event.title), quote=False),
+                when=when_text(event, ctx.settings.tz),
             )
             if event.place:
-                text += "\n📍 " + event.place
+                text += "\n📍 " + html.escape(event.place, quote=False)
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[
                     [button(_("Open the event"), EvAct(action="card", event=event_id))]
@@ -104,8 +107,8 @@ def _feedback_message(
     from handlers.events import feedback_keyboard
 
     def render() -> tuple[str, InlineKeyboardMarkup | None]:
-        text = _("How was «{title}»? Rate it from 1 to 5: your answer helps the methodists.")
-        return text.format(title=title), feedback_keyboard(reg_id)
+        text = _("How was {title}? Rate it from 1 to 5: your answer helps the methodists.")
+        return text.format(title=html.escape(quoted(title), quote=False)), feedback_keyboard(reg_id)
 
     return render
 
