@@ -300,7 +300,7 @@ async def test_russian_coordinator_event_admin(running: Running) -> None:
             await olga.tap_data(EventAdminCb(action="edit", event=event_id).pack())
     await olga.send("/cancel")
     await olga.send("/mysites")
-    assert await explore(olga, taps=15, root="/mysites") > 3
+    assert await explore(olga, taps=15, root="/mysites") >= 3
 
     # the event wizard with a re-ask at every step
     await olga.send("/cancel")
