@@ -13,10 +13,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from db.models import Event, Site, User
+from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
 from db.types import utcnow
 from handlers.assessment import SECONDS_PER_STATEMENT, AnswerCb, AssessCb
 from handlers.events import EvAct, EvList
+from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.e2e.test_language import _places
@@ -198,3 +200,31 @@ async def test_the_policy_describes_what_is_stored(running: Running) -> None:
     async with running.app.sessionmaker() as session:
         assert await session.scalar(select(User).where(User.telegram_id == 8907)) is not None
     assert json.dumps(policy)
+
+
+async def test_scheduled_reminder_quotes_and_escapes_the_title(running: Running) -> None:
+    """The reminder job renders a coordinator's title (with <b>, & and quotes) as text."""
+    events, _sites = await _sample(running)
+    tricky = next(e for e in events if e.title == TRICKY_TITLE)
+    anna = await _teacher_where(running, 8909, tricky)
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        user = await repo.users.by_telegram_id(8909)
+        assert user is not None
+        await repo.events.sign_up(tricky.id, user.id, utcnow(), eligible=True)
+        reminder = next(
+            j
+            for j in await repo.jobs.pending("event_reminder")
+            if j.payload["event_id"] == tricky.id
+        )
+        await session.commit()
+    app = running.app
+    await run_due_jobs(
+        app.sessionmaker,
+        app.bot,
+        app.i18n,
+        app.settings,
+        now=reminder.run_at + timedelta(minutes=1),
+    )
+    await anna.counter.wait_for(0)
+    assert anna.last.plain_text.startswith(f"⏰ Напоминание: «{TRICKY_TITLE}», ")
