@@ -22,6 +22,7 @@ from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.profile import Err, Field, validate_school_name
 from domain.roles import Role, staff_scope
+from domain.typography import quoted, shorten
 from handlers.assessment import results_text
 from handlers.common import MENU_STAFF, button, h, notify_user, pager_row, show
 from handlers.filters import RoleFilter
@@ -173,9 +174,9 @@ async def on_school_action(
         await state.set_data({"school": school.id})
         await show(
             query,
-            _(
-                "✏️ Type the correct name of «{name}» (3-200 characters). It will be verified."
-            ).format(name=h(school.name)),
+            _("✏️ Type the correct name of {name} (3-200 characters). It will be verified.").format(
+                name=h(quoted(school.name))
+            ),
             InlineKeyboardMarkup(inline_keyboard=[cancel]),
         )
     elif action == "merge":
@@ -197,8 +198,8 @@ async def on_school_action(
         await show(
             query,
             _(
-                "🔀 Which school is «{name}»? Its teachers move to the school you choose and the typed name is removed."
-            ).format(name=h(school.name)),
+                "🔀 Which school is {name}? Its teachers move to the school you choose and the typed name is removed."
+            ).format(name=h(quoted(school.name))),
             InlineKeyboardMarkup(inline_keyboard=buttons),
         )
     elif action == "into":
@@ -223,16 +224,16 @@ async def on_school_action(
         )
         await show(
             query,
-            _("🔀 «{name}» merged into «{target}». Teachers moved: {n}.").format(
-                name=h(name), target=h(target.name), n=moved
+            _("🔀 {name} merged into {target}. Teachers moved: {n}.").format(
+                name=h(quoted(name)), target=h(quoted(target.name)), n=moved
             ),
         )
     elif action == "reject":
         await show(
             query,
             _(
-                "🚫 Reject «{name}»? The teachers who typed it will be asked to choose their school again."
-            ).format(name=h(school.name)),
+                "🚫 Reject {name}? The teachers who typed it will be asked to choose their school again."
+            ).format(name=h(quoted(school.name))),
             InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
@@ -257,8 +258,8 @@ async def on_school_action(
         )
         await show(
             query,
-            _("🚫 «{name}» rejected. Teachers asked to choose again: {n}.").format(
-                name=h(name), n=len(teachers)
+            _("🚫 {name} rejected. Teachers asked to choose again: {n}.").format(
+                name=h(quoted(name)), n=len(teachers)
             ),
         )
         for teacher in teachers:
@@ -270,9 +271,9 @@ async def on_school_action(
 def _school_rejected_notice(name: str) -> tuple[str, InlineKeyboardMarkup]:
     return (
         _(
-            "🏫 A methodist could not confirm the school «{name}» you typed in. "
+            "🏫 A methodist could not confirm the school {name} you typed in. "
             "Please choose your school again: from the list, or type its full official name."
-        ).format(name=h(name)),
+        ).format(name=h(quoted(name))),
         InlineKeyboardMarkup(
             inline_keyboard=[[button(_("🏫 Choose my school"), EditCb(field=Field.SCHOOL.value))]]
         ),
@@ -299,8 +300,8 @@ async def got_school_name(
     same = await repo.reference.school_by_key(school.municipality_id, result.value)
     if same is not None and same.id != school.id:
         await message.answer(
-            _("«{name}» is already in the list: use 🔀 Merge into… instead. /schools").format(
-                name=h(same.name)
+            _("{name} is already in the list: use 🔀 Merge into… instead. /schools").format(
+                name=h(quoted(same.name))
             )
         )
         await state.clear()
@@ -312,7 +313,9 @@ async def got_school_name(
         "school_renamed", actor=staff, school_id=school.id, old=old, new=result.value
     )
     await message.answer(
-        _("✏️ Corrected and verified: «{old}» → «{new}».").format(old=h(old), new=h(result.value))
+        _("✏️ Corrected and verified: {old} → {new}.").format(
+            old=h(quoted(old)), new=h(quoted(result.value))
+        )
     )
 
 
@@ -454,7 +457,7 @@ def _file_buttons(teacher_id: int, steps: list[RouteStep]) -> list[list[InlineKe
     return [
         [
             button(
-                "📎 " + (s.evidence_file_name or "file")[:40],
+                "📎 " + shorten(s.evidence_file_name or _("file"), 40),
                 TeacherCb(action="file", user_id=teacher_id, step=s.id),
             )
         ]

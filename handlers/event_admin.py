@@ -49,6 +49,7 @@ from domain.framework import Framework
 from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role, staff_scope
+from domain.typography import quoted, shorten
 from handlers.common import button, h, notify_user, pager_row, rows, show
 from handlers.events import notify_offer
 from handlers.filters import RoleFilter
@@ -498,7 +499,7 @@ async def _ask_title(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     question = _("{kind}. What is the title of the event? (3 to 200 characters)").format(
         kind=kind_label(str(data.get("kind", "")))
     )
-    return question + _kept(data, "title", lambda v: f"«{h(v)}»"), []
+    return question + _kept(data, "title", lambda v: h(quoted(v))), []
 
 
 async def _ask_description(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
@@ -547,7 +548,8 @@ async def _ask_site(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     sites = await ctx.repo.events.sites(municipality) if municipality else []
     chosen = data.get("site", -1)
     buttons = [
-        [button(_mark(chosen == s.id) + s.title[:60], _event_cb("site", str(s.id)))] for s in sites
+        [button(_mark(chosen == s.id) + shorten(s.title, 60), _event_cb("site", str(s.id)))]
+        for s in sites
     ]
     buttons.append([button(_mark(chosen is None) + _("No site"), _event_cb("site", "0"))])
     return _("Is it held at an internship site?"), buttons
@@ -889,12 +891,12 @@ def _site_cb(action: str, value: str = "") -> NewSiteCb:
 
 async def _ask_site_title(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     question = _("🏫 <b>New internship site</b>\n\nWhat is the site called? (3 to 200 characters)")
-    return question + _kept(data, "title", lambda v: f"«{h(v)}»"), []
+    return question + _kept(data, "title", lambda v: h(quoted(v))), []
 
 
 async def _ask_topic(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     question = _("What is its topic (direction)? 3 to 200 characters.")
-    return question + _kept(data, "topic", lambda v: f"«{h(v)}»"), []
+    return question + _kept(data, "topic", lambda v: h(quoted(v))), []
 
 
 async def _ask_school(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
@@ -907,7 +909,7 @@ async def _ask_school(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     current = paginate(schools, int(data.get("school_page", 0)), SCHOOLS_PER_PAGE)
     buttons = rows(
         [
-            button(_mark(chosen == s.id) + s.short_name[:40], _site_cb("school", str(s.id)))
+            button(_mark(chosen == s.id) + shorten(s.short_name, 40), _site_cb("school", str(s.id)))
             for s in current.items
         ],
         2,
@@ -1192,9 +1194,9 @@ async def site_create(query: CallbackQuery, state: FSMContext, repo: Repo, staff
     await state.clear()
     await show(
         query,
-        _(
-            "✅ The site <b>{title}</b> is created (code {code}). Add its sessions with /newevent."
-        ).format(title=h(site.title), code=h(site.code)),
+        _("✅ Site created: <b>{title}</b> (code {code}). Add its sessions with /newevent.").format(
+            title=h(site.title), code=h(site.code)
+        ),
     )
 
 
@@ -1216,7 +1218,12 @@ async def _events_list(
         mark = "🚫 " if item.status == EventStatus.CANCELLED.value else ""
         day = item.starts_at.astimezone(settings.tz).strftime("%d.%m")
         buttons.append(
-            [button(f"{mark}{day} · {item.title[:50]}", EventAdminCb(action="card", event=item.id))]
+            [
+                button(
+                    f"{mark}{day} · {shorten(item.title, 50)}",
+                    EventAdminCb(action="card", event=item.id),
+                )
+            ]
         )
     await show(
         event,
@@ -1328,7 +1335,7 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
     toggles = [
         button(
             ("✅ " if r.status == RegStatus.ATTENDED.value else "⬜ ")
-            + (r.user.full_name or "—")[:30],
+            + shorten(r.user.full_name or "—", 30),
             EventAdminCb(action="att", event=event.id, reg=r.id),
         )
         for r in present
@@ -1416,7 +1423,7 @@ async def _export(
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(data, filename=f"participants-{event.id}.csv"),
-        caption=_("📤 Participants of «{title}»").format(title=h(event.title)),
+        caption=_("📤 Participants of {title}").format(title=h(quoted(event.title))),
     )
 
 
@@ -1463,8 +1470,8 @@ async def _ask_text(
 async def _ask_cancel(query: CallbackQuery, event: Event) -> None:
     await show(
         query,
-        _("🚫 Cancel «{title}»? Everyone who signed up will be notified.").format(
-            title=h(event.title)
+        _("🚫 Cancel {title}? Everyone who signed up will be notified.").format(
+            title=h(quoted(event.title))
         ),
         _markup(
             [
@@ -1496,10 +1503,10 @@ async def _cancel_event(
     await show(
         query,
         ngettext(
-            "🚫 «{title}» is cancelled. {n} participant was notified.",
-            "🚫 «{title}» is cancelled. {n} participants were notified.",
+            "🚫 {title} is cancelled. {n} participant was notified.",
+            "🚫 {title} is cancelled. {n} participants were notified.",
             notified,
-        ).format(title=h(event.title), n=notified),
+        ).format(title=h(quoted(event.title)), n=notified),
         _markup([[button(_("⬅️ Back"), EventAdminCb(action="list"))]]),
     )
 
@@ -1544,9 +1551,9 @@ async def on_event_admin(
             event,
             bot,
             EventAdminForm.message,
-            _(
-                "✉️ Type the message for the participants of «{title}» (up to 1000 characters):"
-            ).format(title=h(event.title)),
+            _("✉️ Type the message for the participants of {title} (up to 1000 characters):").format(
+                title=h(quoted(event.title))
+            ),
         )
     elif action == "cap":
         await _ask_text(
@@ -1752,7 +1759,9 @@ async def _edit_menu(query: CallbackQuery, event: Event) -> None:
 
     await show(
         query,
-        _("✏️ <b>Edit</b> «{title}»: what would you like to change?").format(title=h(event.title)),
+        _("✏️ <b>Edit</b> {title}: what would you like to change?").format(
+            title=h(quoted(event.title))
+        ),
         _markup(
             [
                 [button(_("Title"), cb("title")), button(_("Description"), cb("description"))],
@@ -1772,8 +1781,8 @@ def _edit_question(field: str, event: Event, tz: tzinfo) -> tuple[State, str] | 
     """The form state and the question that starts editing `field`; None for an unknown one."""
     if field == "title":
         return EventEditForm.title, _(
-            "✏️ Now: «{title}».\nSend the new title (3 to 200 characters)."
-        ).format(title=h(event.title))
+            "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
+        ).format(title=h(quoted(event.title)))
     if field == "description":
         return EventEditForm.description, _(
             "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
@@ -1878,9 +1887,9 @@ def _notice_text(notice: services.Notice, event: Event, tz: tzinfo) -> Callable[
     when = when_text(event.starts_at, event.ends_at, tz)
     if notice.kind is services.NoticeKind.EVENT_CANCELLED:
         return lambda: _(
-            "🚫 The event «{title}» ({when}) has been cancelled. We are sorry; "
+            "🚫 The event {title} ({when}) has been cancelled. We are sorry; "
             "look for other events in the bot."
-        ).format(title=h(event.title), when=when)
+        ).format(title=h(quoted(event.title)), when=when)
     moved = notice.was_starts_at is not None and notice.was_ends_at is not None
     relocated = bool({"place", "online_url"} & set(notice.changed))
     old_when = (
@@ -1890,7 +1899,7 @@ def _notice_text(notice: services.Notice, event: Event, tz: tzinfo) -> Callable[
     )
 
     def text() -> str:
-        lines = [_("✏️ The event «{title}» has changed.").format(title=h(event.title))]
+        lines = [_("✏️ The event {title} has changed.").format(title=h(quoted(event.title)))]
         if moved:
             lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
         if relocated:
@@ -2107,7 +2116,7 @@ async def _sites_list(
         return
     current = paginate(sites, page, SITES_PER_PAGE)
     buttons = [
-        [button(site.title[:60], SiteAdminCb(action="card", site=site.id))]
+        [button(shorten(site.title, 60), SiteAdminCb(action="card", site=site.id))]
         for site in current.items
     ]
     pager = pager_row(current, lambda p: SiteAdminCb(action="list", page=p))
@@ -2171,8 +2180,8 @@ async def _site_card(
 def _site_question(action: str, site: Site) -> tuple[State, str] | None:
     if action == "title":
         return SiteEditForm.title, _(
-            "✏️ Now: «{title}».\nSend the new title (3 to 200 characters)."
-        ).format(title=h(site.title))
+            "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
+        ).format(title=h(quoted(site.title)))
     if action == "description":
         return SiteEditForm.description, _(
             "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "

@@ -20,7 +20,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
@@ -54,6 +54,7 @@ from domain.events import (
     interest_weights,
 )
 from domain.ids import parse_id
+from domain.typography import format_number, names_a_site, quoted, shorten
 from handlers import deeplinks
 from handlers.common import MENU_EVENTS, MENU_MY, button, h, notify_user, pager_row, show
 from handlers.formatting import show_long, split_html
@@ -280,7 +281,7 @@ async def _list(
         rows.append(
             [
                 button(
-                    f"{mark}{day_label(e.starts_at, tz, now)} · {e.title}"[:60],
+                    shorten(f"{mark}{day_label(e.starts_at, tz, now)} · {e.title}", 60),
                     EvAct(action="card", event=e.id),
                 )
             ]
@@ -375,7 +376,11 @@ async def card(
         comps.append(h(title))
     lines = [f"🎓 <b>{h(event.title)}</b>", h(kind_label(event.kind))]
     if site_title is not None:
-        lines[-1] += " · " + _("internship site «{site}»").format(site=h(site_title))
+        lines[-1] += " · " + (
+            h(site_title)
+            if names_a_site(site_title)
+            else _("internship site {site}").format(site=h(quoted(site_title)))
+        )
     lines.append("🗓 " + when_text(event, tz, now))
     if event.place:
         lines.append("📍 " + h(event.place))
@@ -458,8 +463,8 @@ async def on_signup(
     if callback_data.action == "signup":
         await show(
             query,
-            _("Sign up for «{title}» on {when}?").format(
-                title=h(event.title), when=when_text(event, settings.tz, utcnow())
+            _("Sign up for {title} on {when}?").format(
+                title=h(quoted(event.title)), when=when_text(event, settings.tz, utcnow())
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -527,8 +532,8 @@ async def on_cancel(
         await show(
             query,
             _(
-                "Cancel your registration for «{title}»? Your seat will go to the next person in line."
-            ).format(title=h(event.title)),
+                "Cancel your registration for {title}? Your seat will go to the next person in line."
+            ).format(title=h(quoted(event.title))),
             InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
@@ -579,8 +584,12 @@ async def notify_offer(
             else ""
         )
         text = _(
-            "🎟 A seat has freed up for «{title}» ({when})! It is yours if you confirm by {time}."
-        ).format(title=h(full.event.title), when=when_text(full.event, tz, utcnow()), time=expires)
+            "🎟 A seat has freed up for {title} ({when})! It is yours if you confirm by {time}."
+        ).format(
+            title=h(quoted(full.event.title)),
+            when=when_text(full.event, tz, utcnow()),
+            time=expires,
+        )
         return text, InlineKeyboardMarkup(
             inline_keyboard=[
                 [
@@ -665,8 +674,8 @@ async def on_ics(
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(data, filename=f"event-{event.id}.ics"),
-        caption=_("📅 Open the file to add «{title}» to your calendar.").format(
-            title=h(event.title)
+        caption=_("📅 Open the file to add {title} to your calendar.").format(
+            title=h(quoted(event.title))
         ),
     )
 
@@ -684,8 +693,8 @@ async def on_share(
     link = make_link(me.username or "", f"event_{event.id}")
     await bot.send_message(
         query.message.chat.id,
-        _("🔗 Forward this to colleagues: «{title}»\n{link}").format(
-            title=h(event.title), link=link
+        _("🔗 Forward this to colleagues: {title}\n{link}").format(
+            title=h(quoted(event.title)), link=link
         ),
     )
 
@@ -737,7 +746,7 @@ async def show_site(
     rows = [
         [
             button(
-                f"{day_label(e.starts_at, settings.tz, now)} · {e.title}"[:60],
+                shorten(f"{day_label(e.starts_at, settings.tz, now)} · {e.title}", 60),
                 EvAct(action="card", event=e.id),
             )
         ]
@@ -800,15 +809,15 @@ async def check_in(message: Message, repo: Repo, user: User, event: Event, code:
     if not checkin_open(facts_of(event), now):
         await message.answer(
             _(
-                "Check-in for «{title}» is open from an hour before the start until two hours after the end."
-            ).format(title=h(event.title))
+                "Check-in for {title} is open from an hour before the start until two hours after the end."
+            ).format(title=h(quoted(event.title)))
         )
         return
     reg = await repo.events.registration(event.id, user.id)
     if reg is None or not RegStatus(reg.status).active:
         await message.answer(
-            _("You are not registered for «{title}». Please speak to the organiser.").format(
-                title=h(event.title)
+            _("You are not registered for {title}. Please speak to the organiser.").format(
+                title=h(quoted(event.title))
             )
         )
         return
@@ -817,10 +826,10 @@ async def check_in(message: Message, repo: Repo, user: User, event: Event, code:
         return
     step = await attendance.attend(repo, reg, event, now)
     await repo.audit.record("checked_in", actor=user, event_id=event.id)
-    text = _("✅ You are checked in at «{title}». Welcome!").format(title=h(event.title))
+    text = _("✅ You are checked in at {title}. Welcome!").format(title=h(quoted(event.title)))
     if step is not None:
         title = step.content["title"]["en" if user.language == "en" else "ru"]
-        text += "\n" + _("🧭 The route step «{step}» is marked done.").format(step=h(title))
+        text += "\n" + _("🧭 The route step {step} is marked done.").format(step=h(quoted(title)))
     await message.answer(text)
 
 
@@ -938,7 +947,7 @@ async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Sett
             rows.append(
                 [
                     button(
-                        f"{day_label(r.event.starts_at, tz, now)} · {r.event.title}"[:60],
+                        shorten(f"{day_label(r.event.starts_at, tz, now)} · {r.event.title}", 60),
                         EvAct(action="card", event=r.event_id),
                     )
                 ]
@@ -970,7 +979,12 @@ async def cmd_journal(
         return
     tz = settings.tz
     total = sum(hours(r.event.starts_at, r.event.ends_at) for r in attended)
-    lines = [_("📒 <b>Journal of professional growth</b>: {n} h in all").format(n=f"{total:g}")]
+    locale = get_i18n().current_locale
+    lines = [
+        _("📒 <b>Journal of professional growth</b>: {n} h in all").format(
+            n=format_number(total, locale)
+        )
+    ]
     buffer = io.StringIO()
     writer = csv_writer(buffer)
     writer.writerow([_("Date"), _("Event"), _("Kind"), _("Hours")])
@@ -978,7 +992,8 @@ async def cmd_journal(
         e = r.event
         when = e.starts_at.astimezone(tz).strftime("%d.%m.%Y")
         lines.append(
-            f"{when} · {h(e.title)} · {h(kind_label(e.kind))} · {hours(e.starts_at, e.ends_at):g} "
+            f"{when} · {h(e.title)} · {h(kind_label(e.kind))} · "
+            + f"{format_number(hours(e.starts_at, e.ends_at), locale)} "
             + _("h")
         )
         writer.writerow(
@@ -986,7 +1001,7 @@ async def cmd_journal(
                 when,
                 e.title,
                 kind_label(e.kind),
-                f"{hours(e.starts_at, e.ends_at):g}".replace(".", ","),
+                format_number(hours(e.starts_at, e.ends_at), locale),
             ]
         )
     for chunk in split_html(lines):

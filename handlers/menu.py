@@ -39,11 +39,11 @@ class DeleteCb(CallbackData, prefix="del"):
     confirm: bool
 
 
-def help_text(role: Role) -> str:
+def help_text(role: Role, onboarded: bool = True) -> str:
     parts = [
         _(
             "❓ <b>What I can do</b>\n\n"
-            "/assess — self-assessment of professional competencies (about 10 minutes)\n"
+            "/assess — self-assessment of professional competencies\n"
             "/results — your competency profile, deficits and strengths\n"
             "/route — your individual educational route: steps, deadlines, evidence, PDF\n"
             "/events — internship sessions, master-classes, seminars: sign up, waitlist, calendar\n"
@@ -54,10 +54,13 @@ def help_text(role: Role) -> str:
             "/privacy — how your personal data is handled\n"
             "/mydata — download everything stored about you\n"
             "/deleteme — erase your personal data\n"
-            "/cancel — stop the current action\n\n"
-            "Came from a link to an event or a site? Finish registration and I will open it."
+            "/cancel — stop the current action"
         )
     ]
+    if not onboarded:  # a deep link is kept only until the profile is complete
+        parts.append(
+            _("Came from a link to an event or a site? Finish registration and I will open it.")
+        )
     if role.at_least(Role.COORDINATOR):
         parts.append(
             _(
@@ -87,7 +90,7 @@ def help_text(role: Role) -> str:
 
 async def cmd_help(message: Message, user: UserContext) -> None:
     markup = main_menu(user.role) if user.profile_complete else None
-    await message.answer(help_text(user.role), reply_markup=markup)
+    await message.answer(help_text(user.role, user.profile_complete), reply_markup=markup)
 
 
 async def cmd_cancel(message: Message, state: FSMContext, user: UserContext) -> None:

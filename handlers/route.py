@@ -37,6 +37,7 @@ from domain.route import (
     progress_bar,
     progress_share,
 )
+from domain.typography import shorten
 from handlers.assessment import ResultCb
 from handlers.common import MENU_ROUTE, button, h, rows, show
 from handlers.events import EvAct
@@ -151,15 +152,32 @@ async def _builder(
                 )
             ]
         )
+    current = await repo.routes.active(user.id)
+    chosen_pace = current.pace if current is not None else Pace.NORMAL.value
     buttons.append(
-        [button("⚡ " + pace_label(p.value), BuildCb(action="start", code=p.value)) for p in Pace]
+        [
+            button(
+                ("⚡ " if p.value == chosen_pace else "") + pace_label(p.value),
+                BuildCb(action="start", code=p.value),
+            )
+            for p in Pace
+        ]
     )
     if await repo.routes.archived_count(user.id):
         buttons.append([button(_("🗂 Past routes"), PastCb())])
-    text = _(
-        "🧭 <b>Your individual educational route</b>\n\n"
-        "I suggest the competencies with the largest gaps (marked ✅). Tap to add or remove "
-        "one, then choose a pace to build the route: intensive (short deadlines), normal, or relaxed."
+    text = (
+        _(
+            "🧭 <b>Your individual educational route</b>\n\n"
+            "I suggest the competencies with the largest gaps (marked ✅). Tap to add or remove "
+            "one, then choose a pace to build the route: intensive (short deadlines), normal, or relaxed."
+        )
+        if result.deficits
+        else _(
+            "🧭 <b>Your individual educational route</b>\n\n"
+            "You have no deficits: I suggest your weakest competency to grow further (marked ✅). "
+            "Tap to add or remove one, then choose a pace to build the route: intensive "
+            "(short deadlines), normal, or relaxed."
+        )
     )
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=buttons))
 
@@ -330,7 +348,7 @@ def overview_keyboard(route: Route, lang: str, past: int = 0) -> InlineKeyboardM
     for code in comps:
         first = next(s for s in route.steps if s.competency == code)
         title = str(first.content.get("competency", {}).get("en" if lang == "en" else "ru", code))
-        comp_buttons.append(button("📂 " + title[:40], RouteCb(action="comp", code=code)))
+        comp_buttons.append(button("📂 " + shorten(title, 40), RouteCb(action="comp", code=code)))
     buttons += rows(comp_buttons, 1)
     buttons.append(
         [
@@ -600,7 +618,8 @@ async def on_competency(
         buttons.append(
             [
                 button(
-                    f"{icon} {s.number}. {_title(s, lang)}"[:60], RouteCb(action="step", step=s.id)
+                    shorten(f"{icon} {s.number}. {_title(s, lang)}", 60),
+                    RouteCb(action="step", step=s.id),
                 )
             ]
         )
@@ -636,7 +655,7 @@ async def on_step(
                 -1,
                 [
                     button(
-                        f"📅 {start:%d.%m} · {event.title}"[:60],
+                        shorten(f"📅 {start:%d.%m} · {event.title}", 60),
                         EvAct(action="card", event=event.id),
                     )
                 ],

@@ -11,6 +11,7 @@ are kept in the job's payload (`sent`) and are not messaged twice.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -27,7 +28,8 @@ from db.models import Job, User
 from db.repo import Repo
 from db.types import utcnow
 from domain.events import EventStatus, RegStatus
-from handlers.common import Rendered, button, h, notify_user
+from domain.typography import quoted
+from handlers.common import Rendered, button, notify_user
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,8 @@ async def _offer_expire(repo: Repo, job: Job, ctx: JobContext) -> None:
         lapsed.user,
         lambda: (
             _(
-                "⌛ The offered seat for «{title}» was not confirmed in time and went to the next person."
-            ).format(title=h(title)),
+                "⌛ The offered seat for {title} was not confirmed in time and went to the next person."
+            ).format(title=html.escape(quoted(title), quote=False)),
             None,
         ),
         errors=errors,
@@ -101,11 +103,12 @@ async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
             continue
 
         def render(event_id: int = event.id) -> tuple[str, InlineKeyboardMarkup | None]:
-            text = _("⏰ Reminder: «{title}», {when}.").format(
-                title=h(event.title), when=when_text(event, ctx.settings.tz, ctx.now)
+            text = _("⏰ Reminder: {title}, {when}.").format(
+                title=html.escape(quoted(event.title), quote=False),
+                when=when_text(event, ctx.settings.tz, ctx.now),
             )
             if event.place:
-                text += "\n📍 " + h(event.place)
+                text += "\n📍 " + html.escape(event.place, quote=False)
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[
                     [button(_("Open the event"), EvAct(action="card", event=event_id))]
@@ -136,8 +139,8 @@ def _feedback_message(
     from handlers.events import feedback_keyboard
 
     def render() -> tuple[str, InlineKeyboardMarkup | None]:
-        text = _("How was «{title}»? Rate it from 1 to 5: your answer helps the methodists.")
-        return text.format(title=h(title)), feedback_keyboard(reg_id)
+        text = _("How was {title}? Rate it from 1 to 5: your answer helps the methodists.")
+        return text.format(title=html.escape(quoted(title), quote=False)), feedback_keyboard(reg_id)
 
     return render
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from bot.emulator import parse_formatted
@@ -20,14 +21,38 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 TAG = re.compile(r"</?([a-z-]+)")
 
 
+def _babel_mapping() -> list[tuple[str, str]]:
+    with (ROOT / "babel.cfg").open() as fp:
+        method_map, _options = parse_mapping_cfg(fp)  # type: ignore[no-untyped-call]
+    return [(str(pattern), str(method)) for pattern, method in method_map]
+
+
 def _source_messages() -> set[str]:
+    """Every string the extraction configured in babel.cfg finds (the same set as pybabel)."""
     found: set[str] = set()
-    for folder in ("bot", "handlers", "scheduler"):
-        for _file, _line, message, _comments, _ctx in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
-        ):
-            found.add(message[0] if isinstance(message, tuple) else message)
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        ROOT, method_map=_babel_mapping(), keywords=KEYWORDS
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
     return found
+
+
+GETTEXT_CALL = re.compile(r"(?<![\w.])(?:_|__|gettext|ngettext|lazy_gettext)\(")
+
+
+def test_every_package_with_gettext_calls_is_extracted() -> None:
+    """A package that calls gettext but is missing from babel.cfg sends English to everyone."""
+    covered = {pattern.split("/", 1)[0] for pattern, _method in _babel_mapping()}
+    assert {"bot", "handlers", "scheduler", "domain", "db"} <= covered
+    calling: set[str] = set()
+    for path in ROOT.glob("*/**/*.py"):
+        package = path.relative_to(ROOT).parts[0]
+        if package.startswith((".", "_")) or package in {"tests", "data"}:
+            continue
+        if GETTEXT_CALL.search(path.read_text(encoding="utf-8")):
+            calling.add(package)
+    assert "scheduler" in calling
+    assert calling - covered == set(), f"add these packages to babel.cfg: {calling - covered}"
 
 
 def _catalog(locale: str) -> Catalog:
