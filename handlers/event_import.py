@@ -155,6 +155,13 @@ _TEXTS: dict[Err, Callable[[], str]] = {
 
 def problem_text(problem: Problem) -> str:
     """A problem of an import in the current user's language (plain text: escape for HTML)."""
+    if problem.code is Err.UNKNOWN_KIND:  # name the kinds as the reader may write them
+        kinds = _("internship, masterclass, seminar, webinar, open_lesson, workshop")
+        problem = Problem(
+            problem.code,
+            problem.column,
+            tuple((k, kinds if k == "kinds" else v) for k, v in problem.params),
+        )
     return problem.render(_template)
 
 

@@ -158,7 +158,7 @@ async def test_journal_csv_neutralises_event_titles(running: Running) -> None:
     table = _table(teacher.last.document, "journal.csv")
     by_title = {row[1]: row for row in table[1:]}
     assert set(by_title) == {"'" + FORMULA_TITLE, TRICKY_TITLE}
-    assert by_title["'" + FORMULA_TITLE][3] == "1,5"  # a number stays a number
+    assert by_title["'" + FORMULA_TITLE][3] == "1.5"  # a number stays a number (English)
     _assert_no_live_formula(table)
 
 
