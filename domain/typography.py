@@ -8,21 +8,19 @@ import re
 
 from babel.numbers import format_decimal
 
-OPENING_QUOTES = "«\"“„'‘‹"
-CLOSING_QUOTES = "»\"”“'’›"
+#: quotes a title may carry itself (an apostrophe, as in O'Neil, is not one)
+_TITLE_QUOTES = '«»„“”"‹›'
 ELLIPSIS = "…"
 _SITE_WORDS = re.compile(r"площадк|\bsite\b", re.IGNORECASE)
 
 
 def quoted(title: str) -> str:
-    """The title in «», unless it already starts or ends with a quote (a title such as
-    'Стажировка «Функциональная грамотность»' is shown as it is, not as «Стажировка «…»»).
-    Trailing emoji and punctuation do not count as the end."""
+    """The title in «», unless it has quotes of its own: 'Стажировка «Функциональная
+    грамотность» (модуль 2)' is shown as it is, never as «Стажировка «…» (модуль 2)»."""
     text = title.strip()
     if not text:
         return "«»"
-    meaningful = [c for c in text if c.isalnum() or c in OPENING_QUOTES or c in CLOSING_QUOTES]
-    if meaningful and (meaningful[0] in OPENING_QUOTES or meaningful[-1] in CLOSING_QUOTES):
+    if any(c in _TITLE_QUOTES for c in text):  # an apostrophe (O'Neil) is not a quote
         return text
     return f"«{text}»"
 

@@ -1545,6 +1545,11 @@ async def on_event_admin(
     elif action == "qr":
         await _qr(query, event, bot, settings.tz)
     elif action == "msg":
+        if not await _recipients(repo, event):
+            await query.answer(
+                _("No one is signed up yet: there is no one to message."), show_alert=True
+            )
+            return
         await _ask_text(
             query,
             state,
@@ -1614,9 +1619,13 @@ async def got_participants_message(
         await state.clear()
         await message.answer(_("You cannot manage this event."))
         return
+    count = len(await _recipients(repo, event))
+    if not count:  # everyone left while the text was typed
+        await state.clear()
+        await message.answer(_("No one is signed up yet: there is no one to message."))
+        return
     await state.update_data(text=text)
     await state.set_state(EventAdminForm.preview)
-    count = len(await _recipients(repo, event))
     await message.answer(participants_message(event.title, text))
     await message.answer(
         ngettext(

@@ -31,7 +31,7 @@ from domain.event_import import (
     sites_template_csv,
     sites_template_xlsx,
 )
-from domain.roles import Role
+from domain.roles import Role, staff_scope
 from handlers.common import h
 from handlers.event_admin import send_notices
 from handlers.filters import RoleFilter
@@ -39,20 +39,20 @@ from handlers.filters import RoleFilter
 REPORT_LINES = 25
 
 
+async def _allowed_municipality(repo: Repo, staff: User, role: Role) -> str | None:
+    """The code of the municipality a coordinator imports for (their staff assignment: the
+    role filter lets no coordinator through without one); None for an administrator (all)."""
+    scope = staff_scope(role, staff.acting_municipality_id)
+    if scope is None:
+        return None
+    municipality = await repo.reference.municipality(scope)
+    if municipality is None:  # the foreign key keeps it: only a deleted row could do this
+        raise LookupError(f"municipality {scope} of a coordinator is gone")
+    return municipality.code
+
+
 async def cmd_template(message: Message, bot: Bot, repo: Repo, staff: User, role: Role) -> None:
-    municipality = None
-    if role is not Role.ADMIN:
-        muni = (
-            await repo.reference.municipality(staff.acting_municipality_id)
-            if staff.acting_municipality_id
-            else None
-        )
-        if muni is None:
-            await message.answer(
-                _("Set your municipality in /profile first: you will see its schools.")
-            )
-            return
-        municipality = muni.code
+    municipality = await _allowed_municipality(repo, staff, role)
     scope = await template_scope(
         repo, allowed_municipality=municipality, home_municipality_id=staff.acting_municipality_id
     )
@@ -223,19 +223,7 @@ async def on_document(
     if (document.file_size or 0) > MAX_FILE_BYTES:
         await message.answer(_("The file is larger than 2 MB. Please split it."))
         return
-    municipality = None
-    if role is not Role.ADMIN:
-        muni = (
-            await repo.reference.municipality(staff.acting_municipality_id)
-            if staff.acting_municipality_id
-            else None
-        )
-        if muni is None:
-            await message.answer(
-                _("Set your municipality in /profile first: you will see its schools.")
-            )
-            return
-        municipality = muni.code
+    municipality = await _allowed_municipality(repo, staff, role)
     buffer = await bot.download(document)
     assert buffer is not None
     try:

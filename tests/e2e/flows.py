@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot.emulator import BotAPIEmulator
+from db.repo import Repo
+from domain.roles import Role
 from handlers.onboarding import ConsentCb
 from handlers.profile import AgeCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb
-from tests.e2e.conftest import Chat
+from tests.e2e.conftest import Chat, Running
 
 
 async def register(
@@ -31,3 +33,26 @@ async def register(
     await chat.tap_data(AgeCb(band=age).pack())
     await chat.tap_data(Nav(action="save").pack())
     assert chat.last.reply_keyboard_texts, emu.dump_chat(chat.user.id)
+
+
+async def coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
+    """A registered methodist (English client) whom an administrator made the coordinator of
+    their municipality."""
+    chat = running.chat(tg_id, lang="en", first_name="Olga")
+    await register(
+        chat,
+        running.emu,
+        municipality_id=municipality_id,
+        school_id=school_id,
+        position="methodist",
+        age="35_plus",
+        years="20",
+    )
+    async with running.app.sessionmaker() as session:
+        repo = Repo(session)
+        row = await repo.users.by_telegram_id(tg_id)
+        assert row is not None
+        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
+        await session.commit()
+    running.app.dp["user_cache"].invalidate(tg_id)
+    return chat

@@ -11,10 +11,9 @@ from sqlalchemy import select
 
 from db.models import Event, Municipality, Registration, Route, RouteStep
 from db.repo import Repo
-from domain.roles import Role
 from handlers.event_admin import EventAdminCb
-from tests.e2e.conftest import Chat, Running
-from tests.e2e.flows import register
+from tests.e2e.conftest import Running
+from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
 
 #: the sample internship «Формирующее оценивание…» (competencies assessment, digital), at the
@@ -37,27 +36,6 @@ def _step(position: int, competency: str, kind: str, status: str, **extra: objec
         },
         **extra,
     )
-
-
-async def _coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
-    chat = running.chat(tg_id, lang="en", first_name="Olga")
-    await register(
-        chat,
-        running.emu,
-        municipality_id=municipality_id,
-        school_id=school_id,
-        position="methodist",
-        age="35_plus",
-        years="20",
-    )
-    async with running.app.sessionmaker() as session:
-        repo = Repo(session)
-        row = await repo.users.by_telegram_id(tg_id)
-        assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
-        await session.commit()
-    running.app.dp["user_cache"].invalidate(tg_id)
-    return chat
 
 
 async def _steps(running: Running, route_id: int) -> dict[int, RouteStep]:
@@ -83,7 +61,7 @@ async def test_unticking_attendance_reopens_the_step_it_completed(running: Runni
         await session.commit()
         code, title = event.checkin_code, event.title
 
-    coord = await _coordinator(running, 8501, muni.id, school.id)
+    coord = await coordinator(running, 8501, muni.id, school.id)
     teacher = running.chat(8502, lang="en", first_name="Anna")
     await register(teacher, emu, municipality_id=muni.id, school_id=school.id)
     async with running.app.sessionmaker() as session:
@@ -163,7 +141,7 @@ async def test_unticking_leaves_a_step_the_teacher_has_made_their_own(running: R
         assert event is not None
         muni_id = event.municipality_id
         school = (await Repo(session).reference.schools(muni_id))[0]
-    coord = await _coordinator(running, 8511, muni_id, school.id)
+    coord = await coordinator(running, 8511, muni_id, school.id)
     teacher = running.chat(8512, lang="en", first_name="Anna")
     await register(teacher, emu, municipality_id=muni_id, school_id=school.id)
     async with running.app.sessionmaker() as session:

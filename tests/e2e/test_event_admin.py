@@ -18,10 +18,9 @@ from sqlalchemy import select
 from db.models import AuditEntry, Event, Registration, School, Site
 from db.repo import Repo
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
-from domain.roles import Role
 from handlers.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
-from tests.e2e.conftest import Chat, Running
-from tests.e2e.flows import register
+from tests.e2e.conftest import Running
+from tests.e2e.flows import coordinator, register
 
 TEACHER_NAME = "Иванова Анна Петровна"  # what tests.e2e.flows.register types in
 
@@ -38,32 +37,11 @@ async def _places(running: Running) -> tuple[int, School, int, School]:
         )
 
 
-async def _coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
-    chat = running.chat(tg_id, lang="en", first_name="Olga")
-    await register(
-        chat,
-        running.emu,
-        municipality_id=municipality_id,
-        school_id=school_id,
-        position="methodist",
-        age="35_plus",
-        years="20",
-    )
-    async with running.app.sessionmaker() as session:
-        repo = Repo(session)
-        row = await repo.users.by_telegram_id(tg_id)
-        assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
-        await session.commit()
-    running.app.dp["user_cache"].invalidate(tg_id)
-    return chat
-
-
 async def test_coordinator_creates_and_manages_an_event(running: Running) -> None:
     emu = running.emu
     tz = ZoneInfo("Europe/Moscow")
     muni, school, other_muni, other_school = await _places(running)
-    coord = await _coordinator(running, 8301, muni, school.id)
+    coord = await coordinator(running, 8301, muni, school.id)
     teacher = running.chat(8302, lang="en", first_name="Anna")
     await register(teacher, emu, municipality_id=muni, school_id=school.id)
 
@@ -182,7 +160,7 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     assert any("Bring your lesson plans" in t for t in clara_chat.texts())
 
     # a coordinator of another municipality forges callbacks on the event
-    stranger = await _coordinator(running, 8304, other_muni, other_school.id)
+    stranger = await coordinator(running, 8304, other_muni, other_school.id)
     await stranger.send("/myevents")
     assert "No events yet" in stranger.last.plain_text
     own = stranger.last.message_id
@@ -226,7 +204,7 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
 
 async def test_check_in_qr_is_a_png_with_the_code(running: Running) -> None:
     muni, school, _, _ = await _places(running)
-    coord = await _coordinator(running, 8311, muni, school.id)
+    coord = await coordinator(running, 8311, muni, school.id)
     async with running.app.sessionmaker() as session:
         start = datetime.now(UTC) + timedelta(days=3)
         event = await Repo(session).events.add_event(
@@ -254,7 +232,7 @@ async def test_check_in_qr_is_a_png_with_the_code(running: Running) -> None:
 
 async def test_coordinator_creates_a_site_with_modules(running: Running) -> None:
     muni, school, _, _ = await _places(running)
-    coord = await _coordinator(running, 8321, muni, school.id)
+    coord = await coordinator(running, 8321, muni, school.id)
     await coord.send("/newsite")
     await coord.send("Formative assessment lab")
     await coord.send("Formative assessment in primary school")
@@ -325,7 +303,7 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
     emu = running.emu
     tz = ZoneInfo("Europe/Moscow")
     muni, school, _, _ = await _places(running)
-    coord = await _coordinator(running, 8341, muni, school.id)
+    coord = await coordinator(running, 8341, muni, school.id)
     teacher = running.chat(8342, lang="en", first_name="Anna")
     await register(teacher, emu, municipality_id=muni, school_id=school.id)
     event_id, start = await _event_in_ten_days(running, muni)
@@ -422,7 +400,7 @@ async def test_a_foreign_coordinator_cannot_edit_the_event(running: Running) -> 
     emu = running.emu
     muni, _, other_muni, other_school = await _places(running)
     event_id, _start = await _event_in_ten_days(running, muni)
-    stranger = await _coordinator(running, 8351, other_muni, other_school.id)
+    stranger = await coordinator(running, 8351, other_muni, other_school.id)
     await stranger.send("/myevents")
     own = stranger.last.message_id
     for forged in (
@@ -441,7 +419,7 @@ async def test_a_foreign_coordinator_cannot_edit_the_event(running: Running) -> 
 
 async def test_coordinator_edits_the_modules_of_a_site(running: Running) -> None:
     muni, school, other_muni, _ = await _places(running)
-    coord = await _coordinator(running, 8361, muni, school.id)
+    coord = await coordinator(running, 8361, muni, school.id)
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
         for code, municipality, title in (

@@ -15,7 +15,7 @@ from db.repo import Repo
 from handlers.event_admin import EventAdminCb, NewEventCb, NewSiteCb
 from handlers.events import EvAct
 from tests.e2e.conftest import Chat, Running
-from tests.e2e.flows import register
+from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
 
 
@@ -31,29 +31,6 @@ async def _volgodonsk(running: Running) -> tuple[int, School, Site]:
         return muni.id, school, site
 
 
-async def _coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
-    from domain.roles import Role
-
-    chat = running.chat(tg_id, lang="en", first_name="Olga")
-    await register(
-        chat,
-        running.emu,
-        municipality_id=municipality_id,
-        school_id=school_id,
-        position="methodist",
-        age="35_plus",
-        years="20",
-    )
-    async with running.app.sessionmaker() as session:
-        repo = Repo(session)
-        row = await repo.users.by_telegram_id(tg_id)
-        assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
-        await session.commit()
-    running.app.dp["user_cache"].invalidate(tg_id)
-    return chat
-
-
 def _day(days: int) -> datetime:
     tz = ZoneInfo("Europe/Moscow")
     day = (datetime.now(tz) + timedelta(days=days)).date()
@@ -63,7 +40,7 @@ def _day(days: int) -> datetime:
 async def test_an_event_created_at_a_sample_site_takes_sign_ups(running: Running) -> None:
     emu = running.emu
     muni, school, site = await _volgodonsk(running)
-    coord = await _coordinator(running, 8401, muni, school.id)
+    coord = await coordinator(running, 8401, muni, school.id)
     teacher = running.chat(8402, lang="en", first_name="Anna")
     await register(teacher, emu, municipality_id=muni, school_id=school.id)
 
@@ -117,7 +94,7 @@ def _has_nav(chat: Chat, *, back: bool = True) -> None:
 async def test_new_event_back_on_every_step_keeps_the_answers(running: Running) -> None:
     emu = running.emu
     muni, school, site = await _volgodonsk(running)
-    coord = await _coordinator(running, 8411, muni, school.id)
+    coord = await coordinator(running, 8411, muni, school.id)
     start, later = _day(12), _day(13)
 
     await coord.send("/newevent")
@@ -134,7 +111,7 @@ async def test_new_event_back_on_every_step_keeps_the_answers(running: Running) 
     _has_nav(coord)
     await coord.tap("⬅️ Back")
     assert "title of the event" in coord.last.plain_text
-    assert f"Now: «{TRICKY_TITLE}»" in coord.last.plain_text
+    assert f"Now: {TRICKY_TITLE}\n" in coord.last.plain_text
     await coord.tap("➡️ Keep")
     assert "description" in coord.last.plain_text
 
@@ -205,7 +182,7 @@ async def test_new_event_back_on_every_step_keeps_the_answers(running: Running) 
 
 async def test_new_site_back_keeps_the_answers_and_cancel_saves_nothing(running: Running) -> None:
     muni, school, _site = await _volgodonsk(running)
-    coord = await _coordinator(running, 8421, muni, school.id)
+    coord = await coordinator(running, 8421, muni, school.id)
     await coord.send("/newsite")
     _has_nav(coord, back=False)
     await coord.send("Формирующее оценивание & обратная связь")
@@ -245,7 +222,7 @@ async def test_message_to_participants_is_previewed_and_sent_as_typed(running: R
     sample = events["vdn-assess-mc-1"]  # the master-class titled TRICKY_TITLE
     assert sample.title == TRICKY_TITLE
     muni, school, _site = await _volgodonsk(running)
-    coord = await _coordinator(running, 8431, muni, school.id)
+    coord = await coordinator(running, 8431, muni, school.id)
     teacher = running.chat(8432, lang="en", first_name="Anna")
     await register(teacher, emu, municipality_id=muni, school_id=school.id)
     async with running.app.sessionmaker() as session:
@@ -295,3 +272,17 @@ async def test_message_to_participants_is_previewed_and_sent_as_typed(running: R
         )
         assert sent == [{"event_id": sample.id, "sent": 1, "failed": 0}]
     emu.assert_no_violations()
+
+
+async def test_message_to_an_event_with_no_participants_is_not_offered(running: Running) -> None:
+    """With nobody signed up there is no one to write to: a pop-up says so, no prompt opens."""
+    events = await load_sample_events(running.app.sessionmaker)
+    sample = events["vdn-assess-intern-1"]
+    muni, school, _site = await _volgodonsk(running)
+    coord = await coordinator(running, 8441, muni, school.id)
+    await coord.send("/myevents")
+    await coord.tap_data(EventAdminCb(action="card", event=sample.id).pack())
+    card = coord.last.plain_text
+    await coord.tap("✉️ Message participants")
+    assert "no one to message" in coord.popups()[-1]
+    assert coord.last.plain_text == card  # no prompt was opened

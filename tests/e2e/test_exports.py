@@ -20,11 +20,10 @@ from db.models import Event, Route, RouteStep
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
 from domain.assessment import score
-from domain.roles import Role
 from handlers.event_admin import EventAdminCb
 from handlers.route import BuildCb, RouteCb
-from tests.e2e.conftest import Chat, Running
-from tests.e2e.flows import register
+from tests.e2e.conftest import Running
+from tests.e2e.flows import coordinator, register
 from tests.pdftext import read_pdf
 from tests.sample import load_sample_events
 
@@ -57,27 +56,6 @@ async def _volgodonsk(running: Running) -> tuple[int, int]:
         return muni.id, (await repo.reference.schools(muni.id))[0].id
 
 
-async def _coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
-    chat = running.chat(tg_id, lang="en", first_name="Olga")
-    await register(
-        chat,
-        running.emu,
-        municipality_id=municipality_id,
-        school_id=school_id,
-        position="methodist",
-        age="35_plus",
-        years="20",
-    )
-    async with running.app.sessionmaker() as session:
-        repo = Repo(session)
-        row = await repo.users.by_telegram_id(tg_id)
-        assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
-        await session.commit()
-    running.app.dp["user_cache"].invalidate(tg_id)
-    return chat
-
-
 async def test_participants_csv_neutralises_formulas_and_numbers_only_the_waitlist(
     running: Running,
 ) -> None:
@@ -85,7 +63,7 @@ async def test_participants_csv_neutralises_formulas_and_numbers_only_the_waitli
     tricky = events[SAMPLE_EVENT_CODES[0]]
     assert tricky.title == TRICKY_TITLE and tricky.capacity == 3
     muni, school_id = await _volgodonsk(running)
-    coord = await _coordinator(running, 8601, muni, school_id)
+    coord = await coordinator(running, 8601, muni, school_id)
     names = [FORMULA_NAME, "Кузнецова Мария", TAB_NAME, CR_NAME, "Орлова Вера"]
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
@@ -220,7 +198,7 @@ async def test_check_in_poster_is_an_a4_pdf_with_the_event_and_the_code(running:
     events = await load_sample_events(running.app.sessionmaker)
     tricky = events[SAMPLE_EVENT_CODES[0]]
     muni, school_id = await _volgodonsk(running)
-    coord = await _coordinator(running, 8631, muni, school_id)
+    coord = await coordinator(running, 8631, muni, school_id)
     await coord.send("/myevents")
     await coord.tap_data(EventAdminCb(action="card", event=tricky.id).pack())
     await coord.tap("🔳 Check-in QR")

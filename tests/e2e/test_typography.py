@@ -227,4 +227,4 @@ async def test_scheduled_reminder_quotes_and_escapes_the_title(running: Running)
         now=reminder.run_at + timedelta(minutes=1),
     )
     await anna.counter.wait_for(0)
-    assert anna.last.plain_text.startswith(f"⏰ Напоминание: «{TRICKY_TITLE}», ")
+    assert anna.last.plain_text.startswith(f"⏰ Напоминание: {TRICKY_TITLE}, ")  # its own «» kept
