@@ -64,6 +64,14 @@ async def test_webhook_mode(tmp_path: Path, spec: SpecValidator | None) -> None:
             }
             url = f"http://127.0.0.1:{port}/tg/hook"
             async with aiohttp.ClientSession() as http:
+                # setWebhook goes out at start-up, a moment before the listener binds (Telegram
+                # itself retries): wait until the port answers
+                for _ in range(100):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/"):
+                            break
+                    except aiohttp.ClientConnectorError:
+                        await asyncio.sleep(0.05)
                 async with http.post(
                     url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
                 ) as resp:
