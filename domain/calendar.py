@@ -1,22 +1,21 @@
 """An iCalendar (RFC 5545) file for one event, so a teacher can add it to a phone calendar.
 
-Pure: no I/O, the current time is passed in. Times are written in UTC ("...Z"), which
-every calendar application understands without a VTIMEZONE block.
-
-Text is escaped (backslash, semicolon, comma, newline), control characters that TEXT
-values may not hold are dropped, lines longer than 75 octets are folded on UTF-8 character
-boundaries, and every line ends with CRLF.
+Written with the `icalendar` library (escaping, parameter quoting, folding long lines on
+UTF-8 character boundaries, CRLF). Pure: no I/O, the current time is passed in. Times are
+written in UTC ("...Z"), which every calendar application understands without a VTIMEZONE
+block. What the library leaves to the caller is checked here: control characters that TEXT
+values may not hold are dropped, and the input is validated.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-#: RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets, excluding the line break.
-MAX_LINE_OCTETS = 75
-CRLF = "\r\n"
+from icalendar import Alarm, Calendar, vCalAddress, vUri
+from icalendar import Event as VEvent
+
 PRODID = "-//metodbot//RU"
 STATUSES = frozenset({"CONFIRMED", "CANCELLED", "TENTATIVE"})
 #: ORGANIZER must be a calendar address; the bot knows only a display name, so the name goes
@@ -49,45 +48,10 @@ def clean_text(value: str) -> str:
     return _CONTROL_RE.sub("", _NEWLINES_RE.sub("\n", value))
 
 
-def escape_text(value: str) -> str:
-    """RFC 5545 3.3.11 TEXT escaping (after `clean_text`)."""
-    value = clean_text(value)
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def fold_line(line: str) -> str:
-    """One content line folded to at most 75 octets per physical line, CRLF-terminated.
-
-    Continuation lines start with a single space; a multi-byte UTF-8 character is never
-    split between two physical lines.
-    """
-    if len(line.encode("utf-8")) <= MAX_LINE_OCTETS:
-        return line + CRLF
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > MAX_LINE_OCTETS:
-            chunks.append("".join(current))
-            current = [" "]
-            size = 1
-        current.append(char)
-        size += width
-    chunks.append("".join(current))
-    return CRLF.join(chunks) + CRLF
-
-
-def _utc(value: datetime, name: str) -> str:
+def _utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware: {value!r}")
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _param_value(value: str) -> str:
-    """A quoted parameter value; RFC 6868 caret-encodes what a quoted string cannot hold."""
-    value = clean_text(value).replace("^", "^^").replace("\n", "^n").replace('"', "^'")
-    return f'"{value}"'
+    return value.astimezone(UTC)
 
 
 def _check_uri(url: str) -> str:
@@ -131,35 +95,35 @@ def to_ics(event: CalendarEvent, *, now: datetime, reminder_minutes: int | None 
     if url and url not in description:
         description = f"{description}\n\n{url}" if description else url
 
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{escape_text(uid)}",
-        f"DTSTAMP:{dtstamp}",
-        f"DTSTART:{dtstart}",
-        f"DTEND:{dtend}",
-        f"SUMMARY:{escape_text(title)}",
-    ]
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    vevent = VEvent()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", dtstamp)
+    vevent.add("dtstart", dtstart)
+    vevent.add("dtend", dtend)
+    vevent.add("summary", title)
     if description:
-        lines.append(f"DESCRIPTION:{escape_text(description)}")
+        vevent.add("description", description)
     if location:
-        lines.append(f"LOCATION:{escape_text(location)}")
+        vevent.add("location", location)
     if url:
-        lines.append(f"URL:{url}")
+        vevent.add("url", vUri(url))
     if event.organizer.strip():
-        lines.append(f"ORGANIZER;CN={_param_value(event.organizer.strip())}:{ORGANIZER_ADDRESS}")
-    lines += [f"STATUS:{event.status}", f"SEQUENCE:{event.sequence}"]
+        organizer = vCalAddress(ORGANIZER_ADDRESS)
+        organizer.params["cn"] = clean_text(event.organizer.strip())
+        vevent.add("organizer", organizer)
+    vevent.add("status", event.status)
+    vevent.add("sequence", event.sequence)
     if reminder_minutes is not None and event.status != "CANCELLED":
-        lines += [
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            f"DESCRIPTION:{escape_text(title)}",
-            f"TRIGGER:-PT{reminder_minutes}M",
-            "END:VALARM",
-        ]
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(fold_line(line) for line in lines).encode("utf-8")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", title)
+        alarm.add("trigger", timedelta(minutes=-reminder_minutes))
+        vevent.add_component(alarm)
+    calendar.add_component(vevent)
+    ics: bytes = calendar.to_ical()
+    return ics
