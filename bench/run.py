@@ -27,8 +27,8 @@ from aiogram.types import Update
 
 from bot.app import BotApp, build_dispatcher, load_i18n, prepare_database
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator, EmuUser
 from bot.usercache import UserCache
+from devtools.emulator import BotAPIEmulator, EmuUser
 from tests.mocked_bot import RecordingSession
 
 TOKEN = "123456:BENCH-token-abcdefghij"

@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import_events(settings, args.file, data, args.municipality))
         if command == "grant":
             return asyncio.run(_grant(settings, args.telegram_id, args.role, args.municipality))
-        from bot.console import run_console
+        from devtools.console import run_console
 
         return asyncio.run(
             run_console(settings, role=args.role, lang=args.lang, sample_events=args.sample_events)

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.emulator import SpecValidator, load_spec
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
+from devtools.emulator import SpecValidator, load_spec
 from tests.pg import create_database, find_bin_dir, postgres_server
 from tests.redis_server import find_redis, redis_server
 

@@ -18,7 +18,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile, Message
 
-from bot.emulator import SpecValidator, check_limits
+from devtools.emulator import SpecValidator, check_limits
 
 BOT_ID = 123456
 

@@ -1,4 +1,4 @@
-"""Tests of the local Bot API emulator (bot.emulator), driven by aiogram's real client."""
+"""Tests of the local Bot API emulator (devtools.emulator), driven by aiogram's real client."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.emulator import (
+from devtools.emulator import (
     ApiViolation,
     BotAPIEmulator,
     BotMessage,
@@ -47,7 +47,7 @@ from bot.emulator import (
     check_limits,
     load_spec,
 )
-from bot.emulator.formatting import parse_html, parse_markdown_v2, utf16_len
+from devtools.emulator.formatting import parse_html, parse_markdown_v2, utf16_len
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "botapi" / "flat-10.2.json"
 TOKEN = "123456:TEST-TOKEN-abcdef"

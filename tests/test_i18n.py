@@ -12,8 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot.emulator import parse_formatted
 from bot.i18n import CatalogI18n
+from devtools.emulator import parse_formatted
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "__": None, "lazy_gettext": None, "ngettext": (1, 2)}

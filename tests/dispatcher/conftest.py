@@ -15,7 +15,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher, load_i18n, prepare_database
-from bot.emulator import SpecValidator
+from devtools.emulator import SpecValidator
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.mocked_bot import RecordingSession, Request
 

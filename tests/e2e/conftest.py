@@ -15,7 +15,9 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.emulator import (
+from bot.middlewares import UpdateCounter
+from db.models import User
+from devtools.emulator import (
     BotAPIEmulator,
     BotMessage,
     EmuUser,
@@ -23,8 +25,6 @@ from bot.emulator import (
     SpecValidator,
     strip_formatting,
 )
-from bot.middlewares import UpdateCounter
-from db.models import User
 from tests.conftest import TEST_TOKEN, make_settings
 
 ADMIN_ID = 900001

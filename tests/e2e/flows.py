@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.emulator import BotAPIEmulator
 from db.repo import Repo
+from devtools.emulator import BotAPIEmulator
 from domain.roles import Role
 from handlers.onboarding import ConsentCb
 from handlers.profile import AgeCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb

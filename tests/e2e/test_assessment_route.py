@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from db.models import RouteStep, User
 from db.repo import Repo
+from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.roles import Role
 from handlers.assessment import AnswerCb, AssessCb
 from handlers.route import BuildCb, RouteCb

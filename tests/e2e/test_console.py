@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.__main__ import main
-from bot.console import CONSOLE_TOKEN, HELP, ConsoleSession, run_console, typed_text
-from bot.emulator import BotAPIEmulator, EmuUser
 from bot.middlewares import UpdateCounter
 from db.models import Event
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
+from devtools.console import CONSOLE_TOKEN, HELP, ConsoleSession, run_console, typed_text
+from devtools.emulator import BotAPIEmulator, EmuUser
 from tests.conftest import make_settings
 
 Step = str | Callable[[str], str]
@@ -301,7 +301,7 @@ def test_sample_events_option(monkeypatch: pytest.MonkeyPatch) -> None:
         seen.update(options)
         return 0
 
-    monkeypatch.setattr("bot.console.run_console", fake_console)
+    monkeypatch.setattr("devtools.console.run_console", fake_console)
     monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///:memory:")
     assert main(["console", "--sample-events", "--role", "admin"]) == 0
     assert seen == {"role": "admin", "lang": "ru", "sample_events": True}

@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import BotApp
-from bot.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from db.models import Event, Job, Site
 from db.repo import Repo
+from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.event_import import TemplateScope, sites_template_csv
 from domain.roles import Role
 from tests.conftest import TEST_TOKEN, make_settings

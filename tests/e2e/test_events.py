@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from db.models import Event, Job, Registration
 from db.repo import Repo
 from db.types import utcnow
+from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.assessment import score
 from domain.route import Pace, build_route
 from handlers.events import EvAct, EvList, FeedbackCb, OfferCb

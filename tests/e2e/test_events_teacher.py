@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
-from bot.emulator import BotAPIEmulator, EmuUser
 from db.models import Event, Job, Registration, RouteStep, User
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
 from db.types import utcnow
+from devtools.emulator import BotAPIEmulator, EmuUser
 from domain.assessment import score
 from domain.events import RegStatus
 from domain.route import Pace, build_route

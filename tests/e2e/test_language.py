@@ -16,9 +16,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import RecordedCall
 from db.models import Event, Job, Registration
 from db.repo import Repo
+from devtools.emulator import RecordedCall
 from domain.roles import Role
 from handlers.assessment import AnswerCb, AssessCb
 from handlers.event_admin import EventAdminCb, EventEditCb

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.app import BotApp
-from bot.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from bot.middlewares import UpdateCounter
 from db.repo import Repo
+from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from tests.conftest import TEST_TOKEN, make_settings
 
 

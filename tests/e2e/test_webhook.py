@@ -11,7 +11,7 @@ import aiohttp
 
 from bot.app import BotApp
 from bot.config import RunMode
-from bot.emulator import BotAPIEmulator, EmuUser, SpecValidator
+from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from tests.conftest import TEST_TOKEN, make_settings
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.emulator.formatting import parse_html, utf16_len
 from db.reference.sample_events import TRICKY_TITLE
+from devtools.emulator.formatting import parse_html, utf16_len
 from domain.ids import parse_id
 from handlers.common import h
 from handlers.formatting import split_html

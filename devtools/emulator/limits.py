@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.emulator.formatting import PARSE_MODES, parse_formatted, utf16_len
+from devtools.emulator.formatting import PARSE_MODES, parse_formatted, utf16_len
 
 __all__ = [
     "CALLBACK_DATA_MAX_BYTES",

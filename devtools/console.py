@@ -24,12 +24,12 @@ from typing import Any
 
 from bot.app import BotApp
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator, BotMessage, EmuUser, load_spec
 from bot.imports import ImportFormatError, import_file
 from bot.middlewares import UpdateCounter
 from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv, sample_sites_csv
 from db.repo import Repo
 from db.types import utcnow
+from devtools.emulator import BotAPIEmulator, BotMessage, EmuUser, load_spec
 from domain.roles import Role
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.emulator.formatting import strip_formatting
+from devtools.emulator.formatting import strip_formatting
 
 __all__ = [
     "ApiViolation",

@@ -6,7 +6,7 @@
 receives through ``getUpdates`` long polling, and inspect what the bot did
 (:meth:`~BotAPIEmulator.chat`, :meth:`~BotAPIEmulator.wait_for_message`,
 :attr:`~BotAPIEmulator.calls`).  Every call is validated against the Bot API specification
-(when a :class:`~bot.emulator.spec.SpecValidator` is given) and the documented limits; a broken
+(when a :class:`~devtools.emulator.spec.SpecValidator` is given) and the documented limits; a broken
 call is answered ``400 Bad Request`` like Telegram would and recorded in
 :attr:`~BotAPIEmulator.violations`.
 """
@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.emulator.formatting import parse_formatted, valid_text
-from bot.emulator.limits import check_limits
-from bot.emulator.models import (
+from devtools.emulator.formatting import parse_formatted, valid_text
+from devtools.emulator.limits import check_limits
+from devtools.emulator.models import (
     ApiViolation,
     BotMessage,
     EmulatorTimeout,
@@ -39,7 +39,7 @@ from bot.emulator.models import (
     RecordedCall,
     StoredFile,
 )
-from bot.emulator.spec import SpecValidator, decode_wire_value
+from devtools.emulator.spec import SpecValidator, decode_wire_value
 
 __all__ = ["BotAPIEmulator", "FailureKind", "MessageListener"]
 

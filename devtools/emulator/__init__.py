@@ -11,9 +11,9 @@ Typical use::
         emu.assert_no_violations()
 """
 
-from bot.emulator.formatting import ParsedText, parse_formatted, strip_formatting, utf16_len
-from bot.emulator.limits import check_limits
-from bot.emulator.models import (
+from devtools.emulator.formatting import ParsedText, parse_formatted, strip_formatting, utf16_len
+from devtools.emulator.limits import check_limits
+from devtools.emulator.models import (
     ApiViolation,
     BotMessage,
     EmulatorTimeout,
@@ -21,8 +21,8 @@ from bot.emulator.models import (
     RecordedCall,
     StoredFile,
 )
-from bot.emulator.server import NOT_MODIFIED, BotAPIEmulator
-from bot.emulator.spec import SpecValidator, load_spec
+from devtools.emulator.server import NOT_MODIFIED, BotAPIEmulator
+from devtools.emulator.spec import SpecValidator, load_spec
 
 __all__ = [
     "NOT_MODIFIED",

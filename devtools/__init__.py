@@ -1,0 +1,1 @@
+"""Tools around the bot, not the bot: the Bot API emulator and the terminal console."""
