@@ -1,0 +1,211 @@
+"""/teacher: one teacher's profile, results and route, evidence files and past routes."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.filters import CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from db.models import RouteStep, User
+from db.repo import Repo
+from domain.assessment import AssessmentResult
+from domain.ids import parse_id
+from domain.roles import Role
+from domain.typography import shorten
+from handlers.assessment import results_text
+from handlers.common import button, h, show
+from handlers.coordinator.callbacks import TeacherCb
+from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
+from handlers.formatting import send_long
+from handlers.route import overview_text, past_list_text, route_blocks
+
+
+async def cmd_teacher(
+    message: Message, command: CommandObject, repo: Repo, staff: User, role: Role, bot: Bot
+) -> None:
+    telegram_id = parse_id(command.args)
+    if telegram_id is None:
+        await message.answer(
+            _(
+                "Send the teacher's Telegram id in digits after the command, e.g. "
+                "<code>/teacher 123456789</code>. The ids are in /teachers."
+            )
+        )
+        return
+    row = await repo.users.by_telegram_id(telegram_id)
+    teacher = await _teacher_in_scope(repo, staff, role, row.id) if row else None
+    if teacher is None:
+        await message.answer(
+            _("No teacher with this Telegram id in your municipality. Send /teachers for the list.")
+        )
+        return
+    lang = staff.language
+    blocks = [
+        _("👤 <b>Teacher's profile</b>"),
+        f"👩‍🏫 <b>{h(teacher.full_name or '—')}</b> · <code>{teacher.telegram_id}</code>",
+        " · ".join(
+            h(x)
+            for x in (
+                teacher.school.name if teacher.school else "—",
+                teacher.position.name(lang) if teacher.position else "—",
+            )
+        ),
+    ]
+    if teacher.mentor_volunteer:
+        blocks.append(_("🤝 Ready to mentor or give a master-class"))
+    finished = [a for a in await repo.assessments.finished(teacher.id) if a.result]
+    if finished and finished[-1].result:
+        result = AssessmentResult.from_json(finished[-1].result)
+        framework = await repo.frameworks.get(result.framework_version)
+        if framework is not None:
+            blocks += ["", *results_text(framework, result, lang, own=False).split("\n")]
+    else:
+        blocks += ["", _("No self-assessment yet.")]
+    await send_long(bot, message.chat.id, blocks)
+    route = await repo.routes.active(teacher.id)
+    past = await repo.routes.archived_count(teacher.id)
+    buttons = [[button(_("💬 Comment"), TeacherCb(action="comment", user_id=teacher.id))]]
+    if past:
+        buttons.append(
+            [
+                button(
+                    _("🗂 Past routes ({n})").format(n=past),
+                    TeacherCb(action="past", user_id=teacher.id),
+                )
+            ]
+        )
+    if route is None:
+        await message.answer(
+            _("No route yet."), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
+        )
+        return
+    blocks = overview_text(route, lang, own=False).split("\n")
+    evidence = [s for s in route.steps if s.evidence_text or s.evidence_file_id or s.reflection]
+    if evidence:
+        blocks += ["", _("<b>Evidence</b>")]
+        for s in evidence:
+            line = f"✅ {h(s.content['title']['en' if lang == 'en' else 'ru'])}: {h(s.evidence_text or s.evidence_file_name or '')}"
+            if s.reflection:
+                line += f" — <i>{h(s.reflection)}</i>"
+            blocks.append(line)
+    comments = await repo.routes.comments(route.id)
+    if comments:
+        blocks += ["", _("<b>Comments</b>"), *(f"💬 {h(c.text)}" for c in comments[-5:])]
+    buttons[0].append(button(_("➕ Add a step"), TeacherCb(action="step", user_id=teacher.id)))
+    buttons += _file_buttons(teacher.id, evidence)
+    await send_long(bot, message.chat.id, blocks, InlineKeyboardMarkup(inline_keyboard=buttons))
+
+
+def _file_buttons(teacher_id: int, steps: list[RouteStep]) -> list[list[InlineKeyboardButton]]:
+    return [
+        [
+            button(
+                "📎 " + shorten(s.evidence_file_name or _("file"), 40),
+                TeacherCb(action="file", user_id=teacher_id, step=s.id),
+            )
+        ]
+        for s in steps
+        if s.evidence_file_id
+    ]
+
+
+async def on_teacher_action(
+    query: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    settings: Settings,
+) -> None:
+    if callback_data.action == "cancel":
+        await state.clear()
+        await show(query, _("Cancelled."))
+        return
+    teacher = await _teacher_in_scope(repo, staff, role, callback_data.user_id)
+    if teacher is None:
+        await query.answer(_("You cannot change this teacher's route."), show_alert=True)
+        return
+    assert query.message is not None
+    if callback_data.action in {"past", "arch"}:
+        await _show_past(query, callback_data, repo, staff, teacher, settings)
+        return
+    await query.answer()
+    if callback_data.action == "file":
+        step = await repo.routes.step(callback_data.step)
+        if step is None or step.route.user_id != teacher.id or not step.evidence_file_id:
+            return
+        await bot.send_document(
+            query.message.chat.id, step.evidence_file_id, caption=h(step.evidence_file_name or "")
+        )
+        return
+    if callback_data.action == "step" and await repo.routes.active(teacher.id) is None:
+        await bot.send_message(query.message.chat.id, _("No route yet."))
+        return
+    if callback_data.action not in {"comment", "step"}:
+        return
+    await state.set_data({"teacher": teacher.id})
+    if callback_data.action == "comment":
+        await state.set_state(CoordinatorForm.comment)
+        await bot.send_message(
+            query.message.chat.id,
+            _("Type your comment for {name} (up to 500 characters):").format(
+                name=h(teacher.full_name or "")
+            ),
+            reply_markup=_cancel_markup(teacher.id),
+        )
+    else:
+        await state.set_state(CoordinatorForm.step_title)
+        await bot.send_message(
+            query.message.chat.id,
+            _("What should the teacher do? Type the step (up to 60 characters):"),
+            reply_markup=_cancel_markup(teacher.id),
+        )
+
+
+async def _show_past(
+    query: CallbackQuery,
+    callback_data: TeacherCb,
+    repo: Repo,
+    staff: User,
+    teacher: User,
+    settings: Settings,
+) -> None:
+    """The teacher's earlier routes, read-only: the list, or one route with its evidence."""
+    lang = staff.language
+    if callback_data.action == "past":
+        routes = await repo.routes.archived(teacher.id)
+        if not routes:
+            await query.answer(_("No earlier routes."), show_alert=True)
+            return
+        text, items = past_list_text(routes, settings.tz)
+        buttons = [
+            [button(label, TeacherCb(action="arch", user_id=teacher.id, step=route_id))]
+            for label, route_id in items
+        ]
+        await query.answer()
+        assert query.message is not None and query.bot is not None
+        await query.bot.send_message(
+            query.message.chat.id,
+            f"👩‍🏫 <b>{h(teacher.full_name or '—')}</b>\n{text}",
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+        )
+        return
+    route = await repo.routes.get(callback_data.step)
+    if route is None or route.user_id != teacher.id or route.status != "archived":
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    buttons = [[button(_("⬅️ Past routes"), TeacherCb(action="past", user_id=teacher.id))]]
+    buttons += _file_buttons(teacher.id, route.steps)
+    await query.answer()
+    assert query.message is not None and query.bot is not None
+    await send_long(
+        query.bot,
+        query.message.chat.id,
+        [f"👩‍🏫 <b>{h(teacher.full_name or '—')}</b>", *route_blocks(route, lang, settings.tz)],
+        InlineKeyboardMarkup(inline_keyboard=buttons),
+    )

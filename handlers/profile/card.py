@@ -1,0 +1,89 @@
+"""The profile card: the summary with an edit button per field, and saving the profile."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.usercache import UserContext
+from db.models import User
+from db.repo import Repo
+from domain import profile as rules
+from domain.profile import Field
+from handlers.common import button, h, main_menu, rows, show
+from handlers.deeplinks import route_payload
+from handlers.profile.callbacks import EditCb, Nav
+from handlers.profile.common import _age_label, _field_title, _years
+
+
+async def summary_text(repo: Repo, user_id: int, lang: str) -> str:
+    full = await repo.users.get_full(user_id)
+    assert full is not None
+    school = "—"
+    if full.school is not None:
+        school = h(full.school.name)
+        if not full.school.verified:
+            school += " " + _("(awaiting check by a methodist)")
+    lines = [
+        _("👤 <b>Your profile</b>"),
+        "",
+        f"<b>{_field_title(Field.FULL_NAME)}:</b> {h(full.full_name or '—')}",
+        f"<b>{_field_title(Field.MUNICIPALITY)}:</b> "
+        + (h(full.municipality.name(lang)) if full.municipality else "—"),
+        f"<b>{_field_title(Field.SCHOOL)}:</b> {school}",
+        f"<b>{_field_title(Field.POSITION)}:</b> "
+        + (h(full.position.name(lang)) if full.position else "—"),
+        f"<b>{_field_title(Field.SUBJECTS)}:</b> "
+        + (", ".join(h(s.name(lang)) for s in full.subjects) or "—"),
+        f"<b>{_field_title(Field.EXPERIENCE)}:</b> "
+        + (_years(full.experience_years) if full.experience_years is not None else "—"),
+        f"<b>{_field_title(Field.AGE_BAND)}:</b> {_age_label(full.age_band)}",
+    ]
+    return "\n".join(lines)
+
+
+async def show_summary(
+    event: Message | CallbackQuery, state: FSMContext, repo: Repo, user: User
+) -> None:
+    await state.set_state(None)  # the card's buttons work in any state; typed text is free
+    lang = user.language
+    text = await summary_text(repo, user.id, lang)
+    complete = rules.next_missing(await repo.users.snapshot(user)) is None
+    edit_buttons = [
+        button("✏️ " + _field_title(f), EditCb(field=f.value)) for f in rules.WIZARD_ORDER
+    ]
+    markup = rows(edit_buttons, 2)
+    if complete:
+        label = _("✅ Everything is correct") if user.profile_completed_at is None else _("✅ Done")
+        markup.append([button(label, Nav(action="save"))])
+    else:
+        text += "\n\n" + _("Some answers are missing: fill them in to finish.")
+    await show(event, text, InlineKeyboardMarkup(inline_keyboard=markup))
+
+
+async def save_profile(
+    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext, settings: Settings
+) -> None:
+    db_user = await repo.users.require(user.id)
+    missing = rules.next_missing(await repo.users.snapshot(db_user))
+    if missing is not None:
+        await query.answer(_("Some answers are missing: fill them in to finish."), show_alert=True)
+        return
+    first_time = db_user.profile_completed_at is None
+    await repo.users.complete_profile(db_user)
+    await state.clear()
+    await show(query, await summary_text(repo, db_user.id, db_user.language))
+    assert isinstance(query.message, Message)
+    if first_time:
+        await repo.audit.record("profile_completed", actor=db_user)
+        await query.message.answer(
+            _(
+                "🎉 Your profile is ready. Thank you! Use the menu below; /help shows everything I can do."
+            ),
+            reply_markup=main_menu(user.role),
+        )
+        await route_payload(query.message, repo, db_user, settings)
+    else:
+        await query.message.answer(_("Saved."), reply_markup=main_menu(user.role))
