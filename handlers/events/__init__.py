@@ -16,7 +16,7 @@ from aiogram.filters import Command
 
 from db.types import utcnow
 from handlers.common import MENU_EVENTS, MENU_MY
-from handlers.events import links as links
+from handlers.events import links as links  # registers the deep links (event, site, checkin)
 from handlers.events.callbacks import EvAct, EvList, FeedbackCb, OfferCb
 from handlers.events.card import on_card, on_ics, on_share
 from handlers.events.checkin import cmd_checkin
