@@ -1,0 +1,182 @@
+"""The event card, the calendar file and the share link."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.usercache import UserContext
+from db.event_repo import facts_of
+from db.models import Event, User
+from db.repo import Repo
+from domain.calendar import CalendarEvent, to_ics
+from domain.deeplinks import make_link
+from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
+from domain.typography import names_a_site, quoted
+from handlers.common import button, h, show
+from handlers.events.callbacks import EvAct, EvList, OfferCb
+from handlers.events.common import (
+    cancel_rule_text,
+    kind_label,
+    own_event,
+    seats_text,
+    status_text,
+    utcnow,
+    when_text,
+)
+
+
+async def card(
+    target: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    event: Event,
+    settings: Settings,
+    *,
+    answer: bool = True,
+) -> None:
+    tz = settings.tz
+    now = utcnow()
+    taken = await repo.events.seats_taken(event.id)
+    reg = await repo.events.registration(event.id, user.id)
+    position = (
+        await repo.events.waitlist_position(reg)
+        if reg and reg.status == RegStatus.WAITLISTED.value
+        else None
+    )
+    # the site by its id: the event row may have been refreshed under the seat lock, so its
+    # relationships are never read here
+    site_title = await repo.events.site_title(event.site_id)
+    framework = await repo.frameworks.active()
+    lang = user.language
+    comps = []
+    for code in event.competencies or ():
+        title = (
+            next((c.title.text(lang) for c in framework.competencies if c.code == code), code)
+            if framework
+            else code
+        )
+        comps.append(h(title))
+    lines = [f"🎓 <b>{h(event.title)}</b>", h(kind_label(event.kind))]
+    if site_title is not None:
+        lines[-1] += " · " + (
+            h(site_title)
+            if names_a_site(site_title)
+            else _("internship site {site}").format(site=h(quoted(site_title)))
+        )
+    lines.append("🗓 " + when_text(event, tz, now))
+    if event.place:
+        lines.append("📍 " + h(event.place))
+    if event.online_url:
+        lines.append(f'💻 <a href="{h(event.online_url)}">{h(event.online_url)}</a>')
+    if comps:
+        lines.append(_("🎯 Competencies: {names}").format(names=", ".join(comps)))
+    if event.description:
+        lines += ["", h(event.description)]
+    lines.append("")
+    active = reg is not None and RegStatus(reg.status).active
+    cancelled = event.status == EventStatus.CANCELLED.value
+    if cancelled:
+        lines.append(
+            _("🚫 This event has been cancelled, so your registration no longer stands.")
+            if active
+            else _("🚫 This event has been cancelled.")
+        )
+    else:
+        lines.append("🪑 " + seats_text(event.capacity, taken))
+        mine = status_text(reg, position, tz)
+        if mine:
+            lines.append(mine)
+        if reg is not None and cancel_too_late(facts_of(event), RegStatus(reg.status), now):
+            lines.append("ℹ️ " + cancel_rule_text())
+    rows = []
+    if event.status == EventStatus.SCHEDULED.value and event.starts_at > now:
+        if reg is not None and reg.status == RegStatus.OFFERED.value:
+            rows.append(
+                [
+                    button(_("✅ Take the seat"), OfferCb(reg=reg.id, take=True)),
+                    button(_("✖️ Decline"), OfferCb(reg=reg.id, take=False)),
+                ]
+            )
+        elif not active:
+            label = _("✅ Sign up") if taken < event.capacity else _("🕒 Join the waitlist")
+            rows.append([button(label, EvAct(action="signup", event=event.id))])
+        if active and reg is not None and can_cancel(facts_of(event), RegStatus(reg.status), now):
+            rows.append(
+                [button(_("❌ Cancel my registration"), EvAct(action="cancel", event=event.id))]
+            )
+    if not cancelled:
+        rows.append(
+            [
+                button(_("📅 Add to calendar"), EvAct(action="ics", event=event.id)),
+                button(_("🔗 Share"), EvAct(action="share", event=event.id)),
+            ]
+        )
+    if site_title is not None:
+        rows.append([button(_("🏫 About the site"), EvAct(action="site", event=event.id))])
+    rows.append([button(_("⬅️ Events"), EvList(mode="all"))])
+    await show(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows), answer=answer)
+
+
+async def on_card(
+    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+) -> None:
+    db_user = await repo.users.require(user.id)
+    event = await own_event(query, repo, db_user, callback_data.event)
+    if event is not None:
+        await card(query, repo, db_user, event, settings)
+
+
+# ------------------------------------------------------------------ calendar, share
+
+
+async def on_ics(
+    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, bot: Bot
+) -> None:
+    db_user = await repo.users.require(user.id)
+    event = await own_event(query, repo, db_user, callback_data.event)
+    if event is None:
+        return
+    assert query.message is not None
+    await query.answer()
+    data = to_ics(
+        CalendarEvent(
+            uid=f"event-{event.id}@metodbot",
+            title=event.title,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            description=event.description,
+            location=event.place,
+            url=event.online_url,
+            status="CANCELLED" if event.status == EventStatus.CANCELLED.value else "CONFIRMED",
+        ),
+        now=utcnow(),
+    )
+    await bot.send_document(
+        query.message.chat.id,
+        BufferedInputFile(data, filename=f"event-{event.id}.ics"),
+        caption=_("📅 Open the file to add {title} to your calendar.").format(
+            title=h(quoted(event.title))
+        ),
+    )
+
+
+async def on_share(
+    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, bot: Bot
+) -> None:
+    db_user = await repo.users.require(user.id)
+    event = await own_event(query, repo, db_user, callback_data.event)
+    if event is None:
+        return
+    assert query.message is not None
+    await query.answer()
+    me = await bot.me()
+    link = make_link(me.username or "", f"event_{event.id}")
+    await bot.send_message(
+        query.message.chat.id,
+        _("🔗 Forward this to colleagues: {title}\n{link}").format(
+            title=h(quoted(event.title)), link=link
+        ),
+    )

@@ -1,0 +1,156 @@
+"""/events: the list with its filters (for me, all, mine, competency, kind, dates) and pages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.usercache import UserContext
+from db.event_repo import TeacherEvents
+from db.models import User
+from db.repo import Repo
+from domain.events import EventKind, RegStatus, interest_weights
+from domain.typography import shorten
+from handlers.common import button, h, pager_row, show
+from handlers.events.callbacks import EvAct, EvList
+from handlers.events.common import day_label, interests, kind_label, seats_text, start_text, utcnow
+
+EVENTS_PER_PAGE = 6
+WHEN_DAYS = {"week": 7, "month": 31}
+
+
+async def _list(
+    event: Message | CallbackQuery, repo: Repo, user: User, query: EvList, settings: Settings
+) -> None:
+    now = utcnow()
+    framework = await repo.frameworks.active()
+    lang = user.language
+    if query.mode == "comp" and not query.value:
+        comps = framework.competencies if framework else ()
+        rows = [
+            [button(c.title.text(lang), EvList(mode="comp", value=c.code, when=query.when))]
+            for c in comps
+        ]
+        rows.append([button(_("⬅️ Back"), EvList(mode="all", when=query.when))])
+        await show(
+            event,
+            _("Events by competency: choose one."),
+            InlineKeyboardMarkup(inline_keyboard=rows),
+        )
+        return
+    if query.mode == "kind" and not query.value:
+        rows = [
+            [button(kind_label(k.value), EvList(mode="kind", value=k.value, when=query.when))]
+            for k in EventKind
+        ]
+        rows.append([button(_("⬅️ Back"), EvList(mode="all", when=query.when))])
+        await show(
+            event, _("Events by kind: choose one."), InlineKeyboardMarkup(inline_keyboard=rows)
+        )
+        return
+    # the audience, the filters and the page are all applied by the database
+    base = TeacherEvents(
+        now=now,
+        municipality_id=user.municipality_id,
+        position=user.position_code,
+        subjects=tuple(await repo.users.subject_codes(user.id)),
+        until=now + timedelta(days=WHEN_DAYS[query.when]) if query.when in WHEN_DAYS else None,
+    )
+    if query.mode == "rec":
+        deficits, in_route = await interests(repo, user.id)
+        spec = replace(base, weights=interest_weights(deficits, in_route), relevant_only=True)
+        title = _("⭐ <b>Recommended for you</b>: events on your deficits and your route")
+    elif query.mode == "mine":
+        spec = replace(base, organised_by=user.municipality_id)
+        title = _("🏙 <b>Events of your municipality</b>")
+    elif query.mode == "comp":
+        spec = replace(base, competency=query.value)
+        name = (
+            framework.competency(query.value).title.text(lang)
+            if framework and any(c.code == query.value for c in framework.competencies)
+            else query.value
+        )
+        title = _("🎯 <b>Events on: {name}</b>").format(name=h(name))
+    elif query.mode == "kind":
+        spec = replace(base, kinds=(query.value,))
+        title = _("📌 <b>{kind}</b>").format(kind=h(kind_label(query.value)))
+    else:
+        spec = base
+        title = _("📅 <b>All upcoming events</b>")
+    page, _total = await repo.events.for_teacher(spec, query.page, EVENTS_PER_PAGE)
+    taken = await repo.events.seats_taken_many([e.id for e in page.items])
+    mine = await repo.events.statuses_of(user.id, [e.id for e in page.items])
+    tz = settings.tz
+    lines = [title, ""]
+    rows = []
+    for e in page.items:
+        mark = {RegStatus.CONFIRMED: "✅", RegStatus.WAITLISTED: "🕒", RegStatus.OFFERED: "🎟"}.get(
+            mine.get(e.id, RegStatus.CANCELLED), ""
+        )
+        lines.append(
+            f"{mark}<b>{start_text(e.starts_at, tz, now)}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, taken.get(e.id, 0))}"
+        )
+        rows.append(
+            [
+                button(
+                    shorten(f"{mark}{day_label(e.starts_at, tz, now)} · {e.title}", 60),
+                    EvAct(action="card", event=e.id),
+                )
+            ]
+        )
+    if not page.items:
+        lines.append(
+            _(
+                "Nothing here yet. Try «All» or another filter; new events appear as methodists publish them."
+            )
+            if query.mode != "rec"
+            else _(
+                "No events match your deficits yet. Take the self-assessment (/assess) or look at «All»."
+            )
+        )
+    pager = pager_row(
+        page, lambda p: EvList(mode=query.mode, value=query.value, when=query.when, page=p)
+    )
+    if pager:
+        rows.append(pager)
+    rows.append(
+        [
+            button(_("⭐ For me"), EvList(mode="rec", when=query.when)),
+            button(_("All"), EvList(mode="all", when=query.when)),
+            button(_("🏙 Mine"), EvList(mode="mine", when=query.when)),
+        ]
+    )
+    next_when = {"all": "week", "week": "month", "month": "all"}[
+        query.when if query.when in ("week", "month") else "all"
+    ]
+    when_label = {"week": _("🗓 Next 7 days"), "month": _("🗓 Next 31 days"), "all": _("🗓 Any date")}[
+        next_when
+    ]
+    rows.append(
+        [
+            button(_("🎯 Competency"), EvList(mode="comp", when=query.when)),
+            button(_("📌 Kind"), EvList(mode="kind", when=query.when)),
+            button(when_label, EvList(mode=query.mode, value=query.value, when=next_when)),
+        ]
+    )
+    await show(event, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def cmd_events(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
+    db_user = await repo.users.require(user.id)
+    deficits, in_route = await interests(repo, user.id)
+    mode = "rec" if deficits or in_route else "all"
+    await _list(message, repo, db_user, EvList(mode=mode), settings)
+
+
+async def on_list(
+    query: CallbackQuery, callback_data: EvList, repo: Repo, user: UserContext, settings: Settings
+) -> None:
+    if callback_data.mode not in {"rec", "all", "mine", "comp", "kind"}:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await _list(query, repo, await repo.users.require(user.id), callback_data, settings)
