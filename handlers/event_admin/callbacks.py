@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-# ------------------------------------------------------------------ callback data and states
+# ------------------------------------------------------------------ callback data
 
 
 class NewEventCb(CallbackData, prefix="evn"):

@@ -246,6 +246,9 @@ def _mark(chosen: bool) -> str:
     return "✅ " if chosen else ""
 
 
+# ------------------------------------------------------------------ forms: refusals and re-checks
+
+
 async def use_buttons(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or tap ✖️ Cancel."))
 
@@ -257,6 +260,9 @@ async def _form_event(state: FSMContext, repo: Repo, staff: User, role: Role) ->
 
 def _where_text(event: Event) -> str:
     return h(" · ".join(part for part in (event.place, event.online_url) if part) or "—")
+
+
+# ------------------------------------------------------------------ delivering a use case's notices
 
 
 async def send_notices(
