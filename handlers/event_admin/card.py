@@ -1,0 +1,359 @@
+"""/myevents: the list, the event card and its actions (capacity, messages, cancellation)."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import (
+    CallbackQuery,
+    Message,
+)
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from db.models import Event, User
+from db.repo import Repo
+from domain.events import EventStatus, RegStatus
+from domain.roles import Role
+from domain.typography import quoted, shorten
+from handlers.common import button, h, show
+from handlers.event_admin.callbacks import EventAdminCb, EventEditCb
+from handlers.event_admin.common import (
+    _form_cancel,
+    _form_event,
+    _in_scope,
+    _markup,
+    _no_municipality,
+    _scope,
+    _typed,
+    send_notices,
+)
+from handlers.event_admin.participants import (
+    _export,
+    _participants,
+    _recipients,
+    _toggle_attendance,
+)
+from handlers.event_admin.qr import _qr
+from handlers.event_admin.rules import (
+    CAPACITY_MAX,
+    CAPACITY_MIN,
+    SHOWN_SINCE,
+    _now,
+    event_status_label,
+    kind_label,
+    local_text,
+    parse_whole,
+    when_text,
+)
+from handlers.event_admin.states import EventAdminForm
+from services import events as services
+
+# ------------------------------------------------------------------ /myevents and the card
+
+
+async def _events_list(
+    event: Message | CallbackQuery, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    if role is not Role.ADMIN and staff.acting_municipality_id is None:
+        await show(event, _no_municipality())
+        return
+    events = await repo.events.of_municipality(_scope(staff, role), _now() - SHOWN_SINCE)
+    if not events:
+        await show(event, _("No events yet. Create one with /newevent."))
+        return
+    buttons = []
+    for item in events:
+        mark = "🚫 " if item.status == EventStatus.CANCELLED.value else ""
+        day = item.starts_at.astimezone(settings.tz).strftime("%d.%m")
+        buttons.append(
+            [
+                button(
+                    f"{mark}{day} · {shorten(item.title, 50)}",
+                    EventAdminCb(action="card", event=item.id),
+                )
+            ]
+        )
+    await show(
+        event,
+        _("🗓 <b>Events</b> ({n}): choose one to manage it.").format(n=len(events)),
+        _markup(buttons),
+    )
+
+
+async def cmd_myevents(
+    message: Message, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    await _events_list(message, repo, staff, role, settings)
+
+
+async def _card(
+    target: Message | CallbackQuery, event: Event, repo: Repo, settings: Settings, note: str = ""
+) -> None:
+    """The event admin card: edits the button's message, or answers a typed one; `note` (say,
+    "✅ Saved.") goes on top."""
+    taken = await repo.events.seats_taken(event.id)
+    regs = await repo.events.participants(event.id)
+    waiting = sum(1 for r in regs if r.status == RegStatus.WAITLISTED.value)
+    where = (
+        "🔗 " + h(event.online_url)
+        if event.online_url and not event.place
+        else "📍 " + h(event.place or "—")
+    )
+    if event.online_url and event.place:
+        where += "\n🔗 " + h(event.online_url)
+    lines = [
+        *([note, ""] if note else []),
+        f"<b>{h(event.title)}</b>",
+        kind_label(event.kind),
+        "🗓 " + when_text(event.starts_at, event.ends_at, settings.tz),
+        where,
+        _("Status: {status}").format(status=event_status_label(event.status)),
+        _("🪑 Seats taken: {taken} of {capacity} · waitlist: {waiting}").format(
+            taken=taken, capacity=event.capacity, waiting=waiting
+        ),
+        _("Check-in code: <code>{code}</code>").format(code=h(event.checkin_code)),
+    ]
+    if event.registration_deadline is not None:
+        lines.insert(
+            -1,
+            _("⏳ Registration until {deadline}").format(
+                deadline=local_text(event.registration_deadline, settings.tz)
+            ),
+        )
+    active = event.status == EventStatus.SCHEDULED.value
+
+    def cb(action: str) -> EventAdminCb:
+        return EventAdminCb(action=action, event=event.id)
+
+    buttons = [[button(_("👥 Participants"), cb("people")), button(_("📤 Export CSV"), cb("csv"))]]
+    if active:
+        buttons += [
+            [button(_("✉️ Message participants"), cb("msg")), button(_("🔳 Check-in QR"), cb("qr"))],
+            [button(_("✏️ Edit"), cb("edit"))],
+            [
+                button(_("🪑 Change capacity"), cb("cap")),
+                button(_("🚫 Cancel event"), cb("cancel")),
+            ],
+        ]
+    buttons.append([button(_("⬅️ Back"), cb("list"))])
+    await show(target, "\n".join(lines), _markup(buttons))
+
+
+async def _ask_text(
+    query: CallbackQuery, state: FSMContext, event: Event, bot: Bot, target: State, text: str
+) -> None:
+    await state.clear()
+    await state.set_state(target)
+    await state.update_data(event=event.id)
+    await query.answer()
+    assert query.message is not None
+    await bot.send_message(query.message.chat.id, text, reply_markup=_form_cancel())
+
+
+async def _ask_cancel(query: CallbackQuery, event: Event) -> None:
+    await show(
+        query,
+        _("🚫 Cancel {title}? Everyone who signed up will be notified.").format(
+            title=h(quoted(event.title))
+        ),
+        _markup(
+            [
+                [
+                    button(_("✅ Yes, cancel"), EventAdminCb(action="cancel_yes", event=event.id)),
+                    button(_("⬅️ No"), EventAdminCb(action="card", event=event.id)),
+                ]
+            ]
+        ),
+    )
+
+
+async def _cancel_event(
+    query: CallbackQuery,
+    event: Event,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    done = await services.cancel_event(repo, event.id)
+    if isinstance(done, services.Refused):
+        await query.answer(_("The event is cancelled or over."), show_alert=True)
+        return
+    await repo.session.commit()  # release the event lock before messaging anyone
+    notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
+    await repo.audit.record("event_cancelled", actor=staff, event_id=event.id, notified=notified)
+    await show(
+        query,
+        ngettext(
+            "🚫 {title} is cancelled. {n} participant was notified.",
+            "🚫 {title} is cancelled. {n} participants were notified.",
+            notified,
+        ).format(title=h(quoted(event.title)), n=notified),
+        _markup([[button(_("⬅️ Back"), EventAdminCb(action="list"))]]),
+    )
+
+
+async def on_event_admin(
+    query: CallbackQuery,
+    callback_data: EventAdminCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    action = callback_data.action
+    if action == "list":
+        await _events_list(query, repo, staff, role, settings)
+        return
+    event = await repo.events.get(callback_data.event)
+    if event is None or not _in_scope(event, staff, role):
+        await query.answer(_("You cannot manage this event."), show_alert=True)
+        return
+    scheduled = event.status == EventStatus.SCHEDULED.value
+    if action in ("msg", "qr", "cap", "edit", "cancel", "cancel_yes") and not scheduled:
+        await query.answer(_("The event is cancelled or over."), show_alert=True)
+        return
+    if action == "card":
+        await _card(query, event, repo, settings)
+    elif action == "people":
+        await _participants(query, event, repo)
+    elif action == "att":
+        await _toggle_attendance(query, event, callback_data.reg, repo, staff)
+    elif action == "csv":
+        await _export(query, event, repo, bot, settings)
+    elif action == "qr":
+        await _qr(query, event, bot, settings.tz)
+    elif action == "msg":
+        if not await _recipients(repo, event):
+            await query.answer(
+                _("No one is signed up yet: there is no one to message."), show_alert=True
+            )
+            return
+        await _ask_text(
+            query,
+            state,
+            event,
+            bot,
+            EventAdminForm.message,
+            _("✉️ Type the message for the participants of {title} (up to 1000 characters):").format(
+                title=h(quoted(event.title))
+            ),
+        )
+    elif action == "cap":
+        await _ask_text(
+            query,
+            state,
+            event,
+            bot,
+            EventAdminForm.capacity,
+            _("🪑 Now {capacity} seats, {taken} taken. Send the new number of seats:").format(
+                capacity=event.capacity, taken=await repo.events.seats_taken(event.id)
+            ),
+        )
+    elif action == "edit":
+        await _edit_menu(query, event)
+    elif action == "cancel":
+        await _ask_cancel(query, event)
+    elif action == "cancel_yes":
+        await _cancel_event(query, event, repo, staff, bot, i18n, settings)
+    else:
+        await query.answer(_("This button is out of date."), show_alert=True)
+
+
+async def form_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await show(query, _("Cancelled."))
+
+
+async def got_capacity(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    text = await _typed(message, _form_cancel())
+    if text is None:
+        return
+    capacity = parse_whole(text, CAPACITY_MIN, CAPACITY_MAX)
+    if capacity is None:
+        await message.answer(
+            _("Please send a whole number from 1 to 10000."), reply_markup=_form_cancel()
+        )
+        return
+    event = await _form_event(state, repo, staff, role)
+    if event is None or event.status != EventStatus.SCHEDULED.value:
+        await state.clear()
+        await message.answer(_("You cannot manage this event."))
+        return
+    old = event.capacity
+    done = await services.change_capacity(repo, event.id, capacity, _now())
+    if isinstance(done, services.Refused):
+        if done.reason is not services.Refusal.BELOW_TAKEN:
+            await state.clear()
+            await message.answer(_("You cannot manage this event."))
+            return
+        await message.answer(
+            ngettext(
+                "{n} seat is already taken, so the capacity cannot be lower. Please send {n} or more.",
+                "{n} seats are already taken, so the capacity cannot be lower. Please send {n} or more.",
+                done.seats_taken,
+            ).format(n=done.seats_taken),
+            reply_markup=_form_cancel(),
+        )
+        return
+    await state.clear()
+    offered = done.count(services.NoticeKind.SEAT_OFFERED)
+    await repo.audit.record(
+        "event_capacity",
+        actor=staff,
+        event_id=event.id,
+        old=old,
+        new=capacity,
+        offered=offered,
+    )
+    await repo.session.commit()  # release the event lock before messaging anyone
+    await send_notices(done.notices, repo, bot, i18n, settings.tz)
+    text = _("🪑 Capacity is now {capacity}.").format(capacity=capacity)
+    if offered:
+        text += " " + ngettext(
+            "A seat was offered to {n} person from the waitlist.",
+            "Seats were offered to {n} people from the waitlist.",
+            offered,
+        ).format(n=offered)
+    await message.answer(
+        text,
+        reply_markup=_markup(
+            [[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]
+        ),
+    )
+
+
+async def _edit_menu(query: CallbackQuery, event: Event) -> None:
+    def cb(field: str) -> EventEditCb:
+        return EventEditCb(field=field, event=event.id)
+
+    await show(
+        query,
+        _("✏️ <b>Edit</b> {title}: what would you like to change?").format(
+            title=h(quoted(event.title))
+        ),
+        _markup(
+            [
+                [button(_("Title"), cb("title")), button(_("Description"), cb("description"))],
+                [button(_("Start and end"), cb("when")), button(_("Place or link"), cb("place"))],
+                [button(_("Registration deadline"), cb("deadline"))],
+                [button(_("✖️ Cancel"), cb("cancel"))],
+            ]
+        ),
+    )

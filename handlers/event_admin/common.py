@@ -1,0 +1,318 @@
+"""Shared parts: scope checks, keyboards, answers and questions used by both wizards and the edit
+forms, the wizard step helpers, and delivering the notices of a use case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from db.models import Event, Site, User
+from db.repo import Repo
+from domain.events import RegStatus
+from domain.framework import Framework
+from domain.roles import Role, staff_scope
+from domain.typography import quoted
+from handlers.common import button, h, notify_user
+from handlers.event_admin.callbacks import AdminFormCb, EventEditCb, SiteAdminCb
+from handlers.event_admin.rules import (
+    CONTACT_MAX,
+    CONTACT_MIN,
+    DESCRIPTION_MAX,
+    MODULES_MAX,
+    MODULES_MIN,
+    PLACE_MAX,
+    PLACE_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+    BadModuleLine,
+    _now,
+    fits,
+    local_text,
+    parse_end,
+    parse_local,
+    parse_modules,
+    split_place,
+    when_text,
+)
+from handlers.events import notify_offer
+from handlers.wizard import Rows, Wizard
+from services import events as services
+
+
+def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=buttons)
+
+
+def _form_cancel() -> InlineKeyboardMarkup:
+    return _markup([[button(_("✖️ Cancel"), AdminFormCb(action="cancel"))]])
+
+
+def _edit_cancel(event_id: int) -> InlineKeyboardMarkup:
+    return _markup([[button(_("✖️ Cancel"), EventEditCb(field="cancel", event=event_id))]])
+
+
+def _site_edit_cancel(site_id: int) -> InlineKeyboardMarkup:
+    return _markup([[button(_("✖️ Cancel"), SiteAdminCb(action="cancel", site=site_id))]])
+
+
+def _scope(staff: User, role: Role) -> int | None:
+    """Admins see every municipality; a coordinator only their own."""
+    return staff_scope(role, staff.acting_municipality_id)
+
+
+def _in_scope(event: Event | Site | None, staff: User, role: Role) -> bool:
+    if event is None:
+        return False
+    return role is Role.ADMIN or event.municipality_id == staff.acting_municipality_id
+
+
+def _no_municipality() -> str:
+    return _("Set your municipality in /profile first: events and sites belong to it.")
+
+
+async def _typed(message: Message, markup: InlineKeyboardMarkup) -> str | None:
+    """The text of an answer; a polite note for non-text messages (commands never get here)."""
+    text = (message.text or "").strip()
+    if not text:
+        await message.answer(_("Please answer with a text message."), reply_markup=markup)
+        return None
+    return text
+
+
+# ------------------------------------------------------------------ answers shared by wizards and edits
+# Each reader returns the value, or the polite re-ask (in the current language) for a bad answer.
+
+
+def _title_problem(text: str) -> str | None:
+    if fits(text, TITLE_MIN, TITLE_MAX):
+        return None
+    return _("The title should be 3 to 200 characters long. Please send it again.")
+
+
+def _description_problem(text: str) -> str | None:
+    if len(text) <= DESCRIPTION_MAX:
+        return None
+    return _("The description is too long: up to 2000 characters, please.")
+
+
+def _read_start(text: str, tz: tzinfo) -> datetime | str:
+    starts_at = parse_local(text, tz)
+    if starts_at is None:
+        return _(
+            "I could not read this date. Please send it as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
+        )
+    if starts_at <= _now():
+        return _("This moment has already passed. Please send a date and time in the future.")
+    return starts_at
+
+
+def _read_end(text: str, starts_at: datetime, tz: tzinfo) -> datetime | str:
+    ends_at = parse_end(text, starts_at, tz)
+    if ends_at is None:
+        return _("I could not read this time. Please send HH:MM (e.g. 12:30) or DD.MM.YYYY HH:MM.")
+    if ends_at <= starts_at:
+        return _("The end must be after the start ({start}). Please send it again.").format(
+            start=local_text(starts_at, tz)
+        )
+    return ends_at
+
+
+def _read_place(text: str) -> tuple[str, str] | str:
+    """(address, link), or the re-ask."""
+    if not fits(text, PLACE_MIN, PLACE_MAX):
+        return _("The address or link should be 3 to 300 characters long. Please send it again.")
+    return split_place(text)
+
+
+def _contact_problem(text: str) -> str | None:
+    if fits(text, CONTACT_MIN, CONTACT_MAX):
+        return None
+    return _("The contact should be 3 to 200 characters long. Please send it again.")
+
+
+def _read_modules(text: str) -> list[tuple[str, int]] | str:
+    try:
+        modules = parse_modules(text)
+    except BadModuleLine as exc:
+        return _(
+            "Line {n} («{line}») is not «Title — hours» with 1 to 200 hours. "
+            "Please send the whole list again."
+        ).format(n=exc.number, line=h(exc.line[:100]))
+    if not MODULES_MIN <= len(modules) <= MODULES_MAX:
+        return _("The programme should have 1 to 20 modules. Please send the list again.")
+    return modules
+
+
+def _start_question() -> str:
+    return _(
+        "When does it start? Send the date and time as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
+    )
+
+
+def _end_question() -> str:
+    return _("When does it end? Send HH:MM for the same day, or DD.MM.YYYY HH:MM.")
+
+
+def _place_question() -> str:
+    return _("Where? Send the address, or a link (https://…) for an online event.")
+
+
+def _modules_question() -> str:
+    return _(
+        "The programme: one module per line, its title and hours, e.g.\n"
+        "<code>Lesson study — 6</code>\n<code>Formative assessment — 8</code>\n"
+        "1 to 20 modules, 1 to 200 hours each."
+    )
+
+
+def _modules_lines(modules: Sequence[tuple[str, int]]) -> list[str]:
+    return [f"• {h(title)} — {hours}" for title, hours in modules]
+
+
+def _competency_titles(framework: Framework | None, codes: Sequence[str], lang: str) -> str:
+    if not codes:
+        return "—"
+    titles = {c.code: c.title.text(lang) for c in framework.competencies} if framework else {}
+    return ", ".join(h(titles.get(code, code)) for code in codes)
+
+
+def _toggle(chosen: Sequence[str], code: str) -> list[str]:
+    return [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+
+
+# ------------------------------------------------------------------ the wizards' shared parts
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """What the wizard steps need besides the answers so far."""
+
+    repo: Repo
+    staff: User
+    role: Role
+    settings: Settings
+
+
+def _now_line(value: str) -> str:
+    """The current answer under a question asked again after ⬅️ Back (`value` is escaped)."""
+    return "\n\n" + _("Now: {value}\nSend a new answer, or tap ➡️ Keep.").format(value=value)
+
+
+def _kept(data: dict[str, Any], key: str, show_value: Callable[[Any], str]) -> str:
+    return _now_line(show_value(data[key])) if key in data else ""
+
+
+async def _wizard_text(
+    message: Message, state: FSMContext, ctx: Ctx, wizard: Wizard[Ctx]
+) -> str | None:
+    """The typed answer of a wizard step; a polite note (and the step's buttons) otherwise."""
+    text = (message.text or "").strip()
+    if not text:
+        await wizard.retry(message, state, ctx, _("Please answer with a text message."))
+        return None
+    return text
+
+
+def _competency_rows(
+    framework: Framework | None,
+    chosen: Sequence[str],
+    lang: str,
+    make: Callable[[str, str], CallbackData],
+) -> Rows:
+    rows: Rows = []
+    for comp in framework.competencies if framework else ():
+        mark = "✅ " if comp.code in chosen else ""
+        rows.append([button(mark + comp.title.text(lang), make("comp", comp.code))])
+    rows.append([button(_("Done"), make("done", ""))])
+    return rows
+
+
+def _mark(chosen: bool) -> str:
+    return "✅ " if chosen else ""
+
+
+# ------------------------------------------------------------------ forms: refusals and re-checks
+
+
+async def use_buttons(message: Message) -> None:
+    await message.answer(_("Please choose with the buttons above, or tap ✖️ Cancel."))
+
+
+async def _form_event(state: FSMContext, repo: Repo, staff: User, role: Role) -> Event | None:
+    event = await repo.events.get(int((await state.get_data()).get("event", 0)))
+    return event if _in_scope(event, staff, role) else None
+
+
+def _where_text(event: Event) -> str:
+    return h(" · ".join(part for part in (event.place, event.online_url) if part) or "—")
+
+
+# ------------------------------------------------------------------ delivering a use case's notices
+
+
+async def send_notices(
+    notices: Sequence[services.Notice], repo: Repo, bot: Bot, i18n: I18n, tz: ZoneInfo
+) -> int:
+    """Deliver what `services.events` produced, each in the recipient's language; how many
+    were reached (a seat offer counts when made). Call it after the commit."""
+    users = await repo.events.users_by_id([n.user_id for n in notices])
+    events: dict[int, Event | None] = {}
+    reached = 0
+    for notice in notices:
+        if notice.kind is services.NoticeKind.SEAT_OFFERED:
+            reg = await repo.events.registration_by_id(notice.reg_id or 0)
+            if reg is not None and reg.status == RegStatus.OFFERED.value:
+                await notify_offer(bot, i18n, reg, repo, tz=tz, schedule_expiry=False)
+                reached += 1
+            continue
+        if notice.event_id not in events:
+            events[notice.event_id] = await repo.events.get(notice.event_id)
+        event = events[notice.event_id]
+        user = users.get(notice.user_id)
+        if event is None or user is None:
+            continue
+        reached += await notify_user(bot, i18n, user, _notice_text(notice, event, tz))
+    return reached
+
+
+def _notice_text(notice: services.Notice, event: Event, tz: tzinfo) -> Callable[[], str]:
+    when = when_text(event.starts_at, event.ends_at, tz)
+    if notice.kind is services.NoticeKind.EVENT_CANCELLED:
+        return lambda: _(
+            "🚫 The event {title} ({when}) has been cancelled. We are sorry; "
+            "look for other events in the bot."
+        ).format(title=h(quoted(event.title)), when=when)
+    moved = notice.was_starts_at is not None and notice.was_ends_at is not None
+    relocated = bool({"place", "online_url"} & set(notice.changed))
+    old_when = (
+        when_text(notice.was_starts_at, notice.was_ends_at, tz)
+        if notice.was_starts_at is not None and notice.was_ends_at is not None
+        else ""
+    )
+
+    def text() -> str:
+        lines = [_("✏️ The event {title} has changed.").format(title=h(quoted(event.title)))]
+        if moved:
+            lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
+        if relocated:
+            lines.append(_("📍 New place: {place}").format(place=_where_text(event)))
+        if not moved:
+            lines.append("🗓 " + when)
+        return "\n".join(lines)
+
+    return text

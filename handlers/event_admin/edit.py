@@ -1,0 +1,317 @@
+"""Editing an event from its card: title, description, start and end, place, deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import (
+    CallbackQuery,
+    Message,
+)
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from db.models import Event, User
+from db.repo import Repo
+from domain.events import EventStatus
+from domain.roles import Role
+from domain.typography import quoted
+from handlers.common import h, show
+from handlers.event_admin.callbacks import EventEditCb
+from handlers.event_admin.card import _card
+from handlers.event_admin.common import (
+    _description_problem,
+    _edit_cancel,
+    _end_question,
+    _form_event,
+    _in_scope,
+    _place_question,
+    _read_end,
+    _read_place,
+    _read_start,
+    _start_question,
+    _title_problem,
+    _typed,
+    _where_text,
+    send_notices,
+)
+from handlers.event_admin.rules import SKIP, _now, local_text, when_text
+from handlers.event_admin.states import EventEditForm
+from services import events as services
+
+# ------------------------------------------------------------------ editing an event
+
+
+def _edit_question(field: str, event: Event, tz: tzinfo) -> tuple[State, str] | None:
+    """The form state and the question that starts editing `field`; None for an unknown one."""
+    if field == "title":
+        return EventEditForm.title, _(
+            "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
+        ).format(title=h(quoted(event.title)))
+    if field == "description":
+        return EventEditForm.description, _(
+            "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
+            "or «-» to remove it."
+        ).format(description=h(event.description[:1000]) or "—")
+    if field == "when":
+        now = _("🗓 Now: {when}.").format(when=when_text(event.starts_at, event.ends_at, tz))
+        return EventEditForm.starts, now + "\n" + _start_question()
+    if field == "place":
+        now = _("📍 Now: {place}.").format(place=_where_text(event))
+        return EventEditForm.place, now + "\n" + _place_question()
+    if field == "deadline":
+        now = (
+            _("⏳ Now registration is open until {deadline}.").format(
+                deadline=local_text(event.registration_deadline, tz)
+            )
+            if event.registration_deadline
+            else _("⏳ Now registration is open until the start.")
+        )
+        ask = _(
+            "Send the new deadline as DD.MM.YYYY HH:MM (not later than the start, {start}), "
+            "or «-» to keep registration open until the start."
+        ).format(start=local_text(event.starts_at, tz))
+        return EventEditForm.deadline, now + "\n" + ask
+    return None
+
+
+async def on_event_edit(
+    query: CallbackQuery,
+    callback_data: EventEditCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    event = await repo.events.get(callback_data.event)
+    if event is None or not _in_scope(event, staff, role):
+        await query.answer(_("You cannot manage this event."), show_alert=True)
+        return
+    if callback_data.field == "cancel":
+        await state.clear()
+        await _card(query, event, repo, settings)
+        return
+    if event.status != EventStatus.SCHEDULED.value:
+        await query.answer(_("The event is cancelled or over."), show_alert=True)
+        return
+    question = _edit_question(callback_data.field, event, settings.tz)
+    if question is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    target, text = question
+    await state.clear()
+    await state.set_state(target)
+    await state.update_data(event=event.id)
+    await show(query, text, _edit_cancel(event.id))
+
+
+async def _edited_event(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> tuple[Event, str] | None:
+    """The event being edited (re-checked: in scope and still scheduled) and the typed answer;
+    None when there is nothing to do (a re-ask or a refusal has been sent)."""
+    event_id = int((await state.get_data()).get("event", 0))
+    text = await _typed(message, _edit_cancel(event_id))
+    if text is None:
+        return None
+    event = await _form_event(state, repo, staff, role)
+    if event is None or event.status != EventStatus.SCHEDULED.value:
+        await state.clear()
+        await message.answer(_("You cannot manage this event."))
+        return None
+    return event, text
+
+
+async def _save_event(
+    message: Message,
+    state: FSMContext,
+    event: Event,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+    **changes: object,
+) -> None:
+    done = await services.change_event(repo, event.id, changes, _now())
+    await state.clear()
+    if isinstance(done, services.Refused):
+        await message.answer(_("You cannot manage this event."))
+        return
+    changed = list(done.changed)
+    if not changed:
+        await _card(message, event, repo, settings, note=_("Nothing changed."))
+        return
+    note = _("✅ Saved.")
+    notified: int | None = None
+    if services.NOTIFIED_FIELDS & set(changed):
+        await repo.session.commit()  # release the event lock before messaging anyone
+        notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
+        note += " " + ngettext(
+            "{n} participant was notified of the change.",
+            "{n} participants were notified of the change.",
+            notified,
+        ).format(n=notified)
+    await repo.audit.record(
+        "event_edited", actor=staff, event_id=event.id, fields=changed, notified=notified
+    )
+    await _card(message, event, repo, settings, note=note)
+
+
+async def edit_title(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    problem = _title_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_edit_cancel(event.id))
+        return
+    await _save_event(message, state, event, repo, staff, bot, i18n, settings, title=text)
+
+
+async def edit_description(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    problem = _description_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_edit_cancel(event.id))
+        return
+    description = "" if text == SKIP else text
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, description=description
+    )
+
+
+async def edit_starts(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    starts_at = _read_start(text, settings.tz)
+    if isinstance(starts_at, str):
+        await message.answer(starts_at, reply_markup=_edit_cancel(event.id))
+        return
+    await state.update_data(starts=starts_at.isoformat())
+    await state.set_state(EventEditForm.ends)
+    await message.answer(_end_question(), reply_markup=_edit_cancel(event.id))
+
+
+async def edit_ends(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
+    ends_at = _read_end(text, starts_at, settings.tz)
+    if isinstance(ends_at, str):
+        await message.answer(ends_at, reply_markup=_edit_cancel(event.id))
+        return
+    if starts_at <= _now():
+        await state.set_state(EventEditForm.starts)
+        await message.answer(
+            _(
+                "The start time has passed while the form was open. Please send a new start as DD.MM.YYYY HH:MM."
+            ),
+            reply_markup=_edit_cancel(event.id),
+        )
+        return
+    changes: dict[str, object] = {"starts_at": starts_at, "ends_at": ends_at}
+    deadline = event.registration_deadline
+    if deadline is not None and deadline > starts_at:  # a deadline after the start means nothing
+        changes["registration_deadline"] = None
+    await _save_event(message, state, event, repo, staff, bot, i18n, settings, **changes)
+
+
+async def edit_place(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    read = _read_place(text)
+    if isinstance(read, str):
+        await message.answer(read, reply_markup=_edit_cancel(event.id))
+        return
+    place, url = read
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, place=place, online_url=url
+    )
+
+
+async def edit_deadline(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    bot: Bot,
+    i18n: I18n,
+    settings: Settings,
+) -> None:
+    got = await _edited_event(message, state, repo, staff, role)
+    if got is None:
+        return
+    event, text = got
+    deadline: datetime | None = None
+    if text != SKIP:
+        read = _read_start(text, settings.tz)  # a moment in the future, like a start
+        if isinstance(read, str):
+            await message.answer(read, reply_markup=_edit_cancel(event.id))
+            return
+        if read > event.starts_at:
+            await message.answer(
+                _(
+                    "The deadline must not be later than the start ({start}). Please send it again."
+                ).format(start=local_text(event.starts_at, settings.tz)),
+                reply_markup=_edit_cancel(event.id),
+            )
+            return
+        deadline = read
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, registration_deadline=deadline
+    )

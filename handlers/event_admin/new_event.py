@@ -1,0 +1,304 @@
+"""/newevent: the answers to the wizard's steps and publishing the event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from db.models import Event, User
+from db.repo import Repo
+from domain.checkin import new_code
+from domain.events import EventKind, EventStatus
+from domain.ids import parse_id
+from domain.roles import Role
+from handlers.common import button, h, show
+from handlers.event_admin.callbacks import EventAdminCb, NewEventCb
+from handlers.event_admin.common import (
+    Ctx,
+    _description_problem,
+    _markup,
+    _no_municipality,
+    _read_end,
+    _read_place,
+    _read_start,
+    _title_problem,
+    _toggle,
+    _wizard_text,
+)
+from handlers.event_admin.new_event_steps import EVENT_WIZARD
+from handlers.event_admin.rules import CAPACITY_MAX, CAPACITY_MIN, SKIP, _now, parse_whole
+from handlers.event_admin.states import EventForm
+from services import events as services
+
+# ------------------------------------------------------------------ /newevent: the answers
+
+
+async def cmd_newevent(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    if staff.acting_municipality_id is None:
+        await message.answer(_no_municipality())
+        return
+    await EVENT_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
+
+
+async def event_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await show(query, _("Cancelled. Nothing was saved."))
+
+
+async def event_nav(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    """⬅️ Back and ➡️ Keep."""
+    ctx = Ctx(repo, staff, role, settings)
+    if callback_data.action == "back":
+        await EVENT_WIZARD.back(query, state, ctx, callback_data.value)
+    else:
+        await EVENT_WIZARD.keep(query, state, ctx, callback_data.value)
+
+
+async def event_kind(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    if callback_data.value not in set(EventKind):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await state.update_data(kind=callback_data.value)
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+
+
+async def event_title(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
+    if text is None:
+        return
+    problem = _title_problem(text)
+    if problem is not None:
+        await EVENT_WIZARD.retry(message, state, ctx, problem)
+        return
+    await state.update_data(title=text)
+    await EVENT_WIZARD.advance(message, state, ctx)
+
+
+async def event_description(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
+    if text is None:
+        return
+    problem = _description_problem(text)
+    if problem is not None:
+        await EVENT_WIZARD.retry(message, state, ctx, problem)
+        return
+    await state.update_data(description="" if text == SKIP else text)
+    await EVENT_WIZARD.advance(message, state, ctx)
+
+
+async def event_starts(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
+    if text is None:
+        return
+    starts_at = _read_start(text, settings.tz)
+    if isinstance(starts_at, str):
+        await EVENT_WIZARD.retry(message, state, ctx, starts_at)
+        return
+    data = await state.get_data()
+    if data.get("starts") != starts_at.isoformat():
+        # the end may be "HH:MM" on the start's day: a new start asks for the end again
+        await state.set_data(
+            {**{k: v for k, v in data.items() if k != "ends"}, "starts": starts_at.isoformat()}
+        )
+    await EVENT_WIZARD.advance(message, state, ctx)
+
+
+async def event_ends(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
+    if text is None:
+        return
+    starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
+    ends_at = _read_end(text, starts_at, settings.tz)
+    if isinstance(ends_at, str):
+        await EVENT_WIZARD.retry(message, state, ctx, ends_at)
+        return
+    await state.update_data(ends=ends_at.isoformat())
+    await EVENT_WIZARD.advance(message, state, ctx)
+
+
+async def event_place(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
+    if text is None:
+        return
+    read = _read_place(text)
+    if isinstance(read, str):
+        await EVENT_WIZARD.retry(message, state, ctx, read)
+        return
+    place, url = read
+    await state.update_data(place=place, url=url)
+    await EVENT_WIZARD.advance(message, state, ctx)
+
+
+async def event_capacity(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    ctx = Ctx(repo, staff, role, settings)
+    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
+    if text is None:
+        return
+    capacity = parse_whole(text, CAPACITY_MIN, CAPACITY_MAX)
+    if capacity is None:
+        await EVENT_WIZARD.retry(
+            message, state, ctx, _("Please send a whole number from 1 to 10000.")
+        )
+        return
+    await state.update_data(capacity=capacity)
+    await EVENT_WIZARD.advance(message, state, ctx)
+
+
+async def event_comp(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    framework = await repo.frameworks.active()
+    codes = {c.code for c in framework.competencies} if framework else set()
+    if callback_data.value not in codes:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    chosen = _toggle(list((await state.get_data()).get("comps", [])), callback_data.value)
+    await state.update_data(comps=chosen)
+    await EVENT_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), EventForm.competencies)
+
+
+async def event_comp_done(
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+
+
+async def event_site(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    site_id = 0 if callback_data.value == "0" else (parse_id(callback_data.value) or -1)
+    if site_id != 0:
+        site = await repo.events.site(site_id) if site_id > 0 else None
+        if site is None or site.municipality_id != staff.acting_municipality_id:
+            await query.answer(_("This button is out of date."), show_alert=True)
+            return
+    await state.update_data(site=site_id or None)
+    if role is not Role.ADMIN:  # only admins choose the audience (the step is left out)
+        await state.update_data(region=False)
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+
+
+async def event_audience(
+    query: CallbackQuery,
+    callback_data: NewEventCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+) -> None:
+    if callback_data.value not in ("muni", "region") or (
+        callback_data.value == "region" and role is not Role.ADMIN
+    ):
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await state.update_data(region=callback_data.value == "region")
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+
+
+async def event_publish(
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+) -> None:
+    if staff.acting_municipality_id is None:
+        await state.clear()
+        await show(query, _no_municipality())
+        return
+    ctx = Ctx(repo, staff, role, settings)
+    data = await state.get_data()
+    starts_at = datetime.fromisoformat(str(data["starts"]))
+    now = _now()
+    if starts_at <= now:
+        await EVENT_WIZARD.ask(
+            query,
+            state,
+            ctx,
+            EventForm.starts,
+            note=_(
+                "The start time has passed while the form was open. Please send a new start as DD.MM.YYYY HH:MM."
+            ),
+        )
+        return
+    ends_at = datetime.fromisoformat(str(data["ends"]))
+    created = await services.create_event(
+        repo,
+        Event(
+            kind=str(data["kind"]),
+            title=str(data["title"]),
+            description=str(data.get("description", "")),
+            competencies=list(data.get("comps", [])),
+            site_id=data.get("site") or None,
+            municipality_id=staff.acting_municipality_id,
+            region_wide=bool(data.get("region")) and role is Role.ADMIN,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=str(data.get("place", "")),
+            online_url=str(data.get("url", "")),
+            capacity=int(data["capacity"]),
+            status=EventStatus.SCHEDULED.value,
+            organiser_id=staff.id,
+            checkin_code=new_code(),
+        ),
+        now,
+    )
+    event = created.event
+    await repo.audit.record("event_created", actor=staff, event_id=event.id)
+    await state.clear()
+    await show(
+        query,
+        _("✅ Published: <b>{title}</b>. Teachers can sign up now.").format(title=h(event.title)),
+        _markup([[button(_("Open the event card"), EventAdminCb(action="card", event=event.id))]]),
+    )

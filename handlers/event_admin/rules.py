@@ -1,0 +1,157 @@
+"""Pure rules of the event and site forms: parsing dates, places, numbers and modules, site codes,
+and the labels of kinds and statuses."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from aiogram.utils.i18n import gettext as _
+
+from domain.events import EventKind, EventStatus, RegStatus
+
+# ------------------------------------------------------------------ pure rules
+
+DATE_FORMAT = "%d.%m.%Y %H:%M"
+TITLE_MIN, TITLE_MAX = 3, 200
+DESCRIPTION_MAX = 2000
+PLACE_MIN, PLACE_MAX = 3, 300
+CAPACITY_MIN, CAPACITY_MAX = 1, 10000
+CONTACT_MIN, CONTACT_MAX = 3, 200
+MODULE_HOURS_MIN, MODULE_HOURS_MAX = 1, 200
+MODULES_MIN, MODULES_MAX = 1, 20
+MESSAGE_MAX = 1000
+SKIP = "-"
+SCHOOLS_PER_PAGE = 10
+ATTENDANCE_BUTTONS = 30
+SHOWN_SINCE = timedelta(days=30)
+SITE_CODE_PREFIX_MAX = 22  # site-<22>-<4 digits> fits Site.code (32)
+SITES_PER_PAGE = 10
+
+_WHOLE_RE = re.compile(r"[0-9]{1,9}")
+_MODULE_RE = re.compile(r"^(?P<title>.*\S)\s*[—–|-]\s*(?P<hours>[0-9]{1,4})\s*$")
+
+
+def parse_local(text: str, tz: tzinfo) -> datetime | None:
+    """ "DD.MM.YYYY HH:MM" in the local zone, as an aware UTC datetime; None if malformed."""
+    try:
+        naive = datetime.strptime(" ".join(text.split()), DATE_FORMAT)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def parse_end(text: str, starts_at: datetime, tz: tzinfo) -> datetime | None:
+    """The end: "HH:MM" on the start's local day, or a full "DD.MM.YYYY HH:MM"."""
+    value = " ".join(text.split())
+    try:
+        clock = datetime.strptime(value, "%H:%M").time()
+    except ValueError:
+        return parse_local(value, tz)
+    day = starts_at.astimezone(tz).date()
+    return datetime.combine(day, clock).replace(tzinfo=tz).astimezone(UTC)
+
+
+def split_place(text: str) -> tuple[str, str]:
+    """(address, online link): a text starting with http(s):// is the link."""
+    value = text.strip()
+    if value.lower().startswith(("http://", "https://")):
+        return "", value
+    return value, ""
+
+
+def parse_whole(text: str, low: int, high: int) -> int | None:
+    value = text.strip()
+    if not _WHOLE_RE.fullmatch(value):
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
+def fits(text: str, low: int, high: int) -> bool:
+    return low <= len(text) <= high
+
+
+class BadModuleLine(ValueError):
+    """A module line that is not "Title — hours" (1-based line number among non-empty lines)."""
+
+    def __init__(self, number: int, line: str) -> None:
+        super().__init__(f"line {number}: {line!r}")
+        self.number = number
+        self.line = line
+
+
+def parse_modules(text: str) -> list[tuple[str, int]]:
+    """Lines "Module title — 6" (separator —, -, | ; hours 1..200) → [(title, hours)]."""
+    modules: list[tuple[str, int]] = []
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        match = _MODULE_RE.match(line)
+        if match is None:
+            raise BadModuleLine(number, line)
+        title = " ".join(match.group("title").split())
+        hours = int(match.group("hours"))
+        if not title or len(title) > TITLE_MAX:
+            raise BadModuleLine(number, line)
+        if not MODULE_HOURS_MIN <= hours <= MODULE_HOURS_MAX:
+            raise BadModuleLine(number, line)
+        modules.append((title, hours))
+    return modules
+
+
+def site_code(municipality_code: str, number: int) -> str:
+    return f"site-{municipality_code[:SITE_CODE_PREFIX_MAX]}-{number}"
+
+
+def local_text(value: datetime, tz: tzinfo) -> str:
+    return value.astimezone(tz).strftime(DATE_FORMAT)
+
+
+def when_text(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> str:
+    """ "12.12.2026 10:00–12:30", or both full dates when the event spans days."""
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if start.date() == end.date():
+        return f"{start.strftime(DATE_FORMAT)}–{end.strftime('%H:%M')}"
+    return f"{start.strftime(DATE_FORMAT)} – {end.strftime(DATE_FORMAT)}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------ labels
+
+
+def kind_label(kind: str) -> str:
+    labels: dict[str, str] = {
+        EventKind.INTERNSHIP: _("Internship session"),
+        EventKind.MASTERCLASS: _("Master-class"),
+        EventKind.SEMINAR: _("Seminar"),
+        EventKind.WEBINAR: _("Webinar"),
+        EventKind.OPEN_LESSON: _("Open lesson"),
+        EventKind.WORKSHOP: _("Pedagogical workshop"),
+    }
+    return labels.get(kind, kind)
+
+
+def event_status_label(status: str) -> str:
+    labels: dict[str, str] = {
+        EventStatus.SCHEDULED: _("scheduled"),
+        EventStatus.CANCELLED: _("cancelled"),
+        EventStatus.COMPLETED: _("completed"),
+    }
+    return labels.get(status, status)
+
+
+def reg_status_label(status: str, *, ended: bool = False) -> str:
+    """`ended`: after the event a confirmed registration without attendance is a no-show."""
+    if ended and status == RegStatus.CONFIRMED.value:
+        return _("no-show")
+    labels: dict[str, str] = {
+        RegStatus.CONFIRMED: _("confirmed"),
+        RegStatus.OFFERED: _("seat offered"),
+        RegStatus.WAITLISTED: _("waitlist"),
+        RegStatus.ATTENDED: _("attended"),
+        RegStatus.CANCELLED: _("cancelled"),
+    }
+    return labels.get(status, status)

@@ -1,0 +1,254 @@
+"""/mysites: the list, the site card and editing its title, description, contact and modules."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import (
+    CallbackQuery,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from db.models import Site, User
+from db.repo import Repo
+from domain.pagination import paginate
+from domain.roles import Role
+from domain.typography import quoted, shorten
+from handlers.common import button, h, pager_row, show
+from handlers.event_admin.callbacks import SiteAdminCb
+from handlers.event_admin.common import (
+    _competency_titles,
+    _contact_problem,
+    _description_problem,
+    _in_scope,
+    _markup,
+    _modules_lines,
+    _modules_question,
+    _no_municipality,
+    _read_modules,
+    _scope,
+    _site_edit_cancel,
+    _title_problem,
+    _typed,
+)
+from handlers.event_admin.rules import SITES_PER_PAGE, SKIP, _now
+from handlers.event_admin.states import SiteEditForm
+from handlers.formatting import show_long
+
+# ------------------------------------------------------------------ /mysites and the site card
+
+
+async def _sites_list(
+    target: Message | CallbackQuery, repo: Repo, staff: User, role: Role, page: int = 0
+) -> None:
+    if role is not Role.ADMIN and staff.acting_municipality_id is None:
+        await show(target, _no_municipality())
+        return
+    sites = await repo.events.sites(_scope(staff, role))
+    if not sites:
+        await show(target, _("No sites yet. Create one with /newsite."))
+        return
+    current = paginate(sites, page, SITES_PER_PAGE)
+    buttons = [
+        [button(shorten(site.title, 60), SiteAdminCb(action="card", site=site.id))]
+        for site in current.items
+    ]
+    pager = pager_row(current, lambda p: SiteAdminCb(action="list", page=p))
+    if pager:
+        buttons.append(pager)
+    await show(
+        target,
+        _("🏫 <b>Internship sites</b> ({n}): choose one to manage it.").format(n=len(sites)),
+        _markup(buttons),
+    )
+
+
+async def cmd_mysites(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    await state.clear()
+    await _sites_list(message, repo, staff, role)
+
+
+def _site_modules(site: Site) -> list[tuple[str, int]]:
+    return [(str(m.get("title", "")), int(m.get("hours", 0))) for m in site.modules]
+
+
+async def _site_card(
+    target: Message | CallbackQuery, site: Site, repo: Repo, staff: User, note: str = ""
+) -> None:
+    school = await repo.reference.school(site.school_id) if site.school_id else None
+    framework = await repo.frameworks.active()
+    upcoming = len(await repo.events.site_events(site.id, _now()))
+    modules = _site_modules(site)
+    total = sum(hours for _title, hours in modules)
+    lines = [
+        *([note, ""] if note else []),
+        f"🏫 <b>{h(site.title)}</b>",
+        _("Code: {code}").format(code=h(site.code)),
+        _("Topic: {topic}").format(topic=h(site.topic)),
+        _("School: {school}").format(school=h(school.name) if school else "—"),
+        _("Competencies: {titles}").format(
+            titles=_competency_titles(framework, site.competencies, staff.language)
+        ),
+        _("Contact: {contact}").format(contact=h(site.contact or "—")),
+        _("🗓 Upcoming sessions: {n}").format(n=upcoming),
+        "",
+        ngettext("Programme ({n} hour):", "Programme ({n} hours):", total).format(n=total),
+        *_modules_lines(modules),
+    ]
+    if site.description:
+        lines += ["", h(site.description)]
+
+    def cb(action: str) -> SiteAdminCb:
+        return SiteAdminCb(action=action, site=site.id)
+
+    buttons = [
+        [button(_("✏️ Title"), cb("title")), button(_("✏️ Description"), cb("description"))],
+        [button(_("✏️ Contact"), cb("contact")), button(_("✏️ Modules"), cb("modules"))],
+        [button(_("⬅️ Back"), SiteAdminCb(action="list"))],
+    ]
+    await show_long(target, lines, _markup(buttons))
+
+
+def _site_question(action: str, site: Site) -> tuple[State, str] | None:
+    if action == "title":
+        return SiteEditForm.title, _(
+            "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
+        ).format(title=h(quoted(site.title)))
+    if action == "description":
+        return SiteEditForm.description, _(
+            "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
+            "or «-» to remove it."
+        ).format(description=h(site.description[:1000]) or "—")
+    if action == "contact":
+        return SiteEditForm.contact, _("✏️ Now: {contact}.").format(
+            contact=h(site.contact or "—")
+        ) + "\n" + _("Contact person: a name and a phone or e-mail (3 to 200 characters).")
+    if action == "modules":
+        now = "\n".join([_("✏️ Now:"), *_modules_lines(_site_modules(site))])
+        return SiteEditForm.modules, now + "\n\n" + _modules_question()
+    return None
+
+
+async def on_site_admin(
+    query: CallbackQuery,
+    callback_data: SiteAdminCb,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+) -> None:
+    if callback_data.action == "list":
+        await _sites_list(query, repo, staff, role, callback_data.page)
+        return
+    site = await repo.events.site(callback_data.site)
+    if site is None or not _in_scope(site, staff, role):
+        await query.answer(_("You cannot manage this site."), show_alert=True)
+        return
+    if callback_data.action in ("card", "cancel"):
+        if callback_data.action == "cancel":
+            await state.clear()
+        await _site_card(query, site, repo, staff)
+        return
+    question = _site_question(callback_data.action, site)
+    if question is None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    target, text = question
+    await state.clear()
+    await state.set_state(target)
+    await state.update_data(site=site.id)
+    await show(query, text, _site_edit_cancel(site.id))
+
+
+async def _edited_site(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> tuple[Site, str] | None:
+    site_id = int((await state.get_data()).get("site", 0))
+    text = await _typed(message, _site_edit_cancel(site_id))
+    if text is None:
+        return None
+    site = await repo.events.site(site_id)
+    if site is None or not _in_scope(site, staff, role):
+        await state.clear()
+        await message.answer(_("You cannot manage this site."))
+        return None
+    return site, text
+
+
+async def _save_site(
+    message: Message, state: FSMContext, site: Site, repo: Repo, staff: User, **changes: object
+) -> None:
+    changed = await repo.events.update_site(site, **changes)
+    await state.clear()
+    if changed:
+        await repo.audit.record("site_edited", actor=staff, site_id=site.id, fields=changed)
+    await _site_card(
+        message, site, repo, staff, note=_("✅ Saved.") if changed else _("Nothing changed.")
+    )
+
+
+async def site_edit_title(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    problem = _title_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(message, state, site, repo, staff, title=text)
+
+
+async def site_edit_description(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    problem = _description_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(message, state, site, repo, staff, description="" if text == SKIP else text)
+
+
+async def site_edit_contact(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    problem = _contact_problem(text)
+    if problem is not None:
+        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(message, state, site, repo, staff, contact=text)
+
+
+async def site_edit_modules(
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    got = await _edited_site(message, state, repo, staff, role)
+    if got is None:
+        return
+    site, text = got
+    modules = _read_modules(text)
+    if isinstance(modules, str):
+        await message.answer(modules, reply_markup=_site_edit_cancel(site.id))
+        return
+    await _save_site(
+        message,
+        state,
+        site,
+        repo,
+        staff,
+        modules=[{"title": title, "hours": hours} for title, hours in modules],
+    )
