@@ -13,7 +13,6 @@ from handlers.route.common import Evidence
 from handlers.route.steps import route_complete_text, step_keyboard, step_text
 
 EVIDENCE_MAX = 1000
-
 REFLECTION_MAX = 500
 
 
