@@ -1,55 +1,26 @@
-"""Self-assessment: intro, one statement per message, Back and Pause, results with a chart.
-
-Answers are stored at once, so a paused assessment continues later, after a restart and on
-any device. Scoring lives in `domain.assessment`; this module only talks to Telegram.
-"""
+"""The quiz: the intro (/assess), one statement per message, answers, Back and Pause, resuming
+a paused attempt, and the finish that stores the score and sends the results."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram import Bot
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.charts import comparison_chart, radar_chart, render_png
 from bot.config import Settings
 from bot.usercache import UserContext
 from db.models import Attempt, User
 from db.repo import Repo
-from domain.assessment import (
-    AssessmentResult,
-    compare,
-    next_attempt_at,
-    previous_statement,
-    progress,
-    score,
-)
+from domain.assessment import AssessmentResult, next_attempt_at, previous_statement, progress, score
 from domain.framework import Framework, Statement
-from handlers.common import MENU_ASSESS, button, h, show
-from handlers.formatting import split_html
+from handlers.assessment.callbacks import AnswerCb, AssessCb
+from handlers.assessment.results import send_results
+from handlers.common import button, h, show
 
-router_name = "assessment"
 SECONDS_PER_STATEMENT = 15
-
-
-class AssessCb(CallbackData, prefix="as"):
-    action: str  # start | continue | restart | pause | back
-    attempt: int = 0
-    code: str = ""
-
-
-class AnswerCb(CallbackData, prefix="aa"):
-    attempt: int
-    code: str
-    value: int
-
-
-class ResultCb(CallbackData, prefix="ar"):
-    action: str  # mentor | route
 
 
 def _minutes(count: int) -> int:
@@ -148,111 +119,6 @@ async def _finish(
     )
     chat_id = event.chat.id if isinstance(event, Message) else event.message.chat.id  # type: ignore[union-attr]
     await send_results(bot, chat_id, user, framework, result, previous)
-
-
-def results_text(
-    framework: Framework, result: AssessmentResult, lang: str, *, own: bool = True
-) -> str:
-    """The profile summary; `own=False` speaks about the teacher (the methodist's view)."""
-    heading = (
-        _("📊 <b>Your competency profile</b>")
-        if own
-        else _("📊 <b>The teacher's competency profile</b>")
-    )
-    lines = [heading, ""]
-    for item in result.scores:
-        comp = framework.competency(item.code)
-        level = framework.level_for(item.score).name.text(lang)
-        mark = (
-            "🔻"
-            if item.code in result.deficits
-            else ("⭐" if item.code in result.strengths else "▫️")
-        )
-        lines.append(f"{mark} {h(comp.title.text(lang))} — <b>{item.score}</b> · {h(level)}")
-    threshold = framework.settings.deficit_threshold
-    lines.append("")
-    if result.deficits:
-        lines.append(
-            _("<b>Deficits</b> (below {threshold}), the largest gap first:").format(
-                threshold=threshold
-            )
-        )
-        for n, code in enumerate(result.deficits, start=1):
-            item = result.score_of(code)
-            comp = framework.competency(code)
-            lines.append(f"{n}. <b>{h(comp.title.text(lang))}</b> — {item.score}")
-            lines.append(
-                "   "
-                + _("How to grow: {advice}").format(advice=h(comp.grow[item.level].text(lang)))
-            )
-    else:
-        lines.append(
-            _("No deficits below {threshold}: a strong profile!").format(threshold=threshold)
-        )
-    if result.strengths:
-        names = ", ".join(h(framework.competency(c).title.text(lang)) for c in result.strengths)
-        strengths = (
-            _("<b>Strengths</b> (you can teach colleagues): {names}")
-            if own
-            else _("<b>Strengths</b> (can teach colleagues): {names}")
-        )
-        lines += ["", strengths.format(names=names)]
-    return "\n".join(lines)
-
-
-async def send_results(
-    bot: Bot,
-    chat_id: int,
-    user: User,
-    framework: Framework,
-    result: AssessmentResult,
-    previous: AssessmentResult | None,
-) -> None:
-    """The radar chart, the text summary with advice, and "before / after" from attempt two."""
-    lang = user.language
-    labels = [framework.competency(s.code).short.text(lang) for s in result.scores]
-    values = [float(s.score) for s in result.scores]
-    chart = await render_png(
-        radar_chart,
-        labels,
-        values,
-        title=framework.title.text(lang),
-        threshold=float(framework.settings.deficit_threshold),
-    )
-    await bot.send_photo(
-        chat_id,
-        BufferedInputFile(chart, "profile.png"),
-        caption=_("Your competency profile, 0-100"),
-    )
-    buttons = [[button(_("🧭 Build my route"), ResultCb(action="route"))]]
-    if result.strengths and not user.mentor_volunteer:
-        buttons.append(
-            [button(_("🤝 I am ready to mentor or give a master-class"), ResultCb(action="mentor"))]
-        )
-    await bot.send_message(
-        chat_id,
-        results_text(framework, result, lang),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
-    )
-    if previous is not None:
-        changes = compare(previous, result)
-        if len(changes) >= 3:
-            by_code = {c.code: c for c in changes}
-            codes = [s.code for s in result.scores if s.code in by_code]
-            before_after = await render_png(
-                comparison_chart,
-                [framework.competency(c).short.text(lang) for c in codes],
-                [float(by_code[c].before) for c in codes],
-                [float(by_code[c].after) for c in codes],
-                title=_("Before and after"),
-                before_label=_("before"),
-                after_label=_("now"),
-            )
-            await bot.send_photo(
-                chat_id,
-                BufferedInputFile(before_after, "before-after.png"),
-                caption=_("Before and after, by competency"),
-            )
 
 
 async def cmd_assess(
@@ -412,68 +278,3 @@ async def on_pause(
     await show(
         query, _("⏸ Paused. Your answers are saved: send /assess to continue, from any device.")
     )
-
-
-async def cmd_results(
-    message: Message, repo: Repo, user: UserContext, bot: Bot, settings: Settings
-) -> None:
-    finished = [a for a in await repo.assessments.finished(user.id) if a.result]
-    results = [AssessmentResult.from_json(a.result) for a in finished if a.result]
-    if not results:
-        await message.answer(_("No results yet: take the self-assessment with /assess."))
-        return
-    db_user = await repo.users.require(user.id)
-    framework = await repo.frameworks.get(results[-1].framework_version)
-    assert framework is not None
-    previous = results[-2] if len(results) > 1 else None
-    await send_results(bot, message.chat.id, db_user, framework, results[-1], previous)
-    if len(results) > 1:
-        lines = [_("<b>History of your self-assessments</b>")]
-        for attempt, result in zip(finished, results, strict=True):
-            assert attempt.finished_at is not None
-            lines.append(
-                ngettext(
-                    "{date} — {n} deficit", "{date} — {n} deficits", len(result.deficits)
-                ).format(
-                    date=attempt.finished_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
-                    n=len(result.deficits),
-                )
-            )
-        for chunk in split_html(lines):
-            await message.answer(chunk)
-
-
-async def on_mentor(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_fields(db_user, mentor_volunteer=True)
-    await repo.audit.record("mentor_volunteer", actor=db_user)
-    await query.answer(
-        _(
-            "Thank you! The methodists of your municipality will see that you are ready to share your experience."
-        ),
-        show_alert=True,
-    )
-
-
-def make_router() -> Router:
-    router = Router(name=router_name)
-    router.message.register(cmd_assess, Command("assess"), flags={"needs": "profile"})
-    router.message.register(cmd_assess, F.text == MENU_ASSESS, flags={"needs": "profile"})
-    router.message.register(cmd_results, Command("results"), flags={"needs": "profile", "cost": 3})
-    router.callback_query.register(
-        on_start, AssessCb.filter(F.action.in_({"start", "restart"})), flags={"needs": "profile"}
-    )
-    router.callback_query.register(
-        on_continue, AssessCb.filter(F.action == "continue"), flags={"needs": "profile"}
-    )
-    router.callback_query.register(
-        on_back, AssessCb.filter(F.action == "back"), flags={"needs": "profile"}
-    )
-    router.callback_query.register(
-        on_pause, AssessCb.filter(F.action == "pause"), flags={"needs": "profile"}
-    )
-    router.callback_query.register(on_answer, AnswerCb.filter(), flags={"needs": "profile"})
-    router.callback_query.register(
-        on_mentor, ResultCb.filter(F.action == "mentor"), flags={"needs": "profile"}
-    )
-    return router

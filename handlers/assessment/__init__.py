@@ -1,0 +1,62 @@
+"""Self-assessment: intro, one statement per message, Back and Pause, results with a chart.
+
+Answers are stored at once, so a paused assessment continues later, after a restart and on
+any device. Scoring lives in `domain.assessment`; this package only talks to Telegram.
+
+Modules: `quiz` (the intro, statements, answers, Back, Pause, resuming), `results` (the
+profile text, charts, history, the mentor offer), `callbacks` (callback data).
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+
+from handlers.assessment.callbacks import AnswerCb, AssessCb, ResultCb
+from handlers.assessment.quiz import (
+    SECONDS_PER_STATEMENT,
+    cmd_assess,
+    on_answer,
+    on_back,
+    on_continue,
+    on_pause,
+    on_start,
+)
+from handlers.assessment.results import cmd_results, on_mentor, results_text, send_results
+from handlers.common import MENU_ASSESS
+
+__all__ = [
+    "SECONDS_PER_STATEMENT",
+    "AnswerCb",
+    "AssessCb",
+    "ResultCb",
+    "make_router",
+    "results_text",
+    "send_results",
+]
+
+router_name = "assessment"
+
+
+def make_router() -> Router:
+    router = Router(name=router_name)
+    router.message.register(cmd_assess, Command("assess"), flags={"needs": "profile"})
+    router.message.register(cmd_assess, F.text == MENU_ASSESS, flags={"needs": "profile"})
+    router.message.register(cmd_results, Command("results"), flags={"needs": "profile", "cost": 3})
+    router.callback_query.register(
+        on_start, AssessCb.filter(F.action.in_({"start", "restart"})), flags={"needs": "profile"}
+    )
+    router.callback_query.register(
+        on_continue, AssessCb.filter(F.action == "continue"), flags={"needs": "profile"}
+    )
+    router.callback_query.register(
+        on_back, AssessCb.filter(F.action == "back"), flags={"needs": "profile"}
+    )
+    router.callback_query.register(
+        on_pause, AssessCb.filter(F.action == "pause"), flags={"needs": "profile"}
+    )
+    router.callback_query.register(on_answer, AnswerCb.filter(), flags={"needs": "profile"})
+    router.callback_query.register(
+        on_mentor, ResultCb.filter(F.action == "mentor"), flags={"needs": "profile"}
+    )
+    return router

@@ -1,0 +1,61 @@
+"""The individual educational route (ИОМ): build it from the deficits, walk its steps, export.
+
+Route building and progress are `domain.route`; step texts are copied from the framework's
+templates into the database when the route is built.
+
+Modules: `builder` (/route, the builder, the replace question), `overview` (progress, one
+competency's steps), `steps` (a step's card and status), `evidence` (evidence and reflection),
+`archive` (past routes), `export` (the PDF), `callbacks`, `common` (shared helpers).
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+
+from handlers.assessment.callbacks import ResultCb
+from handlers.common import MENU_ROUTE
+from handlers.freetext import TypedAnswer
+from handlers.route.archive import on_past, past_list_text, route_blocks
+from handlers.route.builder import cmd_route, on_build, on_replace, on_route_from_results
+from handlers.route.callbacks import BuildCb, PastCb, ReplaceCb, RouteCb
+from handlers.route.common import Evidence
+from handlers.route.evidence import got_proof, got_reflection
+from handlers.route.export import on_export
+from handlers.route.overview import on_competency, on_overview, overview_text
+from handlers.route.steps import on_status, on_step
+
+__all__ = [
+    "BuildCb",
+    "PastCb",
+    "ReplaceCb",
+    "RouteCb",
+    "make_router",
+    "overview_text",
+    "past_list_text",
+    "route_blocks",
+]
+
+
+def make_router() -> Router:
+    router = Router(name="route")
+    needs = {"needs": "profile"}
+    # typed answers first: a command or a menu button sent instead ends the prompt (TypedAnswer)
+    router.message.register(got_proof, Evidence.proof, TypedAnswer())
+    router.message.register(got_reflection, Evidence.reflection, TypedAnswer())
+    router.message.register(cmd_route, Command("route"), flags=needs)
+    router.message.register(cmd_route, F.text == MENU_ROUTE, flags=needs)
+    router.callback_query.register(
+        on_route_from_results, ResultCb.filter(F.action == "route"), flags=needs
+    )
+    router.callback_query.register(on_build, BuildCb.filter(), flags=needs)
+    router.callback_query.register(on_overview, RouteCb.filter(F.action == "overview"), flags=needs)
+    router.callback_query.register(on_competency, RouteCb.filter(F.action == "comp"), flags=needs)
+    router.callback_query.register(on_step, RouteCb.filter(F.action == "step"), flags=needs)
+    router.callback_query.register(on_status, RouteCb.filter(F.action == "status"), flags=needs)
+    router.callback_query.register(
+        on_export, RouteCb.filter(F.action == "export"), flags={**needs, "cost": 4}
+    )
+    router.callback_query.register(on_replace, ReplaceCb.filter(), flags=needs)
+    router.callback_query.register(on_past, PastCb.filter(), flags=needs)
+    return router

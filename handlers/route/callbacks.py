@@ -1,0 +1,31 @@
+"""Callback data of the route: the builder, the route's screens, the replace question and
+the past routes."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class BuildCb(CallbackData, prefix="rb"):
+    action: str  # toggle | pace | start
+    code: str = ""
+
+
+class RouteCb(CallbackData, prefix="rt"):
+    action: str  # overview | comp | step | status | export
+    step: int = 0
+    code: str = ""
+    status: str = ""
+
+
+class ReplaceCb(CallbackData, prefix="rr"):
+    """Replace the current route with a new one (asked first) or keep it."""
+
+    confirm: bool
+    route: int
+
+
+class PastCb(CallbackData, prefix="rp"):
+    """Earlier (archived) routes: the list (route=0) or one route's read-only card."""
+
+    route: int = 0

@@ -1,0 +1,96 @@
+"""The route as a one-page PDF for the school."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
+from bot.usercache import UserContext
+from db.repo import Repo
+from domain.route import StepStatus
+from handlers.route.common import (
+    format_date,
+    kind_label,
+    latest_result,
+    own_route,
+    pace_label,
+    status_label,
+    step_title,
+)
+
+
+async def on_export(
+    query: CallbackQuery, repo: Repo, user: UserContext, bot: Bot, settings: Settings
+) -> None:
+    route = await own_route(query, repo, user)
+    if route is None:
+        return
+    full = await repo.users.get_full(user.id)
+    assert full is not None and query.message is not None
+    await query.answer()
+    lang = full.language
+    key = "en" if lang == "en" else "ru"
+    latest = await latest_result(repo, user.id)
+    framework = await repo.frameworks.get(latest[1].framework_version) if latest else None
+    blocks: list[RouteCompetencyBlock] = []
+    for code in dict.fromkeys(s.competency for s in route.steps):
+        track = [s for s in route.steps if s.competency == code]
+        score_line = ""
+        if (
+            latest is not None
+            and framework is not None
+            and any(sc.code == code for sc in latest[1].scores)
+        ):
+            item = latest[1].score_of(code)
+            score_line = _("{level} level, {score} of 100").format(
+                level=framework.level_for(item.score).name.text(lang), score=item.score
+            )
+        blocks.append(
+            RouteCompetencyBlock(
+                title=str(track[0].content.get("competency", {}).get(key, code)),
+                score_line=score_line,
+                steps=[
+                    RouteStepRow(
+                        number=f"{len(blocks) + 1}.{s.number}",
+                        title=step_title(s, lang),
+                        kind=kind_label(s.kind),
+                        target_date=format_date(s.target_date),
+                        status=status_label(s.status),
+                        done=s.status == StepStatus.DONE.value,
+                    )
+                    for s in track
+                ],
+            )
+        )
+    statuses = [StepStatus(s.status) for s in route.steps]
+    doc = RouteDocument(
+        heading=_("Individual educational route of a teacher"),
+        teacher_lines=[
+            (_("Full name"), full.full_name or "—"),
+            (_("School"), full.school.name if full.school else "—"),
+            (_("Municipality"), full.municipality.name(lang) if full.municipality else "—"),
+            (_("Position"), full.position.name(lang) if full.position else "—"),
+        ],
+        meta_line=_("Built {date} · pace: {pace} · {done} of {total} steps done").format(
+            date=route.created_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+            pace=pace_label(route.pace),
+            done=sum(1 for s in statuses if s.closed),
+            total=len(statuses),
+        ),
+        blocks=blocks,
+        column_titles=("№", _("Step"), _("Form"), _("Due"), _("Status")),
+        footer=_(
+            "Made by the methodological support bot · teacher's signature ________ · methodist's signature ________"
+        ),
+    )
+    pdf = await asyncio.to_thread(route_pdf, doc, created=route.created_at.astimezone(settings.tz))
+    await bot.send_document(
+        query.message.chat.id,
+        BufferedInputFile(pdf, filename="route.pdf"),
+        caption=_("📄 Your route as a one-page document for your school."),
+    )

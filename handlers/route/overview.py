@@ -1,0 +1,129 @@
+"""The route's overview with progress by competency, and one competency's steps."""
+
+from __future__ import annotations
+
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.usercache import UserContext
+from db.models import Route, User
+from db.repo import Repo
+from domain.route import StepStatus, progress_bar, progress_share
+from domain.typography import shorten
+from handlers.assessment.callbacks import ResultCb
+from handlers.common import button, h, rows
+from handlers.formatting import show_long
+from handlers.route.callbacks import PastCb, RouteCb
+from handlers.route.common import STATUS_ICON, format_date, own_route, pace_label, step_title
+
+
+def overview_text(route: Route, lang: str, *, own: bool = True) -> str:
+    """The route summary; `own=False` speaks about the teacher (the methodist's view)."""
+    steps = route.steps
+    statuses = [StepStatus(s.status) for s in steps]
+    total = progress_share(statuses)
+    done = sum(1 for s in statuses if s.closed)
+    heading = (
+        _("🧭 <b>My route</b> · pace: {pace}")
+        if own
+        else _("🧭 <b>Teacher's route</b> · pace: {pace}")
+    )
+    lines = [
+        heading.format(pace=pace_label(route.pace)),
+        _("Overall {bar} {percent}% · {done} of {total} steps").format(
+            bar=progress_bar(total), percent=total, done=done, total=len(steps)
+        ),
+        "",
+    ]
+    for code in dict.fromkeys(s.competency for s in steps):
+        track = [s for s in steps if s.competency == code]
+        share = progress_share([StepStatus(s.status) for s in track])
+        title = str(
+            track[0].content.get("competency", {}).get("en" if lang == "en" else "ru", code)
+        )
+        closed = sum(1 for s in track if StepStatus(s.status).closed)
+        lines.append(f"<b>{h(title)}</b>\n{progress_bar(share)} {closed}/{len(track)}")
+    upcoming = next((s for s in steps if not StepStatus(s.status).closed), None)
+    lines.append("")
+    if upcoming is None:
+        lines.append(_("🎉 All steps are done. Congratulations!"))
+    else:
+        lines.append(
+            _("▶️ Next: <b>{title}</b> — by {date}").format(
+                title=h(step_title(upcoming, lang)), date=format_date(upcoming.target_date)
+            )
+        )
+    return "\n".join(lines)
+
+
+def overview_keyboard(route: Route, lang: str, past: int = 0) -> InlineKeyboardMarkup:
+    buttons = []
+    upcoming = next((s for s in route.steps if not StepStatus(s.status).closed), None)
+    if upcoming is not None:
+        buttons.append(
+            [button(_("▶️ Open the next step"), RouteCb(action="step", step=upcoming.id))]
+        )
+    comps = list(dict.fromkeys(s.competency for s in route.steps))
+    comp_buttons = []
+    for code in comps:
+        first = next(s for s in route.steps if s.competency == code)
+        title = str(first.content.get("competency", {}).get("en" if lang == "en" else "ru", code))
+        comp_buttons.append(button("📂 " + shorten(title, 40), RouteCb(action="comp", code=code)))
+    buttons += rows(comp_buttons, 1)
+    buttons.append(
+        [
+            button(_("📄 Download as PDF"), RouteCb(action="export")),
+            button(_("🔄 New route"), ResultCb(action="route")),
+        ]
+    )
+    if past:
+        buttons.append([button(_("🗂 Past routes ({n})").format(n=past), PastCb())])
+    return InlineKeyboardMarkup(inline_keyboard=buttons)
+
+
+async def show_overview(
+    event: Message | CallbackQuery, repo: Repo, user: User, route: Route
+) -> None:
+    past = await repo.routes.archived_count(user.id)
+    await show_long(
+        event,
+        overview_text(route, user.language).split("\n"),
+        overview_keyboard(route, user.language, past),
+    )
+
+
+async def on_overview(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
+    route = await own_route(query, repo, user)
+    if route is None:
+        return
+    db_user = await repo.users.require(user.id)
+    await show_overview(query, repo, db_user, route)
+
+
+async def on_competency(
+    query: CallbackQuery, callback_data: RouteCb, repo: Repo, user: UserContext
+) -> None:
+    route = await own_route(query, repo, user)
+    if route is None:
+        return
+    track = [s for s in route.steps if s.competency == callback_data.code]
+    if not track:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    lang = user.language
+    key = "en" if lang == "en" else "ru"
+    lines = [f"<b>{h(track[0].content.get('competency', {}).get(key, callback_data.code))}</b>", ""]
+    buttons = []
+    for s in track:
+        icon = STATUS_ICON.get(StepStatus(s.status), "⬜")
+        lines.append(f"{icon} {s.number}. {h(step_title(s, lang))} — {format_date(s.target_date)}")
+        buttons.append(
+            [
+                button(
+                    shorten(f"{icon} {s.number}. {step_title(s, lang)}", 60),
+                    RouteCb(action="step", step=s.id),
+                )
+            ]
+        )
+    buttons.append([button(_("⬅️ To the route"), RouteCb(action="overview"))])
+    await show_long(query, lines, InlineKeyboardMarkup(inline_keyboard=buttons))

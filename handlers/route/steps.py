@@ -1,0 +1,179 @@
+"""A step's card: what, how, materials, evidence; its status buttons and the upcoming events
+that would complete it."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.usercache import UserContext
+from db.event_repo import TeacherEvents
+from db.models import Event, RouteStep, User
+from db.repo import Repo
+from db.types import utcnow
+from domain.attendance import STEP_FOR_KIND
+from domain.route import StepStatus
+from domain.typography import shorten
+from handlers.common import button, h, show
+from handlers.events import EvAct
+from handlers.route.callbacks import RouteCb
+from handlers.route.common import (
+    STATUS_ICON,
+    Evidence,
+    format_date,
+    kind_label,
+    own_step,
+    status_label,
+)
+
+
+def step_text(step: RouteStep, lang: str) -> str:
+    key = "en" if lang == "en" else "ru"
+    content = step.content
+    lines = [
+        f"{STATUS_ICON.get(StepStatus(step.status), '⬜')} <b>{h(content['title'][key])}</b>",
+        f"{h(content.get('competency', {}).get(key, step.competency))} · {kind_label(step.kind)} · "
+        + _("by {date}").format(date=format_date(step.target_date))
+        + f" · {status_label(step.status)}",
+        "",
+        _("<b>What and why.</b> {text}").format(text=h(content["what"][key])),
+        _("<b>How.</b> {text}").format(text=h(content["how"][key])),
+    ]
+    resources = content.get("resources") or []
+    if resources:
+        links = [f'• <a href="{h(r["url"])}">{h(r["title"][key])}</a>' for r in resources]
+        lines += ["", _("<b>Materials:</b>"), *links]
+    if step.evidence_text or step.evidence_file_name:
+        lines += [
+            "",
+            _("<b>Evidence:</b> {text}").format(
+                text=h(step.evidence_text or step.evidence_file_name or "")
+            ),
+        ]
+    if step.reflection:
+        lines.append(_("<b>Reflection:</b> {text}").format(text=h(step.reflection)))
+    return "\n".join(lines)
+
+
+def step_keyboard(step: RouteStep) -> InlineKeyboardMarkup:
+    status = StepStatus(step.status)
+    actions = []
+    if status is not StepStatus.IN_PROGRESS and not status.closed:
+        actions.append(
+            button(_("🔄 I'm on it"), RouteCb(action="status", step=step.id, status="in_progress"))
+        )
+    if status is not StepStatus.DONE:
+        actions.append(button(_("✅ Done"), RouteCb(action="status", step=step.id, status="done")))
+    if not status.closed:
+        actions.append(
+            button(_("⏭ Skip"), RouteCb(action="status", step=step.id, status="skipped"))
+        )
+    if status.closed:
+        actions.append(
+            button(_("↩️ Reopen"), RouteCb(action="status", step=step.id, status="planned"))
+        )
+    return InlineKeyboardMarkup(
+        inline_keyboard=[actions, [button(_("⬅️ To the route"), RouteCb(action="overview"))]]
+    )
+
+
+async def on_step(
+    query: CallbackQuery,
+    callback_data: RouteCb,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+) -> None:
+    if await state.get_state() in {Evidence.proof.state, Evidence.reflection.state}:
+        await state.clear()  # ✖️ Cancel of the evidence prompt: stop waiting for evidence
+    step = await own_step(query, repo, user, callback_data.step)
+    if step is None:
+        return
+    text = step_text(step, user.language)
+    markup = step_keyboard(step)
+    sessions = (
+        await matching_events(repo, await repo.users.require(user.id), step)
+        if not StepStatus(step.status).closed
+        else []
+    )
+    if sessions:
+        text += "\n\n" + _("<b>Upcoming sessions for this step:</b>")
+        for event in sessions:
+            start = event.starts_at.astimezone(settings.tz)
+            markup.inline_keyboard.insert(
+                -1,
+                [
+                    button(
+                        shorten(f"📅 {start:%d.%m} · {event.title}", 60),
+                        EvAct(action="card", event=event.id),
+                    )
+                ],
+            )
+    await show(query, text, markup)
+
+
+async def matching_events(repo: Repo, user: User, step: RouteStep, limit: int = 3) -> list[Event]:
+    """Upcoming events open to the teacher that would complete this step (same competency,
+    a kind that maps to the step's kind)."""
+    kinds = {kind.value for kind, step_kind in STEP_FOR_KIND.items() if step_kind == step.kind}
+    if not kinds:
+        return []
+    page, _total = await repo.events.for_teacher(
+        TeacherEvents(
+            now=utcnow(),
+            municipality_id=user.municipality_id,
+            position=user.position_code,
+            subjects=tuple(await repo.users.subject_codes(user.id)),
+            competency=step.competency,
+            kinds=tuple(sorted(kinds)),
+        ),
+        0,
+        limit,
+    )
+    return list(page.items)
+
+
+async def on_status(
+    query: CallbackQuery,
+    callback_data: RouteCb,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+) -> None:
+    step = await own_step(query, repo, user, callback_data.step)
+    if step is None:
+        return
+    try:
+        status = StepStatus(callback_data.status)
+    except ValueError:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    if status is StepStatus.DONE:
+        await state.set_state(Evidence.proof)
+        await state.set_data({"step": step.id})
+        await show(
+            query,
+            _(
+                "✅ Great! Send evidence of this step: a short text, a link or a file (a photo, a document)."
+            ),
+            InlineKeyboardMarkup(
+                inline_keyboard=[[button(_("✖️ Cancel"), RouteCb(action="step", step=step.id))]]
+            ),
+        )
+        return
+    await repo.routes.set_status(step, status)
+    await show(query, step_text(step, user.language), step_keyboard(step))
+    if step.route.status == "completed":
+        assert query.message is not None
+        await bot.send_message(query.message.chat.id, route_complete_text())
+
+
+def route_complete_text() -> str:
+    return _(
+        "🎉 Your route is complete! Congratulations on the work done. A new self-assessment will show how your profile has changed: /assess"
+    )
