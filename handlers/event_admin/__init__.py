@@ -31,7 +31,7 @@ from handlers.event_admin.card import (
     got_capacity,
     on_event_admin,
 )
-from handlers.event_admin.common import send_notices, use_buttons
+from handlers.event_admin.common import send_notices, use_buttons, wizard_cancel
 from handlers.event_admin.edit import (
     edit_deadline,
     edit_description,
@@ -44,7 +44,6 @@ from handlers.event_admin.edit import (
 from handlers.event_admin.new_event import (
     cmd_newevent,
     event_audience,
-    event_cancel,
     event_capacity,
     event_comp,
     event_comp_done,
@@ -60,7 +59,6 @@ from handlers.event_admin.new_event import (
 )
 from handlers.event_admin.new_site import (
     cmd_newsite,
-    site_cancel,
     site_comp,
     site_comp_done,
     site_contact,
@@ -163,7 +161,7 @@ def make_router() -> Router:
     msg.register(cmd_mysites, Command("mysites"))
 
     # /newevent
-    cbq.register(event_cancel, StateFilter(EventForm), NewEventCb.filter(F.action == "cancel"))
+    cbq.register(wizard_cancel, StateFilter(EventForm), NewEventCb.filter(F.action == "cancel"))
     cbq.register(
         event_nav, StateFilter(EventForm), NewEventCb.filter(F.action.in_({"back", "keep"}))
     )
@@ -182,7 +180,7 @@ def make_router() -> Router:
     msg.register(use_buttons, StateFilter(EventForm), NOT_COMMAND)
 
     # /newsite
-    cbq.register(site_cancel, StateFilter(SiteForm), NewSiteCb.filter(F.action == "cancel"))
+    cbq.register(wizard_cancel, StateFilter(SiteForm), NewSiteCb.filter(F.action == "cancel"))
     cbq.register(site_nav, StateFilter(SiteForm), NewSiteCb.filter(F.action.in_({"back", "keep"})))
     cbq.register(site_school_page, SiteForm.school, NewSiteCb.filter(F.action == "page"))
     cbq.register(site_school, SiteForm.school, NewSiteCb.filter(F.action.in_({"school", "skip"})))

@@ -13,6 +13,7 @@ from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -27,7 +28,7 @@ from domain.events import RegStatus
 from domain.framework import Framework
 from domain.roles import Role, staff_scope
 from domain.typography import quoted
-from handlers.common import button, h, notify_user
+from handlers.common import button, h, notify_user, show
 from handlers.event_admin.callbacks import AdminFormCb, EventEditCb, SiteAdminCb
 from handlers.event_admin.rules import (
     CONTACT_MAX,
@@ -226,6 +227,42 @@ async def _wizard_text(
         await wizard.retry(message, state, ctx, _("Please answer with a text message."))
         return None
     return text
+
+
+async def _typed_step(
+    message: Message,
+    state: FSMContext,
+    ctx: Ctx,
+    wizard: Wizard[Ctx],
+    key: str,
+    problem: Callable[[str], str | None],
+    value: Callable[[str], object] = str,
+) -> None:
+    """A typed answer of a wizard step: checked, stored under `key`, then the next step."""
+    text = await _wizard_text(message, state, ctx, wizard)
+    if text is None:
+        return
+    trouble = problem(text)
+    if trouble is not None:
+        await wizard.retry(message, state, ctx, trouble)
+        return
+    await state.update_data({key: value(text)})
+    await wizard.advance(message, state, ctx)
+
+
+async def _wizard_nav(
+    query: CallbackQuery, state: FSMContext, ctx: Ctx, wizard: Wizard[Ctx], action: str, step: str
+) -> None:
+    """⬅️ Back or ➡️ Keep on a wizard step."""
+    if action == "back":
+        await wizard.back(query, state, ctx, step)
+    else:
+        await wizard.keep(query, state, ctx, step)
+
+
+async def wizard_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await show(query, _("Cancelled. Nothing was saved."))
 
 
 def _competency_rows(

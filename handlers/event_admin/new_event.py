@@ -30,6 +30,8 @@ from handlers.event_admin.common import (
     _read_start,
     _title_problem,
     _toggle,
+    _typed_step,
+    _wizard_nav,
     _wizard_text,
 )
 from handlers.event_admin.new_event_steps import EVENT_WIZARD
@@ -49,11 +51,6 @@ async def cmd_newevent(
     await EVENT_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
 
 
-async def event_cancel(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await show(query, _("Cancelled. Nothing was saved."))
-
-
 async def event_nav(
     query: CallbackQuery,
     callback_data: NewEventCb,
@@ -65,10 +62,7 @@ async def event_nav(
 ) -> None:
     """⬅️ Back and ➡️ Keep."""
     ctx = Ctx(repo, staff, role, settings)
-    if callback_data.action == "back":
-        await EVENT_WIZARD.back(query, state, ctx, callback_data.value)
-    else:
-        await EVENT_WIZARD.keep(query, state, ctx, callback_data.value)
+    await _wizard_nav(query, state, ctx, EVENT_WIZARD, callback_data.action, callback_data.value)
 
 
 async def event_kind(
@@ -91,30 +85,22 @@ async def event_title(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
     ctx = Ctx(repo, staff, role, settings)
-    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
-    if text is None:
-        return
-    problem = _title_problem(text)
-    if problem is not None:
-        await EVENT_WIZARD.retry(message, state, ctx, problem)
-        return
-    await state.update_data(title=text)
-    await EVENT_WIZARD.advance(message, state, ctx)
+    await _typed_step(message, state, ctx, EVENT_WIZARD, "title", _title_problem)
 
 
 async def event_description(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
     ctx = Ctx(repo, staff, role, settings)
-    text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
-    if text is None:
-        return
-    problem = _description_problem(text)
-    if problem is not None:
-        await EVENT_WIZARD.retry(message, state, ctx, problem)
-        return
-    await state.update_data(description="" if text == SKIP else text)
-    await EVENT_WIZARD.advance(message, state, ctx)
+    await _typed_step(
+        message,
+        state,
+        ctx,
+        EVENT_WIZARD,
+        "description",
+        _description_problem,
+        lambda text: "" if text == SKIP else text,
+    )
 
 
 async def event_starts(

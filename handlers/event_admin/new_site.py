@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
@@ -35,6 +34,8 @@ from handlers.event_admin.common import (
     _read_modules,
     _title_problem,
     _toggle,
+    _typed_step,
+    _wizard_nav,
     _wizard_text,
 )
 from handlers.event_admin.rules import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_MIN, fits, site_code
@@ -160,11 +161,6 @@ async def cmd_newsite(
     await SITE_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
 
 
-async def site_cancel(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await show(query, _("Cancelled. Nothing was saved."))
-
-
 async def site_nav(
     query: CallbackQuery,
     callback_data: NewSiteCb,
@@ -176,36 +172,15 @@ async def site_nav(
 ) -> None:
     """⬅️ Back and ➡️ Keep."""
     ctx = Ctx(repo, staff, role, settings)
-    if callback_data.action == "back":
-        await SITE_WIZARD.back(query, state, ctx, callback_data.value)
-    else:
-        await SITE_WIZARD.keep(query, state, ctx, callback_data.value)
-
-
-async def _site_typed(
-    message: Message,
-    state: FSMContext,
-    ctx: Ctx,
-    key: str,
-    problem: Callable[[str], str | None],
-    value: Callable[[str], object] = str,
-) -> None:
-    """A typed answer of the site wizard: checked, stored under `key`, then the next step."""
-    text = await _wizard_text(message, state, ctx, SITE_WIZARD)
-    if text is None:
-        return
-    trouble = problem(text)
-    if trouble is not None:
-        await SITE_WIZARD.retry(message, state, ctx, trouble)
-        return
-    await state.update_data({key: value(text)})
-    await SITE_WIZARD.advance(message, state, ctx)
+    await _wizard_nav(query, state, ctx, SITE_WIZARD, callback_data.action, callback_data.value)
 
 
 async def site_title(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
-    await _site_typed(message, state, Ctx(repo, staff, role, settings), "title", _title_problem)
+    await _typed_step(
+        message, state, Ctx(repo, staff, role, settings), SITE_WIZARD, "title", _title_problem
+    )
 
 
 def _topic_problem(text: str) -> str | None:
@@ -221,7 +196,9 @@ async def site_topic(
         await state.clear()
         await message.answer(_no_municipality())
         return
-    await _site_typed(message, state, Ctx(repo, staff, role, settings), "topic", _topic_problem)
+    await _typed_step(
+        message, state, Ctx(repo, staff, role, settings), SITE_WIZARD, "topic", _topic_problem
+    )
 
 
 async def site_school_page(
@@ -293,10 +270,11 @@ async def site_comp_done(
 async def site_description(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
-    await _site_typed(
+    await _typed_step(
         message,
         state,
         Ctx(repo, staff, role, settings),
+        SITE_WIZARD,
         "description",
         _description_problem,
         lambda text: "" if text == SKIP else text,
@@ -306,7 +284,9 @@ async def site_description(
 async def site_contact(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
 ) -> None:
-    await _site_typed(message, state, Ctx(repo, staff, role, settings), "contact", _contact_problem)
+    await _typed_step(
+        message, state, Ctx(repo, staff, role, settings), SITE_WIZARD, "contact", _contact_problem
+    )
 
 
 async def site_modules(
