@@ -6,7 +6,6 @@ import json
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     BufferedInputFile,
@@ -29,14 +28,7 @@ from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
 from handlers.events import notify_offer
 from handlers.onboarding import language_keyboard
 from services.privacy import erase_user
-
-
-class SettingsCb(CallbackData, prefix="set"):
-    action: str  # language | privacy | mydata | delete
-
-
-class DeleteCb(CallbackData, prefix="del"):
-    confirm: bool
+from ui.callbacks.menu import DeleteCb, SettingsAction, SettingsCb
 
 
 def help_text(role: Role, onboarded: bool = True) -> str:
@@ -103,13 +95,13 @@ async def cmd_cancel(message: Message, state: FSMContext, user: UserContext) -> 
 
 async def cmd_settings(message: Message, user: UserContext) -> None:
     buttons = [
-        [button(_("🌐 Language"), SettingsCb(action="language"))],
-        [button(_("📄 Personal data policy"), SettingsCb(action="privacy"))],
+        [button(_("🌐 Language"), SettingsCb(action=SettingsAction.LANGUAGE))],
+        [button(_("📄 Personal data policy"), SettingsCb(action=SettingsAction.PRIVACY))],
     ]
     if user.consented:
         buttons += [
-            [button(_("📦 Download my data"), SettingsCb(action="mydata"))],
-            [button(_("🗑 Delete my data"), SettingsCb(action="delete"))],
+            [button(_("📦 Download my data"), SettingsCb(action=SettingsAction.MYDATA))],
+            [button(_("🗑 Delete my data"), SettingsCb(action=SettingsAction.DELETE))],
         ]
     await message.answer(
         _("⚙️ <b>Settings</b>"), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
@@ -122,15 +114,15 @@ async def settings_action(
     assert query.message is not None
     chat_id = query.message.chat.id
     await query.answer()
-    if callback_data.action == "language":
+    if callback_data.action == SettingsAction.LANGUAGE:
         await bot.send_message(
             chat_id, _("Choose the language of the bot:"), reply_markup=language_keyboard()
         )
-    elif callback_data.action == "privacy":
+    elif callback_data.action == SettingsAction.PRIVACY:
         await bot.send_message(chat_id, texts.privacy_policy())
-    elif callback_data.action == "mydata" and user.consented:
+    elif callback_data.action == SettingsAction.MYDATA and user.consented:
         await send_my_data(bot, chat_id, repo, user)
-    elif callback_data.action == "delete" and user.consented:
+    elif callback_data.action == SettingsAction.DELETE and user.consented:
         await bot.send_message(chat_id, delete_question(), reply_markup=delete_keyboard())
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
@@ -22,25 +21,18 @@ from handlers import texts
 from handlers.common import button, h, main_menu, rows, show
 from handlers.deeplinks import route_payload
 from handlers.profile import begin_profile
+from ui.callbacks.onboarding import ConsentAction, ConsentCb, LangCb
 
 LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
-
-
-class ConsentCb(CallbackData, prefix="consent"):
-    action: str  # agree | decline | policy
-
-
-class LangCb(CallbackData, prefix="lang"):
-    code: str
 
 
 def consent_keyboard(language: str) -> InlineKeyboardMarkup:
     other = "en" if language == "ru" else "ru"
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [button(_("✅ I agree"), ConsentCb(action="agree"))],
-            [button(_("📄 Read the full policy"), ConsentCb(action="policy"))],
-            [button(_("✖️ I do not agree"), ConsentCb(action="decline"))],
+            [button(_("✅ I agree"), ConsentCb(action=ConsentAction.AGREE))],
+            [button(_("📄 Read the full policy"), ConsentCb(action=ConsentAction.POLICY))],
+            [button(_("✖️ I do not agree"), ConsentCb(action=ConsentAction.DECLINE))],
             [button(LANGUAGE_NAMES[other], LangCb(code=other))],
         ]
     )
@@ -115,7 +107,7 @@ async def consent_decline(query: CallbackQuery, repo: Repo, user: UserContext) -
         texts.consent_declined(),
         InlineKeyboardMarkup(
             inline_keyboard=[
-                [button(_("✅ I changed my mind: I agree"), ConsentCb(action="agree"))]
+                [button(_("✅ I changed my mind: I agree"), ConsentCb(action=ConsentAction.AGREE))]
             ]
         ),
     )
@@ -181,9 +173,13 @@ def make_router() -> Router:
     """A fresh router (a router can belong to only one dispatcher)."""
     router = Router(name="onboarding")
     router.message.register(cmd_start, CommandStart())
-    router.callback_query.register(consent_agree, ConsentCb.filter(F.action == "agree"))
-    router.callback_query.register(consent_decline, ConsentCb.filter(F.action == "decline"))
-    router.callback_query.register(consent_policy, ConsentCb.filter(F.action == "policy"))
+    router.callback_query.register(consent_agree, ConsentCb.filter(F.action == ConsentAction.AGREE))
+    router.callback_query.register(
+        consent_decline, ConsentCb.filter(F.action == ConsentAction.DECLINE)
+    )
+    router.callback_query.register(
+        consent_policy, ConsentCb.filter(F.action == ConsentAction.POLICY)
+    )
     router.message.register(cmd_privacy, Command("privacy"))
     router.message.register(cmd_language, Command("language"))
     router.callback_query.register(pick_language, LangCb.filter())

@@ -26,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import button
 from handlers.formatting import show_long
+from ui.callbacks.wizard import WizardNav
 
 C = TypeVar("C")
 Target = Message | CallbackQuery
@@ -56,7 +57,9 @@ class Step(Generic[C]):
 class Wizard(Generic[C]):
     """`nav(action, step name)` makes the callback data of back / keep / cancel."""
 
-    def __init__(self, steps: Sequence[Step[C]], nav: Callable[[str, str], CallbackData]) -> None:
+    def __init__(
+        self, steps: Sequence[Step[C]], nav: Callable[[WizardNav, str], CallbackData]
+    ) -> None:
         self.steps = tuple(steps)
         self.nav = nav
 
@@ -73,10 +76,10 @@ class Wizard(Generic[C]):
     def _nav_row(self, step: Step[C], data: dict[str, Any], ctx: C) -> list[InlineKeyboardButton]:
         row = []
         if self._route(ctx).index(step) > 0:
-            row.append(button(_("⬅️ Back"), self.nav("back", step.name)))
+            row.append(button(_("⬅️ Back"), self.nav(WizardNav.BACK, step.name)))
         if self.answered(step, data):
-            row.append(button(_("➡️ Keep"), self.nav("keep", step.name)))
-        row.append(button(_("✖️ Cancel"), self.nav("cancel", step.name)))
+            row.append(button(_("➡️ Keep"), self.nav(WizardNav.KEEP, step.name)))
+        row.append(button(_("✖️ Cancel"), self.nav(WizardNav.CANCEL, step.name)))
         return row
 
     async def ask(

@@ -30,6 +30,7 @@ from db.types import utcnow
 from domain.events import EventStatus, RegStatus
 from domain.typography import quoted
 from handlers.common import Rendered, button, notify_user
+from ui.callbacks.events import EvAction
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
                 text += "\n📍 " + html.escape(event.place, quote=False)
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[
-                    [button(_("Open the event"), EvAct(action="card", event=event_id))]
+                    [button(_("Open the event"), EvAct(action=EvAction.CARD, event=event_id))]
                 ]
             )
             return text, markup

@@ -12,7 +12,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from handlers.assessment.callbacks import AnswerCb, AssessCb, ResultCb
 from handlers.assessment.quiz import (
     SECONDS_PER_STATEMENT,
     cmd_assess,
@@ -24,12 +23,10 @@ from handlers.assessment.quiz import (
 )
 from handlers.assessment.results import cmd_results, on_mentor, results_text, send_results
 from handlers.common import MENU_ASSESS
+from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
 
 __all__ = [
     "SECONDS_PER_STATEMENT",
-    "AnswerCb",
-    "AssessCb",
-    "ResultCb",
     "make_router",
     "results_text",
     "send_results",
@@ -44,19 +41,21 @@ def make_router() -> Router:
     router.message.register(cmd_assess, F.text == MENU_ASSESS, flags={"needs": "profile"})
     router.message.register(cmd_results, Command("results"), flags={"needs": "profile", "cost": 3})
     router.callback_query.register(
-        on_start, AssessCb.filter(F.action.in_({"start", "restart"})), flags={"needs": "profile"}
+        on_start,
+        AssessCb.filter(F.action.in_({AssessAction.START, AssessAction.RESTART})),
+        flags={"needs": "profile"},
     )
     router.callback_query.register(
-        on_continue, AssessCb.filter(F.action == "continue"), flags={"needs": "profile"}
+        on_continue, AssessCb.filter(F.action == AssessAction.CONTINUE), flags={"needs": "profile"}
     )
     router.callback_query.register(
-        on_back, AssessCb.filter(F.action == "back"), flags={"needs": "profile"}
+        on_back, AssessCb.filter(F.action == AssessAction.BACK), flags={"needs": "profile"}
     )
     router.callback_query.register(
-        on_pause, AssessCb.filter(F.action == "pause"), flags={"needs": "profile"}
+        on_pause, AssessCb.filter(F.action == AssessAction.PAUSE), flags={"needs": "profile"}
     )
     router.callback_query.register(on_answer, AnswerCb.filter(), flags={"needs": "profile"})
     router.callback_query.register(
-        on_mentor, ResultCb.filter(F.action == "mentor"), flags={"needs": "profile"}
+        on_mentor, ResultCb.filter(F.action == ResultAction.MENTOR), flags={"needs": "profile"}
     )
     return router

@@ -16,9 +16,9 @@ from db.models import Attempt, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, next_attempt_at, previous_statement, progress, score
 from domain.framework import Framework, Statement
-from handlers.assessment.callbacks import AnswerCb, AssessCb
 from handlers.assessment.results import send_results
 from handlers.common import button, h, show
+from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb
 
 SECONDS_PER_STATEMENT = 15
 
@@ -66,9 +66,12 @@ def _statement_text(
     nav = []
     if statements.index(statement) > 0:
         nav.append(
-            button(_("⬅️ Back"), AssessCb(action="back", attempt=attempt.id, code=statement.code))
+            button(
+                _("⬅️ Back"),
+                AssessCb(action=AssessAction.BACK, attempt=attempt.id, code=statement.code),
+            )
         )
-    nav.append(button(_("⏸ Pause"), AssessCb(action="pause", attempt=attempt.id)))
+    nav.append(button(_("⏸ Pause"), AssessCb(action=AssessAction.PAUSE, attempt=attempt.id)))
     rows.append(nav)
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -136,10 +139,16 @@ async def cmd_assess(
             ).format(answered=done.answered, total=done.total),
             reply_markup=InlineKeyboardMarkup(
                 inline_keyboard=[
-                    [button(_("▶️ Continue"), AssessCb(action="continue", attempt=open_attempt.id))],
                     [
                         button(
-                            _("🔄 Start over"), AssessCb(action="restart", attempt=open_attempt.id)
+                            _("▶️ Continue"),
+                            AssessCb(action=AssessAction.CONTINUE, attempt=open_attempt.id),
+                        )
+                    ],
+                    [
+                        button(
+                            _("🔄 Start over"),
+                            AssessCb(action=AssessAction.RESTART, attempt=open_attempt.id),
                         )
                     ],
                 ]
@@ -172,7 +181,7 @@ async def cmd_assess(
     await message.answer(
         text,
         reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[button(_("▶️ Start"), AssessCb(action="start"))]]
+            inline_keyboard=[[button(_("▶️ Start"), AssessCb(action=AssessAction.START))]]
         ),
     )
 
@@ -196,7 +205,7 @@ async def on_start(
     bot: Bot,
 ) -> None:
     db_user = await repo.users.require(user.id)
-    if callback_data.action == "restart":
+    if callback_data.action == AssessAction.RESTART:
         old = await _own_open_attempt(query, repo, user, callback_data.attempt)
         if old is None:
             return

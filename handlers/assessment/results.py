@@ -15,9 +15,9 @@ from db.models import User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, compare
 from domain.framework import Framework
-from handlers.assessment.callbacks import ResultCb
 from handlers.common import button, h
 from handlers.formatting import split_html
+from ui.callbacks.assessment import ResultAction, ResultCb
 
 
 def results_text(
@@ -94,10 +94,15 @@ async def send_results(
         BufferedInputFile(chart, "profile.png"),
         caption=_("Your competency profile, 0-100"),
     )
-    buttons = [[button(_("🧭 Build my route"), ResultCb(action="route"))]]
+    buttons = [[button(_("🧭 Build my route"), ResultCb(action=ResultAction.ROUTE))]]
     if result.strengths and not user.mentor_volunteer:
         buttons.append(
-            [button(_("🤝 I am ready to mentor or give a master-class"), ResultCb(action="mentor"))]
+            [
+                button(
+                    _("🤝 I am ready to mentor or give a master-class"),
+                    ResultCb(action=ResultAction.MENTOR),
+                )
+            ]
         )
     await bot.send_message(
         chat_id,

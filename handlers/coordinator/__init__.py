@@ -10,7 +10,6 @@ from aiogram.filters import Command
 
 from domain.roles import Role
 from handlers.common import MENU_STAFF
-from handlers.coordinator.callbacks import SchoolActCb, TeacherCb, VerifySchoolCb
 from handlers.coordinator.common import CoordinatorForm, SchoolForm
 from handlers.coordinator.prompts import got_comment, got_step_date, got_step_title
 from handlers.coordinator.schools import (
@@ -23,8 +22,9 @@ from handlers.coordinator.teacher_view import cmd_teacher, on_teacher_action
 from handlers.coordinator.teachers import cmd_teachers
 from handlers.filters import RoleFilter
 from handlers.freetext import TypedAnswer
+from ui.callbacks.coordinator import SchoolActCb, TeacherCb, VerifySchoolCb
 
-__all__ = ["SchoolActCb", "TeacherCb", "VerifySchoolCb", "make_router"]
+__all__ = ["make_router"]
 
 
 def make_router() -> Router:

@@ -10,7 +10,7 @@ from db.models import User
 from db.repo import Repo
 from domain.roles import Role, staff_scope
 from handlers.common import button
-from handlers.coordinator.callbacks import TeacherCb
+from ui.callbacks.coordinator import TeacherAction, TeacherCb
 
 
 class SchoolForm(StatesGroup):
@@ -40,5 +40,7 @@ async def _teacher_in_scope(repo: Repo, staff: User, role: Role, user_id: int) -
 
 def _cancel_markup(teacher_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[button(_("✖️ Cancel"), TeacherCb(action="cancel", user_id=teacher_id))]]
+        inline_keyboard=[
+            [button(_("✖️ Cancel"), TeacherCb(action=TeacherAction.CANCEL, user_id=teacher_id))]
+        ]
     )

@@ -16,9 +16,9 @@ from domain.profile import Err, Field, validate_school_name
 from domain.roles import Role
 from domain.typography import quoted
 from handlers.common import button, h, notify_user, pager_row, show
-from handlers.coordinator.callbacks import SchoolActCb, VerifySchoolCb
 from handlers.coordinator.common import SchoolForm, _scope
-from handlers.profile import EditCb
+from ui.callbacks.coordinator import SchoolActCb, SchoolAction, VerifySchoolCb
+from ui.callbacks.profile import EditCb
 
 SCHOOLS_SHOWN = 10
 MERGE_TARGETS_PER_PAGE = 8
@@ -63,11 +63,17 @@ def _school_keyboard(school_id: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 button(_("✅ Verify"), VerifySchoolCb(school_id=school_id)),
-                button(_("✏️ Correct"), SchoolActCb(action="rename", school_id=school_id)),
+                button(
+                    _("✏️ Correct"), SchoolActCb(action=SchoolAction.RENAME, school_id=school_id)
+                ),
             ],
             [
-                button(_("🔀 Merge into…"), SchoolActCb(action="merge", school_id=school_id)),
-                button(_("🚫 Reject"), SchoolActCb(action="reject", school_id=school_id)),
+                button(
+                    _("🔀 Merge into…"), SchoolActCb(action=SchoolAction.MERGE, school_id=school_id)
+                ),
+                button(
+                    _("🚫 Reject"), SchoolActCb(action=SchoolAction.REJECT, school_id=school_id)
+                ),
             ],
         ]
     )
@@ -117,7 +123,7 @@ async def on_school_action(
     i18n: I18n,
 ) -> None:
     action = callback_data.action
-    if action == "cancel":
+    if action == SchoolAction.CANCEL:
         await state.clear()
         school = await _typed_school_in_scope(repo, staff, role, callback_data.school_id)
         if school is None:
@@ -134,8 +140,8 @@ async def on_school_action(
             show_alert=True,
         )
         return
-    cancel = [button(_("✖️ Cancel"), SchoolActCb(action="cancel", school_id=school.id))]
-    if action == "rename":
+    cancel = [button(_("✖️ Cancel"), SchoolActCb(action=SchoolAction.CANCEL, school_id=school.id))]
+    if action == SchoolAction.RENAME:
         await state.set_state(SchoolForm.name)
         await state.set_data({"school": school.id})
         await show(
@@ -145,7 +151,7 @@ async def on_school_action(
             ),
             InlineKeyboardMarkup(inline_keyboard=[cancel]),
         )
-    elif action == "merge":
+    elif action == SchoolAction.MERGE:
         targets = [
             t for t in await repo.reference.schools(school.municipality_id) if t.id != school.id
         ]
@@ -154,10 +160,17 @@ async def on_school_action(
             return
         page = paginate(targets, callback_data.page, MERGE_TARGETS_PER_PAGE)
         buttons = [
-            [button(t.short_name, SchoolActCb(action="into", school_id=school.id, target=t.id))]
+            [
+                button(
+                    t.short_name,
+                    SchoolActCb(action=SchoolAction.INTO, school_id=school.id, target=t.id),
+                )
+            ]
             for t in page.items
         ]
-        pager = pager_row(page, lambda p: SchoolActCb(action="merge", school_id=school.id, page=p))
+        pager = pager_row(
+            page, lambda p: SchoolActCb(action=SchoolAction.MERGE, school_id=school.id, page=p)
+        )
         if pager:
             buttons.append(pager)
         buttons.append(cancel)
@@ -168,7 +181,7 @@ async def on_school_action(
             ).format(name=h(quoted(school.name))),
             InlineKeyboardMarkup(inline_keyboard=buttons),
         )
-    elif action == "into":
+    elif action == SchoolAction.INTO:
         target = await repo.reference.school(callback_data.target)
         if (
             target is None
@@ -194,7 +207,7 @@ async def on_school_action(
                 name=h(quoted(name)), target=h(quoted(target.name)), n=moved
             ),
         )
-    elif action == "reject":
+    elif action == SchoolAction.REJECT:
         await show(
             query,
             _(
@@ -205,14 +218,14 @@ async def on_school_action(
                     [
                         button(
                             _("🚫 Yes, reject"),
-                            SchoolActCb(action="reject_yes", school_id=school.id),
+                            SchoolActCb(action=SchoolAction.REJECT_YES, school_id=school.id),
                         )
                     ],
                     cancel,
                 ]
             ),
         )
-    elif action == "reject_yes":
+    elif action == SchoolAction.REJECT_YES:
         name = school.name
         teachers = await repo.reference.reject_school(school)
         await repo.audit.record(

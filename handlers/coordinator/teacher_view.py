@@ -17,10 +17,10 @@ from domain.roles import Role
 from domain.typography import shorten
 from handlers.assessment import results_text
 from handlers.common import button, h, show
-from handlers.coordinator.callbacks import TeacherCb
 from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
 from handlers.formatting import send_long
 from handlers.route import overview_text, past_list_text, route_blocks
+from ui.callbacks.coordinator import TeacherAction, TeacherCb
 
 
 async def cmd_teacher(
@@ -67,13 +67,15 @@ async def cmd_teacher(
     await send_long(bot, message.chat.id, blocks)
     route = await repo.routes.active(teacher.id)
     past = await repo.routes.archived_count(teacher.id)
-    buttons = [[button(_("💬 Comment"), TeacherCb(action="comment", user_id=teacher.id))]]
+    buttons = [
+        [button(_("💬 Comment"), TeacherCb(action=TeacherAction.COMMENT, user_id=teacher.id))]
+    ]
     if past:
         buttons.append(
             [
                 button(
                     _("🗂 Past routes ({n})").format(n=past),
-                    TeacherCb(action="past", user_id=teacher.id),
+                    TeacherCb(action=TeacherAction.PAST, user_id=teacher.id),
                 )
             ]
         )
@@ -94,7 +96,9 @@ async def cmd_teacher(
     comments = await repo.routes.comments(route.id)
     if comments:
         blocks += ["", _("<b>Comments</b>"), *(f"💬 {h(c.text)}" for c in comments[-5:])]
-    buttons[0].append(button(_("➕ Add a step"), TeacherCb(action="step", user_id=teacher.id)))
+    buttons[0].append(
+        button(_("➕ Add a step"), TeacherCb(action=TeacherAction.STEP, user_id=teacher.id))
+    )
     buttons += _file_buttons(teacher.id, evidence)
     await send_long(bot, message.chat.id, blocks, InlineKeyboardMarkup(inline_keyboard=buttons))
 
@@ -104,7 +108,7 @@ def _file_buttons(teacher_id: int, steps: list[RouteStep]) -> list[list[InlineKe
         [
             button(
                 "📎 " + shorten(s.evidence_file_name or _("file"), 40),
-                TeacherCb(action="file", user_id=teacher_id, step=s.id),
+                TeacherCb(action=TeacherAction.FILE, user_id=teacher_id, step=s.id),
             )
         ]
         for s in steps
@@ -122,7 +126,7 @@ async def on_teacher_action(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    if callback_data.action == "cancel":
+    if callback_data.action == TeacherAction.CANCEL:
         await state.clear()
         await show(query, _("Cancelled."))
         return
@@ -131,11 +135,11 @@ async def on_teacher_action(
         await query.answer(_("You cannot change this teacher's route."), show_alert=True)
         return
     assert query.message is not None
-    if callback_data.action in {"past", "arch"}:
+    if callback_data.action in {TeacherAction.PAST, TeacherAction.ARCH}:
         await _show_past(query, callback_data, repo, staff, teacher, settings)
         return
     await query.answer()
-    if callback_data.action == "file":
+    if callback_data.action == TeacherAction.FILE:
         step = await repo.routes.step(callback_data.step)
         if step is None or step.route.user_id != teacher.id or not step.evidence_file_id:
             return
@@ -143,13 +147,13 @@ async def on_teacher_action(
             query.message.chat.id, step.evidence_file_id, caption=h(step.evidence_file_name or "")
         )
         return
-    if callback_data.action == "step" and await repo.routes.active(teacher.id) is None:
+    if callback_data.action == TeacherAction.STEP and await repo.routes.active(teacher.id) is None:
         await bot.send_message(query.message.chat.id, _("No route yet."))
         return
-    if callback_data.action not in {"comment", "step"}:
+    if callback_data.action not in {TeacherAction.COMMENT, TeacherAction.STEP}:
         return
     await state.set_data({"teacher": teacher.id})
-    if callback_data.action == "comment":
+    if callback_data.action == TeacherAction.COMMENT:
         await state.set_state(CoordinatorForm.comment)
         await bot.send_message(
             query.message.chat.id,
@@ -177,14 +181,14 @@ async def _show_past(
 ) -> None:
     """The teacher's earlier routes, read-only: the list, or one route with its evidence."""
     lang = staff.language
-    if callback_data.action == "past":
+    if callback_data.action == TeacherAction.PAST:
         routes = await repo.routes.archived(teacher.id)
         if not routes:
             await query.answer(_("No earlier routes."), show_alert=True)
             return
         text, items = past_list_text(routes, settings.tz)
         buttons = [
-            [button(label, TeacherCb(action="arch", user_id=teacher.id, step=route_id))]
+            [button(label, TeacherCb(action=TeacherAction.ARCH, user_id=teacher.id, step=route_id))]
             for label, route_id in items
         ]
         await query.answer()
@@ -199,7 +203,9 @@ async def _show_past(
     if route is None or route.user_id != teacher.id or route.status != "archived":
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    buttons = [[button(_("⬅️ Past routes"), TeacherCb(action="past", user_id=teacher.id))]]
+    buttons = [
+        [button(_("⬅️ Past routes"), TeacherCb(action=TeacherAction.PAST, user_id=teacher.id))]
+    ]
     buttons += _file_buttons(teacher.id, route.steps)
     await query.answer()
     assert query.message is not None and query.bot is not None

@@ -17,14 +17,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
 from domain.roles import Role
-from handlers.event_admin.callbacks import (
-    AdminFormCb,
-    EventAdminCb,
-    EventEditCb,
-    NewEventCb,
-    NewSiteCb,
-    SiteAdminCb,
-)
 from handlers.event_admin.card import (
     cmd_myevents,
     form_cancel,
@@ -109,18 +101,23 @@ from handlers.event_admin.states import (
     SiteForm,
 )
 from handlers.filters import RoleFilter
+from ui.callbacks.event_admin import (
+    AdminFormAction,
+    AdminFormCb,
+    EventAdminCb,
+    EventEditCb,
+    NewEventAction,
+    NewEventCb,
+    NewSiteAction,
+    NewSiteCb,
+    SiteAdminCb,
+)
 
 __all__ = [
-    "AdminFormCb",
     "BadModuleLine",
-    "EventAdminCb",
     "EventAdminForm",
-    "EventEditCb",
     "EventEditForm",
     "EventForm",
-    "NewEventCb",
-    "NewSiteCb",
-    "SiteAdminCb",
     "SiteEditForm",
     "SiteForm",
     "event_status_label",
@@ -161,16 +158,28 @@ def make_router() -> Router:
     msg.register(cmd_mysites, Command("mysites"))
 
     # /newevent
-    cbq.register(wizard_cancel, StateFilter(EventForm), NewEventCb.filter(F.action == "cancel"))
     cbq.register(
-        event_nav, StateFilter(EventForm), NewEventCb.filter(F.action.in_({"back", "keep"}))
+        wizard_cancel, StateFilter(EventForm), NewEventCb.filter(F.action == NewEventAction.CANCEL)
     )
-    cbq.register(event_kind, EventForm.kind, NewEventCb.filter(F.action == "kind"))
-    cbq.register(event_comp, EventForm.competencies, NewEventCb.filter(F.action == "comp"))
-    cbq.register(event_comp_done, EventForm.competencies, NewEventCb.filter(F.action == "done"))
-    cbq.register(event_site, EventForm.site, NewEventCb.filter(F.action == "site"))
-    cbq.register(event_audience, EventForm.audience, NewEventCb.filter(F.action == "aud"))
-    cbq.register(event_publish, EventForm.confirm, NewEventCb.filter(F.action == "publish"))
+    cbq.register(
+        event_nav,
+        StateFilter(EventForm),
+        NewEventCb.filter(F.action.in_({NewEventAction.BACK, NewEventAction.KEEP})),
+    )
+    cbq.register(event_kind, EventForm.kind, NewEventCb.filter(F.action == NewEventAction.KIND))
+    cbq.register(
+        event_comp, EventForm.competencies, NewEventCb.filter(F.action == NewEventAction.COMP)
+    )
+    cbq.register(
+        event_comp_done, EventForm.competencies, NewEventCb.filter(F.action == NewEventAction.DONE)
+    )
+    cbq.register(event_site, EventForm.site, NewEventCb.filter(F.action == NewEventAction.SITE))
+    cbq.register(
+        event_audience, EventForm.audience, NewEventCb.filter(F.action == NewEventAction.AUD)
+    )
+    cbq.register(
+        event_publish, EventForm.confirm, NewEventCb.filter(F.action == NewEventAction.PUBLISH)
+    )
     msg.register(event_title, EventForm.title, NOT_COMMAND)
     msg.register(event_description, EventForm.description, NOT_COMMAND)
     msg.register(event_starts, EventForm.starts, NOT_COMMAND)
@@ -180,13 +189,27 @@ def make_router() -> Router:
     msg.register(use_buttons, StateFilter(EventForm), NOT_COMMAND)
 
     # /newsite
-    cbq.register(wizard_cancel, StateFilter(SiteForm), NewSiteCb.filter(F.action == "cancel"))
-    cbq.register(site_nav, StateFilter(SiteForm), NewSiteCb.filter(F.action.in_({"back", "keep"})))
-    cbq.register(site_school_page, SiteForm.school, NewSiteCb.filter(F.action == "page"))
-    cbq.register(site_school, SiteForm.school, NewSiteCb.filter(F.action.in_({"school", "skip"})))
-    cbq.register(site_comp, SiteForm.competencies, NewSiteCb.filter(F.action == "comp"))
-    cbq.register(site_comp_done, SiteForm.competencies, NewSiteCb.filter(F.action == "done"))
-    cbq.register(site_create, SiteForm.confirm, NewSiteCb.filter(F.action == "create"))
+    cbq.register(
+        wizard_cancel, StateFilter(SiteForm), NewSiteCb.filter(F.action == NewSiteAction.CANCEL)
+    )
+    cbq.register(
+        site_nav,
+        StateFilter(SiteForm),
+        NewSiteCb.filter(F.action.in_({NewSiteAction.BACK, NewSiteAction.KEEP})),
+    )
+    cbq.register(
+        site_school_page, SiteForm.school, NewSiteCb.filter(F.action == NewSiteAction.PAGE)
+    )
+    cbq.register(
+        site_school,
+        SiteForm.school,
+        NewSiteCb.filter(F.action.in_({NewSiteAction.SCHOOL, NewSiteAction.SKIP})),
+    )
+    cbq.register(site_comp, SiteForm.competencies, NewSiteCb.filter(F.action == NewSiteAction.COMP))
+    cbq.register(
+        site_comp_done, SiteForm.competencies, NewSiteCb.filter(F.action == NewSiteAction.DONE)
+    )
+    cbq.register(site_create, SiteForm.confirm, NewSiteCb.filter(F.action == NewSiteAction.CREATE))
     msg.register(site_title, SiteForm.title, NOT_COMMAND)
     msg.register(site_topic, SiteForm.topic, NOT_COMMAND)
     msg.register(site_description, SiteForm.description, NOT_COMMAND)
@@ -196,13 +219,21 @@ def make_router() -> Router:
 
     # /myevents, the card and its forms
     cbq.register(on_event_admin, EventAdminCb.filter())
-    cbq.register(form_cancel, StateFilter(EventAdminForm), AdminFormCb.filter(F.action == "cancel"))
+    cbq.register(
+        form_cancel,
+        StateFilter(EventAdminForm),
+        AdminFormCb.filter(F.action == AdminFormAction.CANCEL),
+    )
     msg.register(got_participants_message, EventAdminForm.message, NOT_COMMAND)
     cbq.register(
-        send_participants_message, EventAdminForm.preview, AdminFormCb.filter(F.action == "send")
+        send_participants_message,
+        EventAdminForm.preview,
+        AdminFormCb.filter(F.action == AdminFormAction.SEND),
     )
     cbq.register(
-        edit_participants_message, EventAdminForm.preview, AdminFormCb.filter(F.action == "edit")
+        edit_participants_message,
+        EventAdminForm.preview,
+        AdminFormCb.filter(F.action == AdminFormAction.EDIT),
     )
     msg.register(use_buttons, EventAdminForm.preview, NOT_COMMAND)
     msg.register(got_capacity, EventAdminForm.capacity, NOT_COMMAND)

@@ -19,7 +19,6 @@ from domain.events import EventStatus, RegStatus
 from domain.roles import Role
 from domain.typography import quoted, shorten
 from handlers.common import button, h, show
-from handlers.event_admin.callbacks import EventAdminCb, EventEditCb
 from handlers.event_admin.common import (
     _form_cancel,
     _form_event,
@@ -50,6 +49,7 @@ from handlers.event_admin.rules import (
 )
 from handlers.event_admin.states import EventAdminForm
 from services import events as services
+from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, EventEditCb, EventEditField
 
 # ------------------------------------------------------------------ /myevents and the card
 
@@ -72,7 +72,7 @@ async def _events_list(
             [
                 button(
                     f"{mark}{day} · {shorten(item.title, 50)}",
-                    EventAdminCb(action="card", event=item.id),
+                    EventAdminCb(action=EventAdminAction.CARD, event=item.id),
                 )
             ]
         )
@@ -125,20 +125,28 @@ async def _card(
         )
     active = event.status == EventStatus.SCHEDULED.value
 
-    def cb(action: str) -> EventAdminCb:
+    def cb(action: EventAdminAction) -> EventAdminCb:
         return EventAdminCb(action=action, event=event.id)
 
-    buttons = [[button(_("👥 Participants"), cb("people")), button(_("📤 Export CSV"), cb("csv"))]]
+    buttons = [
+        [
+            button(_("👥 Participants"), cb(EventAdminAction.PEOPLE)),
+            button(_("📤 Export CSV"), cb(EventAdminAction.CSV)),
+        ]
+    ]
     if active:
         buttons += [
-            [button(_("✉️ Message participants"), cb("msg")), button(_("🔳 Check-in QR"), cb("qr"))],
-            [button(_("✏️ Edit"), cb("edit"))],
             [
-                button(_("🪑 Change capacity"), cb("cap")),
-                button(_("🚫 Cancel event"), cb("cancel")),
+                button(_("✉️ Message participants"), cb(EventAdminAction.MSG)),
+                button(_("🔳 Check-in QR"), cb(EventAdminAction.QR)),
+            ],
+            [button(_("✏️ Edit"), cb(EventAdminAction.EDIT))],
+            [
+                button(_("🪑 Change capacity"), cb(EventAdminAction.CAP)),
+                button(_("🚫 Cancel event"), cb(EventAdminAction.CANCEL)),
             ],
         ]
-    buttons.append([button(_("⬅️ Back"), cb("list"))])
+    buttons.append([button(_("⬅️ Back"), cb(EventAdminAction.LIST))])
     await show(target, "\n".join(lines), _markup(buttons))
 
 
@@ -162,8 +170,11 @@ async def _ask_cancel(query: CallbackQuery, event: Event) -> None:
         _markup(
             [
                 [
-                    button(_("✅ Yes, cancel"), EventAdminCb(action="cancel_yes", event=event.id)),
-                    button(_("⬅️ No"), EventAdminCb(action="card", event=event.id)),
+                    button(
+                        _("✅ Yes, cancel"),
+                        EventAdminCb(action=EventAdminAction.CANCEL_YES, event=event.id),
+                    ),
+                    button(_("⬅️ No"), EventAdminCb(action=EventAdminAction.CARD, event=event.id)),
                 ]
             ]
         ),
@@ -193,7 +204,7 @@ async def _cancel_event(
             "🚫 {title} is cancelled. {n} participants were notified.",
             notified,
         ).format(title=h(quoted(event.title)), n=notified),
-        _markup([[button(_("⬅️ Back"), EventAdminCb(action="list"))]]),
+        _markup([[button(_("⬅️ Back"), EventAdminCb(action=EventAdminAction.LIST))]]),
     )
 
 
@@ -209,7 +220,7 @@ async def on_event_admin(
     settings: Settings,
 ) -> None:
     action = callback_data.action
-    if action == "list":
+    if action == EventAdminAction.LIST:
         await _events_list(query, repo, staff, role, settings)
         return
     event = await repo.events.get(callback_data.event)
@@ -217,20 +228,31 @@ async def on_event_admin(
         await query.answer(_("You cannot manage this event."), show_alert=True)
         return
     scheduled = event.status == EventStatus.SCHEDULED.value
-    if action in ("msg", "qr", "cap", "edit", "cancel", "cancel_yes") and not scheduled:
+    if (
+        action
+        in {
+            EventAdminAction.MSG,
+            EventAdminAction.QR,
+            EventAdminAction.CAP,
+            EventAdminAction.EDIT,
+            EventAdminAction.CANCEL,
+            EventAdminAction.CANCEL_YES,
+        }
+        and not scheduled
+    ):
         await query.answer(_("The event is cancelled or over."), show_alert=True)
         return
-    if action == "card":
+    if action == EventAdminAction.CARD:
         await _card(query, event, repo, settings)
-    elif action == "people":
+    elif action == EventAdminAction.PEOPLE:
         await _participants(query, event, repo)
-    elif action == "att":
+    elif action == EventAdminAction.ATT:
         await _toggle_attendance(query, event, callback_data.reg, repo, staff)
-    elif action == "csv":
+    elif action == EventAdminAction.CSV:
         await _export(query, event, repo, bot, settings)
-    elif action == "qr":
+    elif action == EventAdminAction.QR:
         await _qr(query, event, bot, settings.tz)
-    elif action == "msg":
+    elif action == EventAdminAction.MSG:
         if not await _recipients(repo, event):
             await query.answer(
                 _("No one is signed up yet: there is no one to message."), show_alert=True
@@ -246,7 +268,7 @@ async def on_event_admin(
                 title=h(quoted(event.title))
             ),
         )
-    elif action == "cap":
+    elif action == EventAdminAction.CAP:
         await _ask_text(
             query,
             state,
@@ -257,11 +279,11 @@ async def on_event_admin(
                 capacity=event.capacity, taken=await repo.events.seats_taken(event.id)
             ),
         )
-    elif action == "edit":
+    elif action == EventAdminAction.EDIT:
         await _edit_menu(query, event)
-    elif action == "cancel":
+    elif action == EventAdminAction.CANCEL:
         await _ask_cancel(query, event)
-    elif action == "cancel_yes":
+    elif action == EventAdminAction.CANCEL_YES:
         await _cancel_event(query, event, repo, staff, bot, i18n, settings)
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
@@ -334,13 +356,20 @@ async def got_capacity(
     await message.answer(
         text,
         reply_markup=_markup(
-            [[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]
+            [
+                [
+                    button(
+                        _("⬅️ Back to the event"),
+                        EventAdminCb(action=EventAdminAction.CARD, event=event.id),
+                    )
+                ]
+            ]
         ),
     )
 
 
 async def _edit_menu(query: CallbackQuery, event: Event) -> None:
-    def cb(field: str) -> EventEditCb:
+    def cb(field: EventEditField) -> EventEditCb:
         return EventEditCb(field=field, event=event.id)
 
     await show(
@@ -350,10 +379,16 @@ async def _edit_menu(query: CallbackQuery, event: Event) -> None:
         ),
         _markup(
             [
-                [button(_("Title"), cb("title")), button(_("Description"), cb("description"))],
-                [button(_("Start and end"), cb("when")), button(_("Place or link"), cb("place"))],
-                [button(_("Registration deadline"), cb("deadline"))],
-                [button(_("✖️ Cancel"), cb("cancel"))],
+                [
+                    button(_("Title"), cb(EventEditField.TITLE)),
+                    button(_("Description"), cb(EventEditField.DESCRIPTION)),
+                ],
+                [
+                    button(_("Start and end"), cb(EventEditField.WHEN)),
+                    button(_("Place or link"), cb(EventEditField.PLACE)),
+                ],
+                [button(_("Registration deadline"), cb(EventEditField.DEADLINE))],
+                [button(_("✖️ Cancel"), cb(EventEditField.CANCEL))],
             ]
         ),
     )

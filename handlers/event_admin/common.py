@@ -29,7 +29,6 @@ from domain.framework import Framework
 from domain.roles import Role, staff_scope
 from domain.typography import quoted
 from handlers.common import button, h, notify_user, show
-from handlers.event_admin.callbacks import AdminFormCb, EventEditCb, SiteAdminCb
 from handlers.event_admin.rules import (
     CONTACT_MAX,
     CONTACT_MIN,
@@ -53,6 +52,15 @@ from handlers.event_admin.rules import (
 from handlers.events import notify_offer
 from handlers.wizard import Rows, Wizard
 from services import events as services
+from ui.callbacks.event_admin import (
+    AdminFormAction,
+    AdminFormCb,
+    EventEditCb,
+    EventEditField,
+    SiteAdminAction,
+    SiteAdminCb,
+)
+from ui.callbacks.wizard import WizardNav
 
 
 def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
@@ -60,15 +68,19 @@ def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
 
 
 def _form_cancel() -> InlineKeyboardMarkup:
-    return _markup([[button(_("✖️ Cancel"), AdminFormCb(action="cancel"))]])
+    return _markup([[button(_("✖️ Cancel"), AdminFormCb(action=AdminFormAction.CANCEL))]])
 
 
 def _edit_cancel(event_id: int) -> InlineKeyboardMarkup:
-    return _markup([[button(_("✖️ Cancel"), EventEditCb(field="cancel", event=event_id))]])
+    return _markup(
+        [[button(_("✖️ Cancel"), EventEditCb(field=EventEditField.CANCEL, event=event_id))]]
+    )
 
 
 def _site_edit_cancel(site_id: int) -> InlineKeyboardMarkup:
-    return _markup([[button(_("✖️ Cancel"), SiteAdminCb(action="cancel", site=site_id))]])
+    return _markup(
+        [[button(_("✖️ Cancel"), SiteAdminCb(action=SiteAdminAction.CANCEL, site=site_id))]]
+    )
 
 
 def _scope(staff: User, role: Role) -> int | None:
@@ -254,7 +266,7 @@ async def _wizard_nav(
     query: CallbackQuery, state: FSMContext, ctx: Ctx, wizard: Wizard[Ctx], action: str, step: str
 ) -> None:
     """⬅️ Back or ➡️ Keep on a wizard step."""
-    if action == "back":
+    if action == WizardNav.BACK:
         await wizard.back(query, state, ctx, step)
     else:
         await wizard.keep(query, state, ctx, step)

@@ -21,7 +21,6 @@ from domain.events import EventStatus
 from domain.roles import Role
 from domain.typography import quoted
 from handlers.common import h, show
-from handlers.event_admin.callbacks import EventEditCb
 from handlers.event_admin.card import _card
 from handlers.event_admin.common import (
     _description_problem,
@@ -42,28 +41,29 @@ from handlers.event_admin.common import (
 from handlers.event_admin.rules import SKIP, _now, local_text, when_text
 from handlers.event_admin.states import EventEditForm
 from services import events as services
+from ui.callbacks.event_admin import EventEditCb, EventEditField
 
 # ------------------------------------------------------------------ editing an event
 
 
-def _edit_question(field: str, event: Event, tz: tzinfo) -> tuple[State, str] | None:
+def _edit_question(field: EventEditField, event: Event, tz: tzinfo) -> tuple[State, str] | None:
     """The form state and the question that starts editing `field`; None for an unknown one."""
-    if field == "title":
+    if field == EventEditField.TITLE:
         return EventEditForm.title, _(
             "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
         ).format(title=h(quoted(event.title)))
-    if field == "description":
+    if field == EventEditField.DESCRIPTION:
         return EventEditForm.description, _(
             "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
             "or «-» to remove it."
         ).format(description=h(event.description[:1000]) or "—")
-    if field == "when":
+    if field == EventEditField.WHEN:
         now = _("🗓 Now: {when}.").format(when=when_text(event.starts_at, event.ends_at, tz))
         return EventEditForm.starts, now + "\n" + _start_question()
-    if field == "place":
+    if field == EventEditField.PLACE:
         now = _("📍 Now: {place}.").format(place=_where_text(event))
         return EventEditForm.place, now + "\n" + _place_question()
-    if field == "deadline":
+    if field == EventEditField.DEADLINE:
         now = (
             _("⏳ Now registration is open until {deadline}.").format(
                 deadline=local_text(event.registration_deadline, tz)
@@ -92,7 +92,7 @@ async def on_event_edit(
     if event is None or not _in_scope(event, staff, role):
         await query.answer(_("You cannot manage this event."), show_alert=True)
         return
-    if callback_data.field == "cancel":
+    if callback_data.field == EventEditField.CANCEL:
         await state.clear()
         await _card(query, event, repo, settings)
         return

@@ -19,7 +19,6 @@ from domain.events import EventKind, EventStatus
 from domain.ids import parse_id
 from domain.roles import Role
 from handlers.common import button, h, show
-from handlers.event_admin.callbacks import EventAdminCb, NewEventCb
 from handlers.event_admin.common import (
     Ctx,
     _description_problem,
@@ -38,6 +37,7 @@ from handlers.event_admin.new_event_steps import EVENT_WIZARD
 from handlers.event_admin.rules import CAPACITY_MAX, CAPACITY_MIN, SKIP, _now, parse_whole
 from handlers.event_admin.states import EventForm
 from services import events as services
+from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, NewEventCb
 
 # ------------------------------------------------------------------ /newevent: the answers
 
@@ -286,5 +286,14 @@ async def event_publish(
     await show(
         query,
         _("✅ Published: <b>{title}</b>. Teachers can sign up now.").format(title=h(event.title)),
-        _markup([[button(_("Open the event card"), EventAdminCb(action="card", event=event.id))]]),
+        _markup(
+            [
+                [
+                    button(
+                        _("Open the event card"),
+                        EventAdminCb(action=EventAdminAction.CARD, event=event.id),
+                    )
+                ]
+            ]
+        ),
     )

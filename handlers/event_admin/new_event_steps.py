@@ -11,7 +11,6 @@ from domain.events import EventKind
 from domain.roles import Role
 from domain.typography import quoted, shorten
 from handlers.common import button, h, rows
-from handlers.event_admin.callbacks import NewEventCb
 from handlers.event_admin.common import (
     Ctx,
     _competency_rows,
@@ -26,17 +25,21 @@ from handlers.event_admin.common import (
 from handlers.event_admin.rules import kind_label, local_text, when_text
 from handlers.event_admin.states import EventForm
 from handlers.wizard import Rows, Step, Wizard
+from ui.callbacks.event_admin import NewEventAction, NewEventCb
 
 # ------------------------------------------------------------------ /newevent: the steps
 
 
-def _event_cb(action: str, value: str = "") -> NewEventCb:
+def _event_cb(action: NewEventAction, value: str = "") -> NewEventCb:
     return NewEventCb(action=action, value=value)
 
 
 async def _ask_kind(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     kinds = [
-        button(_mark(data.get("kind") == k.value) + kind_label(k), _event_cb("kind", k.value))
+        button(
+            _mark(data.get("kind") == k.value) + kind_label(k),
+            _event_cb(NewEventAction.KIND, k.value),
+        )
         for k in EventKind
     ]
     return _("🗓 <b>New event</b>\n\nWhat kind of event is it?"), rows(kinds, 2)
@@ -86,7 +89,7 @@ async def _ask_event_competencies(data: dict[str, Any], ctx: Ctx) -> tuple[str, 
         await ctx.repo.frameworks.active(),
         list(data.get("comps", [])),
         ctx.staff.language,
-        _event_cb,
+        lambda action, value: _event_cb(NewEventAction(action), value),
     )
 
 
@@ -95,18 +98,33 @@ async def _ask_site(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     sites = await ctx.repo.events.sites(municipality) if municipality else []
     chosen = data.get("site", -1)
     buttons = [
-        [button(_mark(chosen == s.id) + shorten(s.title, 60), _event_cb("site", str(s.id)))]
+        [
+            button(
+                _mark(chosen == s.id) + shorten(s.title, 60),
+                _event_cb(NewEventAction.SITE, str(s.id)),
+            )
+        ]
         for s in sites
     ]
-    buttons.append([button(_mark(chosen is None) + _("No site"), _event_cb("site", "0"))])
+    buttons.append(
+        [button(_mark(chosen is None) + _("No site"), _event_cb(NewEventAction.SITE, "0"))]
+    )
     return _("Is it held at an internship site?"), buttons
 
 
 async def _ask_audience(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     region = data.get("region")
     return _("Who is it for?"), [
-        [button(_mark(region is False) + _("My municipality"), _event_cb("aud", "muni"))],
-        [button(_mark(region is True) + _("Whole region"), _event_cb("aud", "region"))],
+        [
+            button(
+                _mark(region is False) + _("My municipality"), _event_cb(NewEventAction.AUD, "muni")
+            )
+        ],
+        [
+            button(
+                _mark(region is True) + _("Whole region"), _event_cb(NewEventAction.AUD, "region")
+            )
+        ],
     ]
 
 
@@ -132,7 +150,7 @@ async def _ask_publish(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     ]
     if data.get("description"):
         lines += ["", h(data["description"])]
-    return "\n".join(lines), [[button(_("✅ Publish"), _event_cb("publish"))]]
+    return "\n".join(lines), [[button(_("✅ Publish"), _event_cb(NewEventAction.PUBLISH))]]
 
 
 EVENT_WIZARD: Wizard[Ctx] = Wizard(
@@ -154,5 +172,5 @@ EVENT_WIZARD: Wizard[Ctx] = Wizard(
         ),
         Step(EventForm.confirm, _ask_publish),
     ],
-    _event_cb,
+    lambda nav, step: _event_cb(NewEventAction(nav), step),
 )

@@ -19,7 +19,6 @@ from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
 from handlers.common import button, h, pager_row, rows, show
-from handlers.event_admin.callbacks import NewSiteCb
 from handlers.event_admin.common import (
     Ctx,
     _competency_rows,
@@ -41,11 +40,12 @@ from handlers.event_admin.common import (
 from handlers.event_admin.rules import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_MIN, fits, site_code
 from handlers.event_admin.states import SiteForm
 from handlers.wizard import Rows, Step, Wizard
+from ui.callbacks.event_admin import NewSiteAction, NewSiteCb
 
 # ------------------------------------------------------------------ /newsite: the steps
 
 
-def _site_cb(action: str, value: str = "") -> NewSiteCb:
+def _site_cb(action: NewSiteAction, value: str = "") -> NewSiteCb:
     return NewSiteCb(action=action, value=value)
 
 
@@ -69,15 +69,18 @@ async def _ask_school(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     current = paginate(schools, int(data.get("school_page", 0)), SCHOOLS_PER_PAGE)
     buttons = rows(
         [
-            button(_mark(chosen == s.id) + shorten(s.short_name, 40), _site_cb("school", str(s.id)))
+            button(
+                _mark(chosen == s.id) + shorten(s.short_name, 40),
+                _site_cb(NewSiteAction.SCHOOL, str(s.id)),
+            )
             for s in current.items
         ],
         2,
     )
-    pager = pager_row(current, lambda p: _site_cb("page", str(p)))
+    pager = pager_row(current, lambda p: _site_cb(NewSiteAction.PAGE, str(p)))
     if pager:
         buttons.append(pager)
-    buttons.append([button(_mark(chosen is None) + _("Skip"), _site_cb("skip"))])
+    buttons.append([button(_mark(chosen is None) + _("Skip"), _site_cb(NewSiteAction.SKIP))])
     return _("Which school hosts the site?"), buttons
 
 
@@ -88,7 +91,7 @@ async def _ask_site_competencies(data: dict[str, Any], ctx: Ctx) -> tuple[str, R
         await ctx.repo.frameworks.active(),
         list(data.get("comps", [])),
         ctx.staff.language,
-        _site_cb,
+        lambda action, value: _site_cb(NewSiteAction(action), value),
     )
 
 
@@ -131,7 +134,7 @@ async def _ask_create(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     ]
     if data.get("description"):
         lines += ["", h(data["description"])]
-    return "\n".join(lines), [[button(_("✅ Create"), _site_cb("create"))]]
+    return "\n".join(lines), [[button(_("✅ Create"), _site_cb(NewSiteAction.CREATE))]]
 
 
 SITE_WIZARD: Wizard[Ctx] = Wizard(
@@ -145,7 +148,7 @@ SITE_WIZARD: Wizard[Ctx] = Wizard(
         Step(SiteForm.modules, _ask_modules, answer=("modules",)),
         Step(SiteForm.confirm, _ask_create),
     ],
-    _site_cb,
+    lambda nav, step: _site_cb(NewSiteAction(nav), step),
 )
 
 
@@ -225,7 +228,7 @@ async def site_school(
     settings: Settings,
 ) -> None:
     school_id: int | None = None
-    if callback_data.action == "school":
+    if callback_data.action == NewSiteAction.SCHOOL:
         school = (
             await repo.reference.school(school_ref)
             if (school_ref := parse_id(callback_data.value))

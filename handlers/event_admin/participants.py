@@ -24,7 +24,6 @@ from domain.events import EventStatus, RegStatus, waitlist_numbers
 from domain.roles import Role
 from domain.typography import quoted, shorten
 from handlers.common import button, h, notify_user, rows, show
-from handlers.event_admin.callbacks import AdminFormCb, EventAdminCb
 from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typed
 from handlers.event_admin.rules import (
     ATTENDANCE_BUTTONS,
@@ -35,6 +34,7 @@ from handlers.event_admin.rules import (
 )
 from handlers.event_admin.states import EventAdminForm
 from services import attendance
+from ui.callbacks.event_admin import AdminFormAction, AdminFormCb, EventAdminAction, EventAdminCb
 
 
 async def _school_names(repo: Repo, regs: Sequence[Registration]) -> dict[int, str]:
@@ -82,14 +82,16 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
         button(
             ("✅ " if r.status == RegStatus.ATTENDED.value else "⬜ ")
             + shorten(r.user.full_name or "—", 30),
-            EventAdminCb(action="att", event=event.id, reg=r.id),
+            EventAdminCb(action=EventAdminAction.ATT, event=event.id, reg=r.id),
         )
         for r in present
     ]
     if toggles:
         text += "\n\n" + _("Tap a name to mark attendance.")
     buttons = rows(toggles, 2)
-    buttons.append([button(_("⬅️ Back"), EventAdminCb(action="card", event=event.id))])
+    buttons.append(
+        [button(_("⬅️ Back"), EventAdminCb(action=EventAdminAction.CARD, event=event.id))]
+    )
     await show(query, text, _markup(buttons))
 
 
@@ -218,9 +220,9 @@ async def got_participants_message(
         reply_markup=_markup(
             [
                 [
-                    button(_("✅ Send"), AdminFormCb(action="send")),
-                    button(_("✏️ Edit"), AdminFormCb(action="edit")),
-                    button(_("✖️ Cancel"), AdminFormCb(action="cancel")),
+                    button(_("✅ Send"), AdminFormCb(action=AdminFormAction.SEND)),
+                    button(_("✏️ Edit"), AdminFormCb(action=AdminFormAction.EDIT)),
+                    button(_("✖️ Cancel"), AdminFormCb(action=AdminFormAction.CANCEL)),
                 ]
             ]
         ),
@@ -270,5 +272,14 @@ async def send_participants_message(
     await show(
         query,
         _("✉️ Sent to {sent}, could not reach {failed}.").format(sent=sent, failed=failed),
-        _markup([[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]),
+        _markup(
+            [
+                [
+                    button(
+                        _("⬅️ Back to the event"),
+                        EventAdminCb(action=EventAdminAction.CARD, event=event.id),
+                    )
+                ]
+            ]
+        ),
     )

@@ -17,7 +17,6 @@ from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
 from handlers.common import button, h, pager_row, show
-from handlers.event_admin.callbacks import SiteAdminCb
 from handlers.event_admin.common import (
     _competency_titles,
     _contact_problem,
@@ -36,6 +35,7 @@ from handlers.event_admin.common import (
 from handlers.event_admin.rules import SITES_PER_PAGE, SKIP, _now
 from handlers.event_admin.states import SiteEditForm
 from handlers.formatting import show_long
+from ui.callbacks.event_admin import SiteAdminAction, SiteAdminCb
 
 # ------------------------------------------------------------------ /mysites and the site card
 
@@ -52,10 +52,10 @@ async def _sites_list(
         return
     current = paginate(sites, page, SITES_PER_PAGE)
     buttons = [
-        [button(shorten(site.title, 60), SiteAdminCb(action="card", site=site.id))]
+        [button(shorten(site.title, 60), SiteAdminCb(action=SiteAdminAction.CARD, site=site.id))]
         for site in current.items
     ]
-    pager = pager_row(current, lambda p: SiteAdminCb(action="list", page=p))
+    pager = pager_row(current, lambda p: SiteAdminCb(action=SiteAdminAction.LIST, page=p))
     if pager:
         buttons.append(pager)
     await show(
@@ -102,32 +102,38 @@ async def _site_card(
     if site.description:
         lines += ["", h(site.description)]
 
-    def cb(action: str) -> SiteAdminCb:
+    def cb(action: SiteAdminAction) -> SiteAdminCb:
         return SiteAdminCb(action=action, site=site.id)
 
     buttons = [
-        [button(_("✏️ Title"), cb("title")), button(_("✏️ Description"), cb("description"))],
-        [button(_("✏️ Contact"), cb("contact")), button(_("✏️ Modules"), cb("modules"))],
-        [button(_("⬅️ Back"), SiteAdminCb(action="list"))],
+        [
+            button(_("✏️ Title"), cb(SiteAdminAction.TITLE)),
+            button(_("✏️ Description"), cb(SiteAdminAction.DESCRIPTION)),
+        ],
+        [
+            button(_("✏️ Contact"), cb(SiteAdminAction.CONTACT)),
+            button(_("✏️ Modules"), cb(SiteAdminAction.MODULES)),
+        ],
+        [button(_("⬅️ Back"), SiteAdminCb(action=SiteAdminAction.LIST))],
     ]
     await show_long(target, lines, _markup(buttons))
 
 
-def _site_question(action: str, site: Site) -> tuple[State, str] | None:
-    if action == "title":
+def _site_question(action: SiteAdminAction, site: Site) -> tuple[State, str] | None:
+    if action == SiteAdminAction.TITLE:
         return SiteEditForm.title, _(
             "✏️ Now: {title}.\nSend the new title (3 to 200 characters)."
         ).format(title=h(quoted(site.title)))
-    if action == "description":
+    if action == SiteAdminAction.DESCRIPTION:
         return SiteEditForm.description, _(
             "✏️ Now: {description}\n\nSend the new description (up to 2000 characters), "
             "or «-» to remove it."
         ).format(description=h(site.description[:1000]) or "—")
-    if action == "contact":
+    if action == SiteAdminAction.CONTACT:
         return SiteEditForm.contact, _("✏️ Now: {contact}.").format(
             contact=h(site.contact or "—")
         ) + "\n" + _("Contact person: a name and a phone or e-mail (3 to 200 characters).")
-    if action == "modules":
+    if action == SiteAdminAction.MODULES:
         now = "\n".join([_("✏️ Now:"), *_modules_lines(_site_modules(site))])
         return SiteEditForm.modules, now + "\n\n" + _modules_question()
     return None
@@ -141,15 +147,15 @@ async def on_site_admin(
     staff: User,
     role: Role,
 ) -> None:
-    if callback_data.action == "list":
+    if callback_data.action == SiteAdminAction.LIST:
         await _sites_list(query, repo, staff, role, callback_data.page)
         return
     site = await repo.events.site(callback_data.site)
     if site is None or not _in_scope(site, staff, role):
         await query.answer(_("You cannot manage this site."), show_alert=True)
         return
-    if callback_data.action in ("card", "cancel"):
-        if callback_data.action == "cancel":
+    if callback_data.action in {SiteAdminAction.CARD, SiteAdminAction.CANCEL}:
+        if callback_data.action == SiteAdminAction.CANCEL:
             await state.clear()
         await _site_card(query, site, repo, staff)
         return

@@ -17,7 +17,6 @@ from aiogram.filters import Command
 from db.types import utcnow
 from handlers.common import MENU_EVENTS, MENU_MY
 from handlers.events import links as links  # registers the deep links (event, site, checkin)
-from handlers.events.callbacks import EvAct, EvList, FeedbackCb, OfferCb
 from handlers.events.card import on_card, on_ics, on_share
 from handlers.events.checkin import cmd_checkin
 from handlers.events.common import audience_of, day_label, kind_label, when_text
@@ -33,13 +32,10 @@ from handlers.events.notify import notify_offer
 from handlers.events.signup import on_cancel, on_offer, on_signup
 from handlers.events.site import on_site
 from handlers.freetext import TypedAnswer
+from ui.callbacks.events import EvAct, EvAction, EvList, FeedbackCb, OfferCb
 
 __all__ = [
-    "EvAct",
-    "EvList",
-    "FeedbackCb",
     "FeedbackForm",
-    "OfferCb",
     "audience_of",
     "day_label",
     "feedback_keyboard",
@@ -61,16 +57,16 @@ def make_router() -> Router:
     router.message.register(cmd_journal, Command("journal"), flags={**needs, "cost": 3})
     router.message.register(cmd_checkin, Command("checkin"), flags=needs)
     router.callback_query.register(on_list, EvList.filter(), flags=needs)
-    router.callback_query.register(on_card, EvAct.filter(F.action == "card"), flags=needs)
+    router.callback_query.register(on_card, EvAct.filter(F.action == EvAction.CARD), flags=needs)
     router.callback_query.register(
-        on_signup, EvAct.filter(F.action.in_({"signup", "join"})), flags=needs
+        on_signup, EvAct.filter(F.action.in_({EvAction.SIGNUP, EvAction.JOIN})), flags=needs
     )
     router.callback_query.register(
-        on_cancel, EvAct.filter(F.action.in_({"cancel", "cancelok"})), flags=needs
+        on_cancel, EvAct.filter(F.action.in_({EvAction.CANCEL, EvAction.CANCEL_OK})), flags=needs
     )
-    router.callback_query.register(on_ics, EvAct.filter(F.action == "ics"), flags=needs)
-    router.callback_query.register(on_share, EvAct.filter(F.action == "share"), flags=needs)
-    router.callback_query.register(on_site, EvAct.filter(F.action == "site"), flags=needs)
+    router.callback_query.register(on_ics, EvAct.filter(F.action == EvAction.ICS), flags=needs)
+    router.callback_query.register(on_share, EvAct.filter(F.action == EvAction.SHARE), flags=needs)
+    router.callback_query.register(on_site, EvAct.filter(F.action == EvAction.SITE), flags=needs)
     router.callback_query.register(on_offer, OfferCb.filter(), flags=needs)
     router.callback_query.register(on_feedback, FeedbackCb.filter(), flags=needs)
     router.message.register(got_feedback_comment, FeedbackForm.comment, TypedAnswer(allow={"skip"}))

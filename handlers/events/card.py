@@ -16,7 +16,6 @@ from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
 from handlers.common import button, h, show
-from handlers.events.callbacks import EvAct, EvList, OfferCb
 from handlers.events.common import (
     cancel_rule_text,
     kind_label,
@@ -26,6 +25,7 @@ from handlers.events.common import (
     utcnow,
     when_text,
 )
+from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, OfferCb
 
 
 async def card(
@@ -102,21 +102,26 @@ async def card(
             )
         elif not active:
             label = _("✅ Sign up") if taken < event.capacity else _("🕒 Join the waitlist")
-            rows.append([button(label, EvAct(action="signup", event=event.id))])
+            rows.append([button(label, EvAct(action=EvAction.SIGNUP, event=event.id))])
         if active and reg is not None and can_cancel(facts_of(event), RegStatus(reg.status), now):
             rows.append(
-                [button(_("❌ Cancel my registration"), EvAct(action="cancel", event=event.id))]
+                [
+                    button(
+                        _("❌ Cancel my registration"),
+                        EvAct(action=EvAction.CANCEL, event=event.id),
+                    )
+                ]
             )
     if not cancelled:
         rows.append(
             [
-                button(_("📅 Add to calendar"), EvAct(action="ics", event=event.id)),
-                button(_("🔗 Share"), EvAct(action="share", event=event.id)),
+                button(_("📅 Add to calendar"), EvAct(action=EvAction.ICS, event=event.id)),
+                button(_("🔗 Share"), EvAct(action=EvAction.SHARE, event=event.id)),
             ]
         )
     if site_title is not None:
-        rows.append([button(_("🏫 About the site"), EvAct(action="site", event=event.id))])
-    rows.append([button(_("⬅️ Events"), EvList(mode="all"))])
+        rows.append([button(_("🏫 About the site"), EvAct(action=EvAction.SITE, event=event.id))])
+    rows.append([button(_("⬅️ Events"), EvList(mode=EvListMode.ALL))])
     await show(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows), answer=answer)
 
 

@@ -12,8 +12,8 @@ from db.event_repo import facts_of
 from db.repo import Repo
 from domain.events import FeedbackRefusal, RegStatus, feedback_refusal
 from handlers.common import button, show
-from handlers.events.callbacks import FeedbackCb
 from handlers.events.common import utcnow
+from ui.callbacks.events import FeedbackCb
 
 
 class FeedbackForm(StatesGroup):

@@ -16,11 +16,11 @@ from db.repo import Repo
 from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
 from handlers.common import button, h, pager_row, show
-from handlers.events.callbacks import EvAct, EvList
 from handlers.events.common import day_label, interests, kind_label, seats_text, start_text, utcnow
+from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, EvListWhen
 
 EVENTS_PER_PAGE = 6
-WHEN_DAYS = {"week": 7, "month": 31}
+WHEN_DAYS = {EvListWhen.WEEK: 7, EvListWhen.MONTH: 31}
 
 
 async def _list(
@@ -29,25 +29,34 @@ async def _list(
     now = utcnow()
     framework = await repo.frameworks.active()
     lang = user.language
-    if query.mode == "comp" and not query.value:
+    if query.mode == EvListMode.COMP and not query.value:
         comps = framework.competencies if framework else ()
         rows = [
-            [button(c.title.text(lang), EvList(mode="comp", value=c.code, when=query.when))]
+            [
+                button(
+                    c.title.text(lang), EvList(mode=EvListMode.COMP, value=c.code, when=query.when)
+                )
+            ]
             for c in comps
         ]
-        rows.append([button(_("⬅️ Back"), EvList(mode="all", when=query.when))])
+        rows.append([button(_("⬅️ Back"), EvList(mode=EvListMode.ALL, when=query.when))])
         await show(
             event,
             _("Events by competency: choose one."),
             InlineKeyboardMarkup(inline_keyboard=rows),
         )
         return
-    if query.mode == "kind" and not query.value:
+    if query.mode == EvListMode.KIND and not query.value:
         rows = [
-            [button(kind_label(k.value), EvList(mode="kind", value=k.value, when=query.when))]
+            [
+                button(
+                    kind_label(k.value),
+                    EvList(mode=EvListMode.KIND, value=k.value, when=query.when),
+                )
+            ]
             for k in EventKind
         ]
-        rows.append([button(_("⬅️ Back"), EvList(mode="all", when=query.when))])
+        rows.append([button(_("⬅️ Back"), EvList(mode=EvListMode.ALL, when=query.when))])
         await show(
             event, _("Events by kind: choose one."), InlineKeyboardMarkup(inline_keyboard=rows)
         )
@@ -60,14 +69,14 @@ async def _list(
         subjects=tuple(await repo.users.subject_codes(user.id)),
         until=now + timedelta(days=WHEN_DAYS[query.when]) if query.when in WHEN_DAYS else None,
     )
-    if query.mode == "rec":
+    if query.mode == EvListMode.REC:
         deficits, in_route = await interests(repo, user.id)
         spec = replace(base, weights=interest_weights(deficits, in_route), relevant_only=True)
         title = _("⭐ <b>Recommended for you</b>: events on your deficits and your route")
-    elif query.mode == "mine":
+    elif query.mode == EvListMode.MINE:
         spec = replace(base, organised_by=user.municipality_id)
         title = _("🏙 <b>Events of your municipality</b>")
-    elif query.mode == "comp":
+    elif query.mode == EvListMode.COMP:
         spec = replace(base, competency=query.value)
         name = (
             framework.competency(query.value).title.text(lang)
@@ -75,7 +84,7 @@ async def _list(
             else query.value
         )
         title = _("🎯 <b>Events on: {name}</b>").format(name=h(name))
-    elif query.mode == "kind":
+    elif query.mode == EvListMode.KIND:
         spec = replace(base, kinds=(query.value,))
         title = _("📌 <b>{kind}</b>").format(kind=h(kind_label(query.value)))
     else:
@@ -98,7 +107,7 @@ async def _list(
             [
                 button(
                     shorten(f"{mark}{day_label(e.starts_at, tz, now)} · {e.title}", 60),
-                    EvAct(action="card", event=e.id),
+                    EvAct(action=EvAction.CARD, event=e.id),
                 )
             ]
         )
@@ -107,7 +116,7 @@ async def _list(
             _(
                 "Nothing here yet. Try «All» or another filter; new events appear as methodists publish them."
             )
-            if query.mode != "rec"
+            if query.mode != EvListMode.REC
             else _(
                 "No events match your deficits yet. Take the self-assessment (/assess) or look at «All»."
             )
@@ -119,21 +128,25 @@ async def _list(
         rows.append(pager)
     rows.append(
         [
-            button(_("⭐ For me"), EvList(mode="rec", when=query.when)),
-            button(_("All"), EvList(mode="all", when=query.when)),
-            button(_("🏙 Mine"), EvList(mode="mine", when=query.when)),
+            button(_("⭐ For me"), EvList(mode=EvListMode.REC, when=query.when)),
+            button(_("All"), EvList(mode=EvListMode.ALL, when=query.when)),
+            button(_("🏙 Mine"), EvList(mode=EvListMode.MINE, when=query.when)),
         ]
     )
-    next_when = {"all": "week", "week": "month", "month": "all"}[
-        query.when if query.when in ("week", "month") else "all"
-    ]
-    when_label = {"week": _("🗓 Next 7 days"), "month": _("🗓 Next 31 days"), "all": _("🗓 Any date")}[
-        next_when
-    ]
+    next_when = {
+        EvListWhen.ALL: EvListWhen.WEEK,
+        EvListWhen.WEEK: EvListWhen.MONTH,
+        EvListWhen.MONTH: EvListWhen.ALL,
+    }[query.when]
+    when_label = {
+        EvListWhen.WEEK: _("🗓 Next 7 days"),
+        EvListWhen.MONTH: _("🗓 Next 31 days"),
+        EvListWhen.ALL: _("🗓 Any date"),
+    }[next_when]
     rows.append(
         [
-            button(_("🎯 Competency"), EvList(mode="comp", when=query.when)),
-            button(_("📌 Kind"), EvList(mode="kind", when=query.when)),
+            button(_("🎯 Competency"), EvList(mode=EvListMode.COMP, when=query.when)),
+            button(_("📌 Kind"), EvList(mode=EvListMode.KIND, when=query.when)),
             button(when_label, EvList(mode=query.mode, value=query.value, when=next_when)),
         ]
     )
@@ -143,14 +156,11 @@ async def _list(
 async def cmd_events(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
     db_user = await repo.users.require(user.id)
     deficits, in_route = await interests(repo, user.id)
-    mode = "rec" if deficits or in_route else "all"
+    mode = EvListMode.REC if deficits or in_route else EvListMode.ALL
     await _list(message, repo, db_user, EvList(mode=mode), settings)
 
 
 async def on_list(
     query: CallbackQuery, callback_data: EvList, repo: Repo, user: UserContext, settings: Settings
 ) -> None:
-    if callback_data.mode not in {"rec", "all", "mine", "comp", "kind"}:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
     await _list(query, repo, await repo.users.require(user.id), callback_data, settings)

@@ -16,9 +16,9 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus, hours
 from domain.typography import format_number, shorten
 from handlers.common import button, h
-from handlers.events.callbacks import EvAct
 from handlers.events.common import day_label, kind_label, start_text, utcnow
 from handlers.formatting import show_long, split_html
+from ui.callbacks.events import EvAct, EvAction
 
 
 async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
@@ -50,7 +50,7 @@ async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Sett
                 [
                     button(
                         shorten(f"{day_label(r.event.starts_at, tz, now)} · {r.event.title}", 60),
-                        EvAct(action="card", event=r.event_id),
+                        EvAct(action=EvAction.CARD, event=r.event_id),
                     )
                 ]
             )

@@ -14,8 +14,8 @@ from db.models import Registration
 from db.repo import Repo
 from domain.typography import quoted
 from handlers.common import button, h, notify_user
-from handlers.events.callbacks import OfferCb
 from handlers.events.common import utcnow, when_text
+from ui.callbacks.events import OfferCb
 
 
 async def notify_offer(

@@ -14,10 +14,10 @@ from db.repo import Repo
 from domain.events import Decision, EventStatus, Refusal, RegStatus, can_cancel, cancel_too_late
 from domain.typography import quoted
 from handlers.common import button, h, show
-from handlers.events.callbacks import EvAct, OfferCb
 from handlers.events.card import card
 from handlers.events.common import cancel_rule_text, own_event, utcnow, when_text
 from handlers.events.notify import notify_offer
+from ui.callbacks.events import EvAct, EvAction, OfferCb
 
 
 async def on_signup(
@@ -28,7 +28,7 @@ async def on_signup(
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is None:
         return
-    if callback_data.action == "signup":
+    if callback_data.action == EvAction.SIGNUP:
         await show(
             query,
             _("Sign up for {title} on {when}?").format(
@@ -37,8 +37,10 @@ async def on_signup(
             InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
-                        button(_("✅ Yes, sign me up"), EvAct(action="join", event=event.id)),
-                        button(_("⬅️ No"), EvAct(action="card", event=event.id)),
+                        button(
+                            _("✅ Yes, sign me up"), EvAct(action=EvAction.JOIN, event=event.id)
+                        ),
+                        button(_("⬅️ No"), EvAct(action=EvAction.CARD, event=event.id)),
                     ]
                 ]
             ),
@@ -96,7 +98,7 @@ async def on_cancel(
             show_alert=True,
         )
         return
-    if callback_data.action == "cancel":
+    if callback_data.action == EvAction.CANCEL:
         await show(
             query,
             _(
@@ -105,8 +107,10 @@ async def on_cancel(
             InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
-                        button(_("✅ Yes, cancel"), EvAct(action="cancelok", event=event.id)),
-                        button(_("⬅️ No"), EvAct(action="card", event=event.id)),
+                        button(
+                            _("✅ Yes, cancel"), EvAct(action=EvAction.CANCEL_OK, event=event.id)
+                        ),
+                        button(_("⬅️ No"), EvAct(action=EvAction.CARD, event=event.id)),
                     ]
                 ]
             ),

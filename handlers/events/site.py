@@ -12,8 +12,8 @@ from db.models import User
 from db.repo import Repo
 from domain.typography import shorten
 from handlers.common import button, h, show
-from handlers.events.callbacks import EvAct, EvList
 from handlers.events.common import day_label, own_event, utcnow
+from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
 
 
 async def on_site(
@@ -64,11 +64,11 @@ async def show_site(
         [
             button(
                 shorten(f"{day_label(e.starts_at, settings.tz, now)} · {e.title}", 60),
-                EvAct(action="card", event=e.id),
+                EvAct(action=EvAction.CARD, event=e.id),
             )
         ]
         for e in page.items
     ]
     lines += ["", _("Upcoming sessions: {n}").format(n=total)]
-    rows.append([button(_("⬅️ Events"), EvList(mode="all"))])
+    rows.append([button(_("⬅️ Events"), EvList(mode=EvListMode.ALL))])
     await show(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))

@@ -27,7 +27,6 @@ from handlers.profile.answers import (
     subjects_done,
     subjects_toggle,
 )
-from handlers.profile.callbacks import AgeCb, EditCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb
 from handlers.profile.card import save_profile, show_summary, summary_text
 from handlers.profile.common import Form
 from handlers.profile.questions import ask
@@ -39,16 +38,19 @@ from handlers.profile.wizard import (
     nav_back,
     nav_cancel,
 )
+from ui.callbacks.profile import (
+    AgeCb,
+    EditCb,
+    MuniCb,
+    Nav,
+    NavAction,
+    PositionCb,
+    SchoolCb,
+    SubjectCb,
+)
 
 __all__ = [
-    "AgeCb",
-    "EditCb",
     "Form",
-    "MuniCb",
-    "Nav",
-    "PositionCb",
-    "SchoolCb",
-    "SubjectCb",
     "advance",
     "ask",
     "begin_profile",
@@ -64,10 +66,10 @@ def make_router() -> Router:
     router.message.register(cmd_profile, F.text == MENU_PROFILE, flags={"needs": "consent"})
     router.message.register(cmd_profile, Command("profile"), flags={"needs": "consent"})
     router.callback_query.register(edit_field, EditCb.filter(), flags={"needs": "consent"})
-    router.callback_query.register(nav_back, Nav.filter(F.action == "back"))
-    router.callback_query.register(nav_cancel, Nav.filter(F.action == "cancel"))
+    router.callback_query.register(nav_back, Nav.filter(F.action == NavAction.BACK))
+    router.callback_query.register(nav_cancel, Nav.filter(F.action == NavAction.CANCEL))
     router.callback_query.register(
-        save_profile, Nav.filter(F.action == "save"), flags={"needs": "consent"}
+        save_profile, Nav.filter(F.action == NavAction.SAVE), flags={"needs": "consent"}
     )
     router.message.register(got_full_name, Form.full_name, F.text)
     router.callback_query.register(muni_page, Form.municipality, MuniCb.filter(F.page >= 0))

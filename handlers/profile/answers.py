@@ -13,10 +13,10 @@ from db.repo import Repo
 from domain import profile as rules
 from domain.profile import AgeBand, Err, Field, Invalid
 from handlers.common import show
-from handlers.profile.callbacks import AgeCb, MuniCb, PositionCb, SchoolCb, SubjectCb
 from handlers.profile.common import STATE_OF, Form, _header, _mode, _nav_row
 from handlers.profile.questions import _show_municipalities, _show_schools, _show_subjects, ask
 from handlers.profile.wizard import advance
+from ui.callbacks.profile import AgeCb, MuniCb, PositionCb, SchoolCb, SubjectCb
 
 
 async def got_full_name(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:

@@ -14,8 +14,8 @@ from domain import profile as rules
 from domain.profile import Field
 from handlers.common import button, h, main_menu, rows, show
 from handlers.deeplinks import route_payload
-from handlers.profile.callbacks import EditCb, Nav
 from handlers.profile.common import _age_label, _field_title, _years
+from ui.callbacks.profile import EditCb, Nav, NavAction
 
 
 async def summary_text(repo: Repo, user_id: int, lang: str) -> str:
@@ -57,7 +57,7 @@ async def show_summary(
     markup = rows(edit_buttons, 2)
     if complete:
         label = _("✅ Everything is correct") if user.profile_completed_at is None else _("✅ Done")
-        markup.append([button(label, Nav(action="save"))])
+        markup.append([button(label, Nav(action=NavAction.SAVE))])
     else:
         text += "\n\n" + _("Some answers are missing: fill them in to finish.")
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=markup))

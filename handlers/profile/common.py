@@ -11,7 +11,7 @@ from aiogram.utils.i18n import ngettext
 from domain import profile as rules
 from domain.profile import AgeBand, Field
 from handlers.common import button
-from handlers.profile.callbacks import Nav
+from ui.callbacks.profile import Nav, NavAction
 
 WIZARD = "wizard"
 EDIT = "edit"
@@ -65,8 +65,8 @@ def _years(n: int) -> str:
 def _nav_row(field: Field, mode: str) -> list[InlineKeyboardButton]:
     row = []
     if mode == EDIT or rules.previous_field(field) is not None:
-        row.append(button(_("⬅️ Back"), Nav(action="back", field=field.value)))
-    row.append(button(_("✖️ Cancel"), Nav(action="cancel", field=field.value)))
+        row.append(button(_("⬅️ Back"), Nav(action=NavAction.BACK, field=field.value)))
+    row.append(button(_("✖️ Cancel"), Nav(action=NavAction.CANCEL, field=field.value)))
     return row
 
 

@@ -11,8 +11,8 @@ from db.repo import Repo
 from domain.pagination import paginate
 from domain.profile import AgeBand, Field
 from handlers.common import button, h, pager_row, rows, show
-from handlers.profile.callbacks import AgeCb, MuniCb, PositionCb, SchoolCb, SubjectCb
 from handlers.profile.common import STATE_OF, Form, _header, _mode, _nav_row, _years
+from ui.callbacks.profile import AgeCb, MuniCb, PositionCb, SchoolCb, SubjectCb
 
 MUNICIPALITIES_PER_PAGE = 8
 SCHOOLS_PER_PAGE = 10

@@ -12,10 +12,10 @@ from db.repo import Repo
 from domain import profile as rules
 from domain.profile import Field
 from handlers.common import show
-from handlers.profile.callbacks import EditCb, Nav
 from handlers.profile.card import show_summary
 from handlers.profile.common import EDIT, WIZARD, _mode
 from handlers.profile.questions import ask
+from ui.callbacks.profile import EditCb, Nav
 
 
 async def begin_profile(message: Message, state: FSMContext, repo: Repo, user: User) -> None:

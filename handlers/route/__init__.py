@@ -13,23 +13,19 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from handlers.assessment.callbacks import ResultCb
 from handlers.common import MENU_ROUTE
 from handlers.freetext import TypedAnswer
 from handlers.route.archive import on_past, past_list_text, route_blocks
 from handlers.route.builder import cmd_route, on_build, on_replace, on_route_from_results
-from handlers.route.callbacks import BuildCb, PastCb, ReplaceCb, RouteCb
 from handlers.route.common import Evidence
 from handlers.route.evidence import got_proof, got_reflection
 from handlers.route.export import on_export
 from handlers.route.overview import on_competency, on_overview, overview_text
 from handlers.route.steps import on_status, on_step
+from ui.callbacks.assessment import ResultAction, ResultCb
+from ui.callbacks.route import BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
 
 __all__ = [
-    "BuildCb",
-    "PastCb",
-    "ReplaceCb",
-    "RouteCb",
     "make_router",
     "overview_text",
     "past_list_text",
@@ -46,15 +42,23 @@ def make_router() -> Router:
     router.message.register(cmd_route, Command("route"), flags=needs)
     router.message.register(cmd_route, F.text == MENU_ROUTE, flags=needs)
     router.callback_query.register(
-        on_route_from_results, ResultCb.filter(F.action == "route"), flags=needs
+        on_route_from_results, ResultCb.filter(F.action == ResultAction.ROUTE), flags=needs
     )
     router.callback_query.register(on_build, BuildCb.filter(), flags=needs)
-    router.callback_query.register(on_overview, RouteCb.filter(F.action == "overview"), flags=needs)
-    router.callback_query.register(on_competency, RouteCb.filter(F.action == "comp"), flags=needs)
-    router.callback_query.register(on_step, RouteCb.filter(F.action == "step"), flags=needs)
-    router.callback_query.register(on_status, RouteCb.filter(F.action == "status"), flags=needs)
     router.callback_query.register(
-        on_export, RouteCb.filter(F.action == "export"), flags={**needs, "cost": 4}
+        on_overview, RouteCb.filter(F.action == RouteAction.OVERVIEW), flags=needs
+    )
+    router.callback_query.register(
+        on_competency, RouteCb.filter(F.action == RouteAction.COMP), flags=needs
+    )
+    router.callback_query.register(
+        on_step, RouteCb.filter(F.action == RouteAction.STEP), flags=needs
+    )
+    router.callback_query.register(
+        on_status, RouteCb.filter(F.action == RouteAction.STATUS), flags=needs
+    )
+    router.callback_query.register(
+        on_export, RouteCb.filter(F.action == RouteAction.EXPORT), flags={**needs, "cost": 4}
     )
     router.callback_query.register(on_replace, ReplaceCb.filter(), flags=needs)
     router.callback_query.register(on_past, PastCb.filter(), flags=needs)

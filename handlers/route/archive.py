@@ -14,8 +14,8 @@ from db.repo import Repo
 from domain.route import StepStatus
 from handlers.common import button, h, show
 from handlers.formatting import show_long
-from handlers.route.callbacks import PastCb, RouteCb
 from handlers.route.common import STATUS_ICON, format_date, pace_label, step_title
+from ui.callbacks.route import PastCb, RouteAction, RouteCb
 
 
 def route_blocks(route: Route, lang: str, tz: tzinfo) -> list[str]:
@@ -80,7 +80,7 @@ async def on_past(
     user: UserContext,
     settings: Settings,
 ) -> None:
-    back = [button(_("⬅️ To the route"), RouteCb(action="overview"))]
+    back = [button(_("⬅️ To the route"), RouteCb(action=RouteAction.OVERVIEW))]
     has_current = await repo.routes.active(user.id) is not None
     if callback_data.route == 0:
         routes = await repo.routes.archived(user.id)

@@ -18,9 +18,9 @@ from domain.framework import Framework
 from domain.profile import is_young_teacher
 from domain.route import Pace, StepStatus, adjust, build_route, default_competencies
 from handlers.common import button, show
-from handlers.route.callbacks import BuildCb, PastCb, ReplaceCb
 from handlers.route.common import latest_result, pace_label
 from handlers.route.overview import show_overview
+from ui.callbacks.route import BuildAction, BuildCb, PastCb, ReplaceCb
 
 
 async def _builder(
@@ -42,7 +42,7 @@ async def _builder(
             [
                 button(
                     f"{mark}{comp.title.text(lang)} · {item.score}",
-                    BuildCb(action="toggle", code=item.code),
+                    BuildCb(action=BuildAction.TOGGLE, code=item.code),
                 )
             ]
         )
@@ -52,7 +52,7 @@ async def _builder(
         [
             button(
                 ("⚡ " if p.value == chosen_pace else "") + pace_label(p.value),
-                BuildCb(action="start", code=p.value),
+                BuildCb(action=BuildAction.START, code=p.value),
             )
             for p in Pace
         ]
@@ -122,7 +122,7 @@ async def on_build(
     assert framework is not None
     valid = {s.code for s in result.scores}
     chosen = [c for c in (await state.get_data()).get("route_choice", []) if c in valid]
-    if callback_data.action == "toggle":
+    if callback_data.action == BuildAction.TOGGLE:
         if callback_data.code not in valid:
             await query.answer(_("This button is out of date."), show_alert=True)
             return

@@ -10,11 +10,11 @@ from db.models import Route, User
 from db.repo import Repo
 from domain.route import StepStatus, progress_bar, progress_share
 from domain.typography import shorten
-from handlers.assessment.callbacks import ResultCb
 from handlers.common import button, h, rows
 from handlers.formatting import show_long
-from handlers.route.callbacks import PastCb, RouteCb
 from handlers.route.common import STATUS_ICON, format_date, own_route, pace_label, step_title
+from ui.callbacks.assessment import ResultAction, ResultCb
+from ui.callbacks.route import PastCb, RouteAction, RouteCb
 
 
 def overview_text(route: Route, lang: str, *, own: bool = True) -> str:
@@ -61,19 +61,21 @@ def overview_keyboard(route: Route, lang: str, past: int = 0) -> InlineKeyboardM
     upcoming = next((s for s in route.steps if not StepStatus(s.status).closed), None)
     if upcoming is not None:
         buttons.append(
-            [button(_("▶️ Open the next step"), RouteCb(action="step", step=upcoming.id))]
+            [button(_("▶️ Open the next step"), RouteCb(action=RouteAction.STEP, step=upcoming.id))]
         )
     comps = list(dict.fromkeys(s.competency for s in route.steps))
     comp_buttons = []
     for code in comps:
         first = next(s for s in route.steps if s.competency == code)
         title = str(first.content.get("competency", {}).get("en" if lang == "en" else "ru", code))
-        comp_buttons.append(button("📂 " + shorten(title, 40), RouteCb(action="comp", code=code)))
+        comp_buttons.append(
+            button("📂 " + shorten(title, 40), RouteCb(action=RouteAction.COMP, code=code))
+        )
     buttons += rows(comp_buttons, 1)
     buttons.append(
         [
-            button(_("📄 Download as PDF"), RouteCb(action="export")),
-            button(_("🔄 New route"), ResultCb(action="route")),
+            button(_("📄 Download as PDF"), RouteCb(action=RouteAction.EXPORT)),
+            button(_("🔄 New route"), ResultCb(action=ResultAction.ROUTE)),
         ]
     )
     if past:
@@ -121,9 +123,9 @@ async def on_competency(
             [
                 button(
                     shorten(f"{icon} {s.number}. {step_title(s, lang)}", 60),
-                    RouteCb(action="step", step=s.id),
+                    RouteCb(action=RouteAction.STEP, step=s.id),
                 )
             ]
         )
-    buttons.append([button(_("⬅️ To the route"), RouteCb(action="overview"))])
+    buttons.append([button(_("⬅️ To the route"), RouteCb(action=RouteAction.OVERVIEW))])
     await show_long(query, lines, InlineKeyboardMarkup(inline_keyboard=buttons))

@@ -18,8 +18,6 @@ from domain.attendance import STEP_FOR_KIND
 from domain.route import StepStatus
 from domain.typography import shorten
 from handlers.common import button, h, show
-from handlers.events import EvAct
-from handlers.route.callbacks import RouteCb
 from handlers.route.common import (
     STATUS_ICON,
     Evidence,
@@ -28,6 +26,8 @@ from handlers.route.common import (
     own_step,
     status_label,
 )
+from ui.callbacks.events import EvAct, EvAction
+from ui.callbacks.route import RouteAction, RouteCb
 
 
 def step_text(step: RouteStep, lang: str) -> str:
@@ -63,20 +63,30 @@ def step_keyboard(step: RouteStep) -> InlineKeyboardMarkup:
     actions = []
     if status is not StepStatus.IN_PROGRESS and not status.closed:
         actions.append(
-            button(_("🔄 I'm on it"), RouteCb(action="status", step=step.id, status="in_progress"))
+            button(
+                _("🔄 I'm on it"),
+                RouteCb(action=RouteAction.STATUS, step=step.id, status="in_progress"),
+            )
         )
     if status is not StepStatus.DONE:
-        actions.append(button(_("✅ Done"), RouteCb(action="status", step=step.id, status="done")))
+        actions.append(
+            button(_("✅ Done"), RouteCb(action=RouteAction.STATUS, step=step.id, status="done"))
+        )
     if not status.closed:
         actions.append(
-            button(_("⏭ Skip"), RouteCb(action="status", step=step.id, status="skipped"))
+            button(_("⏭ Skip"), RouteCb(action=RouteAction.STATUS, step=step.id, status="skipped"))
         )
     if status.closed:
         actions.append(
-            button(_("↩️ Reopen"), RouteCb(action="status", step=step.id, status="planned"))
+            button(
+                _("↩️ Reopen"), RouteCb(action=RouteAction.STATUS, step=step.id, status="planned")
+            )
         )
     return InlineKeyboardMarkup(
-        inline_keyboard=[actions, [button(_("⬅️ To the route"), RouteCb(action="overview"))]]
+        inline_keyboard=[
+            actions,
+            [button(_("⬅️ To the route"), RouteCb(action=RouteAction.OVERVIEW))],
+        ]
     )
 
 
@@ -109,7 +119,7 @@ async def on_step(
                 [
                     button(
                         shorten(f"📅 {start:%d.%m} · {event.title}", 60),
-                        EvAct(action="card", event=event.id),
+                        EvAct(action=EvAction.CARD, event=event.id),
                     )
                 ],
             )
@@ -162,7 +172,9 @@ async def on_status(
                 "✅ Great! Send evidence of this step: a short text, a link or a file (a photo, a document)."
             ),
             InlineKeyboardMarkup(
-                inline_keyboard=[[button(_("✖️ Cancel"), RouteCb(action="step", step=step.id))]]
+                inline_keyboard=[
+                    [button(_("✖️ Cancel"), RouteCb(action=RouteAction.STEP, step=step.id))]
+                ]
             ),
         )
         return

@@ -18,13 +18,13 @@ from db.repo import Repo
 from db.types import utcnow
 from devtools.emulator.formatting import parse_html
 from domain.assessment import score
-from handlers.assessment import ResultCb
-from handlers.coordinator import SchoolActCb, TeacherCb
 from handlers.events import FeedbackForm
-from handlers.route import BuildCb, PastCb, ReplaceCb, RouteCb
 from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
 from tests.sample import load_sample_events
+from ui.callbacks.assessment import ResultCb
+from ui.callbacks.coordinator import SchoolActCb, TeacherCb
+from ui.callbacks.route import BuildCb, PastCb, ReplaceCb, RouteCb
 
 COORD = 500
 TEACHER = 501

@@ -12,10 +12,10 @@ from sqlalchemy import select, text
 from db.models import Job, Registration, User
 from db.reference.sample_events import TRICKY_TITLE
 from domain.events import RegStatus
-from handlers.events import OfferCb
-from handlers.menu import DeleteCb
 from tests.dispatcher.conftest import Harness
 from tests.test_privacy import populate
+from ui.callbacks.events import OfferCb
+from ui.callbacks.menu import DeleteCb
 
 
 async def test_deleteme_offers_the_freed_seat_to_the_next_in_line(harness: Harness) -> None:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from db.models import School, User
 from db.repo import Repo
-from handlers.coordinator import VerifySchoolCb
-from handlers.profile import MuniCb, SchoolCb
 from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
+from ui.callbacks.coordinator import VerifySchoolCb
+from ui.callbacks.profile import MuniCb, SchoolCb
 
 
 async def _user(h: Harness, telegram_id: int) -> User:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from db.repo import Repo
 from devtools.emulator import BotAPIEmulator
 from domain.roles import Role
-from handlers.onboarding import ConsentCb
-from handlers.profile import AgeCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb
 from tests.e2e.conftest import Chat, Running
+from ui.callbacks.onboarding import ConsentCb
+from ui.callbacks.profile import AgeCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb
 
 
 async def register(

@@ -16,11 +16,11 @@ from db.models import RouteStep, User
 from db.repo import Repo
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.roles import Role
-from handlers.assessment import AnswerCb, AssessCb
-from handlers.route import BuildCb, RouteCb
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
+from ui.callbacks.assessment import AnswerCb, AssessCb
+from ui.callbacks.route import BuildCb, RouteCb
 
 TEXTS = {
     "en": {

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from db.models import Event, Municipality, Registration, Route, RouteStep
 from db.repo import Repo
-from handlers.event_admin import EventAdminCb
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
+from ui.callbacks.event_admin import EventAdminCb
 
 #: the sample internship «Формирующее оценивание…» (competencies assessment, digital), at the
 #: sample site of Volgodonsk's gymnasium No. 1

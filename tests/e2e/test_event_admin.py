@@ -18,9 +18,9 @@ from sqlalchemy import select
 from db.models import AuditEntry, Event, Registration, School, Site
 from db.repo import Repo
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
-from handlers.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
+from ui.callbacks.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
 
 TEACHER_NAME = "Иванова Анна Петровна"  # what tests.e2e.flows.register types in
 

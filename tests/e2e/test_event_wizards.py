@@ -12,11 +12,11 @@ from sqlalchemy import select
 from db.models import AuditEntry, Event, Municipality, Registration, School, Site
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
-from handlers.event_admin import EventAdminCb, NewEventCb, NewSiteCb
-from handlers.events import EvAct
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
+from ui.callbacks.event_admin import EventAdminCb, NewEventCb, NewSiteCb
+from ui.callbacks.events import EvAct
 
 
 async def _volgodonsk(running: Running) -> tuple[int, School, Site]:

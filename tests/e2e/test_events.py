@@ -18,11 +18,11 @@ from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.assessment import score
 from domain.route import Pace, build_route
-from handlers.events import EvAct, EvList, FeedbackCb, OfferCb
 from scheduler.jobs import run_due_jobs
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
+from ui.callbacks.events import EvAct, EvList, FeedbackCb, OfferCb
 
 
 async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
@@ -344,7 +344,7 @@ async def test_route_step_lists_matching_sessions(
                 route = await Repo(session).routes.active(row.id)
                 assert route is not None
                 step = next(s for s in route.steps if s.kind == "masterclass")
-            from handlers.route import RouteCb
+            from ui.callbacks.route import RouteCb
 
             await anna.send("/route")
             await anna.tap_data(RouteCb(action="comp", code="assessment").pack())

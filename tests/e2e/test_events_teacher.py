@@ -20,11 +20,11 @@ from devtools.emulator import BotAPIEmulator, EmuUser
 from domain.assessment import score
 from domain.events import RegStatus
 from domain.route import Pace, build_route
-from handlers.events import EvAct, EvList, FeedbackCb, OfferCb
 from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
+from ui.callbacks.events import EvAct, EvList, FeedbackCb, OfferCb
 
 TRICKY_PLACE = 'МБОУ «Гимназия № 1», каб. 12 <2 этаж> & "актовый зал"'
 

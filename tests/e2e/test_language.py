@@ -20,10 +20,6 @@ from db.models import Event, Job, Registration
 from db.repo import Repo
 from devtools.emulator import RecordedCall
 from domain.roles import Role
-from handlers.assessment import AnswerCb, AssessCb
-from handlers.event_admin import EventAdminCb, EventEditCb
-from handlers.events import EvAct, EvList, FeedbackCb
-from handlers.route import BuildCb
 from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import (
     Chat,
@@ -34,6 +30,10 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
+from ui.callbacks.assessment import AnswerCb, AssessCb
+from ui.callbacks.event_admin import EventAdminCb, EventEditCb
+from ui.callbacks.events import EvAct, EvList, FeedbackCb
+from ui.callbacks.route import BuildCb
 
 #: buttons the explorer never presses: they switch the language or erase/decline/cancel things
 DESTRUCTIVE = ("lang:", "set:lang", "del:", "consent:decline", "eadm:cancel_yes", "pfm:", "pfs:")

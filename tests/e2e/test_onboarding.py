@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from db.models import User
 from db.repo import Repo
-from handlers.onboarding import ConsentCb, LangCb
-from handlers.profile import AgeCb, EditCb, MuniCb, Nav, SchoolCb, SubjectCb
 from tests.e2e.conftest import Chat, Running
+from ui.callbacks.onboarding import ConsentCb, LangCb
+from ui.callbacks.profile import AgeCb, EditCb, MuniCb, Nav, SchoolCb, SubjectCb
 
 RU = {
     "welcome": "Здравствуйте",

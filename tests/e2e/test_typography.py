@@ -16,13 +16,14 @@ from db.models import Event, Site, User
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
 from db.types import utcnow
-from handlers.assessment import SECONDS_PER_STATEMENT, AnswerCb, AssessCb
-from handlers.events import EvAct, EvList
+from handlers.assessment import SECONDS_PER_STATEMENT
 from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.e2e.test_language import _places
 from tests.sample import load_sample_events
+from ui.callbacks.assessment import AnswerCb, AssessCb
+from ui.callbacks.events import EvAct, EvList
 
 
 def _all_texts(running: Running, chat: Chat) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -9,16 +11,34 @@ class VerifySchoolCb(CallbackData, prefix="vs"):
     school_id: int
 
 
+class SchoolAction(StrEnum):
+    RENAME = "rename"
+    MERGE = "merge"
+    INTO = "into"
+    REJECT = "reject"
+    REJECT_YES = "reject_yes"
+    CANCEL = "cancel"
+
+
 class SchoolActCb(CallbackData, prefix="sx"):
     """What a methodist does with a typed school. Every id is re-checked on the server."""
 
-    action: str  # rename | merge | into | reject | reject_yes | cancel
+    action: SchoolAction
     school_id: int
     target: int = 0  # into: the school to merge into
     page: int = 0  # merge: the page of the target list
 
 
+class TeacherAction(StrEnum):
+    COMMENT = "comment"
+    STEP = "step"
+    FILE = "file"
+    PAST = "past"
+    ARCH = "arch"
+    CANCEL = "cancel"
+
+
 class TeacherCb(CallbackData, prefix="tc"):
-    action: str  # comment | step | file | past | arch | cancel
+    action: TeacherAction
     user_id: int
     step: int = 0

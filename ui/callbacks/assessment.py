@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
+class AssessAction(StrEnum):
+    START = "start"
+    CONTINUE = "continue"
+    RESTART = "restart"
+    PAUSE = "pause"
+    BACK = "back"
+
+
 class AssessCb(CallbackData, prefix="as"):
-    action: str  # start | continue | restart | pause | back
+    action: AssessAction
     attempt: int = 0
     code: str = ""
 
@@ -17,5 +27,10 @@ class AnswerCb(CallbackData, prefix="aa"):
     value: int
 
 
+class ResultAction(StrEnum):
+    MENTOR = "mentor"
+    ROUTE = "route"
+
+
 class ResultCb(CallbackData, prefix="ar"):
-    action: str  # mentor | route
+    action: ResultAction

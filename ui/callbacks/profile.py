@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
+class NavAction(StrEnum):
+    BACK = "back"
+    CANCEL = "cancel"
+    SAVE = "save"
+
+
 class Nav(CallbackData, prefix="pf"):
-    action: str  # back | cancel | save
+    action: NavAction
     field: str = ""
 
 

@@ -3,16 +3,31 @@ the past routes."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
+class BuildAction(StrEnum):
+    TOGGLE = "toggle"
+    START = "start"
+
+
 class BuildCb(CallbackData, prefix="rb"):
-    action: str  # toggle | pace | start
+    action: BuildAction
     code: str = ""
 
 
+class RouteAction(StrEnum):
+    OVERVIEW = "overview"
+    COMP = "comp"
+    STEP = "step"
+    STATUS = "status"
+    EXPORT = "export"
+
+
 class RouteCb(CallbackData, prefix="rt"):
-    action: str  # overview | comp | step | status | export
+    action: RouteAction
     step: int = 0
     code: str = ""
     status: str = ""
