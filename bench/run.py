@@ -140,11 +140,11 @@ def bench_domain_and_rendering() -> dict[str, float]:
     import yaml
 
     from bot.app import FRAMEWORK_FILE
-    from bot.charts import radar_chart
-    from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
     from domain.assessment import score
     from domain.framework import parse_framework
     from domain.route import Pace, build_route, default_competencies
+    from ui.files.charts import radar_chart
+    from ui.files.pdf import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 
     framework = parse_framework(yaml.safe_load(FRAMEWORK_FILE.read_text(encoding="utf-8")))
     statements = framework.statements(is_manager=True)

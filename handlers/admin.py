@@ -20,8 +20,8 @@ from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
 from domain.ids import parse_id
 from domain.roles import Role
-from handlers.common import h
 from handlers.filters import RoleFilter
+from ui.formatting import h
 
 AUDIT_SHOWN = 20
 

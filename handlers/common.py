@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -56,11 +55,6 @@ async def notify_user(
             errors.append(exc)
         return False
     return True
-
-
-def h(value: object) -> str:
-    """Escape user-provided text for an HTML message."""
-    return html.escape(str(value), quote=False)
 
 
 async def show(

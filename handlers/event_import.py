@@ -17,7 +17,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.imports import ImportFormatError, ImportOutcome, import_file, template_scope
-from bot.tables import csv_writer
 from db.models import User
 from db.repo import Repo
 from db.types import utcnow
@@ -32,9 +31,10 @@ from domain.event_import import (
     sites_template_xlsx,
 )
 from domain.roles import Role, staff_scope
-from handlers.common import h
 from handlers.event_admin import send_notices
 from handlers.filters import RoleFilter
+from ui.files.tables import csv_writer
+from ui.formatting import h
 
 REPORT_LINES = 25
 

@@ -23,11 +23,11 @@ from bot.usercache import UserContext
 from db.repo import Repo
 from db.types import utcnow
 from domain.roles import Role
-from handlers import texts
 from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
 from handlers.events import notify_offer
 from handlers.onboarding import language_keyboard
 from services.privacy import erase_user
+from ui import texts
 from ui.callbacks.menu import DeleteCb, SettingsAction, SettingsCb
 
 

@@ -30,7 +30,8 @@ from db.types import utcnow
 from domain.events import EventStatus, RegStatus
 from domain.typography import quoted
 from handlers.common import Rendered, button, notify_user
-from ui.callbacks.events import EvAction
+from ui.callbacks.events import EvAct, EvAction
+from ui.formatting import when_text
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,6 @@ async def _offer_expire(repo: Repo, job: Job, ctx: JobContext) -> None:
 
 
 async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
-    from handlers.events import EvAct, when_text
-
     event = await repo.events.get(int(job.payload["event_id"]))
     if event is None or event.status != EventStatus.SCHEDULED.value:
         return
@@ -106,7 +105,7 @@ async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
         def render(event_id: int = event.id) -> tuple[str, InlineKeyboardMarkup | None]:
             text = _("⏰ Reminder: {title}, {when}.").format(
                 title=html.escape(quoted(event.title), quote=False),
-                when=when_text(event, ctx.settings.tz, ctx.now),
+                when=when_text(event.starts_at, event.ends_at, ctx.settings.tz, ctx.now),
             )
             if event.place:
                 text += "\n📍 " + html.escape(event.place, quote=False)

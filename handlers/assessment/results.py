@@ -8,16 +8,16 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.charts import comparison_chart, radar_chart, render_png
 from bot.config import Settings
 from bot.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, compare
 from domain.framework import Framework
-from handlers.common import button, h
-from handlers.formatting import split_html
+from handlers.common import button
 from ui.callbacks.assessment import ResultAction, ResultCb
+from ui.files.charts import comparison_chart, radar_chart, render_png
+from ui.formatting import h, split_html
 
 
 def results_text(

@@ -15,8 +15,9 @@ from db.models import RouteStep, User
 from db.repo import Repo
 from domain.ids import parse_id
 from domain.roles import Role
-from handlers.common import h, notify_user
+from handlers.common import notify_user
 from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
+from ui.formatting import h
 
 
 async def got_comment(

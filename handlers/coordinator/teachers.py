@@ -8,9 +8,8 @@ from aiogram.utils.i18n import gettext as _
 from db.models import User
 from db.repo import Repo
 from domain.roles import Role
-from handlers.common import h
 from handlers.coordinator.common import _scope
-from handlers.formatting import split_html
+from ui.formatting import h, split_html
 
 
 async def cmd_teachers(message: Message, repo: Repo, staff: User, role: Role) -> None:

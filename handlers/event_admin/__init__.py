@@ -72,18 +72,14 @@ from handlers.event_admin.participants import (
 )
 from handlers.event_admin.rules import (
     BadModuleLine,
-    event_status_label,
     fits,
-    kind_label,
     local_text,
     parse_end,
     parse_local,
     parse_modules,
     parse_whole,
-    reg_status_label,
     site_code,
     split_place,
-    when_text,
 )
 from handlers.event_admin.sites import (
     cmd_mysites,
@@ -120,9 +116,7 @@ __all__ = [
     "EventForm",
     "SiteEditForm",
     "SiteForm",
-    "event_status_label",
     "fits",
-    "kind_label",
     "local_text",
     "make_router",
     "parse_end",
@@ -131,11 +125,9 @@ __all__ = [
     "parse_whole",
     "participants_csv",
     "participants_message",
-    "reg_status_label",
     "send_notices",
     "site_code",
     "split_place",
-    "when_text",
 ]
 
 # ------------------------------------------------------------------ the router

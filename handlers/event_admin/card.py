@@ -18,7 +18,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, h, show
+from handlers.common import button, show
 from handlers.event_admin.common import (
     _form_cancel,
     _form_event,
@@ -41,15 +41,14 @@ from handlers.event_admin.rules import (
     CAPACITY_MIN,
     SHOWN_SINCE,
     _now,
-    event_status_label,
-    kind_label,
     local_text,
     parse_whole,
-    when_text,
 )
 from handlers.event_admin.states import EventAdminForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, EventEditCb, EventEditField
+from ui.formatting import h, when_text
+from ui.texts import event_status_label, kind_label
 
 # ------------------------------------------------------------------ /myevents and the card
 

@@ -28,7 +28,7 @@ from domain.events import RegStatus
 from domain.framework import Framework
 from domain.roles import Role, staff_scope
 from domain.typography import quoted
-from handlers.common import button, h, notify_user, show
+from handlers.common import button, notify_user, show
 from handlers.event_admin.rules import (
     CONTACT_MAX,
     CONTACT_MIN,
@@ -47,7 +47,6 @@ from handlers.event_admin.rules import (
     parse_local,
     parse_modules,
     split_place,
-    when_text,
 )
 from handlers.events import notify_offer
 from handlers.wizard import Rows, Wizard
@@ -61,6 +60,7 @@ from ui.callbacks.event_admin import (
     SiteAdminCb,
 )
 from ui.callbacks.wizard import WizardNav
+from ui.formatting import h, when_text
 
 
 def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:

@@ -20,7 +20,7 @@ from db.repo import Repo
 from domain.events import EventStatus
 from domain.roles import Role
 from domain.typography import quoted
-from handlers.common import h, show
+from handlers.common import show
 from handlers.event_admin.card import _card
 from handlers.event_admin.common import (
     _description_problem,
@@ -38,10 +38,11 @@ from handlers.event_admin.common import (
     _where_text,
     send_notices,
 )
-from handlers.event_admin.rules import SKIP, _now, local_text, when_text
+from handlers.event_admin.rules import SKIP, _now, local_text
 from handlers.event_admin.states import EventEditForm
 from services import events as services
 from ui.callbacks.event_admin import EventEditCb, EventEditField
+from ui.formatting import h, when_text
 
 # ------------------------------------------------------------------ editing an event
 

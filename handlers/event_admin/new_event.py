@@ -18,7 +18,7 @@ from domain.checkin import new_code
 from domain.events import EventKind, EventStatus
 from domain.ids import parse_id
 from domain.roles import Role
-from handlers.common import button, h, show
+from handlers.common import button, show
 from handlers.event_admin.common import (
     Ctx,
     _description_problem,
@@ -38,6 +38,7 @@ from handlers.event_admin.rules import CAPACITY_MAX, CAPACITY_MIN, SKIP, _now, p
 from handlers.event_admin.states import EventForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, NewEventCb
+from ui.formatting import h
 
 # ------------------------------------------------------------------ /newevent: the answers
 

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from domain.events import EventKind
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, h, rows
+from handlers.common import button, rows
 from handlers.event_admin.common import (
     Ctx,
     _competency_rows,
@@ -22,10 +22,12 @@ from handlers.event_admin.common import (
     _place_question,
     _start_question,
 )
-from handlers.event_admin.rules import kind_label, local_text, when_text
+from handlers.event_admin.rules import local_text
 from handlers.event_admin.states import EventForm
 from handlers.wizard import Rows, Step, Wizard
 from ui.callbacks.event_admin import NewEventAction, NewEventCb
+from ui.formatting import h, when_text
+from ui.texts import kind_label
 
 # ------------------------------------------------------------------ /newevent: the steps
 

@@ -18,7 +18,7 @@ from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, h, pager_row, rows, show
+from handlers.common import button, pager_row, rows, show
 from handlers.event_admin.common import (
     Ctx,
     _competency_rows,
@@ -41,6 +41,7 @@ from handlers.event_admin.rules import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_
 from handlers.event_admin.states import SiteForm
 from handlers.wizard import Rows, Step, Wizard
 from ui.callbacks.event_admin import NewSiteAction, NewSiteCb
+from ui.formatting import h
 
 # ------------------------------------------------------------------ /newsite: the steps
 

@@ -17,24 +17,20 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from bot.tables import csv_writer
 from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, waitlist_numbers
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, h, notify_user, rows, show
+from handlers.common import button, notify_user, rows, show
 from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typed
-from handlers.event_admin.rules import (
-    ATTENDANCE_BUTTONS,
-    MESSAGE_MAX,
-    _now,
-    local_text,
-    reg_status_label,
-)
+from handlers.event_admin.rules import ATTENDANCE_BUTTONS, MESSAGE_MAX, _now, local_text
 from handlers.event_admin.states import EventAdminForm
 from services import attendance
 from ui.callbacks.event_admin import AdminFormAction, AdminFormCb, EventAdminAction, EventAdminCb
+from ui.files.tables import csv_writer
+from ui.formatting import h
+from ui.texts import reg_status_label
 
 
 async def _school_names(repo: Repo, regs: Sequence[Registration]) -> dict[int, str]:

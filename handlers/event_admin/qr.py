@@ -12,11 +12,10 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.qr import checkin_poster, checkin_poster_pdf, qr_png
 from db.models import Event
 from domain.checkin import checkin_payload
-from handlers.common import h
-from handlers.event_admin.rules import when_text
+from ui.files.qr import checkin_poster, checkin_poster_pdf, qr_png
+from ui.formatting import h, when_text
 
 
 async def _qr(query: CallbackQuery, event: Event, bot: Bot, tz: tzinfo) -> None:

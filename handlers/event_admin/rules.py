@@ -1,14 +1,10 @@
-"""Pure rules of the event and site forms: parsing dates, places, numbers and modules, site codes,
-and the labels of kinds and statuses."""
+"""Pure rules of the event and site forms: parsing dates, places, numbers and modules, and site
+codes. The labels of kinds and statuses are in `ui.texts`, event times in `ui.formatting`."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-
-from aiogram.utils.i18n import gettext as _
-
-from domain.events import EventKind, EventStatus, RegStatus
 
 # ------------------------------------------------------------------ pure rules
 
@@ -107,51 +103,5 @@ def local_text(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime(DATE_FORMAT)
 
 
-def when_text(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> str:
-    """ "12.12.2026 10:00–12:30", or both full dates when the event spans days."""
-    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
-    if start.date() == end.date():
-        return f"{start.strftime(DATE_FORMAT)}–{end.strftime('%H:%M')}"
-    return f"{start.strftime(DATE_FORMAT)} – {end.strftime(DATE_FORMAT)}"
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# ------------------------------------------------------------------ labels
-
-
-def kind_label(kind: str) -> str:
-    labels: dict[str, str] = {
-        EventKind.INTERNSHIP: _("Internship session"),
-        EventKind.MASTERCLASS: _("Master-class"),
-        EventKind.SEMINAR: _("Seminar"),
-        EventKind.WEBINAR: _("Webinar"),
-        EventKind.OPEN_LESSON: _("Open lesson"),
-        EventKind.WORKSHOP: _("Pedagogical workshop"),
-    }
-    return labels.get(kind, kind)
-
-
-def event_status_label(status: str) -> str:
-    labels: dict[str, str] = {
-        EventStatus.SCHEDULED: _("scheduled"),
-        EventStatus.CANCELLED: _("cancelled"),
-        EventStatus.COMPLETED: _("completed"),
-    }
-    return labels.get(status, status)
-
-
-def reg_status_label(status: str, *, ended: bool = False) -> str:
-    """`ended`: after the event a confirmed registration without attendance is a no-show."""
-    if ended and status == RegStatus.CONFIRMED.value:
-        return _("no-show")
-    labels: dict[str, str] = {
-        RegStatus.CONFIRMED: _("confirmed"),
-        RegStatus.OFFERED: _("seat offered"),
-        RegStatus.WAITLISTED: _("waitlist"),
-        RegStatus.ATTENDED: _("attended"),
-        RegStatus.CANCELLED: _("cancelled"),
-    }
-    return labels.get(status, status)

@@ -16,7 +16,7 @@ from db.repo import Repo
 from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, h, pager_row, show
+from handlers.common import button, pager_row, show
 from handlers.event_admin.common import (
     _competency_titles,
     _contact_problem,
@@ -36,6 +36,7 @@ from handlers.event_admin.rules import SITES_PER_PAGE, SKIP, _now
 from handlers.event_admin.states import SiteEditForm
 from handlers.formatting import show_long
 from ui.callbacks.event_admin import SiteAdminAction, SiteAdminCb
+from ui.formatting import h
 
 # ------------------------------------------------------------------ /mysites and the site card
 

@@ -19,7 +19,7 @@ from handlers.common import MENU_EVENTS, MENU_MY
 from handlers.events import links as links  # registers the deep links (event, site, checkin)
 from handlers.events.card import on_card, on_ics, on_share
 from handlers.events.checkin import cmd_checkin
-from handlers.events.common import audience_of, day_label, kind_label, when_text
+from handlers.events.common import audience_of
 from handlers.events.feedback import (
     FeedbackForm,
     feedback_keyboard,
@@ -37,13 +37,10 @@ from ui.callbacks.events import EvAct, EvAction, EvList, FeedbackCb, OfferCb
 __all__ = [
     "FeedbackForm",
     "audience_of",
-    "day_label",
     "feedback_keyboard",
-    "kind_label",
     "make_router",
     "notify_offer",
     "utcnow",
-    "when_text",
 ]
 
 

@@ -11,21 +11,15 @@ from bot.usercache import UserContext
 from db.event_repo import facts_of
 from db.models import Event, User
 from db.repo import Repo
-from domain.calendar import CalendarEvent, to_ics
 from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
-from handlers.common import button, h, show
-from handlers.events.common import (
-    cancel_rule_text,
-    kind_label,
-    own_event,
-    seats_text,
-    status_text,
-    utcnow,
-    when_text,
-)
+from handlers.common import button, show
+from handlers.events.common import own_event, status_text, utcnow
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, OfferCb
+from ui.files.calendar import CalendarEvent, to_ics
+from ui.formatting import cancel_rule_text, h, seats_text, when_text
+from ui.texts import kind_label
 
 
 async def card(
@@ -66,7 +60,7 @@ async def card(
             if names_a_site(site_title)
             else _("internship site {site}").format(site=h(quoted(site_title)))
         )
-    lines.append("🗓 " + when_text(event, tz, now))
+    lines.append("🗓 " + when_text(event.starts_at, event.ends_at, tz, now))
     if event.place:
         lines.append("📍 " + h(event.place))
     if event.online_url:

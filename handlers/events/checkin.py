@@ -13,9 +13,9 @@ from db.repo import Repo
 from domain.checkin import codes_match, normalize
 from domain.events import RegStatus, checkin_open
 from domain.typography import quoted
-from handlers.common import h
 from handlers.events.common import utcnow
 from services import attendance
+from ui.formatting import h
 
 
 async def check_in(message: Message, repo: Repo, user: User, event: Event, code: str) -> None:

@@ -15,9 +15,11 @@ from db.models import User
 from db.repo import Repo
 from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
-from handlers.common import button, h, pager_row, show
-from handlers.events.common import day_label, interests, kind_label, seats_text, start_text, utcnow
+from handlers.common import button, pager_row, show
+from handlers.events.common import interests, utcnow
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, EvListWhen
+from ui.formatting import day_label, h, seats_text, start_text
+from ui.texts import kind_label
 
 EVENTS_PER_PAGE = 6
 WHEN_DAYS = {EvListWhen.WEEK: 7, EvListWhen.MONTH: 31}

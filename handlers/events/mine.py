@@ -10,15 +10,17 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from bot.tables import csv_writer
 from bot.usercache import UserContext
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, hours
 from domain.typography import format_number, shorten
-from handlers.common import button, h
-from handlers.events.common import day_label, kind_label, start_text, utcnow
-from handlers.formatting import show_long, split_html
+from handlers.common import button
+from handlers.events.common import utcnow
+from handlers.formatting import show_long
 from ui.callbacks.events import EvAct, EvAction
+from ui.files.tables import csv_writer
+from ui.formatting import day_label, h, split_html, start_text
+from ui.texts import kind_label
 
 
 async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:

@@ -13,9 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from db.models import Registration
 from db.repo import Repo
 from domain.typography import quoted
-from handlers.common import button, h, notify_user
-from handlers.events.common import utcnow, when_text
+from handlers.common import button, notify_user
+from handlers.events.common import utcnow
 from ui.callbacks.events import OfferCb
+from ui.formatting import h, when_text
 
 
 async def notify_offer(
@@ -48,7 +49,7 @@ async def notify_offer(
             "🎟 A seat has freed up for {title} ({when})! It is yours if you confirm by {time}."
         ).format(
             title=h(quoted(full.event.title)),
-            when=when_text(full.event, tz, utcnow()),
+            when=when_text(full.event.starts_at, full.event.ends_at, tz, utcnow()),
             time=expires,
         )
         return text, InlineKeyboardMarkup(

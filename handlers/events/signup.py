@@ -13,11 +13,12 @@ from db.event_repo import SignUp, facts_of
 from db.repo import Repo
 from domain.events import Decision, EventStatus, Refusal, RegStatus, can_cancel, cancel_too_late
 from domain.typography import quoted
-from handlers.common import button, h, show
+from handlers.common import button, show
 from handlers.events.card import card
-from handlers.events.common import cancel_rule_text, own_event, utcnow, when_text
+from handlers.events.common import own_event, utcnow
 from handlers.events.notify import notify_offer
 from ui.callbacks.events import EvAct, EvAction, OfferCb
+from ui.formatting import cancel_rule_text, h, when_text
 
 
 async def on_signup(
@@ -32,7 +33,8 @@ async def on_signup(
         await show(
             query,
             _("Sign up for {title} on {when}?").format(
-                title=h(quoted(event.title)), when=when_text(event, settings.tz, utcnow())
+                title=h(quoted(event.title)),
+                when=when_text(event.starts_at, event.ends_at, settings.tz, utcnow()),
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[

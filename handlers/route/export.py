@@ -9,7 +9,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
-from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 from bot.usercache import UserContext
 from db.repo import Repo
 from domain.route import StepStatus
@@ -22,6 +21,7 @@ from handlers.route.common import (
     status_label,
     step_title,
 )
+from ui.files.pdf import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 
 
 async def on_export(

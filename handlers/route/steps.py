@@ -17,7 +17,7 @@ from db.types import utcnow
 from domain.attendance import STEP_FOR_KIND
 from domain.route import StepStatus
 from domain.typography import shorten
-from handlers.common import button, h, show
+from handlers.common import button, show
 from handlers.route.common import (
     STATUS_ICON,
     Evidence,
@@ -28,6 +28,7 @@ from handlers.route.common import (
 )
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.route import RouteAction, RouteCb
+from ui.formatting import h
 
 
 def step_text(step: RouteStep, lang: str) -> str:

@@ -14,8 +14,6 @@ import segno
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.qr import qr_png
-from domain.calendar import CalendarEvent, clean_text, to_ics
 from domain.checkin import (
     CODE_ALPHABET,
     checkin_payload,
@@ -25,6 +23,8 @@ from domain.checkin import (
     parse_checkin_payload,
 )
 from domain.deeplinks import PAYLOAD_RE, parse_payload
+from ui.files.calendar import CalendarEvent, clean_text, to_ics
+from ui.files.qr import qr_png
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.charts import comparison_chart, radar_chart, render_png
-from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
+from ui.files.charts import comparison_chart, radar_chart, render_png
+from ui.files.pdf import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CREATED = datetime(2026, 11, 23, 14, 30, tzinfo=ZoneInfo("Europe/Moscow"))

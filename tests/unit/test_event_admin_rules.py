@@ -22,8 +22,8 @@ from handlers.event_admin import (
     participants_csv,
     site_code,
     split_place,
-    when_text,
 )
+from ui.formatting import when_text
 
 MSK = ZoneInfo("Europe/Moscow")
 

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from db.reference.sample_events import TRICKY_TITLE
 from devtools.emulator.formatting import parse_html, utf16_len
 from domain.ids import parse_id
-from handlers.common import h
-from handlers.formatting import split_html
 from handlers.freetext import command_name
+from ui.formatting import h, split_html
 
 
 def _check(chunks: list[str], blocks: list[str], limit: int) -> None:

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bot.export import close_fonts, font_paths, pdf_text
+from ui.files.pdf import close_fonts, font_paths, pdf_text
 
 __all__ = ["CheckinPoster", "checkin_poster", "checkin_poster_pdf", "qr_png"]
 

@@ -8,7 +8,7 @@ starts at 10 pt and steps down to 7 pt until everything fits on one page; if eve
 overflows, the document continues on a second page rather than cutting text.
 
 Rendering takes ~0.1-0.5 s of CPU: call it via ``asyncio.to_thread`` (or
-``bot.charts.render_png``, which accepts any bytes-returning function) from handlers.
+``ui.files.charts.render_png``, which accepts any bytes-returning function) from handlers.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
+from domain.events import EventKind, EventStatus, RegStatus
+
 CONSENT_VERSION = "1.0"
 
 
@@ -57,3 +59,41 @@ def privacy_policy() -> str:
         "as municipality, position and age band, remain for statistics). Consent is "
         "voluntary and can be withdrawn at any time."
     ).format(version=CONSENT_VERSION)
+
+
+# ------------------------------------------------------------------ labels of the domain's codes
+
+
+def kind_label(kind: str) -> str:
+    labels: dict[str, str] = {
+        EventKind.INTERNSHIP: _("Internship session"),
+        EventKind.MASTERCLASS: _("Master-class"),
+        EventKind.SEMINAR: _("Seminar"),
+        EventKind.WEBINAR: _("Webinar"),
+        EventKind.OPEN_LESSON: _("Open lesson"),
+        EventKind.WORKSHOP: _("Pedagogical workshop"),
+    }
+    return labels.get(kind, kind)
+
+
+def event_status_label(status: str) -> str:
+    labels: dict[str, str] = {
+        EventStatus.SCHEDULED: _("scheduled"),
+        EventStatus.CANCELLED: _("cancelled"),
+        EventStatus.COMPLETED: _("completed"),
+    }
+    return labels.get(status, status)
+
+
+def reg_status_label(status: str, *, ended: bool = False) -> str:
+    """`ended`: after the event a confirmed registration without attendance is a no-show."""
+    if ended and status == RegStatus.CONFIRMED.value:
+        return _("no-show")
+    labels: dict[str, str] = {
+        RegStatus.CONFIRMED: _("confirmed"),
+        RegStatus.OFFERED: _("seat offered"),
+        RegStatus.WAITLISTED: _("waitlist"),
+        RegStatus.ATTENDED: _("attended"),
+        RegStatus.CANCELLED: _("cancelled"),
+    }
+    return labels.get(status, status)
