@@ -97,3 +97,24 @@ def reg_status_label(status: str, *, ended: bool = False) -> str:
         RegStatus.CANCELLED: _("cancelled"),
     }
     return labels.get(status, status)
+
+
+def step_kind_label(kind: str) -> str:
+    return {
+        "learn": _("Learning"),
+        "practice": _("Internship site"),
+        "masterclass": _("Master-class"),
+        "mentoring": _("Mentoring / consultation"),
+        "transfer": _("Into practice"),
+        "reflection": _("Reflection"),
+        "custom": _("Methodist's task"),
+    }.get(kind, kind)
+
+
+def step_status_label(status: str) -> str:
+    return {
+        "planned": _("planned"),
+        "in_progress": _("in progress"),
+        "done": _("done"),
+        "skipped": _("skipped"),
+    }.get(status, status)

@@ -1,4 +1,4 @@
-"""Shared by the route's screens: status icons and labels, the evidence states, the latest
+"""Shared by the route's screens: status icons, the evidence states, the latest
 result, and finding the teacher's own route or step behind a button."""
 
 from __future__ import annotations
@@ -26,27 +26,6 @@ STATUS_ICON = {
 class Evidence(StatesGroup):
     proof = State()
     reflection = State()
-
-
-def kind_label(kind: str) -> str:
-    return {
-        "learn": _("Learning"),
-        "practice": _("Internship site"),
-        "masterclass": _("Master-class"),
-        "mentoring": _("Mentoring / consultation"),
-        "transfer": _("Into practice"),
-        "reflection": _("Reflection"),
-        "custom": _("Methodist's task"),
-    }.get(kind, kind)
-
-
-def status_label(status: str) -> str:
-    return {
-        "planned": _("planned"),
-        "in_progress": _("in progress"),
-        "done": _("done"),
-        "skipped": _("skipped"),
-    }.get(status, status)
 
 
 def pace_label(pace: str) -> str:

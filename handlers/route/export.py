@@ -14,14 +14,13 @@ from db.repo import Repo
 from domain.route import StepStatus
 from handlers.route.common import (
     format_date,
-    kind_label,
     latest_result,
     own_route,
     pace_label,
-    status_label,
     step_title,
 )
 from ui.files.pdf import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
+from ui.texts import step_kind_label, step_status_label
 
 
 async def on_export(
@@ -58,9 +57,9 @@ async def on_export(
                     RouteStepRow(
                         number=f"{len(blocks) + 1}.{s.number}",
                         title=step_title(s, lang),
-                        kind=kind_label(s.kind),
+                        kind=step_kind_label(s.kind),
                         target_date=format_date(s.target_date),
-                        status=status_label(s.status),
+                        status=step_status_label(s.status),
                         done=s.status == StepStatus.DONE.value,
                     )
                     for s in track

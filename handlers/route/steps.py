@@ -22,13 +22,12 @@ from handlers.route.common import (
     STATUS_ICON,
     Evidence,
     format_date,
-    kind_label,
     own_step,
-    status_label,
 )
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.route import RouteAction, RouteCb
 from ui.formatting import h
+from ui.texts import step_kind_label, step_status_label
 
 
 def step_text(step: RouteStep, lang: str) -> str:
@@ -36,9 +35,9 @@ def step_text(step: RouteStep, lang: str) -> str:
     content = step.content
     lines = [
         f"{STATUS_ICON.get(StepStatus(step.status), '⬜')} <b>{h(content['title'][key])}</b>",
-        f"{h(content.get('competency', {}).get(key, step.competency))} · {kind_label(step.kind)} · "
+        f"{h(content.get('competency', {}).get(key, step.competency))} · {step_kind_label(step.kind)} · "
         + _("by {date}").format(date=format_date(step.target_date))
-        + f" · {status_label(step.status)}",
+        + f" · {step_status_label(step.status)}",
         "",
         _("<b>What and why.</b> {text}").format(text=h(content["what"][key])),
         _("<b>How.</b> {text}").format(text=h(content["how"][key])),

@@ -76,7 +76,7 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     await coord.tap("No site")
     summary = coord.last.plain_text
     assert "Formative assessment in maths" in summary and "Seminar" in summary
-    assert f"{day:%d.%m.%Y} 10:00–12:30" in summary and "My municipality" in summary
+    assert f"{day:%d.%m.%Y}, 10:00–12:30" in summary and "My municipality" in summary
     await coord.tap("✅ Publish")
     assert "Published" in coord.last.plain_text
 
@@ -349,10 +349,10 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
     assert "must be after the start" in coord.last.plain_text
     await coord.send("13:00")
     card = coord.last.plain_text
-    assert "1 participant was notified" in card and f"{new_day:%d.%m.%Y} 11:00–13:00" in card
+    assert "1 participant was notified" in card and f"{new_day:%d.%m.%Y}, 11:00–13:00" in card
     notice = teacher.last.plain_text
-    assert "has changed" in notice and f"{new_day:%d.%m.%Y} 11:00–13:00" in notice
-    assert f"{start.astimezone(tz):%d.%m.%Y} 10:00–12:00" in notice  # what it was
+    assert "has changed" in notice and f"{new_day:%d.%m.%Y}, 11:00–13:00" in notice
+    assert f"{start.astimezone(tz):%d.%m.%Y}, 10:00–12:00" in notice  # what it was
 
     new_start = datetime(new_day.year, new_day.month, new_day.day, 11, 0, tzinfo=tz)
     async with running.app.sessionmaker() as session:

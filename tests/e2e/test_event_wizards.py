@@ -146,7 +146,7 @@ async def test_new_event_back_on_every_step_keeps_the_answers(running: Running) 
     await coord.tap("⬅️ Back")
     assert "Now: Gymnasium No. 1, room 12" in coord.last.plain_text
     await coord.tap("⬅️ Back")
-    assert f"{start:%d.%m.%Y} 10:00–12:30" in coord.last.plain_text
+    assert f"{start:%d.%m.%Y}, 10:00–12:30" in coord.last.plain_text
     await coord.tap("⬅️ Back")
     assert f"Now: {start:%d.%m.%Y %H:%M}" in coord.last.plain_text
 
@@ -159,7 +159,7 @@ async def test_new_event_back_on_every_step_keeps_the_answers(running: Running) 
     await coord.tap("Done")
     await coord.tap("➡️ Keep")  # the site
     summary = coord.last.plain_text
-    assert TRICKY_TITLE in summary and f"{later:%d.%m.%Y} 10:00–13:00" in summary
+    assert TRICKY_TITLE in summary and f"{later:%d.%m.%Y}, 10:00–13:00" in summary
     assert site.title in summary and "Seats: 5" in summary
 
     # a Back button left on an older message cannot move the wizard

@@ -215,7 +215,7 @@ async def test_check_in_poster_is_an_a4_pdf_with_the_event_and_the_code(running:
     assert "EVENT CHECK-IN" in flat  # the coordinator's language
     assert 'Мастер-класс <b>«Оценка & "рубрики"»</b> O\'Neil' in flat
     start = tricky.starts_at.astimezone(ZoneInfo("Europe/Moscow"))
-    assert f"{start:%d.%m.%Y %H:%M}–" in flat
+    assert f"{start:%d.%m.%Y}, {start:%H:%M}–" in flat
     assert 'МБОУ «Гимназия № 1», каб. 12 <2 этаж> & "актовый зал"' in flat
     assert " ".join(tricky.checkin_code) in flat
     assert f"Scan the QR code or send the bot /checkin {tricky.checkin_code}" in flat

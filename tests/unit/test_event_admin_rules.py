@@ -23,7 +23,6 @@ from handlers.event_admin import (
     site_code,
     split_place,
 )
-from ui.formatting import when_text
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -99,16 +98,6 @@ def test_bad_module_line_is_named(text: str, line: int) -> None:
 def test_site_code_fits_the_column() -> None:
     assert site_code("volgodonsk", 3) == "site-volgodonsk-3"
     assert len(site_code("x" * 32, 9999)) <= 32
-
-
-def test_when_text_in_the_local_zone() -> None:
-    start = datetime(2026, 12, 12, 7, 0, tzinfo=UTC)
-    assert when_text(start, datetime(2026, 12, 12, 9, 30, tzinfo=UTC), MSK) == (
-        "12.12.2026 10:00–12:30"
-    )
-    assert when_text(start, datetime(2026, 12, 13, 9, 0, tzinfo=UTC), MSK) == (
-        "12.12.2026 10:00 – 13.12.2026 12:00"
-    )
 
 
 def test_participants_csv_has_bom_semicolons_and_local_times() -> None:
