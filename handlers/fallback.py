@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.usercache import UserContext
-from handlers.common import main_menu
+from ui.keyboards.menu import main_menu
 
 
 async def stale_button(query: CallbackQuery) -> None:

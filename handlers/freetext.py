@@ -17,7 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from handlers.common import (
+from ui.keyboards.menu import (
     MENU_ASSESS,
     MENU_EVENTS,
     MENU_HELP,

@@ -23,12 +23,14 @@ from bot.usercache import UserContext
 from db.repo import Repo
 from db.types import utcnow
 from domain.roles import Role
-from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
+from handlers.common import show
 from handlers.events import notify_offer
 from handlers.onboarding import language_keyboard
 from services.privacy import erase_user
 from ui import texts
 from ui.callbacks.menu import DeleteCb, SettingsAction, SettingsCb
+from ui.keyboards.common import button
+from ui.keyboards.menu import MENU_HELP, MENU_SETTINGS, main_menu
 
 
 def help_text(role: Role, onboarded: bool = True) -> str:

@@ -17,12 +17,14 @@ from db.repo import Repo
 from domain.deeplinks import parse_payload
 from domain.profile import address_name
 from domain.roles import Role
-from handlers.common import button, main_menu, rows, show
+from handlers.common import show
 from handlers.deeplinks import route_payload
 from handlers.profile import begin_profile
 from ui import texts
 from ui.callbacks.onboarding import ConsentAction, ConsentCb, LangCb
 from ui.formatting import h
+from ui.keyboards.common import button, rows
+from ui.keyboards.menu import main_menu
 
 LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
 

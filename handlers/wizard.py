@@ -24,9 +24,9 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import button
 from handlers.formatting import show_long
 from ui.callbacks.wizard import WizardNav
+from ui.keyboards.common import button
 
 C = TypeVar("C")
 Target = Message | CallbackQuery

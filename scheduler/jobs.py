@@ -29,9 +29,9 @@ from db.repo import Repo
 from db.types import utcnow
 from domain.events import EventStatus, RegStatus
 from domain.typography import quoted
-from handlers.common import Rendered, button, notify_user
-from ui.callbacks.events import EvAct, EvAction
+from handlers.common import Rendered, notify_user
 from ui.formatting import when_text
+from ui.keyboards.events import feedback_keyboard, open_event_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +109,7 @@ async def _event_reminder(repo: Repo, job: Job, ctx: JobContext) -> None:
             )
             if event.place:
                 text += "\n📍 " + html.escape(event.place, quote=False)
-            markup = InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [button(_("Open the event"), EvAct(action=EvAction.CARD, event=event_id))]
-                ]
-            )
-            return text, markup
+            return text, open_event_keyboard(event_id)
 
         await ctx.notify_once(job, reg.id, reg.user, render)
 
@@ -136,8 +131,6 @@ async def _feedback_request(repo: Repo, job: Job, ctx: JobContext) -> None:
 def _feedback_message(
     title: str, reg_id: int
 ) -> Callable[[], tuple[str, InlineKeyboardMarkup | None]]:
-    from handlers.events import feedback_keyboard
-
     def render() -> tuple[str, InlineKeyboardMarkup | None]:
         text = _("How was {title}? Rate it from 1 to 5: your answer helps the methodists.")
         return text.format(title=html.escape(quoted(title), quote=False)), feedback_keyboard(reg_id)

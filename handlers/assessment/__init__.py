@@ -22,8 +22,8 @@ from handlers.assessment.quiz import (
     on_start,
 )
 from handlers.assessment.results import cmd_results, on_mentor, results_text, send_results
-from handlers.common import MENU_ASSESS
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
+from ui.keyboards.menu import MENU_ASSESS
 
 __all__ = [
     "SECONDS_PER_STATEMENT",

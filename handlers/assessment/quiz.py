@@ -17,9 +17,10 @@ from db.repo import Repo
 from domain.assessment import AssessmentResult, next_attempt_at, previous_statement, progress, score
 from domain.framework import Framework, Statement
 from handlers.assessment.results import send_results
-from handlers.common import button, show
+from handlers.common import show
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb
 from ui.formatting import h
+from ui.keyboards.common import button
 
 SECONDS_PER_STATEMENT = 15
 

@@ -14,10 +14,10 @@ from db.models import User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, compare
 from domain.framework import Framework
-from handlers.common import button
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.files.charts import comparison_chart, radar_chart, render_png
 from ui.formatting import h, split_html
+from ui.keyboards.common import button
 
 
 def results_text(

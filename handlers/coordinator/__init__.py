@@ -9,7 +9,6 @@ from aiogram import F, Router
 from aiogram.filters import Command
 
 from domain.roles import Role
-from handlers.common import MENU_STAFF
 from handlers.coordinator.common import CoordinatorForm, SchoolForm
 from handlers.coordinator.prompts import got_comment, got_step_date, got_step_title
 from handlers.coordinator.schools import (
@@ -23,6 +22,7 @@ from handlers.coordinator.teachers import cmd_teachers
 from handlers.filters import RoleFilter
 from handlers.freetext import TypedAnswer
 from ui.callbacks.coordinator import SchoolActCb, TeacherCb, VerifySchoolCb
+from ui.keyboards.menu import MENU_STAFF
 
 __all__ = ["make_router"]
 

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from db.models import User
 from db.repo import Repo
 from domain.roles import Role, staff_scope
-from handlers.common import button
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
+from ui.keyboards.common import button
 
 
 class SchoolForm(StatesGroup):

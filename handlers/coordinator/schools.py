@@ -15,11 +15,12 @@ from domain.pagination import paginate
 from domain.profile import Err, Field, validate_school_name
 from domain.roles import Role
 from domain.typography import quoted
-from handlers.common import button, notify_user, pager_row, show
+from handlers.common import notify_user, show
 from handlers.coordinator.common import SchoolForm, _scope
 from ui.callbacks.coordinator import SchoolActCb, SchoolAction, VerifySchoolCb
 from ui.callbacks.profile import EditCb
 from ui.formatting import h
+from ui.keyboards.common import button, pager_row
 
 SCHOOLS_SHOWN = 10
 MERGE_TARGETS_PER_PAGE = 8

@@ -16,12 +16,13 @@ from domain.ids import parse_id
 from domain.roles import Role
 from domain.typography import shorten
 from handlers.assessment import results_text
-from handlers.common import button, show
+from handlers.common import show
 from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
 from handlers.formatting import send_long
 from handlers.route import overview_text, past_list_text, route_blocks
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
 from ui.formatting import h
+from ui.keyboards.common import button
 
 
 async def cmd_teacher(

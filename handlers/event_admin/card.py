@@ -18,7 +18,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, show
+from handlers.common import show
 from handlers.event_admin.common import (
     _form_cancel,
     _form_event,
@@ -48,6 +48,7 @@ from handlers.event_admin.states import EventAdminForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, EventEditCb, EventEditField
 from ui.formatting import h, when_text
+from ui.keyboards.common import button
 from ui.texts import event_status_label, kind_label
 
 # ------------------------------------------------------------------ /myevents and the card

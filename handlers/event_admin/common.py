@@ -28,7 +28,7 @@ from domain.events import RegStatus
 from domain.framework import Framework
 from domain.roles import Role, staff_scope
 from domain.typography import quoted
-from handlers.common import button, notify_user, show
+from handlers.common import notify_user, show
 from handlers.event_admin.rules import (
     CONTACT_MAX,
     CONTACT_MIN,
@@ -61,6 +61,7 @@ from ui.callbacks.event_admin import (
 )
 from ui.callbacks.wizard import WizardNav
 from ui.formatting import h, when_text
+from ui.keyboards.common import button
 
 
 def _markup(buttons: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:

@@ -18,7 +18,7 @@ from domain.checkin import new_code
 from domain.events import EventKind, EventStatus
 from domain.ids import parse_id
 from domain.roles import Role
-from handlers.common import button, show
+from handlers.common import show
 from handlers.event_admin.common import (
     Ctx,
     _description_problem,
@@ -39,6 +39,7 @@ from handlers.event_admin.states import EventForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, NewEventCb
 from ui.formatting import h
+from ui.keyboards.common import button
 
 # ------------------------------------------------------------------ /newevent: the answers
 

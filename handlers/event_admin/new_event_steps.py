@@ -10,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from domain.events import EventKind
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, rows
 from handlers.event_admin.common import (
     Ctx,
     _competency_rows,
@@ -27,6 +26,7 @@ from handlers.event_admin.states import EventForm
 from handlers.wizard import Rows, Step, Wizard
 from ui.callbacks.event_admin import NewEventAction, NewEventCb
 from ui.formatting import h, when_text
+from ui.keyboards.common import button, rows
 from ui.texts import kind_label
 
 # ------------------------------------------------------------------ /newevent: the steps

@@ -18,7 +18,7 @@ from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, pager_row, rows, show
+from handlers.common import show
 from handlers.event_admin.common import (
     Ctx,
     _competency_rows,
@@ -42,6 +42,7 @@ from handlers.event_admin.states import SiteForm
 from handlers.wizard import Rows, Step, Wizard
 from ui.callbacks.event_admin import NewSiteAction, NewSiteCb
 from ui.formatting import h
+from ui.keyboards.common import button, pager_row, rows
 
 # ------------------------------------------------------------------ /newsite: the steps
 

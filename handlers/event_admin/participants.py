@@ -22,7 +22,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus, waitlist_numbers
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, notify_user, rows, show
+from handlers.common import notify_user, show
 from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typed
 from handlers.event_admin.rules import ATTENDANCE_BUTTONS, MESSAGE_MAX, _now, local_text
 from handlers.event_admin.states import EventAdminForm
@@ -30,6 +30,7 @@ from services import attendance
 from ui.callbacks.event_admin import AdminFormAction, AdminFormCb, EventAdminAction, EventAdminCb
 from ui.files.tables import csv_writer
 from ui.formatting import h
+from ui.keyboards.common import button, rows
 from ui.texts import reg_status_label
 
 

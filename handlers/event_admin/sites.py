@@ -16,7 +16,7 @@ from db.repo import Repo
 from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, pager_row, show
+from handlers.common import show
 from handlers.event_admin.common import (
     _competency_titles,
     _contact_problem,
@@ -37,6 +37,7 @@ from handlers.event_admin.states import SiteEditForm
 from handlers.formatting import show_long
 from ui.callbacks.event_admin import SiteAdminAction, SiteAdminCb
 from ui.formatting import h
+from ui.keyboards.common import button, pager_row
 
 # ------------------------------------------------------------------ /mysites and the site card
 

@@ -15,17 +15,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 
 from db.types import utcnow
-from handlers.common import MENU_EVENTS, MENU_MY
 from handlers.events import links as links  # registers the deep links (event, site, checkin)
 from handlers.events.card import on_card, on_ics, on_share
 from handlers.events.checkin import cmd_checkin
 from handlers.events.common import audience_of
-from handlers.events.feedback import (
-    FeedbackForm,
-    feedback_keyboard,
-    got_feedback_comment,
-    on_feedback,
-)
+from handlers.events.feedback import FeedbackForm, got_feedback_comment, on_feedback
 from handlers.events.listing import cmd_events, on_list
 from handlers.events.mine import cmd_journal, cmd_my
 from handlers.events.notify import notify_offer
@@ -33,11 +27,11 @@ from handlers.events.signup import on_cancel, on_offer, on_signup
 from handlers.events.site import on_site
 from handlers.freetext import TypedAnswer
 from ui.callbacks.events import EvAct, EvAction, EvList, FeedbackCb, OfferCb
+from ui.keyboards.menu import MENU_EVENTS, MENU_MY
 
 __all__ = [
     "FeedbackForm",
     "audience_of",
-    "feedback_keyboard",
     "make_router",
     "notify_offer",
     "utcnow",

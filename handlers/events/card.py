@@ -14,11 +14,13 @@ from db.repo import Repo
 from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
-from handlers.common import button, show
+from handlers.common import show
 from handlers.events.common import own_event, status_text, utcnow
-from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, OfferCb
+from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
 from ui.files.calendar import CalendarEvent, to_ics
 from ui.formatting import cancel_rule_text, h, seats_text, when_text
+from ui.keyboards.common import button
+from ui.keyboards.events import offer_row
 from ui.texts import kind_label
 
 
@@ -88,12 +90,7 @@ async def card(
     rows = []
     if event.status == EventStatus.SCHEDULED.value and event.starts_at > now:
         if reg is not None and reg.status == RegStatus.OFFERED.value:
-            rows.append(
-                [
-                    button(_("✅ Take the seat"), OfferCb(reg=reg.id, take=True)),
-                    button(_("✖️ Decline"), OfferCb(reg=reg.id, take=False)),
-                ]
-            )
+            rows.append(offer_row(reg.id))
         elif not active:
             label = _("✅ Sign up") if taken < event.capacity else _("🕒 Join the waitlist")
             rows.append([button(label, EvAct(action=EvAction.SIGNUP, event=event.id))])

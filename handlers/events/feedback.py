@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.usercache import UserContext
 from db.event_repo import facts_of
 from db.repo import Repo
 from domain.events import FeedbackRefusal, RegStatus, feedback_refusal
-from handlers.common import button, show
+from handlers.common import show
 from handlers.events.common import utcnow
 from ui.callbacks.events import FeedbackCb
 
 
 class FeedbackForm(StatesGroup):
     comment = State()
-
-
-def feedback_keyboard(reg_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                button("⭐" * n if n < 3 else f"{n} ⭐", FeedbackCb(reg=reg_id, rating=n))
-                for n in range(1, 6)
-            ]
-        ]
-    )
 
 
 async def on_feedback(

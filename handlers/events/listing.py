@@ -15,10 +15,11 @@ from db.models import User
 from db.repo import Repo
 from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
-from handlers.common import button, pager_row, show
+from handlers.common import show
 from handlers.events.common import interests, utcnow
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, EvListWhen
 from ui.formatting import day_label, h, seats_text, start_text
+from ui.keyboards.common import button, pager_row
 from ui.texts import kind_label
 
 EVENTS_PER_PAGE = 6

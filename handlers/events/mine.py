@@ -14,12 +14,12 @@ from bot.usercache import UserContext
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, hours
 from domain.typography import format_number, shorten
-from handlers.common import button
 from handlers.events.common import utcnow
 from handlers.formatting import show_long
 from ui.callbacks.events import EvAct, EvAction
 from ui.files.tables import csv_writer
 from ui.formatting import day_label, h, split_html, start_text
+from ui.keyboards.common import button
 from ui.texts import kind_label
 
 

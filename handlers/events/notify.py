@@ -13,10 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from db.models import Registration
 from db.repo import Repo
 from domain.typography import quoted
-from handlers.common import button, notify_user
+from handlers.common import notify_user
 from handlers.events.common import utcnow
-from ui.callbacks.events import OfferCb
 from ui.formatting import h, when_text
+from ui.keyboards.events import offer_keyboard
 
 
 async def notify_offer(
@@ -52,13 +52,6 @@ async def notify_offer(
             when=when_text(full.event.starts_at, full.event.ends_at, tz, utcnow()),
             time=expires,
         )
-        return text, InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    button(_("✅ Take the seat"), OfferCb(reg=reg.id, take=True)),
-                    button(_("✖️ Decline"), OfferCb(reg=reg.id, take=False)),
-                ]
-            ]
-        )
+        return text, offer_keyboard(reg.id)
 
     return await notify_user(bot, i18n, full.user, render, errors=errors)

@@ -13,12 +13,13 @@ from db.event_repo import SignUp, facts_of
 from db.repo import Repo
 from domain.events import Decision, EventStatus, Refusal, RegStatus, can_cancel, cancel_too_late
 from domain.typography import quoted
-from handlers.common import button, show
+from handlers.common import show
 from handlers.events.card import card
 from handlers.events.common import own_event, utcnow
 from handlers.events.notify import notify_offer
 from ui.callbacks.events import EvAct, EvAction, OfferCb
 from ui.formatting import cancel_rule_text, h, when_text
+from ui.keyboards.common import button
 
 
 async def on_signup(

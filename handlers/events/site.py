@@ -11,10 +11,11 @@ from db.event_repo import TeacherEvents
 from db.models import User
 from db.repo import Repo
 from domain.typography import shorten
-from handlers.common import button, show
+from handlers.common import show
 from handlers.events.common import own_event, utcnow
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
 from ui.formatting import day_label, h
+from ui.keyboards.common import button
 
 
 async def on_site(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
-from handlers.common import MENU_PROFILE
 from handlers.profile.answers import (
     age_pick,
     expected_button,
@@ -48,6 +47,7 @@ from ui.callbacks.profile import (
     SchoolCb,
     SubjectCb,
 )
+from ui.keyboards.menu import MENU_PROFILE
 
 __all__ = [
     "Form",

@@ -12,11 +12,13 @@ from db.models import User
 from db.repo import Repo
 from domain import profile as rules
 from domain.profile import Field
-from handlers.common import button, main_menu, rows, show
+from handlers.common import show
 from handlers.deeplinks import route_payload
 from handlers.profile.common import _age_label, _field_title, _years
 from ui.callbacks.profile import EditCb, Nav, NavAction
 from ui.formatting import h
+from ui.keyboards.common import button, rows
+from ui.keyboards.menu import main_menu
 
 
 async def summary_text(repo: Repo, user_id: int, lang: str) -> str:

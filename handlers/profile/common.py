@@ -10,8 +10,8 @@ from aiogram.utils.i18n import ngettext
 
 from domain import profile as rules
 from domain.profile import AgeBand, Field
-from handlers.common import button
 from ui.callbacks.profile import Nav, NavAction
+from ui.keyboards.common import button
 
 WIZARD = "wizard"
 EDIT = "edit"

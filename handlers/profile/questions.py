@@ -10,10 +10,11 @@ from db.models import User
 from db.repo import Repo
 from domain.pagination import paginate
 from domain.profile import AgeBand, Field
-from handlers.common import button, pager_row, rows, show
+from handlers.common import show
 from handlers.profile.common import STATE_OF, Form, _header, _mode, _nav_row, _years
 from ui.callbacks.profile import AgeCb, MuniCb, PositionCb, SchoolCb, SubjectCb
 from ui.formatting import h
+from ui.keyboards.common import button, pager_row, rows
 
 MUNICIPALITIES_PER_PAGE = 8
 SCHOOLS_PER_PAGE = 10

@@ -13,7 +13,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from handlers.common import MENU_ROUTE
 from handlers.freetext import TypedAnswer
 from handlers.route.archive import on_past, past_list_text, route_blocks
 from handlers.route.builder import cmd_route, on_build, on_replace, on_route_from_results
@@ -24,6 +23,7 @@ from handlers.route.overview import on_competency, on_overview, overview_text
 from handlers.route.steps import on_status, on_step
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.callbacks.route import BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
+from ui.keyboards.menu import MENU_ROUTE
 
 __all__ = [
     "make_router",

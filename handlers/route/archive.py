@@ -12,11 +12,12 @@ from bot.usercache import UserContext
 from db.models import Route
 from db.repo import Repo
 from domain.route import StepStatus
-from handlers.common import button, show
+from handlers.common import show
 from handlers.formatting import show_long
 from handlers.route.common import STATUS_ICON, format_date, pace_label, step_title
 from ui.callbacks.route import PastCb, RouteAction, RouteCb
 from ui.formatting import h
+from ui.keyboards.common import button
 
 
 def route_blocks(route: Route, lang: str, tz: tzinfo) -> list[str]:

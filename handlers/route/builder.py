@@ -17,10 +17,11 @@ from domain.assessment import AssessmentResult
 from domain.framework import Framework
 from domain.profile import is_young_teacher
 from domain.route import Pace, StepStatus, adjust, build_route, default_competencies
-from handlers.common import button, show
+from handlers.common import show
 from handlers.route.common import latest_result, pace_label
 from handlers.route.overview import show_overview
 from ui.callbacks.route import BuildAction, BuildCb, PastCb, ReplaceCb
+from ui.keyboards.common import button
 
 
 async def _builder(

@@ -10,12 +10,12 @@ from db.models import Route, User
 from db.repo import Repo
 from domain.route import StepStatus, progress_bar, progress_share
 from domain.typography import shorten
-from handlers.common import button, rows
 from handlers.formatting import show_long
 from handlers.route.common import STATUS_ICON, format_date, own_route, pace_label, step_title
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.callbacks.route import PastCb, RouteAction, RouteCb
 from ui.formatting import h
+from ui.keyboards.common import button, rows
 
 
 def overview_text(route: Route, lang: str, *, own: bool = True) -> str:

@@ -17,7 +17,7 @@ from db.types import utcnow
 from domain.attendance import STEP_FOR_KIND
 from domain.route import StepStatus
 from domain.typography import shorten
-from handlers.common import button, show
+from handlers.common import show
 from handlers.route.common import (
     STATUS_ICON,
     Evidence,
@@ -27,6 +27,7 @@ from handlers.route.common import (
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.route import RouteAction, RouteCb
 from ui.formatting import h
+from ui.keyboards.common import button
 from ui.texts import step_kind_label, step_status_label
 
 
