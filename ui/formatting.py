@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -31,6 +31,18 @@ def h(value: object) -> str:
 
 
 # ------------------------------------------------------------------ dates and times
+
+
+def date_text(value: date | datetime, tz: tzinfo | None = None) -> str:
+    """A day: "05.12.2026"; a datetime is first put into the zone `tz`."""
+    if isinstance(value, datetime) and tz is not None:
+        value = value.astimezone(tz)
+    return value.strftime("%d.%m.%Y")
+
+
+def moment_text(value: datetime, tz: tzinfo) -> str:
+    """A moment this year in a list or a deadline: "05.12 15:00" in the zone `tz`."""
+    return value.astimezone(tz).strftime("%d.%m %H:%M")
 
 
 def _relative(starts_at: datetime, tz: tzinfo, now: datetime | None) -> str | None:
@@ -65,7 +77,7 @@ def when_text(
 
 def start_text(starts_at: datetime, tz: tzinfo, now: datetime) -> str:
     """A list line's start: "today at 18:00", "tomorrow at 10:00" or "05.12 15:00"."""
-    return _relative(starts_at, tz, now) or starts_at.astimezone(tz).strftime("%d.%m %H:%M")
+    return _relative(starts_at, tz, now) or moment_text(starts_at, tz)
 
 
 def day_label(starts_at: datetime, tz: tzinfo, now: datetime) -> str:

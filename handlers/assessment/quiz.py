@@ -19,7 +19,7 @@ from domain.framework import Framework, Statement
 from handlers.assessment.results import send_results
 from handlers.common import show
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb
-from ui.formatting import h
+from ui.formatting import date_text, h
 from ui.keyboards.common import button
 
 SECONDS_PER_STATEMENT = 15
@@ -165,7 +165,7 @@ async def cmd_assess(
             await message.answer(
                 _(
                     "Your last self-assessment is recent. A new one is possible from {date}. Your results: /results"
-                ).format(date=allowed_at.astimezone(settings.tz).strftime("%d.%m.%Y"))
+                ).format(date=date_text(allowed_at, settings.tz))
             )
             return
     count = len(framework.statements(await _is_manager(repo, db_user)))

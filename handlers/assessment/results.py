@@ -16,7 +16,7 @@ from domain.assessment import AssessmentResult, compare
 from domain.framework import Framework
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.files.charts import comparison_chart, radar_chart, render_png
-from ui.formatting import h, split_html
+from ui.formatting import date_text, h, split_html
 from ui.keyboards.common import button
 
 
@@ -151,7 +151,7 @@ async def cmd_results(
                 ngettext(
                     "{date} — {n} deficit", "{date} — {n} deficits", len(result.deficits)
                 ).format(
-                    date=attempt.finished_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+                    date=date_text(attempt.finished_at, settings.tz),
                     n=len(result.deficits),
                 )
             )

@@ -13,6 +13,7 @@ from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
 from domain.events import Audience, RegStatus, eligible
+from ui.formatting import moment_text
 
 
 def utcnow() -> datetime:
@@ -31,7 +32,7 @@ def status_text(reg: Registration | None, position: int | None, tz: ZoneInfo) ->
         return _("🕒 You are number {n} on the waitlist").format(n=position or "?")
     if status is RegStatus.OFFERED and reg.offer_expires_at:
         return _("🎟 A seat is offered to you until {time}").format(
-            time=reg.offer_expires_at.astimezone(tz).strftime("%d.%m %H:%M")
+            time=moment_text(reg.offer_expires_at, tz)
         )
     if status is RegStatus.ATTENDED:
         return _("✅ You attended")

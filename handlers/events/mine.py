@@ -18,7 +18,7 @@ from handlers.events.common import utcnow
 from handlers.formatting import show_long
 from ui.callbacks.events import EvAct, EvAction
 from ui.files.tables import csv_writer
-from ui.formatting import day_label, h, split_html, start_text
+from ui.formatting import date_text, day_label, h, moment_text, split_html, start_text
 from ui.keyboards.common import button
 from ui.texts import kind_label
 
@@ -59,13 +59,12 @@ async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Sett
     if cancelled:
         lines += ["", "<b>" + _("Cancelled by the organisers") + "</b>"]
         lines += [
-            f"🚫 {r.event.starts_at.astimezone(tz):%d.%m %H:%M} · {h(r.event.title)}"
-            for r in cancelled[-10:]
+            f"🚫 {moment_text(r.event.starts_at, tz)} · {h(r.event.title)}" for r in cancelled[-10:]
         ]
     if past:
         lines += ["", "<b>" + _("Past") + "</b>"]
         lines += [
-            f"{r.event.starts_at.astimezone(tz):%d.%m %H:%M} · {h(r.event.title)} — {labels.get(r.status, r.status)}"
+            f"{moment_text(r.event.starts_at, tz)} · {h(r.event.title)} — {labels.get(r.status, r.status)}"
             for r in past[-10:]
         ]
     await show_long(message, lines, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
@@ -94,7 +93,7 @@ async def cmd_journal(
     writer.writerow([_("Date"), _("Event"), _("Kind"), _("Hours")])
     for r in attended:
         e = r.event
-        when = e.starts_at.astimezone(tz).strftime("%d.%m.%Y")
+        when = date_text(e.starts_at, tz)
         lines.append(
             f"{when} · {h(e.title)} · {h(kind_label(e.kind))} · "
             + f"{format_number(hours(e.starts_at, e.ends_at), locale)} "

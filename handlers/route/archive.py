@@ -14,9 +14,9 @@ from db.repo import Repo
 from domain.route import StepStatus
 from handlers.common import show
 from handlers.formatting import show_long
-from handlers.route.common import STATUS_ICON, format_date, pace_label, step_title
+from handlers.route.common import STATUS_ICON, pace_label, step_title
 from ui.callbacks.route import PastCb, RouteAction, RouteCb
-from ui.formatting import h
+from ui.formatting import date_text, h
 from ui.keyboards.common import button
 
 
@@ -27,7 +27,7 @@ def route_blocks(route: Route, lang: str, tz: tzinfo) -> list[str]:
         _(
             "🗂 <b>Route of {date}</b> (archive) · pace: {pace} · {done} of {total} steps done"
         ).format(
-            date=route.created_at.astimezone(tz).strftime("%d.%m.%Y"),
+            date=date_text(route.created_at, tz),
             pace=pace_label(route.pace),
             done=sum(1 for s in statuses if s.closed),
             total=len(statuses),
@@ -40,7 +40,7 @@ def route_blocks(route: Route, lang: str, tz: tzinfo) -> list[str]:
         for s in track:
             icon = STATUS_ICON.get(StepStatus(s.status), "⬜")
             blocks.append(
-                f"{icon} {s.number}. {h(step_title(s, lang))} — {format_date(s.target_date)}"
+                f"{icon} {s.number}. {h(step_title(s, lang))} — {date_text(s.target_date)}"
             )
             if s.evidence_text or s.evidence_file_name:
                 blocks.append(
@@ -62,7 +62,7 @@ def past_list_text(routes: list[Route], tz: tzinfo) -> tuple[str, list[tuple[str
         items.append(
             (
                 _("🗂 {date} · {done} of {total} steps").format(
-                    date=route.created_at.astimezone(tz).strftime("%d.%m.%Y"),
+                    date=date_text(route.created_at, tz),
                     done=closed,
                     total=len(route.steps),
                 ),

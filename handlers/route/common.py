@@ -3,8 +3,6 @@ result, and finding the teacher's own route or step behind a button."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -36,10 +34,6 @@ def pace_label(pace: str) -> str:
 
 def step_title(step: RouteStep, lang: str) -> str:
     return str(step.content["title"]["en" if lang == "en" else "ru"])
-
-
-def format_date(value: date) -> str:
-    return value.strftime("%d.%m.%Y")
 
 
 async def latest_result(repo: Repo, user_id: int) -> tuple[int, AssessmentResult] | None:

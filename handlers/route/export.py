@@ -13,13 +13,13 @@ from bot.usercache import UserContext
 from db.repo import Repo
 from domain.route import StepStatus
 from handlers.route.common import (
-    format_date,
     latest_result,
     own_route,
     pace_label,
     step_title,
 )
 from ui.files.pdf import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
+from ui.formatting import date_text
 from ui.texts import step_kind_label, step_status_label
 
 
@@ -58,7 +58,7 @@ async def on_export(
                         number=f"{len(blocks) + 1}.{s.number}",
                         title=step_title(s, lang),
                         kind=step_kind_label(s.kind),
-                        target_date=format_date(s.target_date),
+                        target_date=date_text(s.target_date),
                         status=step_status_label(s.status),
                         done=s.status == StepStatus.DONE.value,
                     )
@@ -76,7 +76,7 @@ async def on_export(
             (_("Position"), full.position.name(lang) if full.position else "—"),
         ],
         meta_line=_("Built {date} · pace: {pace} · {done} of {total} steps done").format(
-            date=route.created_at.astimezone(settings.tz).strftime("%d.%m.%Y"),
+            date=date_text(route.created_at, settings.tz),
             pace=pace_label(route.pace),
             done=sum(1 for s in statuses if s.closed),
             total=len(statuses),

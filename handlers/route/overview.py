@@ -11,10 +11,10 @@ from db.repo import Repo
 from domain.route import StepStatus, progress_bar, progress_share
 from domain.typography import shorten
 from handlers.formatting import show_long
-from handlers.route.common import STATUS_ICON, format_date, own_route, pace_label, step_title
+from handlers.route.common import STATUS_ICON, own_route, pace_label, step_title
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.callbacks.route import PastCb, RouteAction, RouteCb
-from ui.formatting import h
+from ui.formatting import date_text, h
 from ui.keyboards.common import button, rows
 
 
@@ -51,7 +51,7 @@ def overview_text(route: Route, lang: str, *, own: bool = True) -> str:
     else:
         lines.append(
             _("▶️ Next: <b>{title}</b> — by {date}").format(
-                title=h(step_title(upcoming, lang)), date=format_date(upcoming.target_date)
+                title=h(step_title(upcoming, lang)), date=date_text(upcoming.target_date)
             )
         )
     return "\n".join(lines)
@@ -119,7 +119,7 @@ async def on_competency(
     buttons = []
     for s in track:
         icon = STATUS_ICON.get(StepStatus(s.status), "⬜")
-        lines.append(f"{icon} {s.number}. {h(step_title(s, lang))} — {format_date(s.target_date)}")
+        lines.append(f"{icon} {s.number}. {h(step_title(s, lang))} — {date_text(s.target_date)}")
         buttons.append(
             [
                 button(

@@ -21,12 +21,11 @@ from handlers.common import show
 from handlers.route.common import (
     STATUS_ICON,
     Evidence,
-    format_date,
     own_step,
 )
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.route import RouteAction, RouteCb
-from ui.formatting import h
+from ui.formatting import date_text, h
 from ui.keyboards.common import button
 from ui.texts import step_kind_label, step_status_label
 
@@ -37,7 +36,7 @@ def step_text(step: RouteStep, lang: str) -> str:
     lines = [
         f"{STATUS_ICON.get(StepStatus(step.status), '⬜')} <b>{h(content['title'][key])}</b>",
         f"{h(content.get('competency', {}).get(key, step.competency))} · {step_kind_label(step.kind)} · "
-        + _("by {date}").format(date=format_date(step.target_date))
+        + _("by {date}").format(date=date_text(step.target_date))
         + f" · {step_status_label(step.status)}",
         "",
         _("<b>What and why.</b> {text}").format(text=h(content["what"][key])),

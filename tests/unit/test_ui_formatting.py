@@ -6,14 +6,14 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.i18n import LOCALES_DIR, CatalogI18n
-from ui.formatting import day_label, h, start_text, when_text
+from ui.formatting import date_text, day_label, h, moment_text, start_text, when_text
 
 ROOT = Path(__file__).resolve().parents[2]
 MSK = ZoneInfo("Europe/Moscow")
@@ -52,6 +52,13 @@ def test_when_text_says_today_and_tomorrow_in_the_local_zone(ru: None) -> None:
     assert day_label(start, MSK, same_day) == "сегодня"
 
 
+def test_dates_and_moments_in_the_local_zone() -> None:
+    late = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)  # already 2027 in Moscow
+    assert date_text(late, MSK) == "01.01.2027"
+    assert date_text(date(2026, 3, 5)) == "05.03.2026"
+    assert moment_text(late, MSK) == "01.01 01:30"
+
+
 def test_h_escapes_markup_but_not_quotes() -> None:
     assert h('<b>«Оценка & "рубрики"»</b>') == '&lt;b&gt;«Оценка &amp; "рубрики"»&lt;/b&gt;'
 
@@ -67,7 +74,19 @@ def _definitions() -> Counter[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["h", "when_text", "start_text", "day_label", "kind_label", "split_html"]
+    "name",
+    [
+        "h",
+        "when_text",
+        "start_text",
+        "day_label",
+        "date_text",
+        "kind_label",
+        "split_html",
+        "button",
+        "pager_row",
+        "feedback_keyboard",
+    ],
 )
 def test_each_formatter_is_defined_once(name: str) -> None:
     assert _definitions()[name] == 1
