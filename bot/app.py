@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from bot.config import Settings
 from bot.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from bot.logs import install_redaction
 from bot.middlewares import (
+    CommitBeforeSend,
     DbSessionMiddleware,
     GateMiddleware,
     PerUserSerialMiddleware,
@@ -41,7 +43,8 @@ from domain.framework import Framework
 from domain.reference import parse_reference
 from domain.roles import Role, effective_role
 from handlers import get_routers
-from scheduler import build_scheduler
+from outbox.sender import OutboxSender
+from scheduler import build_scheduler, run_due_jobs
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     assert settings.bot_token is not None, "BOT_TOKEN is required"
+    # an update's transaction is committed before the bot talks to Telegram (see the class)
+    session.middleware(CommitBeforeSend())
     return Bot(
         settings.bot_token,
         session=session,
@@ -170,6 +175,7 @@ class BotApp:
     sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
     i18n: CatalogI18n = field(init=False)
     scheduler: AsyncIOScheduler = field(init=False)
+    sender: OutboxSender = field(init=False)
     _polling: asyncio.Task[None] | None = field(init=False, default=None)
 
     async def setup(self) -> None:
@@ -180,7 +186,11 @@ class BotApp:
         self.dp = build_dispatcher(
             self.settings, self.sessionmaker, self.i18n, storage=self.storage
         )
-        self.scheduler = build_scheduler(self.settings, self.sessionmaker, self.bot, self.i18n)
+        self.sender = OutboxSender(self.sessionmaker, self.bot, self.i18n, self.settings)
+        self.dp["outbox_sender"] = self.sender
+        self.scheduler = build_scheduler(
+            self.settings, self.sessionmaker, on_commit=self.sender.wake
+        )
         self.dp["scheduler"] = self.scheduler
         self.dp.startup.register(self._on_startup)
         self.dp.shutdown.register(self._on_shutdown)
@@ -189,12 +199,21 @@ class BotApp:
         await set_default_commands(bot, self.i18n, self.settings.default_locale)
         await self.refresh_staff_commands(bot)
         self.scheduler.start()
+        self.sender.start()
         me = await bot.get_me()
         log.info("metodbot started as @%s via %s", me.username, self.settings.telegram_api_base)
 
     async def _on_shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.sender.stop()
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Run the jobs due at `now` and send what they queued (the console, the tests);
+        how many jobs ran. The running bot does the same on its own."""
+        ran = await run_due_jobs(self.sessionmaker, now)
+        await self.sender.settle(now)
+        return ran
 
     async def refresh_staff_commands(self, bot: Bot) -> None:
         """Coordinator/admin command lists in their own chats (ADMIN_IDS included)."""
@@ -244,6 +263,9 @@ class BotApp:
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        sender = getattr(self, "sender", None)
+        if sender is not None:
+            await sender.stop()
         bot = getattr(self, "bot", None)
         if bot is not None:
             await bot.session.close()

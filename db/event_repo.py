@@ -31,8 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
-from db.models import AuditEntry, Event, Job, Municipality, Registration, School, Site, User
-from db.types import utcnow
+from db.models import AuditEntry, Event, Municipality, Registration, School, Site, User
 from domain.attendance import Completion
 from domain.event_import import EventDraft, SiteDraft
 from domain.events import (
@@ -376,18 +375,15 @@ class EventRepo:
         await self.session.flush()
         return offered
 
-    async def set_capacity(
-        self, event_id: int, capacity: int, now: datetime
-    ) -> list[Registration] | None:
-        """Change the number of seats under the lock; never below the seats taken (None).
-        Seats that appear are offered to the waitlist (the offered registrations)."""
+    async def set_capacity(self, event_id: int, capacity: int) -> bool:
+        """Change the number of seats under the lock; never below the seats taken (False).
+        New seats are offered by the caller (`services.registrations.offer_freed_seats`)."""
         event = await self._lock(event_id)
         if event is None or capacity < await self.seats_taken(event_id):
-            return None
-        grew = capacity > event.capacity
+            return False
         event.capacity = capacity
         await self.session.flush()
-        return await self.promote(event_id, now) if grew else []
+        return True
 
     async def cancel(self, reg: Registration) -> None:
         await self._lock(reg.event_id)
@@ -730,64 +726,10 @@ class ImportRepo:
         return {code: event_id for code, event_id in rows.tuples() if code}
 
 
-class JobRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def schedule(self, kind: str, run_at: datetime, **payload: Any) -> Job:
-        job = Job(kind=kind, run_at=run_at, payload=payload)
-        self.session.add(job)
-        await self.session.flush()
-        return job
-
-    async def due(self, now: datetime, limit: int = 50) -> list[Job]:
-        return list(
-            await self.session.scalars(
-                select(Job)
-                .where(Job.done_at.is_(None), Job.run_at <= now, Job.attempts < 5)
-                .order_by(Job.run_at, Job.id)
-                .limit(limit)
-            )
-        )
-
-    async def pending(self, kind: str | None = None) -> list[Job]:
-        query = select(Job).where(Job.done_at.is_(None)).order_by(Job.run_at, Job.id)
-        if kind is not None:
-            query = query.where(Job.kind == kind)
-        return list(await self.session.scalars(query))
-
-    async def reschedule(self, kind: str, event_id: int, run_at: datetime | None) -> Job | None:
-        """Move the pending `kind` job of an event to `run_at`: the first pending row is moved,
-        any other pending rows are closed (done_at = now), and a new row is scheduled when none
-        is pending (say, a reminder already sent before the event moved later). `run_at=None`
-        closes every pending row and schedules nothing. The job that will run, if any."""
-        rows = [j for j in await self.pending(kind) if j.payload.get("event_id") == event_id]
-        kept = rows[0] if rows and run_at is not None else None
-        now = utcnow()
-        for job in rows:
-            if job is not kept:
-                job.done_at = now
-        if kept is not None and run_at is not None:
-            kept.run_at = run_at
-            # whom a partly delivered run reached (scheduler.jobs) was told about the old time
-            kept.payload = {k: v for k, v in kept.payload.items() if k != "sent"}
-        await self.session.flush()
-        if kept is None and run_at is not None:
-            return await self.schedule(kind, run_at, event_id=event_id)
-        return kept
-
-    async def finish(self, job: Job, error: str | None = None) -> None:
-        job.attempts += 1
-        if error is None:
-            job.done_at = utcnow()
-        job.last_error = error
-
-
 __all__ = [
     "EventRepo",
     "ImportCodes",
     "ImportRepo",
-    "JobRepo",
     "SignUp",
     "TeacherEvents",
     "User",

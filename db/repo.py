@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.event_repo import EventRepo, ImportRepo, JobRepo
+from db.event_repo import EventRepo, ImportRepo
 from db.models import (
     Answer,
     Attempt,
@@ -35,6 +35,7 @@ from db.models import (
     User,
     UserSubject,
 )
+from db.outbox_repo import JobRepo, OutboxRepo
 from db.types import utcnow
 from domain.framework import Framework, parse_framework
 from domain.profile import ProfileSnapshot, school_key, short_school_name
@@ -1021,4 +1022,5 @@ class Repo:
         self.routes = RouteRepo(session)
         self.events = EventRepo(session)
         self.jobs = JobRepo(session)
+        self.outbox = OutboxRepo(session)
         self.imports = ImportRepo(session)

@@ -18,7 +18,9 @@ from bot.commands import set_user_commands
 from bot.config import Settings
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
+from db.types import utcnow
 from domain.ids import parse_id
+from domain.notices import Notice, NoticeKind
 from domain.roles import Role
 from handlers.common import h
 from handlers.filters import RoleFilter
@@ -164,25 +166,24 @@ async def _set_role(
         municipality=municipality.code if municipality else None,
         previous_municipality_id=previous_scope,
     )
+    await repo.outbox.add(
+        [
+            Notice(
+                target.id,
+                NoticeKind.ROLE_CHANGED,
+                {
+                    "role": role.value,
+                    "municipality_id": municipality.id if municipality else None,
+                },
+            )
+        ],
+        utcnow(),
+    )
     assert target.telegram_id is not None
     await set_user_commands(bot, i18n, target.telegram_id, role, target.language)
     await message.answer(
         _("Done: {user}").format(user=_describe(target, municipality, i18n.current_locale))
     )
-    with i18n.use_locale(target.language):
-        if role is Role.COORDINATOR:
-            assert municipality is not None
-            text = _(
-                "You are now a coordinator for {municipality}. Send /help to see your commands."
-            ).format(municipality=h(municipality.name(target.language)))
-        elif role is Role.ADMIN:
-            text = _("You are now an administrator. Send /help to see your commands.")
-        else:
-            text = _("Your staff role was removed; you keep your teacher profile.")
-    try:
-        await bot.send_message(target.telegram_id, text)
-    except Exception:  # the user may have blocked the bot: the role is set all the same
-        await message.answer(_("(I could not notify the user.)"))
 
 
 async def cmd_staff(message: Message, repo: Repo, i18n: I18n) -> None:

@@ -33,7 +33,7 @@ from domain.event_import import (
 )
 from domain.roles import Role, staff_scope
 from handlers.common import h
-from handlers.event_admin import send_notices
+from handlers.event_admin import notified_text
 from handlers.filters import RoleFilter
 
 REPORT_LINES = 25
@@ -249,16 +249,9 @@ async def on_document(
         created=outcome.created,
         updated=outcome.updated,
     )
-    # the import holds the changed events' locks: commit before messaging anyone
-    await repo.session.commit()
     text = report_text(outcome)
     if outcome.notices:
-        notified = await send_notices(outcome.notices, repo, bot, i18n, settings.tz)
-        text += "\n\n" + ngettext(
-            "{n} participant was notified of the change.",
-            "{n} participants were notified of the change.",
-            notified,
-        ).format(n=notified)
+        text += "\n\n" + notified_text(len(outcome.notices))
     await message.answer(text)
     if len(outcome.reports) > REPORT_LINES:
         await bot.send_document(

@@ -26,7 +26,6 @@ from db.types import utcnow
 from domain.roles import Role
 from handlers import texts
 from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
-from handlers.events import notify_offer
 from handlers.onboarding import language_keyboard
 from services.privacy import erase_user
 
@@ -196,15 +195,9 @@ async def delete_confirmed(
     if db_user is None or db_user.telegram_id is None:
         await query.answer()
         return
-    erasure = await erase_user(repo, db_user, utcnow())
+    # the seats it frees are offered to the next in line: queued with the erasure
+    await erase_user(repo, db_user, utcnow())
     await state.clear()
-    # The erasure and the freed seats stand before anyone is messaged, so no lock is held
-    # while Telegram answers; the session middleware's commit then has nothing left to do.
-    await repo.session.commit()
-    for reg_id in erasure.offered:  # the next in line hears of the seat, as on a cancellation
-        offered = await repo.events.registration_by_id(reg_id)
-        if offered is not None:
-            await notify_offer(bot, i18n, offered, repo, tz=settings.tz, schedule_expiry=False)
     if user.role is not Role.TEACHER:
         await set_user_commands(bot, i18n, user.telegram_id, Role.TEACHER, user.language)
     await show(query, _("Your personal data has been erased."))

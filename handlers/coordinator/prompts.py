@@ -13,9 +13,10 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
+from db.types import utcnow
 from domain.ids import parse_id
+from domain.notices import Notice, NoticeKind
 from domain.roles import Role
-from handlers.common import h, notify_user
 from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
 
 
@@ -37,12 +38,7 @@ async def got_comment(
     if route is not None:
         await repo.routes.add_comment(route.id, staff.id, text)
     await repo.audit.record("route_comment", actor=staff, target=teacher)
-    await notify_user(
-        bot,
-        i18n,
-        teacher,
-        lambda: _("💬 A methodist commented on your route:\n\n{text}").format(text=h(text)),
-    )
+    await repo.outbox.add([Notice(teacher.id, NoticeKind.ROUTE_COMMENT, {"text": text})], utcnow())
     await message.answer(_("Sent. The teacher has been notified."))
 
 
@@ -109,12 +105,7 @@ async def got_step_date(
         ),
     )
     await repo.audit.record("route_step_added", actor=staff, target=teacher)
-    await notify_user(
-        bot,
-        i18n,
-        teacher,
-        lambda: _("➕ A methodist added a step to your route: {title}. See /route").format(
-            title=h(title)
-        ),
+    await repo.outbox.add(
+        [Notice(teacher.id, NoticeKind.ROUTE_STEP_ADDED, {"title": title})], utcnow()
     )
     await message.answer(_("Added. The teacher has been notified."))

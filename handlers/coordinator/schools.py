@@ -10,15 +10,16 @@ from aiogram.utils.i18n import gettext as _
 
 from db.models import School, User
 from db.repo import Repo
+from db.types import utcnow
 from domain.ids import parse_id
+from domain.notices import Notice, NoticeKind
 from domain.pagination import paginate
-from domain.profile import Err, Field, validate_school_name
+from domain.profile import Err, validate_school_name
 from domain.roles import Role
 from domain.typography import quoted
-from handlers.common import button, h, notify_user, pager_row, show
+from handlers.common import button, h, pager_row, show
 from handlers.coordinator.callbacks import SchoolActCb, VerifySchoolCb
 from handlers.coordinator.common import SchoolForm, _scope
-from handlers.profile import EditCb
 
 SCHOOLS_SHOWN = 10
 MERGE_TARGETS_PER_PAGE = 8
@@ -228,22 +229,11 @@ async def on_school_action(
                 name=h(quoted(name)), n=len(teachers)
             ),
         )
-        for teacher in teachers:
-            await notify_user(bot, i18n, teacher, lambda: _school_rejected_notice(name))
+        await repo.outbox.add(
+            [Notice(t.id, NoticeKind.SCHOOL_REJECTED, {"name": name}) for t in teachers], utcnow()
+        )
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
-
-
-def _school_rejected_notice(name: str) -> tuple[str, InlineKeyboardMarkup]:
-    return (
-        _(
-            "🏫 A methodist could not confirm the school {name} you typed in. "
-            "Please choose your school again: from the list, or type its full official name."
-        ).format(name=h(quoted(name))),
-        InlineKeyboardMarkup(
-            inline_keyboard=[[button(_("🏫 Choose my school"), EditCb(field=Field.SCHOOL.value))]]
-        ),
-    )
 
 
 async def got_school_name(

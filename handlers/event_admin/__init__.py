@@ -31,7 +31,7 @@ from handlers.event_admin.card import (
     got_capacity,
     on_event_admin,
 )
-from handlers.event_admin.common import send_notices, use_buttons, wizard_cancel
+from handlers.event_admin.common import notified_text, use_buttons, wizard_cancel
 from handlers.event_admin.edit import (
     edit_deadline,
     edit_description,
@@ -128,6 +128,7 @@ __all__ = [
     "kind_label",
     "local_text",
     "make_router",
+    "notified_text",
     "parse_end",
     "parse_local",
     "parse_modules",
@@ -135,7 +136,6 @@ __all__ = [
     "participants_csv",
     "participants_message",
     "reg_status_label",
-    "send_notices",
     "site_code",
     "split_place",
     "when_text",

@@ -28,7 +28,6 @@ from handlers.event_admin.common import (
     _no_municipality,
     _scope,
     _typed,
-    send_notices,
 )
 from handlers.event_admin.participants import (
     _export,
@@ -179,18 +178,17 @@ async def _cancel_event(
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    done = await services.cancel_event(repo, event.id)
+    done = await services.cancel_event(repo, event.id, _now())
     if isinstance(done, services.Refused):
         await query.answer(_("The event is cancelled or over."), show_alert=True)
         return
-    await repo.session.commit()  # release the event lock before messaging anyone
-    notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
+    notified = len(done.notices)
     await repo.audit.record("event_cancelled", actor=staff, event_id=event.id, notified=notified)
     await show(
         query,
         ngettext(
-            "🚫 {title} is cancelled. {n} participant was notified.",
-            "🚫 {title} is cancelled. {n} participants were notified.",
+            "🚫 {title} is cancelled. {n} participant will be notified.",
+            "🚫 {title} is cancelled. {n} participants will be notified.",
             notified,
         ).format(title=h(quoted(event.title)), n=notified),
         _markup([[button(_("⬅️ Back"), EventAdminCb(action="list"))]]),
@@ -322,8 +320,6 @@ async def got_capacity(
         new=capacity,
         offered=offered,
     )
-    await repo.session.commit()  # release the event lock before messaging anyone
-    await send_notices(done.notices, repo, bot, i18n, settings.tz)
     text = _("🪑 Capacity is now {capacity}.").format(capacity=capacity)
     if offered:
         text += " " + ngettext(

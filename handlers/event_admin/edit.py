@@ -11,7 +11,7 @@ from aiogram.types import (
     CallbackQuery,
     Message,
 )
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
@@ -37,7 +37,7 @@ from handlers.event_admin.common import (
     _title_problem,
     _typed,
     _where_text,
-    send_notices,
+    notified_text,
 )
 from handlers.event_admin.rules import SKIP, _now, local_text, when_text
 from handlers.event_admin.states import EventEditForm
@@ -150,13 +150,8 @@ async def _save_event(
     note = _("✅ Saved.")
     notified: int | None = None
     if services.NOTIFIED_FIELDS & set(changed):
-        await repo.session.commit()  # release the event lock before messaging anyone
-        notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
-        note += " " + ngettext(
-            "{n} participant was notified of the change.",
-            "{n} participants were notified of the change.",
-            notified,
-        ).format(n=notified)
+        notified = len(done.notices)
+        note += " " + notified_text(notified)
     await repo.audit.record(
         "event_edited", actor=staff, event_id=event.id, fields=changed, notified=notified
     )

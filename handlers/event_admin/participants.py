@@ -23,7 +23,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus, waitlist_numbers
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import button, h, notify_user, rows, show
+from handlers.common import button, h, rows, show
 from handlers.event_admin.callbacks import AdminFormCb, EventAdminCb
 from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typed
 from handlers.event_admin.rules import (
@@ -34,7 +34,9 @@ from handlers.event_admin.rules import (
     reg_status_label,
 )
 from handlers.event_admin.states import EventAdminForm
+from outbox.render import participants_text
 from services import attendance
+from services import events as services
 
 
 async def _school_names(repo: Repo, regs: Sequence[Registration]) -> dict[int, str]:
@@ -174,9 +176,8 @@ async def _export(
 
 
 def participants_message(title: str, text: str) -> str:
-    """What the participants of an event get: its title and the coordinator's text, both
-    escaped, so the text arrives exactly as typed (no markup is interpreted)."""
-    return f"✉️ <b>{h(title)}</b>:\n\n{h(text)}"
+    """The preview: exactly what the participants will get (`outbox.render`)."""
+    return participants_text(title, text)
 
 
 async def _recipients(repo: Repo, event: Event) -> list[Registration]:
@@ -255,20 +256,14 @@ async def send_participants_message(
     if event.status != EventStatus.SCHEDULED.value:
         await show(query, _("The event is cancelled or over."))
         return
-    body = participants_message(event.title, text)
-    sent = failed = 0
-    for reg in await _recipients(repo, event):
-        if reg.user.telegram_id is None:
-            failed += 1
-        elif await notify_user(bot, i18n, reg.user, lambda: body):
-            sent += 1
-        else:
-            failed += 1
-    await repo.audit.record(
-        "event_message", actor=staff, event_id=event.id, sent=sent, failed=failed
-    )
+    queued = await services.message_participants(repo, event, text, _now())
+    await repo.audit.record("event_message", actor=staff, event_id=event.id, recipients=queued)
     await show(
         query,
-        _("✉️ Sent to {sent}, could not reach {failed}.").format(sent=sent, failed=failed),
+        ngettext(
+            "✉️ The message is on its way to {n} participant.",
+            "✉️ The message is on its way to {n} participants.",
+            queued,
+        ).format(n=queued),
         _markup([[button(_("⬅️ Back to the event"), EventAdminCb(action="card", event=event.id))]]),
     )

@@ -29,7 +29,6 @@ from handlers.events.feedback import (
 )
 from handlers.events.listing import cmd_events, on_list
 from handlers.events.mine import cmd_journal, cmd_my
-from handlers.events.notify import notify_offer
 from handlers.events.signup import on_cancel, on_offer, on_signup
 from handlers.events.site import on_site
 from handlers.freetext import TypedAnswer
@@ -45,7 +44,6 @@ __all__ = [
     "feedback_keyboard",
     "kind_label",
     "make_router",
-    "notify_offer",
     "utcnow",
     "when_text",
 ]

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.usercache import UserContext
 from db.event_repo import SignUp, facts_of
 from db.repo import Repo
-from domain.events import Decision, EventStatus, Refusal, RegStatus, can_cancel, cancel_too_late
+from domain.events import Decision, Refusal, RegStatus, can_cancel, cancel_too_late
 from domain.typography import quoted
 from handlers.common import button, h, show
 from handlers.events.callbacks import EvAct, OfferCb
 from handlers.events.card import card
 from handlers.events.common import cancel_rule_text, own_event, utcnow, when_text
-from handlers.events.notify import notify_offer
+from services import registrations
+from services.registrations import CancelRefusal, OfferOutcome
 
 
 async def on_signup(
@@ -44,7 +43,7 @@ async def on_signup(
             ),
         )
         return
-    result = await repo.events.sign_up(event.id, db_user.id, utcnow(), eligible=True)
+    result = await registrations.sign_up(repo, event.id, db_user.id, utcnow())
     await card(query, repo, db_user, event, settings, answer=False)
     await query.answer(_signup_message(result), show_alert=True)
 
@@ -69,13 +68,7 @@ def _signup_message(result: SignUp) -> str:
 
 
 async def on_cancel(
-    query: CallbackQuery,
-    callback_data: EvAct,
-    repo: Repo,
-    user: UserContext,
-    settings: Settings,
-    bot: Bot,
-    i18n: I18n,
+    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await repo.events.get(callback_data.event)
@@ -87,14 +80,7 @@ async def on_cancel(
             and reg is not None
             and cancel_too_late(facts_of(event), RegStatus(reg.status), now)
         )
-        await query.answer(
-            (cancel_rule_text() + " " + _("Please contact the organiser."))
-            if late
-            else _(
-                "This registration can no longer be cancelled here. Please contact the organiser."
-            ),
-            show_alert=True,
-        )
+        await _cancel_refused(query, late=late)
         return
     if callback_data.action == "cancel":
         await show(
@@ -112,55 +98,47 @@ async def on_cancel(
             ),
         )
         return
-    held_seat = RegStatus(reg.status).holds_seat
-    await repo.events.cancel(reg)
-    await repo.audit.record("registration_cancelled", actor=db_user, event_id=event.id)
-    if held_seat:
-        for offered in await repo.events.promote(event.id, now):
-            await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
+    done = await registrations.cancel_registration(repo, event.id, db_user, now)
+    if isinstance(done, CancelRefusal):  # changed meanwhile (a double tap, the organiser)
+        await _cancel_refused(query, late=done is CancelRefusal.TOO_LATE)
+        return
     await card(query, repo, db_user, event, settings, answer=False)
     await query.answer(_("Your registration is cancelled."), show_alert=True)
 
 
+async def _cancel_refused(query: CallbackQuery, *, late: bool) -> None:
+    await query.answer(
+        (cancel_rule_text() + " " + _("Please contact the organiser."))
+        if late
+        else _("This registration can no longer be cancelled here. Please contact the organiser."),
+        show_alert=True,
+    )
+
+
 async def on_offer(
-    query: CallbackQuery,
-    callback_data: OfferCb,
-    repo: Repo,
-    user: UserContext,
-    settings: Settings,
-    bot: Bot,
-    i18n: I18n,
+    query: CallbackQuery, callback_data: OfferCb, repo: Repo, user: UserContext, settings: Settings
 ) -> None:
-    reg = await repo.events.registration_by_id(callback_data.reg)
-    if reg is None or reg.user_id != user.id:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
     now = utcnow()
-    event = await repo.events.get(reg.event_id)
-    assert event is not None
-    if event.status != EventStatus.SCHEDULED.value or event.starts_at <= now:
-        await query.answer(
-            _("Sorry, this event has been cancelled.")
-            if event.status == EventStatus.CANCELLED.value
-            else _("Sorry, this event has already started or taken place."),
-            show_alert=True,
-        )
-        return
     if callback_data.take:
-        # the lock re-checks the event and the offer: a cancellation may land meanwhile
-        taken = await repo.events.claim(reg, now)
-        if taken:
-            popup = _("✅ The seat is yours! See you at the event.")
-        elif event.status == EventStatus.CANCELLED.value:
-            popup = _("Sorry, this event has been cancelled.")
-        else:
-            popup = _("Sorry, this offer has expired.")
+        outcome = await registrations.take_offer(repo, callback_data.reg, user.id, now)
     else:
-        if reg.status == RegStatus.OFFERED.value:
-            await repo.events.cancel(reg)
-            for offered in await repo.events.promote(reg.event_id, now):
-                await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
-        popup = _("Understood. The seat goes to the next person in line.")
+        outcome = await registrations.decline_offer(repo, callback_data.reg, user.id, now)
+    popup = {
+        OfferOutcome.TAKEN: _("✅ The seat is yours! See you at the event."),
+        OfferOutcome.DECLINED: _("Understood. The seat goes to the next person in line."),
+        OfferOutcome.EXPIRED: _("Sorry, this offer has expired."),
+        OfferOutcome.EVENT_CANCELLED: _("Sorry, this event has been cancelled."),
+        OfferOutcome.EVENT_OVER: _("Sorry, this event has already started or taken place."),
+        OfferOutcome.NOT_YOURS: _("This button is out of date."),
+    }[outcome]
+    reg = await repo.events.registration_by_id(callback_data.reg)
+    if reg is None or outcome in (
+        OfferOutcome.NOT_YOURS,
+        OfferOutcome.EVENT_OVER,
+        OfferOutcome.EVENT_CANCELLED,
+    ):
+        await query.answer(popup, show_alert=True)
+        return
     db_user = await repo.users.require(user.id)
-    await card(query, repo, db_user, event, settings, answer=False)
+    await card(query, repo, db_user, reg.event, settings, answer=False)
     await query.answer(popup, show_alert=True)

@@ -25,6 +25,7 @@ from devtools.emulator import (
     SpecValidator,
     strip_formatting,
 )
+from outbox.sender import OutboxSender
 from tests.conftest import TEST_TOKEN, make_settings
 
 ADMIN_ID = 900001
@@ -166,12 +167,17 @@ class Chat:
     emu: BotAPIEmulator
     user: EmuUser
     counter: UpdateCounter
+    #: when given, `run` also waits until the messages the update queued for others are sent
+    sender: OutboxSender | None = None
 
     async def run(self, inject: Callable[[], object]) -> None:
-        """Inject one update and wait until the bot has completely handled it."""
+        """Inject one update and wait until the bot has completely handled it (and sent what
+        it queued in the outbox)."""
         target = self.counter.count + 1
         inject()
         await self.counter.wait_for(target)
+        if self.sender is not None:
+            await self.sender.settle()
 
     async def send(self, text: str) -> BotMessage:
         await self.run(lambda: self.emu.send_message(self.user, text))
@@ -218,7 +224,7 @@ class Running:
 
     def chat(self, user_id: int, lang: str = "ru", first_name: str = "Анна") -> Chat:
         user = EmuUser(id=user_id, first_name=first_name, language_code=lang)
-        return Chat(self.emu, user, self.counter)
+        return Chat(self.emu, user, self.counter, self.app.sender)
 
 
 @pytest.fixture

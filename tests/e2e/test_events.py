@@ -19,7 +19,6 @@ from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.assessment import score
 from domain.route import Pace, build_route
 from handlers.events import EvAct, EvList, FeedbackCb, OfferCb
-from scheduler.jobs import run_due_jobs
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
@@ -34,7 +33,10 @@ async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
 
 def _chat(app: BotApp, emu: BotAPIEmulator, user_id: int, lang: str = "en") -> Chat:
     return Chat(
-        emu, EmuUser(id=user_id, first_name="T", language_code=lang), app.dp["update_counter"]
+        emu,
+        EmuUser(id=user_id, first_name="T", language_code=lang),
+        app.dp["update_counter"],
+        app.sender,
     )
 
 
@@ -213,10 +215,7 @@ async def test_teacher_events_flow(
 
             # after the end the persistent job asks for feedback, once
             later = on_topic.ends_at + timedelta(hours=2)
-            assert (
-                await run_due_jobs(app.sessionmaker, app.bot, app.i18n, app.settings, now=later)
-                == 1
-            )
+            assert await app.tick(later) == 1
             await anna.counter.wait_for(0)
             ask = anna.last
             assert "How was" in ask.plain_text
@@ -286,12 +285,8 @@ async def test_freed_seat_is_offered_claimed_or_passed_on(
             async with app.sessionmaker() as session:
                 jobs = list(await session.scalars(select(Job).where(Job.kind == "offer_expire")))
             assert len(jobs) == 1
-            await run_due_jobs(
-                app.sessionmaker,
-                app.bot,
-                app.i18n,
-                app.settings,
-                now=jobs[0].run_at + timedelta(minutes=1),
+            await app.tick(
+                jobs[0].run_at + timedelta(minutes=1),
             )
             await second.counter.wait_for(0)
             assert "not confirmed in time" in second.last.plain_text

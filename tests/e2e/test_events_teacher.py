@@ -21,7 +21,6 @@ from domain.assessment import score
 from domain.events import RegStatus
 from domain.route import Pace, build_route
 from handlers.events import EvAct, EvList, FeedbackCb, OfferCb
-from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
@@ -74,7 +73,7 @@ async def _jobs(app: BotApp, kind: str, **payload: int) -> list[Job]:
 
 
 async def _run_jobs(app: BotApp, now: datetime) -> None:
-    await run_due_jobs(app.sessionmaker, app.bot, app.i18n, app.settings, now=now)
+    await app.tick(now)
 
 
 def _texts(emu: BotAPIEmulator, chat_id: int) -> list[str]:

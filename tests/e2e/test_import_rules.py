@@ -162,7 +162,7 @@ async def test_reimport_goes_through_the_event_rules(running: Running) -> None:
     # 4. a cancelled event in a file is rejected with a clear reason, and stays cancelled
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
-        done = await services.cancel_event(repo, mc_id)
+        done = await services.cancel_event(repo, mc_id, datetime.now(UTC))
         assert isinstance(done, services.Done) and len(done.notices) == 4
         await session.commit()
     report = await _send(coord, running, "events.csv", _file(header, rows))

@@ -18,7 +18,6 @@ from db.repo import Repo
 from db.types import utcnow
 from handlers.assessment import SECONDS_PER_STATEMENT, AnswerCb, AssessCb
 from handlers.events import EvAct, EvList
-from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.e2e.test_language import _places
@@ -219,12 +218,8 @@ async def test_scheduled_reminder_quotes_and_escapes_the_title(running: Running)
         )
         await session.commit()
     app = running.app
-    await run_due_jobs(
-        app.sessionmaker,
-        app.bot,
-        app.i18n,
-        app.settings,
-        now=reminder.run_at + timedelta(minutes=1),
+    await app.tick(
+        reminder.run_at + timedelta(minutes=1),
     )
     await anna.counter.wait_for(0)
     assert anna.last.plain_text.startswith(f"⏰ Напоминание: {TRICKY_TITLE}, ")  # its own «» kept
