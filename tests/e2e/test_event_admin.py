@@ -152,12 +152,14 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     assert "Send it to 3 participants?" in coord.last.plain_text  # a preview first
     assert not any("Bring your lesson plans" in t for t in teacher.texts())
     await coord.tap("✅ Send")
-    assert "Sent to 2, could not reach 1" in coord.last.plain_text
+    assert "on its way to 3 participants" in coord.last.plain_text
     assert any(
         "Formative assessment in maths" in t and "Bring your lesson plans" in t
         for t in teacher.texts()
     )
     assert any("Bring your lesson plans" in t for t in clara_chat.texts())
+    async with running.app.sessionmaker() as session:  # Boris's copy failed: no chat
+        assert await Repo(session).outbox.counts() == {"sent": 2, "failed": 1}
 
     # a coordinator of another municipality forges callbacks on the event
     stranger = await coordinator(running, 8304, other_muni, other_school.id)
