@@ -1,10 +1,11 @@
 """The data subject's rights (152-FZ): erasure that also releases the person's seats.
 
 `erase_user` runs in the caller's unit of work. It cancels the person's upcoming
-registrations through the same path as a teacher's own cancellation (`EventRepo.cancel`, then
-`EventRepo.promote`), schedules the expiry of every offer it makes, and erases the personal
-data (`UserRepo.erase`). It returns the offered registrations: the caller tells those people
-after the commit (`handlers.events.notify_offer`), so nobody waits on Telegram under a lock.
+registrations through the same path as a teacher's own cancellation
+(`RegistrationRepo.cancel`, then `RegistrationRepo.promote`), schedules the expiry of every
+offer it makes, and erases the personal data (`PersonalDataRepo.erase`). It returns the
+offered registrations: the caller tells those people after the commit
+(`handlers.events.notify_offer`), so nobody waits on Telegram under a lock.
 """
 
 from __future__ import annotations
