@@ -38,7 +38,8 @@ from bot.middlewares import (
 from bot.usercache import UserCache
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
-from db.repo import ImportReport, Repo
+from db.repo import Repo
+from db.repositories.reference import ImportReport
 from domain.framework import Framework
 from domain.reference import parse_reference
 from domain.roles import Role, effective_role

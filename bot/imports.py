@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from db.event_repo import ImportCodes
 from db.models import Event, User
 from db.repo import Repo
+from db.repositories.imports import ImportCodes
 from domain.checkin import new_code
 from domain.event_import import (
     Err,

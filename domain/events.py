@@ -209,7 +209,7 @@ def relevance(
 ) -> int:
     """How well an event fits a teacher: route competencies weigh 2, other deficits 1.
     "For me" lists the events with a positive relevance, soonest first (the database applies
-    the same weights: `db.event_repo.TeacherEvents`)."""
+    the same weights: `db.repositories.events.TeacherEvents`)."""
     weights = interest_weights(deficits, route)
     return sum(weights.get(code, 0) for code in set(event_competencies))
 

@@ -3,7 +3,7 @@
 A use case (`services/`) records a `Notice` for every message its change causes to someone
 other than the person whose update is being answered: an offered seat, a moved or cancelled
 event, a reminder, a methodist's comment. The notice is written to the outbox in the same
-transaction as the change (`db.outbox_repo.OutboxRepo.add`), and the sender (`outbox/`)
+transaction as the change (`db.repositories.outbox.OutboxRepo.add`), and the sender (`outbox/`)
 renders it in the recipient's language and delivers it after the commit. So a notice never
 leaves for a change that was rolled back, and a committed change never loses its notice.
 

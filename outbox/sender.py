@@ -58,8 +58,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from db.outbox_repo import Claimed
 from db.repo import Repo
+from db.repositories.outbox import Claimed
 from db.types import utcnow
 from domain.notices import NoticeKind
 from outbox.render import RENDERERS, RenderContext, Rendered

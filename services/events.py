@@ -20,9 +20,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from db.event_repo import EventRepo
 from db.models import Event
 from db.repo import Repo
+from db.repositories.events import EventRepo
 from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind, count
 from services.registrations import offer_freed_seats

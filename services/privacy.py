@@ -1,9 +1,10 @@
 """The data subject's rights (152-FZ): erasure that also releases the person's seats.
 
 `erase_user` runs in the caller's unit of work. It cancels the person's upcoming
-registrations through the same path as a teacher's own cancellation (`EventRepo.cancel`, then
-`services.registrations.offer_freed_seats`: the offers and their expiry jobs are queued in the
-same transaction) and erases the personal data (`UserRepo.erase`).
+registrations through the same path as a teacher's own cancellation
+(`RegistrationRepo.cancel`, then `services.registrations.offer_freed_seats`: the offers and
+their expiry jobs are queued in the same transaction) and erases the personal data
+(`PersonalDataRepo.erase`).
 """
 
 from __future__ import annotations

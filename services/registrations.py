@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from db.event_repo import SignUp, facts_of
 from db.models import Registration, User
 from db.repo import Repo
+from db.repositories.events import facts_of
+from db.repositories.registrations import SignUp
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.notices import Notice, NoticeKind
 

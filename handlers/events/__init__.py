@@ -2,7 +2,7 @@
 claim a freed seat, add to the calendar, share, check in, leave feedback, /my and /journal.
 
 Capacity and waitlist rules live in `domain.events`, seats change under the per-event lock in
-`db.event_repo`; this package only talks to Telegram.
+`db.repositories.registrations`; this package only talks to Telegram.
 
 One module per screen: `listing` (/events), `card` (the card, calendar file, share), `signup`
 (sign up, cancel, offered seats), `site`, `checkin`, `feedback`, `mine` (/my, /journal), `links`

@@ -8,9 +8,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.usercache import UserContext
-from db.event_repo import facts_of
 from db.models import Event, User
 from db.repo import Repo
+from db.repositories.events import facts_of
 from domain.calendar import CalendarEvent, to_ics
 from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late

@@ -7,9 +7,9 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.usercache import UserContext
-from db.event_repo import facts_of
 from db.models import Event, User
 from db.repo import Repo
+from db.repositories.events import facts_of
 from domain.checkin import codes_match, normalize
 from domain.events import RegStatus, checkin_open
 from domain.typography import quoted

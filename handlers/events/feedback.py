@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.usercache import UserContext
-from db.event_repo import facts_of
 from db.repo import Repo
+from db.repositories.events import facts_of
 from domain.events import FeedbackRefusal, RegStatus, feedback_refusal
 from handlers.common import button, show
 from handlers.events.callbacks import FeedbackCb

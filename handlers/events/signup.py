@@ -7,8 +7,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.usercache import UserContext
-from db.event_repo import SignUp, facts_of
 from db.repo import Repo
+from db.repositories.events import facts_of
+from db.repositories.registrations import SignUp
 from domain.events import Decision, Refusal, RegStatus, can_cancel, cancel_too_late
 from domain.typography import quoted
 from handlers.common import button, h, show

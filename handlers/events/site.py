@@ -7,9 +7,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.usercache import UserContext
-from db.event_repo import TeacherEvents
 from db.models import User
 from db.repo import Repo
+from db.repositories.events import TeacherEvents
 from domain.typography import shorten
 from handlers.common import button, h, show
 from handlers.events.callbacks import EvAct, EvList

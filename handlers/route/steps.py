@@ -10,9 +10,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.usercache import UserContext
-from db.event_repo import TeacherEvents
 from db.models import Event, RouteStep, User
 from db.repo import Repo
+from db.repositories.events import TeacherEvents
 from db.types import utcnow
 from domain.attendance import STEP_FOR_KIND
 from domain.route import StepStatus
