@@ -98,6 +98,12 @@ class UserRepo:
         user.consent_at = utcnow() if status == "given" else None
         self._touch(user)
 
+    async def set_reachable(self, user: User) -> None:
+        """The user wrote to the bot or unblocked it: messages may reach them again."""
+        if user.blocked_at is not None:
+            user.blocked_at = None
+            await self.session.flush()
+
     async def set_role(
         self, user: User, role: Role, staff_municipality_id: int | None = None
     ) -> None:
