@@ -44,7 +44,6 @@ async def erase_user(repo: Repo, user: User, now: datetime) -> Erasure:
         cancelled += 1
         if held_seat:
             offered += [n.get("reg_id") for n in await offer_freed_seats(repo, reg.event_id, now)]
-    await repo.outbox.cancel_pending(user.id, "the recipient erased their data")
     await repo.audit.record("data_erased", actor=user, registrations_cancelled=cancelled)
     await repo.users.erase(user)
     return Erasure(offered=tuple(offered), cancelled=cancelled)

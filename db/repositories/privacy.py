@@ -13,6 +13,7 @@ from db.models import (
     Attempt,
     AuditEntry,
     Event,
+    OutboxMessage,
     Registration,
     Route,
     RouteComment,
@@ -45,6 +46,8 @@ class PersonalDataRepo(UserRepo):
         own_routes = select(Route.id).where(Route.user_id == uid).scalar_subquery()
         own_attempts = select(Attempt.id).where(Attempt.user_id == uid).scalar_subquery()
         await self.session.execute(delete(UserSubject).where(UserSubject.user_id == uid))
+        # the messages queued for them: their texts may quote a methodist about them
+        await self.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == uid))
         # self-assessment: the answers go; a finished attempt keeps only its scores
         await self.session.execute(delete(Answer).where(Answer.attempt_id.in_(own_attempts)))
         await self.session.execute(
@@ -187,8 +190,31 @@ class PersonalDataRepo(UserRepo):
             "routes": await self._export_routes(user_id, user.language),
             "registrations": await self._export_registrations(user_id),
             "as_methodist": await self._export_authored(user_id, user.language),
+            "messages": await self._export_messages(user_id),
             "history": history,
         }
+
+    async def _export_messages(self, user_id: int) -> list[dict[str, Any]]:
+        """What the bot queued for the person (notifications, reminders, methodists' words)."""
+        return [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "content": row.payload,
+                "key": row.key,
+                "due_at": _iso(row.due_at),
+                "state": row.state,
+                "attempts": row.attempts,
+                "error": row.last_error,
+                "created_at": _iso(row.created_at),
+                "sent_at": _iso(row.sent_at),
+            }
+            for row in await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.user_id == user_id)
+                .order_by(OutboxMessage.id)
+            )
+        ]
 
     async def _export_assessments(self, user_id: int) -> list[dict[str, Any]]:
         attempts = list(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher, load_i18n, prepare_database
 from devtools.emulator import SpecValidator
+from outbox.sender import OutboxSender
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.mocked_bot import RecordingSession, Request
 
@@ -34,9 +35,10 @@ class Harness:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
         self.sessionmaker = sessionmaker
-        self.dp = build_dispatcher(
-            settings, sessionmaker, load_i18n(settings), storage=MemoryStorage()
-        )
+        i18n = load_i18n(settings)
+        self.dp = build_dispatcher(settings, sessionmaker, i18n, storage=MemoryStorage())
+        #: what the bot's sender does after each commit, done after each update
+        self.sender = OutboxSender(sessionmaker, self.bot, i18n, settings)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
 
@@ -49,6 +51,7 @@ class Harness:
         await self.dp.feed_update(
             self.bot, Update.model_validate(update, context={"bot": self.bot})
         )
+        await self.sender.drain()
         return self.session.requests[before:]
 
     async def message(self, user_id: int, text: str, lang: str = "ru") -> list[Request]:

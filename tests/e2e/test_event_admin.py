@@ -194,7 +194,7 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     assert "Seats taken" in coord.last.plain_text
     await coord.tap("🚫 Cancel event")
     await coord.tap("✅ Yes, cancel")
-    assert "2 participants were notified" in coord.last.plain_text
+    assert "3 participants will be notified" in coord.last.plain_text
     assert "has been cancelled" in teacher.last.plain_text
     async with running.app.sessionmaker() as session:
         stored = await session.get(Event, event_id)
@@ -351,7 +351,7 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
     assert "must be after the start" in coord.last.plain_text
     await coord.send("13:00")
     card = coord.last.plain_text
-    assert "1 participant was notified" in card and f"{new_day:%d.%m.%Y} 11:00–13:00" in card
+    assert "1 participant will be notified" in card and f"{new_day:%d.%m.%Y} 11:00–13:00" in card
     notice = teacher.last.plain_text
     assert "has changed" in notice and f"{new_day:%d.%m.%Y} 11:00–13:00" in notice
     assert f"{start.astimezone(tz):%d.%m.%Y} 10:00–12:00" in notice  # what it was
@@ -376,7 +376,7 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
     await coord.send("ab")
     assert "3 to 300 characters" in coord.last.plain_text
     await coord.send("https://meet.example.org/assessment")
-    assert "1 participant was notified" in coord.last.plain_text
+    assert "1 participant will be notified" in coord.last.plain_text
     assert "meet.example.org/assessment" in coord.last.plain_text
     assert "New place: https://meet.example.org/assessment" in teacher.last.plain_text
     async with running.app.sessionmaker() as session:
