@@ -60,9 +60,6 @@ OFFER_WINDOW = timedelta(hours=12)
 #: check-in opens this long before the start and closes this long after the end
 CHECKIN_EARLY = timedelta(hours=1)
 CHECKIN_LATE = timedelta(hours=2)
-#: the feedback request goes out this long after the end; the reminder this long before the start
-FEEDBACK_AFTER = timedelta(hours=1)
-REMIND_BEFORE = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)

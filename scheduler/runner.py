@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repo import Repo
 from db.types import utcnow
+from domain.schedule import JobKind
 from scheduler.jobs import JOBS
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ async def run_due_jobs(
                 job = await repo.jobs.claim(job_id, now)
                 if job is None:
                     continue  # another runner took it
-                work = JOBS.get(kind)
+                work = JOBS.get(JobKind(kind)) if kind in set(JobKind) else None
                 if work is None:
                     raise LookupError(f"unknown job kind {kind!r}")
                 await work(repo, dict(job.payload), now)

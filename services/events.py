@@ -23,8 +23,9 @@ from typing import Any
 from db.models import Event
 from db.repo import Repo
 from db.repositories.events import EventRepo
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus, RegStatus
+from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind, count
+from domain.schedule import JobKind, feedback_at, reminder_at
 from services.registrations import offer_freed_seats
 
 __all__ = [
@@ -79,20 +80,21 @@ class Done:
 
 
 async def _schedule_jobs(repo: Repo, event: Event, now: datetime) -> None:
-    remind_at = event.starts_at - REMIND_BEFORE
-    if remind_at > now:
-        await repo.jobs.schedule("event_reminder", remind_at, event_id=event.id)
-    await repo.jobs.schedule("feedback_request", event.ends_at + FEEDBACK_AFTER, event_id=event.id)
+    remind_at = reminder_at(event.starts_at, now)
+    if remind_at is not None:
+        await repo.jobs.schedule(JobKind.EVENT_REMINDER, remind_at, event_id=event.id)
+    await repo.jobs.schedule(
+        JobKind.FEEDBACK_REQUEST, feedback_at(event.ends_at), event_id=event.id
+    )
 
 
 async def _move_jobs(repo: Repo, event: Event, now: datetime) -> None:
     """The pending reminder and feedback request of a moved event follow it (a reminder whose
     time has passed is dropped: the registrants are told of the change anyway)."""
-    remind_at = event.starts_at - REMIND_BEFORE
     await repo.jobs.reschedule(
-        "event_reminder", event.id, remind_at if remind_at > now else None, now
+        JobKind.EVENT_REMINDER, event.id, reminder_at(event.starts_at, now), now
     )
-    await repo.jobs.reschedule("feedback_request", event.id, event.ends_at + FEEDBACK_AFTER, now)
+    await repo.jobs.reschedule(JobKind.FEEDBACK_REQUEST, event.id, feedback_at(event.ends_at), now)
 
 
 async def create_event(repo: Repo, event: Event, now: datetime) -> Done:
@@ -191,7 +193,7 @@ async def cancel_event(repo: Repo, event_id: int, now: datetime) -> Done | Refus
         return checked
     event = checked
     regs = await repo.events.cancel_event(event)
-    for kind in ("event_reminder", "feedback_request"):
+    for kind in (JobKind.EVENT_REMINDER, JobKind.FEEDBACK_REQUEST):
         await repo.jobs.reschedule(kind, event.id, None, now)
     notices = [
         Notice(reg.user_id, NoticeKind.EVENT_CANCELLED, {"event_id": event.id}) for reg in regs

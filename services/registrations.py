@@ -19,6 +19,7 @@ from db.repositories.events import facts_of
 from db.repositories.registrations import SignUp
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.notices import Notice, NoticeKind
+from domain.schedule import JobKind
 
 __all__ = [
     "CancelRefusal",
@@ -51,7 +52,7 @@ async def offer_freed_seats(repo: Repo, event_id: int, now: datetime) -> list[No
     notices = []
     for reg in await repo.events.promote(event_id, now):
         assert reg.offer_expires_at is not None
-        await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)
+        await repo.jobs.schedule(JobKind.OFFER_EXPIRE, reg.offer_expires_at, reg_id=reg.id)
         notices.append(offer_notice(reg))
     await repo.outbox.add(notices, now)
     return notices

@@ -15,7 +15,8 @@ from db.models import Event
 from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv
 from db.repo import Repo
 from domain.event_import import Err
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus, RegStatus
+from domain.events import EventStatus, RegStatus
+from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE
 from services import events as services
 from tests.sample import load_sample_events
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Job, OutboxMessage, User
 from domain.notices import Notice
+from domain.schedule import JobKind
 
 #: a job that failed this many times is left alone (its last error stays for the admins)
 JOB_MAX_ATTEMPTS = 5
@@ -260,8 +261,8 @@ class JobRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def schedule(self, kind: str, run_at: datetime, **payload: Any) -> Job:
-        job = Job(kind=kind, run_at=run_at, payload=payload, attempts=0)
+    async def schedule(self, kind: JobKind, run_at: datetime, **payload: Any) -> Job:
+        job = Job(kind=JobKind(kind).value, run_at=run_at, payload=payload, attempts=0)
         self.session.add(job)
         await self.session.flush()
         return job
@@ -308,7 +309,7 @@ class JobRepo:
         return list(await self.session.scalars(query))
 
     async def reschedule(
-        self, kind: str, event_id: int, run_at: datetime | None, now: datetime
+        self, kind: JobKind, event_id: int, run_at: datetime | None, now: datetime
     ) -> Job | None:
         """Move the pending `kind` job of an event to `run_at`: the first pending row is moved,
         any other pending rows are closed, and a new row is scheduled when none is pending

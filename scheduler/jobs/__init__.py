@@ -8,15 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from db.repo import Repo
+from domain.schedule import JobKind
 from scheduler.jobs import event_reminder, feedback_request, offer_expire
 
 #: a job's work: the repository of its transaction, its payload and the time of the tick
 JobRun = Callable[[Repo, dict[str, Any], datetime], Awaitable[None]]
 
-JOBS: dict[str, JobRun] = {
-    "offer_expire": offer_expire.run,
-    "event_reminder": event_reminder.run,
-    "feedback_request": feedback_request.run,
+JOBS: dict[JobKind, JobRun] = {
+    JobKind.OFFER_EXPIRE: offer_expire.run,
+    JobKind.EVENT_REMINDER: event_reminder.run,
+    JobKind.FEEDBACK_REQUEST: feedback_request.run,
 }
 
 __all__ = ["JOBS", "JobRun"]

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from db.models import AuditEntry, Event, Registration, School, Site
 from db.repo import Repo
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
+from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE, JobKind
 from handlers.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
@@ -293,9 +293,9 @@ async def _event_in_ten_days(running: Running, municipality_id: int) -> tuple[in
                 checkin_code="AB12CD",
             )
         )
-        await repo.jobs.schedule("event_reminder", start - REMIND_BEFORE, event_id=event.id)
+        await repo.jobs.schedule(JobKind.EVENT_REMINDER, start - REMIND_BEFORE, event_id=event.id)
         await repo.jobs.schedule(
-            "feedback_request", start + timedelta(hours=2) + FEEDBACK_AFTER, event_id=event.id
+            JobKind.FEEDBACK_REQUEST, start + timedelta(hours=2) + FEEDBACK_AFTER, event_id=event.id
         )
         await session.commit()
         return event.id, start

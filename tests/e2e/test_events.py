@@ -18,6 +18,7 @@ from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.assessment import score
 from domain.route import Pace, build_route
+from domain.schedule import JobKind
 from handlers.events import EvAct, EvList, FeedbackCb, OfferCb
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
@@ -68,7 +69,7 @@ async def _event(
             )
         )
         await repo.jobs.schedule(
-            "feedback_request", event.ends_at + timedelta(hours=1), event_id=event.id
+            JobKind.FEEDBACK_REQUEST, event.ends_at + timedelta(hours=1), event_id=event.id
         )
         await session.commit()
         return event

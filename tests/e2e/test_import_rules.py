@@ -17,8 +17,9 @@ from sqlalchemy import select
 from db.models import Event, Municipality, Site
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE, sample_events_csv
 from db.repo import Repo
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus, RegStatus
+from domain.events import EventStatus, RegStatus
 from domain.roles import Role
+from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE
 from services import events as services
 from tests.e2e.conftest import Chat, Running
 from tests.sample import load_sample_events
