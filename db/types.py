@@ -36,4 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
+    """Only the SQLAlchemy column default (`created_at`, `updated_at`, ... in db.models) for
+    rows whose time nobody passed. Code that needs "now" takes a `datetime` from the bot's one
+    clock (`core.clock.Clock`, handed to handlers as `clock`), never this function."""
     return datetime.now(UTC)

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
+from core.settings import Settings
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
 from domain.ids import parse_id

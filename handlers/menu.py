@@ -19,10 +19,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
-from db.types import utcnow
 from domain.roles import Role
 from handlers import texts
 from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
@@ -191,12 +191,13 @@ async def delete_confirmed(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.get(user.id)
     if db_user is None or db_user.telegram_id is None:
         await query.answer()
         return
-    erasure = await erase_user(repo, db_user, utcnow())
+    erasure = await erase_user(repo, db_user, clock.now())
     await state.clear()
     # The erasure and the freed seats stand before anyone is messaged, so no lock is held
     # while Telegram answers; the session middleware's commit then has nothing left to do.

@@ -23,10 +23,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from core.clock import utcnow
+from core.settings import Settings
 from db.models import Job, User
 from db.repo import Repo
-from db.types import utcnow
 from domain.events import EventStatus, RegStatus
 from domain.typography import quoted
 from handlers.common import Rendered, button, notify_user

@@ -9,8 +9,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 
-from bot.i18n import client_locale
-from bot.usercache import UserCache, UserContext
+from core.i18n import client_locale
+from core.usercache import UserCache, UserContext
 from db.models import User
 from db.repo import Repo
 from domain.roles import effective_role

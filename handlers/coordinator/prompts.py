@@ -10,7 +10,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
 from domain.ids import parse_id
@@ -68,13 +69,14 @@ async def got_step_date(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     try:
         due = datetime.strptime((message.text or "").strip(), "%d.%m.%Y").date()
     except ValueError:
         await message.answer(_("Please send the date as DD.MM.YYYY, e.g. 25.12.2026."))
         return
-    if due < datetime.now(settings.tz).date():
+    if due < clock.now().astimezone(settings.tz).date():
         await message.answer(_("This date has passed. Please send a future date."))
         return
     data = await state.get_data()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -16,8 +16,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from bot.tables import csv_writer
+from core.settings import Settings
 from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, waitlist_numbers
@@ -29,7 +29,6 @@ from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typ
 from handlers.event_admin.rules import (
     ATTENDANCE_BUTTONS,
     MESSAGE_MAX,
-    _now,
     local_text,
     reg_status_label,
 )
@@ -52,10 +51,10 @@ def _person(reg: Registration, schools: dict[int, str]) -> str:
     return f"{name} — {h(school)}" if school else name
 
 
-async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
+async def _participants(query: CallbackQuery, event: Event, repo: Repo, now: datetime) -> None:
     regs = await repo.events.participants(event.id)
     schools = await _school_names(repo, regs)
-    ended = event.ends_at <= _now()
+    ended = event.ends_at <= now
     groups = (
         (RegStatus.CONFIRMED, _("🚷 No-show") if ended else _("✅ Confirmed")),
         (RegStatus.OFFERED, _("⏳ Seat offered")),
@@ -94,7 +93,7 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
 
 
 async def _toggle_attendance(
-    query: CallbackQuery, event: Event, reg_id: int, repo: Repo, staff: User
+    query: CallbackQuery, event: Event, reg_id: int, repo: Repo, staff: User, now: datetime
 ) -> None:
     """Tick: attended, and the matching route step is done (as a check-in does). Untick: the
     step that attendance completed is reopened (services.attendance)."""
@@ -112,9 +111,9 @@ async def _toggle_attendance(
         return
     attended = reg.status != RegStatus.ATTENDED.value
     if attended:
-        step = await attendance.attend(repo, reg, event, _now())
+        step = await attendance.attend(repo, reg, event, now)
     else:
-        step = await attendance.unattend(repo, reg, _now())
+        step = await attendance.unattend(repo, reg, now)
     await repo.audit.record(
         "attendance_marked" if attended else "attendance_unmarked",
         actor=staff,
@@ -122,7 +121,7 @@ async def _toggle_attendance(
         event_id=event.id,
         step_id=step.id if step is not None else None,
     )
-    await _participants(query, event, repo)
+    await _participants(query, event, repo, now)
 
 
 def participants_csv(
@@ -159,10 +158,10 @@ def participants_csv(
 
 
 async def _export(
-    query: CallbackQuery, event: Event, repo: Repo, bot: Bot, settings: Settings
+    query: CallbackQuery, event: Event, repo: Repo, bot: Bot, settings: Settings, now: datetime
 ) -> None:
     regs = await repo.events.participants(event.id)
-    ended = event.ends_at <= _now()
+    ended = event.ends_at <= now
     data = participants_csv(regs, await _school_names(repo, regs), settings.tz, ended=ended)
     await query.answer()
     assert query.message is not None

@@ -10,12 +10,13 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from core.clock import utcnow
 from db.models import Registration
 from db.repo import Repo
 from domain.typography import quoted
 from handlers.common import button, h, notify_user
 from handlers.events.callbacks import OfferCb
-from handlers.events.common import utcnow, when_text
+from handlers.events.common import when_text
 
 
 async def notify_offer(

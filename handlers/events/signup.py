@@ -7,8 +7,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.event_repo import SignUp, facts_of
 from db.repo import Repo
 from domain.events import Decision, EventStatus, Refusal, RegStatus, can_cancel, cancel_too_late
@@ -16,14 +17,20 @@ from domain.typography import quoted
 from handlers.common import button, h, show
 from handlers.events.callbacks import EvAct, OfferCb
 from handlers.events.card import card
-from handlers.events.common import cancel_rule_text, own_event, utcnow, when_text
+from handlers.events.common import cancel_rule_text, own_event, when_text
 from handlers.events.notify import notify_offer
 
 
 async def on_signup(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     """First a confirmation, then the sign-up itself (double taps are harmless)."""
+    now = clock.now()
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is None:
@@ -32,7 +39,7 @@ async def on_signup(
         await show(
             query,
             _("Sign up for {title} on {when}?").format(
-                title=h(quoted(event.title)), when=when_text(event, settings.tz, utcnow())
+                title=h(quoted(event.title)), when=when_text(event, settings.tz, now)
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -44,8 +51,8 @@ async def on_signup(
             ),
         )
         return
-    result = await repo.events.sign_up(event.id, db_user.id, utcnow(), eligible=True)
-    await card(query, repo, db_user, event, settings, answer=False)
+    result = await repo.events.sign_up(event.id, db_user.id, now, eligible=True)
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(_signup_message(result), show_alert=True)
 
 
@@ -76,11 +83,12 @@ async def on_cancel(
     settings: Settings,
     bot: Bot,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await repo.events.get(callback_data.event)
     reg = await repo.events.registration(callback_data.event, db_user.id) if event else None
-    now = utcnow()
+    now = clock.now()
     if event is None or reg is None or not can_cancel(facts_of(event), RegStatus(reg.status), now):
         late = (
             event is not None
@@ -118,7 +126,7 @@ async def on_cancel(
     if held_seat:
         for offered in await repo.events.promote(event.id, now):
             await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
-    await card(query, repo, db_user, event, settings, answer=False)
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(_("Your registration is cancelled."), show_alert=True)
 
 
@@ -130,12 +138,13 @@ async def on_offer(
     settings: Settings,
     bot: Bot,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     reg = await repo.events.registration_by_id(callback_data.reg)
     if reg is None or reg.user_id != user.id:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    now = utcnow()
+    now = clock.now()
     event = await repo.events.get(reg.event_id)
     assert event is not None
     if event.status != EventStatus.SCHEDULED.value or event.starts_at <= now:
@@ -162,5 +171,5 @@ async def on_offer(
                 await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
         popup = _("Understood. The seat goes to the next person in line.")
     db_user = await repo.users.require(user.id)
-    await card(query, repo, db_user, event, settings, answer=False)
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(popup, show_alert=True)

@@ -15,6 +15,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher, load_i18n, prepare_database
+from core.clock import ManualClock
 from devtools.emulator import SpecValidator
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.mocked_bot import RecordingSession, Request
@@ -34,8 +35,14 @@ class Harness:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
         self.sessionmaker = sessionmaker
+        #: the dispatcher's one clock: it stands still until a test moves it
+        self.clock = ManualClock()
         self.dp = build_dispatcher(
-            settings, sessionmaker, load_i18n(settings), storage=MemoryStorage()
+            settings,
+            sessionmaker,
+            load_i18n(settings),
+            storage=MemoryStorage(),
+            clock=self.clock,
         )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
