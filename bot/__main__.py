@@ -138,7 +138,7 @@ async def _import_events(
 ) -> int:
     from bot.app import prepare_database
     from bot.imports import ImportFormatError, import_file
-    from core.clock import utcnow
+    from core.clock import SystemClock
     from db.repo import Repo
 
     engine, sessionmaker = await prepare_database(settings)
@@ -151,7 +151,7 @@ async def _import_events(
                 allowed_municipality=municipality,
                 actor=None,
                 tz=settings.tz,
-                now=utcnow(),
+                now=SystemClock().now(),
             )
             await session.commit()
     except ImportFormatError as exc:

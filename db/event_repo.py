@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
-from core.clock import utcnow
 from db.models import AuditEntry, Event, Job, Municipality, Registration, School, Site, User
+from db.types import utcnow
 from domain.attendance import Completion
 from domain.event_import import EventDraft, SiteDraft
 from domain.events import (

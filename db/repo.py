@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.clock import utcnow
 from db.event_repo import EventRepo, ImportRepo, JobRepo
 from db.models import (
     Answer,
@@ -36,6 +35,7 @@ from db.models import (
     User,
     UserSubject,
 )
+from db.types import utcnow
 from domain.framework import Framework, parse_framework
 from domain.profile import ProfileSnapshot, school_key, short_school_name
 from domain.reference import ReferenceData

@@ -34,6 +34,7 @@ class Harness:
             session=self.session,
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
+        self.settings = settings
         self.sessionmaker = sessionmaker
         #: the dispatcher's one clock: it stands still until a test moves it
         self.clock = ManualClock()
