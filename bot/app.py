@@ -23,8 +23,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands, set_user_commands
-from bot.config import Settings
-from bot.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from bot.logs import install_redaction
 from bot.middlewares import (
     CommitBeforeSend,
@@ -35,7 +33,10 @@ from bot.middlewares import (
     UpdateCounter,
     UserMiddleware,
 )
-from bot.usercache import UserCache
+from core.clock import Clock, SystemClock
+from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
+from core.settings import Settings
+from core.usercache import UserCache
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from db.repo import Repo
@@ -85,8 +86,10 @@ def build_dispatcher(
     *,
     storage: BaseStorage | None = None,
     cache: UserCache | None = None,
+    clock: Clock | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares and routers; long-lived objects in workflow data."""
+    """The dispatcher with its middlewares and routers; long-lived objects in workflow data
+    (handlers take the one `clock: Clock` and never read the time themselves)."""
     from domain.throttle import TokenBucketLimiter
 
     cache = cache or UserCache()
@@ -98,6 +101,7 @@ def build_dispatcher(
         i18n=i18n,
         user_cache=cache,
         admin_ids=admin_ids,
+        clock=clock or SystemClock(),
     )
     counter = UpdateCounter()
     dp["update_counter"] = counter
@@ -165,11 +169,15 @@ async def prepare_database(
 
 @dataclass
 class BotApp:
-    """The whole running bot: used by `run`, the console and the end-to-end tests."""
+    """The whole running bot: used by `run`, the console and the end-to-end tests.
+
+    `clock` is the bot's only source of "now" (handlers and the scheduler get this object);
+    tests pass a `core.clock.ManualClock` to move time."""
 
     settings: Settings
     session: BaseSession | None = None
     storage: BaseStorage | None = None
+    clock: Clock = field(default_factory=SystemClock)
     bot: Bot = field(init=False)
     dp: Dispatcher = field(init=False)
     engine: AsyncEngine = field(init=False)
@@ -185,12 +193,14 @@ class BotApp:
         self.i18n = load_i18n(self.settings)
         self.bot = build_bot(self.settings, session=self.session)
         self.dp = build_dispatcher(
-            self.settings, self.sessionmaker, self.i18n, storage=self.storage
+            self.settings, self.sessionmaker, self.i18n, storage=self.storage, clock=self.clock
         )
-        self.sender = OutboxSender(self.sessionmaker, self.bot, self.i18n, self.settings)
+        self.sender = OutboxSender(
+            self.sessionmaker, self.bot, self.i18n, self.settings, clock=self.clock.now
+        )
         self.dp["outbox_sender"] = self.sender
         self.scheduler = build_scheduler(
-            self.settings, self.sessionmaker, on_commit=self.sender.wake
+            self.settings, self.sessionmaker, clock=self.clock, on_commit=self.sender.wake
         )
         self.dp["scheduler"] = self.scheduler
         self.dp.startup.register(self._on_startup)
@@ -212,7 +222,7 @@ class BotApp:
     async def tick(self, now: datetime | None = None) -> int:
         """Run the jobs due at `now` and send what they queued (the console, the tests);
         how many jobs ran. The running bot does the same on its own."""
-        ran = await run_due_jobs(self.sessionmaker, now)
+        ran = await run_due_jobs(self.sessionmaker, now or self.clock.now())
         await self.sender.settle(now)
         return ran
 

@@ -15,10 +15,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
-from db.types import utcnow
 from domain.ids import parse_id
 from domain.notices import Notice, NoticeKind
 from domain.roles import Role
@@ -97,7 +97,13 @@ async def _municipality_codes(repo: Repo) -> str:
 
 
 async def cmd_grant(
-    message: Message, command: CommandObject, repo: Repo, staff: User, bot: Bot, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    clock: Clock,
 ) -> None:
     args = (command.args or "").split()
     telegram_id = parse_id(args[0]) if args else None
@@ -119,11 +125,17 @@ async def cmd_grant(
                 + _usage_grant()
             )
             return
-    await _set_role(message, repo, staff, bot, i18n, telegram_id, role, municipality)
+    await _set_role(message, repo, staff, bot, i18n, telegram_id, role, municipality, clock)
 
 
 async def cmd_revoke(
-    message: Message, command: CommandObject, repo: Repo, staff: User, bot: Bot, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    clock: Clock,
 ) -> None:
     telegram_id = parse_id(command.args or "")
     if telegram_id is None:
@@ -131,7 +143,7 @@ async def cmd_revoke(
             _("Usage: {usage}").format(usage="<code>/revoke &lt;telegram id&gt;</code>")
         )
         return
-    await _set_role(message, repo, staff, bot, i18n, telegram_id, Role.TEACHER, None)
+    await _set_role(message, repo, staff, bot, i18n, telegram_id, Role.TEACHER, None, clock)
 
 
 async def _set_role(
@@ -143,6 +155,7 @@ async def _set_role(
     telegram_id: int,
     role: Role,
     municipality: Municipality | None,
+    clock: Clock,
 ) -> None:
     target = await repo.users.by_telegram_id(telegram_id)
     if target is None:
@@ -177,7 +190,7 @@ async def _set_role(
                 },
             )
         ],
-        utcnow(),
+        clock.now(),
     )
     assert target.telegram_id is not None
     await set_user_commands(bot, i18n, target.telegram_id, role, target.language)

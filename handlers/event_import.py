@@ -15,12 +15,12 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from bot.imports import ImportFormatError, ImportOutcome, import_file, template_scope
 from bot.tables import csv_writer
+from core.clock import Clock
+from core.settings import Settings
 from db.models import User
 from db.repo import Repo
-from db.types import utcnow
 from domain.event_import import (
     MAX_FILE_BYTES,
     Err,
@@ -51,14 +51,23 @@ async def _allowed_municipality(repo: Repo, staff: User, role: Role) -> str | No
     return municipality.code
 
 
-async def cmd_template(message: Message, bot: Bot, repo: Repo, staff: User, role: Role) -> None:
+async def cmd_template(
+    message: Message,
+    bot: Bot,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    today = clock.now().astimezone(settings.tz).date()
     municipality = await _allowed_municipality(repo, staff, role)
     scope = await template_scope(
         repo, allowed_municipality=municipality, home_municipality_id=staff.acting_municipality_id
     )
     for name, data in (
-        ("events-template.xlsx", events_template_xlsx(scope)),
-        ("events-template.csv", events_template_csv(scope)),
+        ("events-template.xlsx", events_template_xlsx(scope, today)),
+        ("events-template.csv", events_template_csv(scope, today)),
         ("sites-template.xlsx", sites_template_xlsx(scope)),
         ("sites-template.csv", sites_template_csv(scope)),
         ("codes.csv", codes_csv(scope)),
@@ -211,6 +220,7 @@ async def on_document(
     bot: Bot,
     settings: Settings,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     document = message.document
     assert document is not None
@@ -234,7 +244,7 @@ async def on_document(
             allowed_municipality=municipality,
             actor=staff,
             tz=settings.tz,
-            now=utcnow(),
+            now=clock.now(),
         )
     except ImportFormatError as exc:
         await message.answer(

@@ -6,16 +6,18 @@ from aiogram import F, Router
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.types import ChatMemberUpdated
 
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.usercache import UserContext
 from db.repo import Repo
-from db.types import utcnow
 from services import membership
 
 
-async def on_membership(update: ChatMemberUpdated, repo: Repo, user: UserContext) -> None:
+async def on_membership(
+    update: ChatMemberUpdated, repo: Repo, user: UserContext, clock: Clock
+) -> None:
     status = update.new_chat_member.status
     blocked = status in (ChatMemberStatus.KICKED, ChatMemberStatus.LEFT)
-    await membership.chat_status_changed(repo, user.id, blocked=blocked, now=utcnow())
+    await membership.chat_status_changed(repo, user.id, blocked=blocked, now=clock.now())
 
 
 def make_router() -> Router:

@@ -19,10 +19,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
-from db.types import utcnow
 from domain.roles import Role
 from handlers import texts
 from handlers.common import MENU_HELP, MENU_SETTINGS, button, main_menu, show
@@ -190,13 +190,14 @@ async def delete_confirmed(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.get(user.id)
     if db_user is None or db_user.telegram_id is None:
         await query.answer()
         return
     # the seats it frees are offered to the next in line: queued with the erasure
-    await erase_user(repo, db_user, utcnow())
+    await erase_user(repo, db_user, clock.now())
     await state.clear()
     if user.role is not Role.TEACHER:
         await set_user_commands(bot, i18n, user.telegram_id, Role.TEACHER, user.language)

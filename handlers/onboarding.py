@@ -11,8 +11,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain.deeplinks import parse_payload
@@ -63,6 +64,7 @@ async def cmd_start(
     repo: Repo,
     user: UserContext,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     await state.clear()
     db_user = await repo.users.require(user.id)
@@ -81,7 +83,7 @@ async def cmd_start(
         await begin_profile(message, state, repo, db_user)
         return
     await greet_member(message, db_user, user.role)
-    await route_payload(message, repo, db_user, settings)
+    await route_payload(message, repo, db_user, settings, clock.now())
 
 
 async def consent_agree(

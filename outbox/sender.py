@@ -57,10 +57,10 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from core.clock import SystemClock
+from core.settings import Settings
 from db.repo import Repo
 from db.repositories.outbox import Claimed
-from db.types import utcnow
 from domain.notices import NoticeKind
 from outbox.render import RENDERERS, RenderContext, Rendered
 
@@ -119,11 +119,11 @@ class OutboxSender:
         i18n: I18n,
         settings: Settings,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         worker: str | None = None,
     ) -> None:
         self.sessionmaker, self.bot, self.i18n, self.settings = sessionmaker, bot, i18n, settings
-        self.clock = clock
+        self.clock = clock or SystemClock().now
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.paid = settings.outbox_paid_broadcast
         rate = settings.outbox_paid_rate if self.paid else settings.outbox_rate
@@ -185,7 +185,7 @@ class OutboxSender:
                     await self._deliver(batch)
                     report.add(batch.report)
             finally:
-                self.clock = clock
+                self.clock = clock or SystemClock().now
 
     async def settle(self, now: datetime | None = None, within: float = 10.0) -> None:
         """Wait until nothing is due (as of `now`) and nothing is in flight: "all sent"."""

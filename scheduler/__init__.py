@@ -1,7 +1,8 @@
 """Time-driven work on APScheduler: the jobs tick and a cron table (`scheduler.runner`).
 
 The outbox sender (`outbox.sender`) runs beside it in the same process; the scheduler only
-writes outbox rows and wakes it."""
+writes outbox rows and wakes it. What is due is decided on the injected clock; APScheduler's
+own timer runs on the wall clock."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from scheduler.runner import purge_unconsented, run_due_jobs
+from core.clock import Clock, SystemClock
+from core.settings import Settings
+from scheduler.runner import UNCONSENTED_RETENTION, purge_unconsented, run_due_jobs
 
 #: (job id, function, cron fields): housekeeping at fixed local times
 CRON = (("purge_unconsented", purge_unconsented, {"hour": 3, "minute": 17}),)
@@ -22,15 +24,19 @@ def build_scheduler(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
+    clock: Clock | None = None,
     on_commit: Callable[[], None] | None = None,
 ) -> AsyncIOScheduler:
+    clock = clock or SystemClock()
     scheduler = AsyncIOScheduler(timezone=settings.tz)
+
+    async def tick() -> int:
+        return await run_due_jobs(sessionmaker, clock.now(), on_commit=on_commit)
+
     scheduler.add_job(
-        run_due_jobs,
+        tick,
         "interval",
         seconds=settings.scheduler_tick_seconds,
-        args=[sessionmaker],
-        kwargs={"on_commit": on_commit},
         id="run_due_jobs",
         replace_existing=True,
         coalesce=True,
@@ -42,7 +48,7 @@ def build_scheduler(
             func,
             "cron",
             **fields,
-            args=[sessionmaker],
+            args=[sessionmaker, clock],
             id=job_id,
             replace_existing=True,
             coalesce=True,
@@ -51,4 +57,4 @@ def build_scheduler(
     return scheduler
 
 
-__all__ = ["build_scheduler", "purge_unconsented", "run_due_jobs"]
+__all__ = ["UNCONSENTED_RETENTION", "build_scheduler", "purge_unconsented", "run_due_jobs"]

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import Clock
 from db.repo import Repo
-from db.types import utcnow
 from domain.schedule import JobKind
 from scheduler.jobs import JOBS
 
@@ -30,13 +30,12 @@ UNCONSENTED_RETENTION = timedelta(days=30)
 
 async def run_due_jobs(
     sessionmaker: async_sessionmaker[AsyncSession],
-    now: datetime | None = None,
+    now: datetime,
     *,
     on_commit: Callable[[], None] | None = None,
 ) -> int:
-    """Run every due job once; how many ran. `on_commit` is called after a job that queued
-    messages is committed (the outbox sender's `wake`)."""
-    now = now or utcnow()
+    """Run every job due at `now` once; how many ran. `on_commit` is called after a job that
+    queued messages is committed (the outbox sender's `wake`)."""
     async with sessionmaker() as session:
         due = await Repo(session).jobs.due(now)
     ran = 0
@@ -67,10 +66,11 @@ async def run_due_jobs(
     return ran
 
 
-async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> int:
     """Data minimisation (152-FZ art. 5): forget silent users who never gave consent."""
     async with sessionmaker() as session:
-        removed = await Repo(session).users.purge_unconsented(utcnow() - UNCONSENTED_RETENTION)
+        cutoff = clock.now() - UNCONSENTED_RETENTION
+        removed = await Repo(session).users.purge_unconsented(cutoff)
         await session.commit()
     if removed:
         log.info("purged %d users without consent", removed)

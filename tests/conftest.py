@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from core.settings import Settings
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from devtools.emulator import SpecValidator, load_spec

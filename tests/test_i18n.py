@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot.i18n import CatalogI18n
+from core.i18n import CatalogI18n
 from devtools.emulator import parse_formatted
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, String, Table, Text, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import utcnow
 from db.models import (
     Attempt,
     Base,
@@ -30,7 +31,6 @@ from db.models import (
     User,
 )
 from db.repo import Repo
-from db.types import utcnow
 from domain.events import RegStatus
 from domain.notices import Notice, NoticeKind
 from domain.roles import Role

@@ -25,7 +25,7 @@ from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.usercache import UserCache
+from core.usercache import UserCache
 from db.repo import Repo
 
 if TYPE_CHECKING:

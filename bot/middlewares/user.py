@@ -10,8 +10,8 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
-from bot.i18n import client_locale
-from bot.usercache import UserCache, UserContext
+from core.i18n import client_locale
+from core.usercache import UserCache, UserContext
 from db.models import User
 from db.repo import Repo
 from domain.roles import effective_role

@@ -3,15 +3,14 @@ a paused attempt, and the finish that stores the score and sends the results."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Attempt, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, next_attempt_at, previous_statement, progress, score
@@ -122,7 +121,7 @@ async def _finish(
 
 
 async def cmd_assess(
-    message: Message, repo: Repo, user: UserContext, settings: Settings, bot: Bot
+    message: Message, repo: Repo, user: UserContext, settings: Settings, bot: Bot, clock: Clock
 ) -> None:
     db_user = await repo.users.require(user.id)
     open_attempt = await repo.assessments.open_attempt(user.id)
@@ -150,7 +149,7 @@ async def cmd_assess(
     finished = await repo.assessments.finished(user.id)
     if finished:
         allowed_at = next_attempt_at(finished[-1].finished_at, framework.settings.retake_days)
-        if allowed_at is not None and allowed_at > datetime.now(allowed_at.tzinfo):
+        if allowed_at is not None and allowed_at > clock.now():
             await message.answer(
                 _(
                     "Your last self-assessment is recent. A new one is possible from {date}. Your results: /results"

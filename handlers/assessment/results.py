@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.charts import comparison_chart, radar_chart, render_png
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, compare

@@ -10,10 +10,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
-from db.types import utcnow
 from domain.ids import parse_id
 from domain.notices import Notice, NoticeKind
 from domain.roles import Role
@@ -21,7 +21,7 @@ from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teache
 
 
 async def got_comment(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, bot: Bot, i18n: I18n
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
 ) -> None:
     text = (message.text or "").strip()
     if not text or len(text) > 500:
@@ -38,7 +38,9 @@ async def got_comment(
     if route is not None:
         await repo.routes.add_comment(route.id, staff.id, text)
     await repo.audit.record("route_comment", actor=staff, target=teacher)
-    await repo.outbox.add([Notice(teacher.id, NoticeKind.ROUTE_COMMENT, {"text": text})], utcnow())
+    await repo.outbox.add(
+        [Notice(teacher.id, NoticeKind.ROUTE_COMMENT, {"text": text})], clock.now()
+    )
     await message.answer(_("Sent. The teacher has been notified."))
 
 
@@ -64,13 +66,14 @@ async def got_step_date(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     try:
         due = datetime.strptime((message.text or "").strip(), "%d.%m.%Y").date()
     except ValueError:
         await message.answer(_("Please send the date as DD.MM.YYYY, e.g. 25.12.2026."))
         return
-    if due < datetime.now(settings.tz).date():
+    if due < clock.now().astimezone(settings.tz).date():
         await message.answer(_("This date has passed. Please send a future date."))
         return
     data = await state.get_data()
@@ -106,6 +109,6 @@ async def got_step_date(
     )
     await repo.audit.record("route_step_added", actor=staff, target=teacher)
     await repo.outbox.add(
-        [Notice(teacher.id, NoticeKind.ROUTE_STEP_ADDED, {"title": title})], utcnow()
+        [Notice(teacher.id, NoticeKind.ROUTE_STEP_ADDED, {"title": title})], clock.now()
     )
     await message.answer(_("Added. The teacher has been notified."))

@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from core.clock import Clock
 from db.models import School, User
 from db.repo import Repo
-from db.types import utcnow
 from domain.ids import parse_id
 from domain.notices import Notice, NoticeKind
 from domain.pagination import paginate
@@ -116,6 +116,7 @@ async def on_school_action(
     role: Role,
     bot: Bot,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     action = callback_data.action
     if action == "cancel":
@@ -230,7 +231,8 @@ async def on_school_action(
             ),
         )
         await repo.outbox.add(
-            [Notice(t.id, NoticeKind.SCHOOL_REJECTED, {"name": name}) for t in teachers], utcnow()
+            [Notice(t.id, NoticeKind.SCHOOL_REJECTED, {"name": name}) for t in teachers],
+            clock.now(),
         )
     else:
         await query.answer(_("This button is out of date."), show_alert=True)

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.settings import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult

@@ -19,7 +19,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.config import Settings
+from core.settings import Settings
 from db.models import Event, Site, User
 from db.repo import Repo
 from domain.framework import Framework
@@ -37,7 +37,6 @@ from handlers.event_admin.rules import (
     TITLE_MAX,
     TITLE_MIN,
     BadModuleLine,
-    _now,
     fits,
     local_text,
     parse_end,
@@ -104,13 +103,14 @@ def _description_problem(text: str) -> str | None:
     return _("The description is too long: up to 2000 characters, please.")
 
 
-def _read_start(text: str, tz: tzinfo) -> datetime | str:
+def _read_start(text: str, tz: tzinfo, now: datetime) -> datetime | str:
+    """A moment typed in the service zone that must come after `now`; else the problem."""
     starts_at = parse_local(text, tz)
     if starts_at is None:
         return _(
             "I could not read this date. Please send it as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
         )
-    if starts_at <= _now():
+    if starts_at <= now:
         return _("This moment has already passed. Please send a date and time in the future.")
     return starts_at
 

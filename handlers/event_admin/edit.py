@@ -14,7 +14,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.events import EventStatus
@@ -39,7 +40,7 @@ from handlers.event_admin.common import (
     _where_text,
     notified_text,
 )
-from handlers.event_admin.rules import SKIP, _now, local_text, when_text
+from handlers.event_admin.rules import SKIP, local_text, when_text
 from handlers.event_admin.states import EventEditForm
 from services import events as services
 
@@ -136,9 +137,10 @@ async def _save_event(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    now: datetime,
     **changes: object,
 ) -> None:
-    done = await services.change_event(repo, event.id, changes, _now())
+    done = await services.change_event(repo, event.id, changes, now)
     await state.clear()
     if isinstance(done, services.Refused):
         await message.answer(_("You cannot manage this event."))
@@ -167,6 +169,7 @@ async def edit_title(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -176,7 +179,9 @@ async def edit_title(
     if problem is not None:
         await message.answer(problem, reply_markup=_edit_cancel(event.id))
         return
-    await _save_event(message, state, event, repo, staff, bot, i18n, settings, title=text)
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, clock.now(), title=text
+    )
 
 
 async def edit_description(
@@ -188,6 +193,7 @@ async def edit_description(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -199,18 +205,33 @@ async def edit_description(
         return
     description = "" if text == SKIP else text
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, description=description
+        message,
+        state,
+        event,
+        repo,
+        staff,
+        bot,
+        i18n,
+        settings,
+        clock.now(),
+        description=description,
     )
 
 
 async def edit_starts(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
         return
     event, text = got
-    starts_at = _read_start(text, settings.tz)
+    starts_at = _read_start(text, settings.tz, clock.now())
     if isinstance(starts_at, str):
         await message.answer(starts_at, reply_markup=_edit_cancel(event.id))
         return
@@ -228,6 +249,7 @@ async def edit_ends(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -238,7 +260,8 @@ async def edit_ends(
     if isinstance(ends_at, str):
         await message.answer(ends_at, reply_markup=_edit_cancel(event.id))
         return
-    if starts_at <= _now():
+    now = clock.now()
+    if starts_at <= now:
         await state.set_state(EventEditForm.starts)
         await message.answer(
             _(
@@ -251,7 +274,7 @@ async def edit_ends(
     deadline = event.registration_deadline
     if deadline is not None and deadline > starts_at:  # a deadline after the start means nothing
         changes["registration_deadline"] = None
-    await _save_event(message, state, event, repo, staff, bot, i18n, settings, **changes)
+    await _save_event(message, state, event, repo, staff, bot, i18n, settings, now, **changes)
 
 
 async def edit_place(
@@ -263,6 +286,7 @@ async def edit_place(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -274,7 +298,17 @@ async def edit_place(
         return
     place, url = read
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, place=place, online_url=url
+        message,
+        state,
+        event,
+        repo,
+        staff,
+        bot,
+        i18n,
+        settings,
+        clock.now(),
+        place=place,
+        online_url=url,
     )
 
 
@@ -287,6 +321,7 @@ async def edit_deadline(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -294,7 +329,7 @@ async def edit_deadline(
     event, text = got
     deadline: datetime | None = None
     if text != SKIP:
-        read = _read_start(text, settings.tz)  # a moment in the future, like a start
+        read = _read_start(text, settings.tz, clock.now())  # in the future, like a start
         if isinstance(read, str):
             await message.answer(read, reply_markup=_edit_cancel(event.id))
             return
@@ -308,5 +343,14 @@ async def edit_deadline(
             return
         deadline = read
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, registration_deadline=deadline
+        message,
+        state,
+        event,
+        repo,
+        staff,
+        bot,
+        i18n,
+        settings,
+        clock.now(),
+        registration_deadline=deadline,
     )

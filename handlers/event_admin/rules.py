@@ -115,10 +115,6 @@ def when_text(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> str:
     return f"{start.strftime(DATE_FORMAT)} – {end.strftime(DATE_FORMAT)}"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 # ------------------------------------------------------------------ labels
 
 

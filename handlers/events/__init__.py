@@ -14,7 +14,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from db.types import utcnow
 from handlers.common import MENU_EVENTS, MENU_MY
 from handlers.events import links as links  # registers the deep links (event, site, checkin)
 from handlers.events.callbacks import EvAct, EvList, FeedbackCb, OfferCb
@@ -44,7 +43,6 @@ __all__ = [
     "feedback_keyboard",
     "kind_label",
     "make_router",
-    "utcnow",
     "when_text",
 ]
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Event, User
 from db.repo import Repo
 from db.repositories.events import facts_of
@@ -23,7 +26,6 @@ from handlers.events.common import (
     own_event,
     seats_text,
     status_text,
-    utcnow,
     when_text,
 )
 
@@ -34,11 +36,11 @@ async def card(
     user: User,
     event: Event,
     settings: Settings,
+    now: datetime,
     *,
     answer: bool = True,
 ) -> None:
     tz = settings.tz
-    now = utcnow()
     taken = await repo.events.seats_taken(event.id)
     reg = await repo.events.registration(event.id, user.id)
     position = (
@@ -121,19 +123,29 @@ async def card(
 
 
 async def on_card(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is not None:
-        await card(query, repo, db_user, event, settings)
+        await card(query, repo, db_user, event, settings, clock.now())
 
 
 # ------------------------------------------------------------------ calendar, share
 
 
 async def on_ics(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
@@ -152,7 +164,7 @@ async def on_ics(
             url=event.online_url,
             status="CANCELLED" if event.status == EventStatus.CANCELLED.value else "CONFIRMED",
         ),
-        now=utcnow(),
+        now=clock.now(),
     )
     await bot.send_document(
         query.message.chat.id,

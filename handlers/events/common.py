@@ -1,5 +1,4 @@
-"""Small helpers the event screens share: labels, dates, seats, the audience check and
-the package's clock."""
+"""Small helpers the event screens share: labels, dates, seats, the audience check."""
 
 from __future__ import annotations
 
@@ -14,14 +13,6 @@ from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
 from domain.events import CANCEL_BEFORE, Audience, RegStatus, days_ahead, eligible, free_seats
-
-
-def utcnow() -> datetime:
-    """The screens' clock: `handlers.events.utcnow` looked up at call time, so replacing it
-    (as the tests do to move the bot's clock) moves every screen, as in the single module."""
-    from handlers import events
-
-    return events.utcnow()
 
 
 def kind_label(kind: str) -> str:

@@ -7,13 +7,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.usercache import UserContext
 from db.repo import Repo
 from db.repositories.events import facts_of
 from domain.events import FeedbackRefusal, RegStatus, feedback_refusal
 from handlers.common import button, show
 from handlers.events.callbacks import FeedbackCb
-from handlers.events.common import utcnow
 
 
 class FeedbackForm(StatesGroup):
@@ -37,12 +37,14 @@ async def on_feedback(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
+    clock: Clock,
 ) -> None:
+    now = clock.now()
     reg = await repo.events.registration_by_id(callback_data.reg)
     if reg is None or reg.user_id != user.id or not 1 <= callback_data.rating <= 5:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    refusal = feedback_refusal(facts_of(reg.event), RegStatus(reg.status), utcnow())
+    refusal = feedback_refusal(facts_of(reg.event), RegStatus(reg.status), now)
     if refusal is not None:
         await query.answer(
             {
@@ -57,7 +59,7 @@ async def on_feedback(
             show_alert=True,
         )
         return
-    if not await repo.events.set_feedback(reg, callback_data.rating, None, utcnow()):
+    if not await repo.events.set_feedback(reg, callback_data.rating, None, now):
         await query.answer(
             _("You have already left feedback for this event. Thank you!"), show_alert=True
         )

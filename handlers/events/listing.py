@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from db.repositories.events import TeacherEvents
@@ -17,16 +18,20 @@ from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
 from handlers.common import button, h, pager_row, show
 from handlers.events.callbacks import EvAct, EvList
-from handlers.events.common import day_label, interests, kind_label, seats_text, start_text, utcnow
+from handlers.events.common import day_label, interests, kind_label, seats_text, start_text
 
 EVENTS_PER_PAGE = 6
 WHEN_DAYS = {"week": 7, "month": 31}
 
 
 async def _list(
-    event: Message | CallbackQuery, repo: Repo, user: User, query: EvList, settings: Settings
+    event: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    query: EvList,
+    settings: Settings,
+    now: datetime,
 ) -> None:
-    now = utcnow()
     framework = await repo.frameworks.active()
     lang = user.language
     if query.mode == "comp" and not query.value:
@@ -140,17 +145,25 @@ async def _list(
     await show(event, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_events(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
+async def cmd_events(
+    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
+) -> None:
     db_user = await repo.users.require(user.id)
     deficits, in_route = await interests(repo, user.id)
     mode = "rec" if deficits or in_route else "all"
-    await _list(message, repo, db_user, EvList(mode=mode), settings)
+    await _list(message, repo, db_user, EvList(mode=mode), settings, clock.now())
 
 
 async def on_list(
-    query: CallbackQuery, callback_data: EvList, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvList,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     if callback_data.mode not in {"rec", "all", "mine", "comp", "kind"}:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    await _list(query, repo, await repo.users.require(user.id), callback_data, settings)
+    db_user = await repo.users.require(user.id)
+    await _list(query, repo, db_user, callback_data, settings, clock.now())

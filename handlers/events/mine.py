@@ -9,24 +9,27 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from bot.tables import csv_writer
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, hours
 from domain.typography import format_number, shorten
 from handlers.common import button, h
 from handlers.events.callbacks import EvAct
-from handlers.events.common import day_label, kind_label, start_text, utcnow
+from handlers.events.common import day_label, kind_label, start_text
 from handlers.formatting import show_long, split_html
 
 
-async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
+async def cmd_my(
+    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
+) -> None:
     regs = await repo.events.of_user(user.id)
     if not regs:
         await message.answer(_("You have no registrations yet. Find an event: /events"))
         return
-    now = utcnow()
+    now = clock.now()
     cancelled = [r for r in regs if r.event.status == EventStatus.CANCELLED.value]
     live = [r for r in regs if r.event.status != EventStatus.CANCELLED.value]
     upcoming = [r for r in live if r.event.ends_at > now]

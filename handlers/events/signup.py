@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
 from db.repositories.events import facts_of
 from db.repositories.registrations import SignUp
@@ -15,15 +16,21 @@ from domain.typography import quoted
 from handlers.common import button, h, show
 from handlers.events.callbacks import EvAct, OfferCb
 from handlers.events.card import card
-from handlers.events.common import cancel_rule_text, own_event, utcnow, when_text
+from handlers.events.common import cancel_rule_text, own_event, when_text
 from services import registrations
 from services.registrations import CancelRefusal, OfferOutcome
 
 
 async def on_signup(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     """First a confirmation, then the sign-up itself (double taps are harmless)."""
+    now = clock.now()
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is None:
@@ -32,7 +39,7 @@ async def on_signup(
         await show(
             query,
             _("Sign up for {title} on {when}?").format(
-                title=h(quoted(event.title)), when=when_text(event, settings.tz, utcnow())
+                title=h(quoted(event.title)), when=when_text(event, settings.tz, now)
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -44,8 +51,8 @@ async def on_signup(
             ),
         )
         return
-    result = await registrations.sign_up(repo, event.id, db_user.id, utcnow())
-    await card(query, repo, db_user, event, settings, answer=False)
+    result = await registrations.sign_up(repo, event.id, db_user.id, now)
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(_signup_message(result), show_alert=True)
 
 
@@ -69,12 +76,17 @@ def _signup_message(result: SignUp) -> str:
 
 
 async def on_cancel(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await repo.events.get(callback_data.event)
     reg = await repo.events.registration(callback_data.event, db_user.id) if event else None
-    now = utcnow()
+    now = clock.now()
     if event is None or reg is None or not can_cancel(facts_of(event), RegStatus(reg.status), now):
         late = (
             event is not None
@@ -103,7 +115,7 @@ async def on_cancel(
     if isinstance(done, CancelRefusal):  # changed meanwhile (a double tap, the organiser)
         await _cancel_refused(query, late=done is CancelRefusal.TOO_LATE)
         return
-    await card(query, repo, db_user, event, settings, answer=False)
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(_("Your registration is cancelled."), show_alert=True)
 
 
@@ -117,9 +129,14 @@ async def _cancel_refused(query: CallbackQuery, *, late: bool) -> None:
 
 
 async def on_offer(
-    query: CallbackQuery, callback_data: OfferCb, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: OfferCb,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
-    now = utcnow()
+    now = clock.now()
     if callback_data.take:
         outcome = await registrations.take_offer(repo, callback_data.reg, user.id, now)
     else:
@@ -141,5 +158,5 @@ async def on_offer(
         await query.answer(popup, show_alert=True)
         return
     db_user = await repo.users.require(user.id)
-    await card(query, repo, db_user, reg.event, settings, answer=False)
+    await card(query, repo, db_user, reg.event, settings, now, answer=False)
     await query.answer(popup, show_alert=True)

@@ -2,33 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from db.repositories.events import TeacherEvents
 from domain.typography import shorten
 from handlers.common import button, h, show
 from handlers.events.callbacks import EvAct, EvList
-from handlers.events.common import day_label, own_event, utcnow
+from handlers.events.common import day_label, own_event
 
 
 async def on_site(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is None or event.site_id is None:
         await query.answer()
         return
-    await show_site(query, repo, db_user, event.site_id, settings)
+    await show_site(query, repo, db_user, event.site_id, settings, clock.now())
 
 
 async def show_site(
-    target: Message | CallbackQuery, repo: Repo, user: User, site_id: int, settings: Settings
+    target: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    site_id: int,
+    settings: Settings,
+    now: datetime,
 ) -> None:
     site = await repo.events.site(site_id)
     if site is None:
@@ -48,7 +61,6 @@ async def show_site(
         ]
     if site.contact:
         lines += ["", _("Contact: {contact}").format(contact=h(site.contact))]
-    now = utcnow()
     page, total = await repo.events.for_teacher(
         TeacherEvents(
             now=now,

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.repo import Repo
 from domain import profile as rules
 from domain.profile import AgeBand, Err, Field, Invalid

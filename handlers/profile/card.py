@@ -6,8 +6,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain import profile as rules
@@ -64,7 +65,12 @@ async def show_summary(
 
 
 async def save_profile(
-    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     missing = rules.next_missing(await repo.users.snapshot(db_user))
@@ -84,6 +90,6 @@ async def save_profile(
             ),
             reply_markup=main_menu(user.role),
         )
-        await route_payload(query.message, repo, db_user, settings)
+        await route_payload(query.message, repo, db_user, settings, clock.now())
     else:
         await query.message.answer(_("Saved."), reply_markup=main_menu(user.role))

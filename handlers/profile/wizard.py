@@ -6,7 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain import profile as rules

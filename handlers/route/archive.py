@@ -7,8 +7,8 @@ from datetime import tzinfo
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Route
 from db.repo import Repo
 from domain.route import StepStatus

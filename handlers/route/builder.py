@@ -3,14 +3,13 @@ question before a new route replaces the current one."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Route, RouteStep, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
@@ -111,6 +110,7 @@ async def on_build(
     repo: Repo,
     user: UserContext,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     latest = await latest_result(repo, user.id)
@@ -153,7 +153,7 @@ async def on_build(
         chosen,
         young=young,
         pace=pace,
-        start=datetime.now(settings.tz).date(),
+        start=clock.now().astimezone(settings.tz).date(),
         region_names=(muni.region_ru, muni.region_en) if muni else (),
     )
     steps = []

@@ -9,7 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.models import Route, RouteStep
 from db.repo import Repo
 from domain.assessment import AssessmentResult

@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.repo import Repo
 from handlers.route.common import Evidence
 from handlers.route.steps import route_complete_text, step_keyboard, step_text

@@ -8,9 +8,9 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
-from bot.usercache import UserContext
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
 from domain.route import StepStatus
 from handlers.route.common import (

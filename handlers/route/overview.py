@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.models import Route, User
 from db.repo import Repo
 from domain.route import StepStatus, progress_bar, progress_share

@@ -3,17 +3,19 @@ that would complete it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Event, RouteStep, User
 from db.repo import Repo
 from db.repositories.events import TeacherEvents
-from db.types import utcnow
 from domain.attendance import STEP_FOR_KIND
 from domain.route import StepStatus
 from domain.typography import shorten
@@ -87,6 +89,7 @@ async def on_step(
     repo: Repo,
     user: UserContext,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     if await state.get_state() in {Evidence.proof.state, Evidence.reflection.state}:
         await state.clear()  # ✖️ Cancel of the evidence prompt: stop waiting for evidence
@@ -96,7 +99,7 @@ async def on_step(
     text = step_text(step, user.language)
     markup = step_keyboard(step)
     sessions = (
-        await matching_events(repo, await repo.users.require(user.id), step)
+        await matching_events(repo, await repo.users.require(user.id), step, clock.now())
         if not StepStatus(step.status).closed
         else []
     )
@@ -116,15 +119,17 @@ async def on_step(
     await show(query, text, markup)
 
 
-async def matching_events(repo: Repo, user: User, step: RouteStep, limit: int = 3) -> list[Event]:
-    """Upcoming events open to the teacher that would complete this step (same competency,
-    a kind that maps to the step's kind)."""
+async def matching_events(
+    repo: Repo, user: User, step: RouteStep, now: datetime, limit: int = 3
+) -> list[Event]:
+    """Events after `now` open to the teacher that would complete this step (same
+    competency, a kind that maps to the step's kind)."""
     kinds = {kind.value for kind, step_kind in STEP_FOR_KIND.items() if step_kind == step.kind}
     if not kinds:
         return []
     page, _total = await repo.events.for_teacher(
         TeacherEvents(
-            now=utcnow(),
+            now=now,
             municipality_id=user.municipality_id,
             position=user.position_code,
             subjects=tuple(await repo.users.subject_codes(user.id)),

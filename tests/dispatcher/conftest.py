@@ -15,6 +15,7 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher, load_i18n, prepare_database
+from core.clock import ManualClock
 from devtools.emulator import SpecValidator
 from outbox.sender import OutboxSender
 from tests.conftest import TEST_TOKEN, make_settings
@@ -34,11 +35,16 @@ class Harness:
             session=self.session,
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
+        self.settings = settings
         self.sessionmaker = sessionmaker
         i18n = load_i18n(settings)
-        self.dp = build_dispatcher(settings, sessionmaker, i18n, storage=MemoryStorage())
+        #: the dispatcher's one clock: it stands still until a test moves it
+        self.clock = ManualClock()
+        self.dp = build_dispatcher(
+            settings, sessionmaker, i18n, storage=MemoryStorage(), clock=self.clock
+        )
         #: what the bot's sender does after each commit, done after each update
-        self.sender = OutboxSender(sessionmaker, self.bot, i18n, settings)
+        self.sender = OutboxSender(sessionmaker, self.bot, i18n, settings, clock=self.clock.now)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.middlewares import UpdateCounter
+from core.clock import ManualClock
 from db.models import User
 from devtools.emulator import (
     BotAPIEmulator,
@@ -221,6 +222,8 @@ class Running:
     app: BotApp
     emu: BotAPIEmulator
     counter: UpdateCounter
+    #: the bot's one clock: it stands still (at the real time the bot started) until moved
+    clock: ManualClock
 
     def chat(self, user_id: int, lang: str = "ru", first_name: str = "Анна") -> Chat:
         user = EmuUser(id=user_id, first_name=first_name, language_code=lang)
@@ -231,11 +234,12 @@ class Running:
 async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
         settings = make_settings(sqlite_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID])
-        app = BotApp(settings)
+        clock = ManualClock()
+        app = BotApp(settings, clock=clock)
         try:
             await app.setup()
             await app.start_polling()
-            yield Running(app, emu, app.dp["update_counter"])
+            yield Running(app, emu, app.dp["update_counter"], clock)
             ru_chats = await russian_chats(app, emu)
         finally:
             await app.stop()

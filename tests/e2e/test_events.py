@@ -8,13 +8,12 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
+from core.clock import ManualClock, utcnow
 from db.models import Event, Job, Registration
 from db.repo import Repo
-from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.assessment import score
 from domain.route import Pace, build_route
@@ -25,8 +24,9 @@ from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
 
 
-async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
-    app = BotApp(make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url))
+async def _app(emu: BotAPIEmulator, db: Path, clock: ManualClock | None = None) -> BotApp:
+    settings = make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url)
+    app = BotApp(settings, clock=clock) if clock is not None else BotApp(settings)
     await app.setup()
     await app.start_polling()
     return app
@@ -115,11 +115,10 @@ async def _give_route(app: BotApp, telegram_id: int) -> None:
         await session.commit()
 
 
-async def test_teacher_events_flow(
-    tmp_path: Path, spec: SpecValidator | None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_teacher_events_flow(tmp_path: Path, spec: SpecValidator | None) -> None:
+    clock = ManualClock()
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
-        app = await _app(emu, tmp_path / "events.db")
+        app = await _app(emu, tmp_path / "events.db", clock)
         try:
             async with app.sessionmaker() as session:
                 repo = Repo(session)
@@ -221,7 +220,7 @@ async def test_teacher_events_flow(
             ask = anna.last
             assert "How was" in ask.plain_text
             # the teacher answers after the end (feedback is refused before it)
-            monkeypatch.setattr("handlers.events.utcnow", lambda: later)
+            clock.set(later)  # the bot's one clock: every screen sees the new time
             await anna.tap_data(FeedbackCb(reg=reg.id, rating=5).pack())
             await anna.send("Very practical, thank you")
             await anna.run(

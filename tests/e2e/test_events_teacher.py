@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
+from core.clock import utcnow
 from db.models import Event, Job, Registration, RouteStep, User
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
-from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser
 from domain.assessment import score
 from domain.events import RegStatus
@@ -505,9 +505,7 @@ async def _deficits_and_route(
         await session.commit()
 
 
-async def test_for_me_lists_tonight_first_and_says_today_and_tomorrow(
-    running: Running, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_for_me_lists_tonight_first_and_says_today_and_tomorrow(running: Running) -> None:
     app, emu = running.app, running.emu
     tz = app.settings.tz
     muni_id, school_id = await _place(app, "volgodonsk")
@@ -517,7 +515,7 @@ async def test_for_me_lists_tonight_first_and_says_today_and_tomorrow(
     # the bot's clock: 09:00 of a day to come, in the service zone
     day = utcnow().astimezone(tz).date() + timedelta(days=1)
     now = datetime.combine(day, time(9, 0), tzinfo=tz)
-    monkeypatch.setattr("handlers.events.utcnow", lambda: now)
+    running.clock.set(now)
 
     def at(days: int, hh: int) -> datetime:
         return datetime.combine(day + timedelta(days=days), time(hh, 0), tzinfo=tz)

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.clock import utcnow
 from db.models import Event, Site, User
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
-from db.types import utcnow
 from handlers.assessment import SECONDS_PER_STATEMENT, AnswerCb, AssessCb
 from handlers.events import EvAct, EvList
 from tests.e2e.conftest import Chat, Running

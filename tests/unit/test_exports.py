@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.export import RouteCompetencyBlock, RouteDocument, RouteStepRow, pdf_text, route_pdf
-from bot.i18n import LOCALES_DIR, CatalogI18n
 from bot.imports import ImportOutcome
 from bot.qr import CheckinPoster, checkin_poster, checkin_poster_pdf
 from bot.tables import csv_bytes, safe_cell, safe_text, xlsx_bytes
+from core.i18n import LOCALES_DIR, CatalogI18n
 from db.reference.sample_events import TRICKY_TITLE
 from domain.event_import import Err, Problem, RowReport
 from domain.events import RegStatus, waitlist_numbers
