@@ -185,7 +185,7 @@ class OutboxSender:
                     await self._deliver(batch)
                     report.add(batch.report)
             finally:
-                self.clock = clock or SystemClock().now
+                self.clock = clock
 
     async def settle(self, now: datetime | None = None, within: float = 10.0) -> None:
         """Wait until nothing is due (as of `now`) and nothing is in flight: "all sent"."""
