@@ -32,12 +32,12 @@ from handlers.profile.card import save_profile, show_summary, summary_text
 from handlers.profile.common import Form
 from handlers.profile.questions import ask
 from handlers.profile.wizard import (
-    advance,
     begin_profile,
     cmd_profile,
     edit_field,
     nav_back,
     nav_cancel,
+    show_next,
 )
 
 __all__ = [
@@ -49,10 +49,10 @@ __all__ = [
     "PositionCb",
     "SchoolCb",
     "SubjectCb",
-    "advance",
     "ask",
     "begin_profile",
     "make_router",
+    "show_next",
     "show_summary",
     "summary_text",
 ]
