@@ -68,7 +68,6 @@ async def cmd_start(
     await state.clear()
     if not await service.remember_link(repo, user.id, command.args):
         await message.answer(_("This link looks broken, so I simply opened the bot for you."))
-    db_user = await repo.users.require(user.id)
     if not user.consented:
         await message.answer(texts.welcome())
         await message.answer(texts.consent_request(), reply_markup=consent_keyboard(user.language))
@@ -77,6 +76,7 @@ async def cmd_start(
         await message.answer(_("Welcome back! Let us finish your profile."))
         await begin_profile(message, state, repo, user.id)
         return
+    db_user = await repo.users.require(user.id)
     await greet_member(message, db_user, user.role)
     await route_payload(message, repo, db_user, settings)
 
