@@ -3,6 +3,8 @@
 Every answer is written to the database at once, so an interrupted wizard resumes at the
 first unanswered question (even after a restart). The FSM state only says which question
 is on screen and whether we are in the first-time wizard or editing one field.
+The answers, the card and saving are `services.profile`; validation and the wizard order
+are `domain.profile`.
 """
 
 from __future__ import annotations
