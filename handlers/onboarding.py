@@ -16,13 +16,14 @@ from core.settings import Settings
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
-from domain.deeplinks import parse_payload
 from domain.profile import address_name
 from domain.roles import Role
 from handlers import texts
 from handlers.common import button, h, main_menu, rows, show
 from handlers.deeplinks import route_payload
 from handlers.profile import begin_profile
+from services import profile as service
+from services.profile import Consent
 
 LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
 
@@ -67,21 +68,17 @@ async def cmd_start(
     clock: Clock,
 ) -> None:
     await state.clear()
-    db_user = await repo.users.require(user.id)
-    if command.args:
-        link = parse_payload(command.args)
-        if link is None:
-            await message.answer(_("This link looks broken, so I simply opened the bot for you."))
-        else:
-            await repo.users.set_fields(db_user, pending_payload=link.raw)
+    if not await service.remember_link(repo, user.id, command.args):
+        await message.answer(_("This link looks broken, so I simply opened the bot for you."))
     if not user.consented:
         await message.answer(texts.welcome())
         await message.answer(texts.consent_request(), reply_markup=consent_keyboard(user.language))
         return
     if not user.profile_complete:
         await message.answer(_("Welcome back! Let us finish your profile."))
-        await begin_profile(message, state, repo, db_user)
+        await begin_profile(message, state, repo, user.id)
         return
+    db_user = await repo.users.require(user.id)
     await greet_member(message, db_user, user.role)
     await route_payload(message, repo, db_user, settings, clock.now())
 
@@ -89,29 +86,24 @@ async def cmd_start(
 async def consent_agree(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    if db_user.consent == "given":
+    if await service.give_consent(repo, user.id, texts.CONSENT_VERSION) is Consent.ALREADY_GIVEN:
         await query.answer(_("Your consent is already recorded."))
         return
-    await repo.users.set_consent(db_user, "given", texts.CONSENT_VERSION)
-    await repo.audit.record("consent_given", actor=db_user, version=texts.CONSENT_VERSION)
     await show(
         query,
         _("✅ Thank you! Your consent is recorded. Now a few questions for your profile."),
     )
     assert isinstance(query.message, Message)
-    await begin_profile(query.message, state, repo, db_user)
+    await begin_profile(query.message, state, repo, user.id)
 
 
 async def consent_decline(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.require(user.id)
-    if db_user.consent == "given":
+    if await service.decline_consent(repo, user.id) is Consent.ALREADY_GIVEN:
         await query.answer(
             _("Your consent is already recorded. To withdraw it, use /deleteme."),
             show_alert=True,
         )
         return
-    await repo.users.set_consent(db_user, "declined", None)
     await show(
         query,
         texts.consent_declined(),
@@ -161,9 +153,8 @@ async def pick_language(
     if code not in LANGUAGE_NAMES:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await repo.users.require(user.id)
     assert isinstance(query.message, Message)
-    await repo.users.set_language(db_user, code)
+    db_user = await service.set_language(repo, user.id, code)
     with i18n.use_locale(code):
         await query.answer()
         if not user.consented:
