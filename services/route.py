@@ -21,6 +21,7 @@ from db.repositories.events import TeacherEvents
 from domain.assessment import AssessmentResult
 from domain.attendance import STEP_FOR_KIND
 from domain.framework import Framework
+from domain.notices import Notice, NoticeKind
 from domain.profile import is_young_teacher
 from domain.roles import Role, staff_scope
 from domain.route import (
@@ -538,3 +539,58 @@ async def evidence_file(repo: Repo, teacher_id: int, step_id: int) -> RouteStep 
     if step is None or step.route.user_id != teacher_id or not step.evidence_file_id:
         return None
     return step
+
+
+# ------------------------------------------------------------------ the methodist's words
+
+
+async def comment_on_route(
+    repo: Repo, staff: User, role: Role, teacher_id: int, text: str, now: datetime
+) -> User | Refusal:
+    """A methodist's comment on the teacher's route (kept with the route, if there is one);
+    the teacher is told. The teacher, or why not."""
+    teacher = await teacher_in_scope(repo, staff, role, teacher_id)
+    if isinstance(teacher, Refusal):
+        return teacher
+    route = await repo.routes.active(teacher.id)
+    if route is not None:
+        await repo.routes.add_comment(route.id, staff.id, text)
+    await repo.audit.record("route_comment", actor=staff, target=teacher)
+    await repo.outbox.add([Notice(teacher.id, NoticeKind.ROUTE_COMMENT, {"text": text})], now)
+    return teacher
+
+
+async def add_methodist_step(
+    repo: Repo, staff: User, role: Role, teacher_id: int, title: str, due: date, now: datetime
+) -> User | Refusal:
+    """A step of the methodist's own on the teacher's active route; the teacher is told."""
+    teacher = await teacher_in_scope(repo, staff, role, teacher_id)
+    if isinstance(teacher, Refusal):
+        return teacher
+    route = await repo.routes.active(teacher.id)
+    if route is None:
+        return Refusal.STALE
+    await repo.routes.add_step(
+        route,
+        RouteStep(
+            competency="custom",
+            number=1 + sum(1 for s in route.steps if s.competency == "custom"),
+            kind="custom",
+            target_date=due,
+            status="planned",
+            added_by_user_id=staff.id,
+            content={
+                "title": {"ru": title, "en": title},
+                "what": {"ru": "Задание методиста.", "en": "A task from your methodist."},
+                "how": {
+                    "ru": "Уточните детали у методиста.",
+                    "en": "Ask your methodist for details.",
+                },
+                "competency": {"ru": "Задания методиста", "en": "Methodist's tasks"},
+                "resources": [],
+            },
+        ),
+    )
+    await repo.audit.record("route_step_added", actor=staff, target=teacher)
+    await repo.outbox.add([Notice(teacher.id, NoticeKind.ROUTE_STEP_ADDED, {"title": title})], now)
+    return teacher

@@ -5,7 +5,7 @@ reads the archive and the PDF's data; the staff see a teacher only within their 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -277,3 +277,55 @@ async def test_staff_see_a_teacher_only_within_their_scope(sessionmaker: Maker) 
         assert found is not None and found.evidence_file_id == "FILE"
         assert await service.evidence_file(repo, fresh.id, step.id) is None
         assert await service.evidence_file(repo, teacher.id, route.steps[1].id) is None
+
+
+async def test_a_methodists_comment_and_step_reach_only_teachers_in_scope(
+    sessionmaker: Maker,
+) -> None:
+    """The comment and the added step are kept and queued for the teacher in the same unit
+    of work; a coordinator of another municipality is refused and nothing is queued."""
+    sample = await sample_teacher(sessionmaker)
+    uid = sample.user_id
+    now = datetime.now(UTC)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        await answer_all(repo, uid)
+        await _built(repo, uid)
+        staff = []
+        for tg, muni in ((6101, sample.municipality_id), (6102, sample.municipality_id + 1)):
+            user, _ = await repo.users.get_or_create(tg, "ru")
+            await session.flush()
+            await repo.users.set_role(user, Role.COORDINATOR, muni)
+            staff.append(user)
+        await session.commit()
+    own, stranger = staff
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        refused = await service.comment_on_route(repo, stranger, Role.COORDINATOR, uid, "x", now)
+        assert refused is service.Refusal.NOT_IN_SCOPE
+        refused = await service.add_methodist_step(
+            repo, stranger, Role.COORDINATOR, uid, "x", now.date(), now
+        )
+        assert refused is service.Refusal.NOT_IN_SCOPE
+        assert await repo.outbox.of_user(uid) == []
+        done = await service.comment_on_route(
+            repo, own, Role.COORDINATOR, uid, "Молодец & <b>так</b>", now
+        )
+        assert not isinstance(done, service.Refusal)
+        step = await service.add_methodist_step(
+            repo, own, Role.COORDINATOR, uid, "Открытый урок", now.date(), now
+        )
+        assert not isinstance(step, service.Refusal)
+        await session.commit()
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        queued = await repo.outbox.of_user(uid)
+        assert [(r.kind, r.payload) for r in queued] == [
+            ("route_comment", {"text": "Молодец & <b>так</b>"}),
+            ("route_step_added", {"title": "Открытый урок"}),
+        ]
+        route = await repo.routes.active(uid)
+        assert route is not None
+        assert [s.content["title"]["ru"] for s in route.steps if s.kind == "custom"] == [
+            "Открытый урок"
+        ]

@@ -12,12 +12,12 @@ from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
 from core.settings import Settings
-from db.models import RouteStep, User
+from db.models import User
 from db.repo import Repo
 from domain.ids import parse_id
-from domain.notices import Notice, NoticeKind
 from domain.roles import Role
-from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
+from handlers.coordinator.common import CoordinatorForm, _cancel_markup
+from services import route as route_service
 
 
 async def got_comment(
@@ -27,20 +27,12 @@ async def got_comment(
     if not text or len(text) > 500:
         await message.answer(_("Please send a text of up to 500 characters."))
         return
-    teacher = await _teacher_in_scope(
-        repo, staff, role, parse_id(str((await state.get_data()).get("teacher", ""))) or 0
-    )
+    teacher_id = parse_id(str((await state.get_data()).get("teacher", ""))) or 0
     await state.clear()
-    if teacher is None:
+    done = await route_service.comment_on_route(repo, staff, role, teacher_id, text, clock.now())
+    if isinstance(done, route_service.Refusal):
         await message.answer(_("You cannot change this teacher's route."))
         return
-    route = await repo.routes.active(teacher.id)
-    if route is not None:
-        await repo.routes.add_comment(route.id, staff.id, text)
-    await repo.audit.record("route_comment", actor=staff, target=teacher)
-    await repo.outbox.add(
-        [Notice(teacher.id, NoticeKind.ROUTE_COMMENT, {"text": text})], clock.now()
-    )
     await message.answer(_("Sent. The teacher has been notified."))
 
 
@@ -77,38 +69,17 @@ async def got_step_date(
         await message.answer(_("This date has passed. Please send a future date."))
         return
     data = await state.get_data()
-    teacher = await _teacher_in_scope(
-        repo, staff, role, parse_id(str(data.get("teacher", ""))) or 0
-    )
-    route = await repo.routes.active(teacher.id) if teacher else None
     await state.clear()
-    if teacher is None or route is None:
+    done = await route_service.add_methodist_step(
+        repo,
+        staff,
+        role,
+        parse_id(str(data.get("teacher", ""))) or 0,
+        str(data.get("title", "")),
+        due,
+        clock.now(),
+    )
+    if isinstance(done, route_service.Refusal):
         await message.answer(_("You cannot change this teacher's route."))
         return
-    title = str(data.get("title", ""))
-    await repo.routes.add_step(
-        route,
-        RouteStep(
-            competency="custom",
-            number=1 + sum(1 for s in route.steps if s.competency == "custom"),
-            kind="custom",
-            target_date=due,
-            status="planned",
-            added_by_user_id=staff.id,
-            content={
-                "title": {"ru": title, "en": title},
-                "what": {"ru": "Задание методиста.", "en": "A task from your methodist."},
-                "how": {
-                    "ru": "Уточните детали у методиста.",
-                    "en": "Ask your methodist for details.",
-                },
-                "competency": {"ru": "Задания методиста", "en": "Methodist's tasks"},
-                "resources": [],
-            },
-        ),
-    )
-    await repo.audit.record("route_step_added", actor=staff, target=teacher)
-    await repo.outbox.add(
-        [Notice(teacher.id, NoticeKind.ROUTE_STEP_ADDED, {"title": title})], clock.now()
-    )
     await message.answer(_("Added. The teacher has been notified."))
