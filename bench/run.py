@@ -26,8 +26,8 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
 
 from bot.app import BotApp, build_dispatcher, load_i18n, prepare_database
-from bot.config import Settings
-from bot.usercache import UserCache
+from core.settings import Settings
+from core.usercache import UserCache
 from devtools.emulator import BotAPIEmulator, EmuUser
 from tests.mocked_bot import RecordingSession
 
@@ -201,9 +201,9 @@ async def bench_signups(users: int = 200, seats: int = 50) -> dict[str, float]:
     """Concurrent sign-ups for one event on SQLite: all serialised by the per-event lock."""
     from datetime import timedelta
 
+    from core.clock import utcnow
     from db.models import Event, User
     from db.repo import Repo
-    from db.types import utcnow
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp) / "signups.db")

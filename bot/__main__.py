@@ -7,8 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.config import RunMode, Settings, SettingsError, load_settings
 from bot.logs import install_redaction, setup_logging
+from core.settings import RunMode, Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,8 +138,8 @@ async def _import_events(
 ) -> int:
     from bot.app import prepare_database
     from bot.imports import ImportFormatError, import_file
+    from core.clock import SystemClock
     from db.repo import Repo
-    from db.types import utcnow
 
     engine, sessionmaker = await prepare_database(settings)
     try:
@@ -151,7 +151,7 @@ async def _import_events(
                 allowed_municipality=municipality,
                 actor=None,
                 tz=settings.tz,
-                now=utcnow(),
+                now=SystemClock().now(),
             )
             await session.commit()
     except ImportFormatError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,10 +23,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_default_commands, set_user_commands
-from bot.config import Settings
-from bot.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from bot.logs import install_redaction
 from bot.middlewares import (
+    CommitBeforeSend,
     DbSessionMiddleware,
     GateMiddleware,
     PerUserSerialMiddleware,
@@ -33,15 +33,20 @@ from bot.middlewares import (
     UpdateCounter,
     UserMiddleware,
 )
-from bot.usercache import UserCache
+from core.clock import Clock, SystemClock
+from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
+from core.settings import Settings
+from core.usercache import UserCache
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
-from db.repo import ImportReport, Repo
+from db.repo import Repo
+from db.repositories.reference import ImportReport
 from domain.framework import Framework
 from domain.reference import parse_reference
 from domain.roles import Role, effective_role
 from handlers import get_routers
-from scheduler import build_scheduler
+from outbox.sender import OutboxSender
+from scheduler import build_scheduler, run_due_jobs
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,8 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     assert settings.bot_token is not None, "BOT_TOKEN is required"
+    # an update's transaction is committed before the bot talks to Telegram (see the class)
+    session.middleware(CommitBeforeSend())
     return Bot(
         settings.bot_token,
         session=session,
@@ -79,8 +86,10 @@ def build_dispatcher(
     *,
     storage: BaseStorage | None = None,
     cache: UserCache | None = None,
+    clock: Clock | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares and routers; long-lived objects in workflow data."""
+    """The dispatcher with its middlewares and routers; long-lived objects in workflow data
+    (handlers take the one `clock: Clock` and never read the time themselves)."""
     from domain.throttle import TokenBucketLimiter
 
     cache = cache or UserCache()
@@ -92,6 +101,7 @@ def build_dispatcher(
         i18n=i18n,
         user_cache=cache,
         admin_ids=admin_ids,
+        clock=clock or SystemClock(),
     )
     counter = UpdateCounter()
     dp["update_counter"] = counter
@@ -159,17 +169,22 @@ async def prepare_database(
 
 @dataclass
 class BotApp:
-    """The whole running bot: used by `run`, the console and the end-to-end tests."""
+    """The whole running bot: used by `run`, the console and the end-to-end tests.
+
+    `clock` is the bot's only source of "now" (handlers and the scheduler get this object);
+    tests pass a `core.clock.ManualClock` to move time."""
 
     settings: Settings
     session: BaseSession | None = None
     storage: BaseStorage | None = None
+    clock: Clock = field(default_factory=SystemClock)
     bot: Bot = field(init=False)
     dp: Dispatcher = field(init=False)
     engine: AsyncEngine = field(init=False)
     sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
     i18n: CatalogI18n = field(init=False)
     scheduler: AsyncIOScheduler = field(init=False)
+    sender: OutboxSender = field(init=False)
     _polling: asyncio.Task[None] | None = field(init=False, default=None)
 
     async def setup(self) -> None:
@@ -178,9 +193,15 @@ class BotApp:
         self.i18n = load_i18n(self.settings)
         self.bot = build_bot(self.settings, session=self.session)
         self.dp = build_dispatcher(
-            self.settings, self.sessionmaker, self.i18n, storage=self.storage
+            self.settings, self.sessionmaker, self.i18n, storage=self.storage, clock=self.clock
         )
-        self.scheduler = build_scheduler(self.settings, self.sessionmaker, self.bot, self.i18n)
+        self.sender = OutboxSender(
+            self.sessionmaker, self.bot, self.i18n, self.settings, clock=self.clock.now
+        )
+        self.dp["outbox_sender"] = self.sender
+        self.scheduler = build_scheduler(
+            self.settings, self.sessionmaker, clock=self.clock, on_commit=self.sender.wake
+        )
         self.dp["scheduler"] = self.scheduler
         self.dp.startup.register(self._on_startup)
         self.dp.shutdown.register(self._on_shutdown)
@@ -189,12 +210,21 @@ class BotApp:
         await set_default_commands(bot, self.i18n, self.settings.default_locale)
         await self.refresh_staff_commands(bot)
         self.scheduler.start()
+        self.sender.start()
         me = await bot.get_me()
         log.info("metodbot started as @%s via %s", me.username, self.settings.telegram_api_base)
 
     async def _on_shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.sender.stop()
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Run the jobs due at `now` and send what they queued (the console, the tests);
+        how many jobs ran. The running bot does the same on its own."""
+        ran = await run_due_jobs(self.sessionmaker, now or self.clock.now())
+        await self.sender.settle(now)
+        return ran
 
     async def refresh_staff_commands(self, bot: Bot) -> None:
         """Coordinator/admin command lists in their own chats (ADMIN_IDS included)."""
@@ -244,6 +274,9 @@ class BotApp:
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        sender = getattr(self, "sender", None)
+        if sender is not None:
+            await sender.stop()
         bot = getattr(self, "bot", None)
         if bot is not None:
             await bot.session.close()

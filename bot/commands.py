@@ -8,7 +8,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.config import SUPPORTED_LOCALES
+from core.settings import SUPPORTED_LOCALES
 from domain.roles import Role
 
 TEACHER_COMMANDS = [

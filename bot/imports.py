@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from db.event_repo import ImportCodes
 from db.models import Event, User
 from db.repo import Repo
+from db.repositories.imports import ImportCodes
 from domain.checkin import new_code
 from domain.event_import import (
     Err,
@@ -60,8 +60,9 @@ async def import_file(
     """Validate and (only if every row is valid) apply a sites or events file.
 
     `allowed_municipality` None means an administrator: any municipality and region-wide
-    events. Raises ImportFormatError for an unreadable file. Never commits: the caller commits,
-    then sends `ImportOutcome.notices`.
+    events. Raises ImportFormatError for an unreadable file. Never commits: the notices the
+    changes produced (`ImportOutcome.notices`) are queued in the outbox with them and leave
+    after the caller's commit.
     """
     rows = read_table(data, filename)
     codes = await repo.imports.codes()

@@ -138,6 +138,9 @@ class User(Base):
     experience_years: Mapped[int | None] = mapped_column(Integer)
     age_band: Mapped[str | None] = mapped_column(String(16))
     profile_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set when Telegram answered 403 (the user blocked the bot): nothing is sent to them until
+    #: they write to the bot again, which clears it (`outbox.sender`, `bot.middlewares.user`)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: a /start payload kept until onboarding ends (not personal data)
     pending_payload: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -359,6 +362,36 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class OutboxMessage(Base):
+    """A message to one user, written in the same transaction as the change that caused it and
+    delivered after the commit by `outbox.sender` (see there for the delivery guarantees).
+
+    `state`: pending → sent | failed | cancelled. A pending row is claimed by one sender at a
+    time (`claimed_by` until `claimed_until`, a lease that a crashed sender lets lapse)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "due_at"),
+        Index("ix_outbox_user_state", "user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: the same key is queued once (None: no such rule)
+    key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    #: not before this time; NULL: as soon as it is committed
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     """Privileged actions and consent changes, for admins and accountability."""
 
@@ -381,6 +414,7 @@ __all__ = [
     "FrameworkVersion",
     "Job",
     "Municipality",
+    "OutboxMessage",
     "Position",
     "Registration",
     "Route",

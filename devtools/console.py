@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import BotApp
-from bot.config import Settings
 from bot.imports import ImportFormatError, import_file
 from bot.middlewares import UpdateCounter
+from core.settings import Settings
 from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv, sample_sites_csv
 from db.repo import Repo
-from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, BotMessage, EmuUser, load_spec
 from domain.roles import Role
 
@@ -295,7 +294,7 @@ class ConsoleSession:
 async def import_sample_events(app: BotApp) -> str:
     """Import the shipped sample sites and events unless they are there; say what happened."""
     tz = app.settings.tz
-    now = utcnow()
+    now = app.clock.now()
     async with app.sessionmaker() as session:
         repo = Repo(session)
         present = (await repo.imports.codes()).events

@@ -510,7 +510,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         raise ImportFormatError(Err.BAD_XLSX) from None
     if unzipped > _MAX_UNZIPPED_BYTES:
         raise ImportFormatError(Err.XLSX_UNPACKED_TOO_LARGE)
@@ -1037,8 +1037,8 @@ def _site_examples(scope: TemplateScope) -> tuple[tuple[str, ...], ...]:
     )
 
 
-def _event_examples(scope: TemplateScope, today: date | None) -> tuple[tuple[str, ...], ...]:
-    day = (today or date.today()) + timedelta(days=30)
+def _event_examples(scope: TemplateScope, today: date) -> tuple[tuple[str, ...], ...]:
+    day = today + timedelta(days=30)
     later = day + timedelta(days=7)
     deadline = day - timedelta(days=3)
 
@@ -1192,8 +1192,9 @@ def sites_template_csv(scope: TemplateScope) -> bytes:
     return _csv_bytes([name for name, _, _ in SITE_COLUMNS], _site_examples(scope))
 
 
-def events_template_csv(scope: TemplateScope, today: date | None = None) -> bytes:
-    """Like `sites_template_csv`; the example dates are 30 and 37 days after `today`."""
+def events_template_csv(scope: TemplateScope, today: date) -> bytes:
+    """Like `sites_template_csv`; the example dates are 30 and 37 days after `today` (the
+    caller's day in the service zone: the domain never reads the clock)."""
     return _csv_bytes([name for name, _, _ in EVENT_COLUMNS], _event_examples(scope, today))
 
 
@@ -1210,7 +1211,7 @@ def sites_template_xlsx(scope: TemplateScope) -> bytes:
     )
 
 
-def events_template_xlsx(scope: TemplateScope, today: date | None = None) -> bytes:
+def events_template_xlsx(scope: TemplateScope, today: date) -> bytes:
     """The same rows as the CSV template; dates are real date-time cells, capacity a number."""
     return _xlsx_bytes(
         EVENT_COLUMNS,

@@ -60,9 +60,6 @@ OFFER_WINDOW = timedelta(hours=12)
 #: check-in opens this long before the start and closes this long after the end
 CHECKIN_EARLY = timedelta(hours=1)
 CHECKIN_LATE = timedelta(hours=2)
-#: the feedback request goes out this long after the end; the reminder this long before the start
-FEEDBACK_AFTER = timedelta(hours=1)
-REMIND_BEFORE = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +206,7 @@ def relevance(
 ) -> int:
     """How well an event fits a teacher: route competencies weigh 2, other deficits 1.
     "For me" lists the events with a positive relevance, soonest first (the database applies
-    the same weights: `db.event_repo.TeacherEvents`)."""
+    the same weights: `db.repositories.events.TeacherEvents`)."""
     weights = interest_weights(deficits, route)
     return sum(weights.get(code, 0) for code in set(event_competencies))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeAlias, TypeVar
@@ -162,6 +163,24 @@ def previous_field(field: Field) -> Field | None:
 def next_field(field: Field) -> Field | None:
     index = WIZARD_ORDER.index(field)
     return WIZARD_ORDER[index + 1] if index + 1 < len(WIZARD_ORDER) else None
+
+
+def after_answer(answered: Field, profile: ProfileSnapshot, *, editing: bool) -> Field | None:
+    """The question after an answer; None: the profile card.
+
+    In the first-time wizard it is the first unanswered field. A field edited from the card
+    returns to the card, except a changed municipality, which cleared the school: then the
+    school is asked next."""
+    if editing:
+        if answered is Field.MUNICIPALITY and profile.school_id is None:
+            return Field.SCHOOL
+        return None
+    return next_missing(profile)
+
+
+def toggle_choice(selected: Sequence[str], code: str) -> list[str]:
+    """A multi-choice tap: add the code at the end, or remove it when already chosen."""
+    return [c for c in selected if c != code] if code in selected else [*selected, code]
 
 
 def address_name(full_name: str | None) -> str | None:

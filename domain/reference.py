@@ -1,7 +1,7 @@
 """Reference lists (municipalities, schools, subjects, positions): format and validation.
 
 The file format is documented in `db/reference/README.md`. Parsing is pure: the database
-import lives in `db.repo.ReferenceRepo.apply`.
+import lives in `db.repositories.reference.ReferenceRepo.apply`.
 """
 
 from __future__ import annotations

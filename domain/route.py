@@ -116,3 +116,17 @@ def progress_share(statuses: Sequence[StepStatus]) -> int:
 def progress_bar(percent: int, width: int = 10) -> str:
     filled = max(0, min(width, round(percent * width / 100)))
     return "▓" * filled + "░" * (width - filled)
+
+
+#: the longest typed evidence and reflection a step keeps
+EVIDENCE_MAX = 1000
+REFLECTION_MAX = 500
+
+
+def replace_summary(
+    statuses: Sequence[StepStatus], has_evidence: Sequence[bool]
+) -> tuple[int, int, int]:
+    """What a new route would archive: (closed steps, all steps, steps with evidence)."""
+    if len(statuses) != len(has_evidence):
+        raise ValueError("one evidence flag per step")
+    return sum(1 for s in statuses if s.closed), len(statuses), sum(has_evidence)

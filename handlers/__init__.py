@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         event_import,
         events,
         fallback,
+        membership,
         menu,
         onboarding,
         profile,
@@ -24,6 +25,7 @@ def get_routers() -> list[Router]:
 
     modules = (
         errors,
+        membership,
         onboarding,
         menu,
         admin,

@@ -15,10 +15,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
 from domain.ids import parse_id
+from domain.notices import Notice, NoticeKind
 from domain.roles import Role
 from handlers.filters import RoleFilter
 from ui.formatting import h
@@ -95,7 +97,13 @@ async def _municipality_codes(repo: Repo) -> str:
 
 
 async def cmd_grant(
-    message: Message, command: CommandObject, repo: Repo, staff: User, bot: Bot, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    clock: Clock,
 ) -> None:
     args = (command.args or "").split()
     telegram_id = parse_id(args[0]) if args else None
@@ -117,11 +125,17 @@ async def cmd_grant(
                 + _usage_grant()
             )
             return
-    await _set_role(message, repo, staff, bot, i18n, telegram_id, role, municipality)
+    await _set_role(message, repo, staff, bot, i18n, telegram_id, role, municipality, clock)
 
 
 async def cmd_revoke(
-    message: Message, command: CommandObject, repo: Repo, staff: User, bot: Bot, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    i18n: I18n,
+    clock: Clock,
 ) -> None:
     telegram_id = parse_id(command.args or "")
     if telegram_id is None:
@@ -129,7 +143,7 @@ async def cmd_revoke(
             _("Usage: {usage}").format(usage="<code>/revoke &lt;telegram id&gt;</code>")
         )
         return
-    await _set_role(message, repo, staff, bot, i18n, telegram_id, Role.TEACHER, None)
+    await _set_role(message, repo, staff, bot, i18n, telegram_id, Role.TEACHER, None, clock)
 
 
 async def _set_role(
@@ -141,6 +155,7 @@ async def _set_role(
     telegram_id: int,
     role: Role,
     municipality: Municipality | None,
+    clock: Clock,
 ) -> None:
     target = await repo.users.by_telegram_id(telegram_id)
     if target is None:
@@ -164,25 +179,24 @@ async def _set_role(
         municipality=municipality.code if municipality else None,
         previous_municipality_id=previous_scope,
     )
+    await repo.outbox.add(
+        [
+            Notice(
+                target.id,
+                NoticeKind.ROLE_CHANGED,
+                {
+                    "role": role.value,
+                    "municipality_id": municipality.id if municipality else None,
+                },
+            )
+        ],
+        clock.now(),
+    )
     assert target.telegram_id is not None
     await set_user_commands(bot, i18n, target.telegram_id, role, target.language)
     await message.answer(
         _("Done: {user}").format(user=_describe(target, municipality, i18n.current_locale))
     )
-    with i18n.use_locale(target.language):
-        if role is Role.COORDINATOR:
-            assert municipality is not None
-            text = _(
-                "You are now a coordinator for {municipality}. Send /help to see your commands."
-            ).format(municipality=h(municipality.name(target.language)))
-        elif role is Role.ADMIN:
-            text = _("You are now an administrator. Send /help to see your commands.")
-        else:
-            text = _("Your staff role was removed; you keep your teacher profile.")
-    try:
-        await bot.send_message(target.telegram_id, text)
-    except Exception:  # the user may have blocked the bot: the role is set all the same
-        await message.answer(_("(I could not notify the user.)"))
 
 
 async def cmd_staff(message: Message, repo: Repo, i18n: I18n) -> None:

@@ -7,16 +7,17 @@ payloads nobody handles are ignored politely.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.settings import Settings
 from db.models import User
 from db.repo import Repo
 from domain.deeplinks import DeepLink, parse_payload
 
-LinkHandler = Callable[[Message, Repo, User, DeepLink, Settings], Awaitable[None]]
+LinkHandler = Callable[[Message, Repo, User, DeepLink, Settings, datetime], Awaitable[None]]
 HANDLERS: dict[str, LinkHandler] = {}
 
 
@@ -24,8 +25,11 @@ def register(kind: str, handler: LinkHandler) -> None:
     HANDLERS[kind] = handler
 
 
-async def route_payload(message: Message, repo: Repo, user: User, settings: Settings) -> None:
-    """Open what the pending deep link points at (once), then forget it."""
+async def route_payload(
+    message: Message, repo: Repo, user: User, settings: Settings, now: datetime
+) -> None:
+    """Open what the pending deep link points at (once), then forget it; `now` is the
+    moment the link is opened at (the handler's clock)."""
     raw = user.pending_payload
     if not raw:
         return
@@ -37,4 +41,4 @@ async def route_payload(message: Message, repo: Repo, user: User, settings: Sett
             _("I do not recognise the link you came with, so I opened the main menu instead.")
         )
         return
-    await handler(message, repo, user, link, settings)
+    await handler(message, repo, user, link, settings, now)

@@ -10,8 +10,8 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import client_locale
-from bot.usercache import UserCache
+from core.i18n import client_locale
+from core.usercache import UserCache
 
 log = logging.getLogger("metodbot.errors")
 

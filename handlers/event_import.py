@@ -15,11 +15,11 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from bot.imports import ImportFormatError, ImportOutcome, import_file, template_scope
+from core.clock import Clock
+from core.settings import Settings
 from db.models import User
 from db.repo import Repo
-from db.types import utcnow
 from domain.event_import import (
     MAX_FILE_BYTES,
     Err,
@@ -31,7 +31,7 @@ from domain.event_import import (
     sites_template_xlsx,
 )
 from domain.roles import Role, staff_scope
-from handlers.event_admin import send_notices
+from handlers.event_admin import notified_text
 from handlers.filters import RoleFilter
 from ui.files.tables import csv_writer
 from ui.formatting import h
@@ -51,14 +51,23 @@ async def _allowed_municipality(repo: Repo, staff: User, role: Role) -> str | No
     return municipality.code
 
 
-async def cmd_template(message: Message, bot: Bot, repo: Repo, staff: User, role: Role) -> None:
+async def cmd_template(
+    message: Message,
+    bot: Bot,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    today = clock.now().astimezone(settings.tz).date()
     municipality = await _allowed_municipality(repo, staff, role)
     scope = await template_scope(
         repo, allowed_municipality=municipality, home_municipality_id=staff.acting_municipality_id
     )
     for name, data in (
-        ("events-template.xlsx", events_template_xlsx(scope)),
-        ("events-template.csv", events_template_csv(scope)),
+        ("events-template.xlsx", events_template_xlsx(scope, today)),
+        ("events-template.csv", events_template_csv(scope, today)),
         ("sites-template.xlsx", sites_template_xlsx(scope)),
         ("sites-template.csv", sites_template_csv(scope)),
         ("codes.csv", codes_csv(scope)),
@@ -211,6 +220,7 @@ async def on_document(
     bot: Bot,
     settings: Settings,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     document = message.document
     assert document is not None
@@ -234,7 +244,7 @@ async def on_document(
             allowed_municipality=municipality,
             actor=staff,
             tz=settings.tz,
-            now=utcnow(),
+            now=clock.now(),
         )
     except ImportFormatError as exc:
         await message.answer(
@@ -249,16 +259,9 @@ async def on_document(
         created=outcome.created,
         updated=outcome.updated,
     )
-    # the import holds the changed events' locks: commit before messaging anyone
-    await repo.session.commit()
     text = report_text(outcome)
     if outcome.notices:
-        notified = await send_notices(outcome.notices, repo, bot, i18n, settings.tz)
-        text += "\n\n" + ngettext(
-            "{n} participant was notified of the change.",
-            "{n} participants were notified of the change.",
-            notified,
-        ).format(n=notified)
+        text += "\n\n" + notified_text(len(outcome.notices))
     await message.answer(text)
     if len(outcome.reports) > REPORT_LINES:
         await bot.send_document(

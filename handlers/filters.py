@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.repo import Repo
 from domain.roles import Role, effective_role
 

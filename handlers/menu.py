@@ -18,13 +18,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
-from db.types import utcnow
 from domain.roles import Role
 from handlers.common import show
-from handlers.events import notify_offer
 from handlers.onboarding import language_keyboard
 from services.privacy import erase_user
 from ui import texts
@@ -185,20 +184,15 @@ async def delete_confirmed(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.get(user.id)
     if db_user is None or db_user.telegram_id is None:
         await query.answer()
         return
-    erasure = await erase_user(repo, db_user, utcnow())
+    # the seats it frees are offered to the next in line: queued with the erasure
+    await erase_user(repo, db_user, clock.now())
     await state.clear()
-    # The erasure and the freed seats stand before anyone is messaged, so no lock is held
-    # while Telegram answers; the session middleware's commit then has nothing left to do.
-    await repo.session.commit()
-    for reg_id in erasure.offered:  # the next in line hears of the seat, as on a cancellation
-        offered = await repo.events.registration_by_id(reg_id)
-        if offered is not None:
-            await notify_offer(bot, i18n, offered, repo, tz=settings.tz, schedule_expiry=False)
     if user.role is not Role.TEACHER:
         await set_user_commands(bot, i18n, user.telegram_id, Role.TEACHER, user.language)
     await show(query, _("Your personal data has been erased."))

@@ -10,16 +10,18 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
-from domain.deeplinks import parse_payload
 from domain.profile import address_name
 from domain.roles import Role
 from handlers.common import show
 from handlers.deeplinks import route_payload
 from handlers.profile import begin_profile
+from services import profile as service
+from services.profile import Consent
 from ui import texts
 from ui.callbacks.onboarding import ConsentAction, ConsentCb, LangCb
 from ui.formatting import h
@@ -58,53 +60,45 @@ async def cmd_start(
     repo: Repo,
     user: UserContext,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     await state.clear()
-    db_user = await repo.users.require(user.id)
-    if command.args:
-        link = parse_payload(command.args)
-        if link is None:
-            await message.answer(_("This link looks broken, so I simply opened the bot for you."))
-        else:
-            await repo.users.set_fields(db_user, pending_payload=link.raw)
+    if not await service.remember_link(repo, user.id, command.args):
+        await message.answer(_("This link looks broken, so I simply opened the bot for you."))
     if not user.consented:
         await message.answer(texts.welcome())
         await message.answer(texts.consent_request(), reply_markup=consent_keyboard(user.language))
         return
     if not user.profile_complete:
         await message.answer(_("Welcome back! Let us finish your profile."))
-        await begin_profile(message, state, repo, db_user)
+        await begin_profile(message, state, repo, user.id)
         return
+    db_user = await repo.users.require(user.id)
     await greet_member(message, db_user, user.role)
-    await route_payload(message, repo, db_user, settings)
+    await route_payload(message, repo, db_user, settings, clock.now())
 
 
 async def consent_agree(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    if db_user.consent == "given":
+    if await service.give_consent(repo, user.id, texts.CONSENT_VERSION) is Consent.ALREADY_GIVEN:
         await query.answer(_("Your consent is already recorded."))
         return
-    await repo.users.set_consent(db_user, "given", texts.CONSENT_VERSION)
-    await repo.audit.record("consent_given", actor=db_user, version=texts.CONSENT_VERSION)
     await show(
         query,
         _("✅ Thank you! Your consent is recorded. Now a few questions for your profile."),
     )
     assert isinstance(query.message, Message)
-    await begin_profile(query.message, state, repo, db_user)
+    await begin_profile(query.message, state, repo, user.id)
 
 
 async def consent_decline(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.require(user.id)
-    if db_user.consent == "given":
+    if await service.decline_consent(repo, user.id) is Consent.ALREADY_GIVEN:
         await query.answer(
             _("Your consent is already recorded. To withdraw it, use /deleteme."),
             show_alert=True,
         )
         return
-    await repo.users.set_consent(db_user, "declined", None)
     await show(
         query,
         texts.consent_declined(),
@@ -154,9 +148,8 @@ async def pick_language(
     if code not in LANGUAGE_NAMES:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    db_user = await repo.users.require(user.id)
     assert isinstance(query.message, Message)
-    await repo.users.set_language(db_user, code)
+    db_user = await service.set_language(repo, user.id, code)
     with i18n.use_locale(code):
         await query.answer()
         if not user.consented:

@@ -1,68 +1,60 @@
-"""Time-driven work (APScheduler). Jobs read and write the database through `db.repo`."""
+"""Time-driven work on APScheduler: the jobs tick and a cron table (`scheduler.runner`).
+
+The outbox sender (`outbox.sender`) runs beside it in the same process; the scheduler only
+writes outbox rows and wakes it. What is due is decided on the injected clock; APScheduler's
+own timer runs on the wall clock."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 
-from aiogram import Bot
-from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from db.repo import Repo
-from db.types import utcnow
+from core.clock import Clock, SystemClock
+from core.settings import Settings
+from scheduler.runner import UNCONSENTED_RETENTION, purge_unconsented, run_due_jobs
 
-log = logging.getLogger(__name__)
-
-#: how long the bot keeps the row of someone who never agreed to personal-data processing
-UNCONSENTED_RETENTION = timedelta(days=30)
-
-
-async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """Data minimisation (152-FZ art. 5): forget silent users who never gave consent."""
-    async with sessionmaker() as session:
-        removed = await Repo(session).users.purge_unconsented(utcnow() - UNCONSENTED_RETENTION)
-        await session.commit()
-    if removed:
-        log.info("purged %d users without consent", removed)
-    return removed
-
-
-JOBS_TICK_SECONDS = 20
+#: (job id, function, cron fields): housekeeping at fixed local times
+CRON = (("purge_unconsented", purge_unconsented, {"hour": 3, "minute": 17}),)
 
 
 def build_scheduler(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
-    bot: Bot | None = None,
-    i18n: I18n | None = None,
+    *,
+    clock: Clock | None = None,
+    on_commit: Callable[[], None] | None = None,
 ) -> AsyncIOScheduler:
+    clock = clock or SystemClock()
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    if bot is not None and i18n is not None:
-        from scheduler.jobs import run_due_jobs
 
-        scheduler.add_job(
-            run_due_jobs,
-            "interval",
-            seconds=JOBS_TICK_SECONDS,
-            args=[sessionmaker, bot, i18n, settings],
-            id="run_due_jobs",
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            next_run_time=datetime.now(settings.tz),
-        )
+    async def tick() -> int:
+        return await run_due_jobs(sessionmaker, clock.now(), on_commit=on_commit)
+
     scheduler.add_job(
-        purge_unconsented,
-        "cron",
-        hour=3,
-        minute=17,
-        args=[sessionmaker],
-        id="purge_unconsented",
+        tick,
+        "interval",
+        seconds=settings.scheduler_tick_seconds,
+        id="run_due_jobs",
         replace_existing=True,
         coalesce=True,
-        misfire_grace_time=3600,
+        max_instances=1,
+        next_run_time=datetime.now(settings.tz),
     )
+    for job_id, func, fields in CRON:
+        scheduler.add_job(
+            func,
+            "cron",
+            **fields,
+            args=[sessionmaker, clock],
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
     return scheduler
+
+
+__all__ = ["UNCONSENTED_RETENTION", "build_scheduler", "purge_unconsented", "run_due_jobs"]

@@ -7,9 +7,9 @@ jobs and its registrants are told, a cancelled or finished event is not brought 
 
 Each function runs in the caller's unit of work (`db.repo.Repo`) and never commits. The rules
 are checked under the event's row lock (`EventRepo.lock`), which is held until the caller
-commits. Nothing here talks to Telegram: each result lists the `Notice`s it produced, and the
-caller delivers them in each recipient's language (`handlers.event_admin.send_notices`),
-preferably after the commit.
+commits. Nothing here talks to Telegram: the `Notice`s a change produces are written to the
+outbox in the same transaction (they leave after the commit, in each recipient's language)
+and listed in the result for the caller's summary.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from db.event_repo import EventRepo
 from db.models import Event
 from db.repo import Repo
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus
+from db.repositories.events import EventRepo
+from domain.events import EventStatus, RegStatus
+from domain.notices import Notice, NoticeKind, count
+from domain.schedule import JobKind, feedback_at, reminder_at
+from services.registrations import offer_freed_seats
 
 __all__ = [
     "CAPACITY",
@@ -39,6 +42,7 @@ __all__ = [
     "change_event",
     "check_change",
     "create_event",
+    "message_participants",
     "update_event",
 ]
 
@@ -47,27 +51,6 @@ NOTIFIED_FIELDS = frozenset({"starts_at", "ends_at", "place", "online_url"})
 #: the reminder and the feedback request follow these
 MOVED_FIELDS = frozenset({"starts_at", "ends_at"})
 CAPACITY = "capacity"
-
-
-class NoticeKind(StrEnum):
-    #: a seat is offered to the first in the waitlist (`reg_id`); the expiry job is scheduled
-    SEAT_OFFERED = "seat_offered"
-    #: the time or the place changed (`changed`, and the old times when it moved)
-    EVENT_CHANGED = "event_changed"
-    EVENT_CANCELLED = "event_cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something a user must be told; plain values, so it can be sent after the commit."""
-
-    user_id: int
-    kind: NoticeKind
-    event_id: int
-    reg_id: int | None = None
-    changed: tuple[str, ...] = ()
-    was_starts_at: datetime | None = None
-    was_ends_at: datetime | None = None
 
 
 class Refusal(StrEnum):
@@ -93,22 +76,25 @@ class Done:
     notices: tuple[Notice, ...] = ()
 
     def count(self, kind: NoticeKind) -> int:
-        return sum(notice.kind is kind for notice in self.notices)
+        return count(self.notices, kind)
 
 
 async def _schedule_jobs(repo: Repo, event: Event, now: datetime) -> None:
-    remind_at = event.starts_at - REMIND_BEFORE
-    if remind_at > now:
-        await repo.jobs.schedule("event_reminder", remind_at, event_id=event.id)
-    await repo.jobs.schedule("feedback_request", event.ends_at + FEEDBACK_AFTER, event_id=event.id)
+    remind_at = reminder_at(event.starts_at, now)
+    if remind_at is not None:
+        await repo.jobs.schedule(JobKind.EVENT_REMINDER, remind_at, event_id=event.id)
+    await repo.jobs.schedule(
+        JobKind.FEEDBACK_REQUEST, feedback_at(event.ends_at), event_id=event.id
+    )
 
 
 async def _move_jobs(repo: Repo, event: Event, now: datetime) -> None:
     """The pending reminder and feedback request of a moved event follow it (a reminder whose
     time has passed is dropped: the registrants are told of the change anyway)."""
-    remind_at = event.starts_at - REMIND_BEFORE
-    await repo.jobs.reschedule("event_reminder", event.id, remind_at if remind_at > now else None)
-    await repo.jobs.reschedule("feedback_request", event.id, event.ends_at + FEEDBACK_AFTER)
+    await repo.jobs.reschedule(
+        JobKind.EVENT_REMINDER, event.id, reminder_at(event.starts_at, now), now
+    )
+    await repo.jobs.reschedule(JobKind.FEEDBACK_REQUEST, event.id, feedback_at(event.ends_at), now)
 
 
 async def create_event(repo: Repo, event: Event, now: datetime) -> Done:
@@ -166,26 +152,23 @@ async def update_event(
         await _move_jobs(repo, event, now)
     if NOTIFIED_FIELDS & set(changed):
         moved = bool(MOVED_FIELDS & set(changed))
+        payload: dict[str, Any] = {"event_id": event.id, "changed": list(changed)}
+        if moved:
+            payload |= {
+                "was_starts_at": was_starts_at.isoformat(),
+                "was_ends_at": was_ends_at.isoformat(),
+            }
         notices += [
-            Notice(
-                reg.user_id,
-                NoticeKind.EVENT_CHANGED,
-                event.id,
-                changed=tuple(changed),
-                was_starts_at=was_starts_at if moved else None,
-                was_ends_at=was_ends_at if moved else None,
-            )
+            Notice(reg.user_id, NoticeKind.EVENT_CHANGED, payload)
             for reg in await repo.events.active_registrants(event.id)
         ]
+        await repo.outbox.add(notices, now)
     if capacity is not None and capacity != event.capacity:
-        offered = await repo.events.set_capacity(event.id, int(capacity), now)
-        if offered is None:  # cannot happen: checked under the lock we still hold
+        if not await repo.events.set_capacity(event.id, int(capacity)):
+            # cannot happen: checked under the lock we still hold
             raise RuntimeError(f"event {event.id}: capacity refused after the check")
         changed.append(CAPACITY)
-        for reg in offered:
-            assert reg.offer_expires_at is not None
-            await repo.jobs.schedule("offer_expire", reg.offer_expires_at, reg_id=reg.id)
-            notices.append(Notice(reg.user_id, NoticeKind.SEAT_OFFERED, event.id, reg_id=reg.id))
+        notices += await offer_freed_seats(repo, event.id, now)
     return Done(event, tuple(changed), tuple(notices))
 
 
@@ -203,14 +186,33 @@ async def change_event(
     return await update_event(repo, event_id, changes, now)
 
 
-async def cancel_event(repo: Repo, event_id: int) -> Done | Refused:
+async def cancel_event(repo: Repo, event_id: int, now: datetime) -> Done | Refused:
     """Cancel a scheduled event: its pending jobs are closed and everyone signed up is told."""
     checked = await check_change(repo, event_id)
     if isinstance(checked, Refused):
         return checked
     event = checked
     regs = await repo.events.cancel_event(event)
-    for kind in ("event_reminder", "feedback_request"):
-        await repo.jobs.reschedule(kind, event.id, None)
-    notices = tuple(Notice(reg.user_id, NoticeKind.EVENT_CANCELLED, event.id) for reg in regs)
-    return Done(event, ("status",), notices)
+    for kind in (JobKind.EVENT_REMINDER, JobKind.FEEDBACK_REQUEST):
+        await repo.jobs.reschedule(kind, event.id, None, now)
+    notices = [
+        Notice(reg.user_id, NoticeKind.EVENT_CANCELLED, {"event_id": event.id}) for reg in regs
+    ]
+    await repo.outbox.add(notices, now)
+    return Done(event, ("status",), tuple(notices))
+
+
+async def message_participants(repo: Repo, event: Event, text: str, now: datetime) -> int:
+    """An organiser's message to everyone still signed up (confirmed, offered, in the
+    waitlist, attended); how many will get it."""
+    notices = [
+        Notice(
+            reg.user_id,
+            NoticeKind.PARTICIPANTS_MESSAGE,
+            {"event_id": event.id, "title": event.title, "text": text},
+        )
+        for reg in await repo.events.participants(event.id)
+        if RegStatus(reg.status).active
+    ]
+    await repo.outbox.add(notices, now)
+    return len(notices)

@@ -1,10 +1,10 @@
 """The data subject's rights (152-FZ): erasure that also releases the person's seats.
 
 `erase_user` runs in the caller's unit of work. It cancels the person's upcoming
-registrations through the same path as a teacher's own cancellation (`EventRepo.cancel`, then
-`EventRepo.promote`), schedules the expiry of every offer it makes, and erases the personal
-data (`UserRepo.erase`). It returns the offered registrations: the caller tells those people
-after the commit (`handlers.events.notify_offer`), so nobody waits on Telegram under a lock.
+registrations through the same path as a teacher's own cancellation
+(`RegistrationRepo.cancel`, then `services.registrations.offer_freed_seats`: the offers and
+their expiry jobs are queued in the same transaction) and erases the personal data
+(`PersonalDataRepo.erase`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from datetime import datetime
 from db.models import User
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus
+from services.registrations import offer_freed_seats
 
 
 @dataclass(frozen=True, slots=True)
 class Erasure:
-    #: registrations that got a freed seat offered (first in line): to notify after commit
+    #: registrations that got a freed seat offered (first in line; their offers are queued)
     offered: tuple[int, ...]
     #: how many of the person's registrations were cancelled
     cancelled: int
@@ -42,12 +43,7 @@ async def erase_user(repo: Repo, user: User, now: datetime) -> Erasure:
         await repo.events.cancel(reg)
         cancelled += 1
         if held_seat:
-            for promoted in await repo.events.promote(reg.event_id, now):
-                assert promoted.offer_expires_at is not None
-                await repo.jobs.schedule(
-                    "offer_expire", promoted.offer_expires_at, reg_id=promoted.id
-                )
-                offered.append(promoted.id)
+            offered += [n.get("reg_id") for n in await offer_freed_seats(repo, reg.event_id, now)]
     await repo.audit.record("data_erased", actor=user, registrations_cancelled=cancelled)
     await repo.users.erase(user)
     return Erasure(offered=tuple(offered), cancelled=cancelled)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from core.settings import Settings
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
 from devtools.emulator import SpecValidator, load_spec
@@ -51,6 +51,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "throttle_rate": 10_000.0,
         "throttle_burst": 10_000,
         "log_level": "DEBUG",
+        # the emulator takes any pace; the outbox's limits are tested on their own
+        "outbox_rate": 1000.0,
+        "outbox_chat_rate": 1000.0,
+        "outbox_poll_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import FRAMEWORK_FILE, SAMPLE_REFERENCE, import_framework, import_reference
 from bot.imports import import_file
+from core.clock import utcnow
 from db.models import Event
 from db.reference.sample_events import sample_events_csv, sample_sites_csv
 from db.repo import Repo
-from db.types import utcnow
 
 
 async def load_sample_events(

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import SAMPLE_REFERENCE, import_reference
-from db.event_repo import TeacherEvents
+from core.clock import utcnow
 from db.models import Event, User
 from db.repo import Repo
-from db.types import utcnow
+from db.repositories.events import TeacherEvents
 from domain.events import (
     Audience,
     Decision,

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import utcnow
 from db.models import Base, User
 from db.reference.sample_events import SAMPLE_EVENT_CODES
 from db.repo import Repo
-from db.types import utcnow
 from tests.sample import load_sample_events
 
 

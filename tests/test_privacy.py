@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, String, Table, Text, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import utcnow
 from db.models import (
     Attempt,
     Base,
@@ -30,8 +31,8 @@ from db.models import (
     User,
 )
 from db.repo import Repo
-from db.types import utcnow
 from domain.events import RegStatus
+from domain.notices import Notice, NoticeKind
 from domain.roles import Role
 from services.privacy import erase_user
 from tests.sample import load_sample_events
@@ -244,6 +245,11 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         assert reg is not None
         await repo.events.mark_attended(reg, now)
         await repo.events.set_feedback(reg, 5, f"Спасибо {MARK}", now)
+        # a methodist's comment waiting in the outbox quotes the person's own words
+        await repo.outbox.add(
+            [Notice(me.id, NoticeKind.ROUTE_COMMENT, {"text": f"Про {MARK}"}, key=f"k-{MARK}")],
+            now,
+        )
         await session.commit()
         return {
             "me": me.id,

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import SAMPLE_REFERENCE, import_reference
+from core.clock import utcnow
 from db.models import AuditEntry, School, User, UserSubject
 from db.repo import Repo
-from db.types import utcnow
 from domain.reference import ReferenceError, parse_reference
 from domain.roles import Role
 

@@ -15,7 +15,8 @@ from db.models import Event
 from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv
 from db.repo import Repo
 from domain.event_import import Err
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus, RegStatus
+from domain.events import EventStatus, RegStatus
+from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE
 from services import events as services
 from tests.sample import load_sample_events
 
@@ -83,7 +84,7 @@ async def test_event_rules_are_shared_by_the_card_and_the_import(
         ]
         offer = outcome.notices[0]
         assert offer.user_id == users[3].id
-        reg = await repo.events.registration_by_id(offer.reg_id or 0)
+        reg = await repo.events.registration_by_id(int(offer.get("reg_id", 0)))
         assert reg is not None and reg.status == RegStatus.OFFERED.value
         assert [j.payload for j in await repo.jobs.pending("offer_expire")] == [{"reg_id": reg.id}]
         await session.commit()
@@ -104,11 +105,11 @@ async def test_event_rules_are_shared_by_the_card_and_the_import(
         assert await _jobs(repo, "feedback_request", event_id) == [
             starts + timedelta(hours=2) + FEEDBACK_AFTER
         ]
-        cancelled = await services.cancel_event(repo, event_id)
+        cancelled = await services.cancel_event(repo, event_id, now)
         assert isinstance(cancelled, services.Done) and len(cancelled.notices) == 4
         assert await _jobs(repo, "event_reminder", event_id) == []
         assert await _jobs(repo, "feedback_request", event_id) == []
-        assert await services.cancel_event(repo, event_id) == services.Refused(
+        assert await services.cancel_event(repo, event_id, now) == services.Refused(
             services.Refusal.CANCELLED
         )
         await session.commit()

@@ -3,15 +3,17 @@
 from bot.middlewares.counter import UpdateCounter
 from bot.middlewares.gate import GateMiddleware
 from bot.middlewares.serial import PerUserSerialMiddleware
-from bot.middlewares.session import DbSessionMiddleware
+from bot.middlewares.session import CommitBeforeSend, DbSessionMiddleware, UnitOfWork
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
 
 __all__ = [
+    "CommitBeforeSend",
     "DbSessionMiddleware",
     "GateMiddleware",
     "PerUserSerialMiddleware",
     "ThrottlingMiddleware",
+    "UnitOfWork",
     "UpdateCounter",
     "UserMiddleware",
 ]

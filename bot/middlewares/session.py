@@ -1,16 +1,66 @@
-"""One `AsyncSession` per update with a single commit point."""
+"""One unit of work per update; it is committed before the bot first talks to Telegram.
+
+`DbSessionMiddleware` opens the update's `AsyncSession` and hands the handler a `Repo`. The
+unit of work commits when the handler returns — and also, through `CommitBeforeSend` (a
+request middleware on the bot's HTTP session), right before any Bot API call the handler
+makes. So a reply never goes out while the update holds a transaction or an event's row lock:
+a slow Telegram cannot keep other teachers' sign-ups waiting, and what the reply says is
+already saved when the user reads it. What the handler does after its first reply runs in a
+new transaction, committed at the end.
+
+After each commit that queued outbox rows, the outbox sender is woken (`outbox.sender`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.usercache import UserCache
+from core.usercache import UserCache
 from db.repo import Repo
+
+if TYPE_CHECKING:
+    from outbox.sender import OutboxSender
+
+
+class UnitOfWork:
+    """The update's session, its repository facade and what follows a commit."""
+
+    def __init__(
+        self, session: AsyncSession, cache: UserCache, sender: OutboxSender | None
+    ) -> None:
+        self.session = session
+        self.repo = Repo(session)
+        self.cache = cache
+        self.sender = sender
+        self.task = asyncio.current_task()
+
+    async def commit(self) -> None:
+        if self.session.in_transaction():
+            await self.session.commit()
+        self.after_commit()
+
+    def after_commit(self) -> None:
+        # cached facts about touched users are stale now
+        self.cache.invalidate(*self.repo.dirty_users)
+        self.repo.dirty_users.clear()
+        if self.repo.outbox.added:
+            self.repo.outbox.added = 0
+            if self.sender is not None:
+                self.sender.wake()
+
+
+#: the unit of work of the update being handled in this task (None outside updates)
+CURRENT_UOW: ContextVar[UnitOfWork | None] = ContextVar("metodbot_uow", default=None)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -25,12 +75,29 @@ class DbSessionMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         async with self.sessionmaker() as session:
-            repo = Repo(session)
-            data["repo"] = repo
+            uow = UnitOfWork(session, self.cache, data.get("outbox_sender"))
+            data["repo"] = uow.repo
+            token = CURRENT_UOW.set(uow)
             try:
                 result = await handler(event, data)
-                await session.commit()
+                await uow.commit()
                 return result
             finally:
-                # after the commit (or the rollback) cached facts about touched users are stale
-                self.cache.invalidate(*repo.dirty_users)
+                CURRENT_UOW.reset(token)
+                # after a rollback too: what was touched may have changed in between
+                self.cache.invalidate(*uow.repo.dirty_users)
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    """Commit the current update's unit of work before any Bot API call it makes."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        uow = CURRENT_UOW.get()
+        if uow is not None and uow.task is asyncio.current_task():
+            await uow.commit()
+        return await make_request(bot, method)

@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.enums import ChatMemberStatus
+from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 
-from bot.i18n import client_locale
-from bot.usercache import UserCache, UserContext
+from core.i18n import client_locale
+from core.usercache import UserCache, UserContext
 from db.models import User
 from db.repo import Repo
 from domain.roles import effective_role
@@ -30,6 +31,16 @@ def context_of(user: User, admin_ids: frozenset[int]) -> UserContext:
         ),
         consent=user.consent,
         profile_complete=user.profile_completed_at is not None,
+    )
+
+
+def _blocks_the_bot(event: TelegramObject) -> bool:
+    """The update that says the user blocked the bot (it comes from them, too)."""
+    return (
+        isinstance(event, Update)
+        and event.my_chat_member is not None
+        and event.my_chat_member.new_chat_member.status
+        in (ChatMemberStatus.KICKED, ChatMemberStatus.LEFT)
     )
 
 
@@ -54,6 +65,8 @@ class UserMiddleware(BaseMiddleware):
             user, created = await repo.users.get_or_create(
                 tg_user.id, client_locale(tg_user, self.default_locale)
             )
+            if user.blocked_at is not None and not _blocks_the_bot(event):
+                await repo.users.set_reachable(user)  # they write to us: not blocked any more
             ctx = context_of(user, self.admin_ids)
             if not created:  # a new row is cached once its transaction has committed
                 self.cache.put(ctx)

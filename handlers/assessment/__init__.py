@@ -1,7 +1,8 @@
 """Self-assessment: intro, one statement per message, Back and Pause, results with a chart.
 
 Answers are stored at once, so a paused assessment continues later, after a restart and on
-any device. Scoring lives in `domain.assessment`; this package only talks to Telegram.
+any device. The use cases are `services.assessment`, scoring is `domain.assessment`;
+this package only talks to Telegram.
 
 Modules: `quiz` (the intro, statements, answers, Back, Pause, resuming), `results` (the
 profile text, charts, history, the mentor offer), `callbacks` (callback data).

@@ -8,12 +8,13 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, compare
 from domain.framework import Framework
+from services import assessment as service
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.files.charts import comparison_chart, radar_chart, render_png
 from ui.formatting import date_text, h, split_html
@@ -133,26 +134,22 @@ async def send_results(
 async def cmd_results(
     message: Message, repo: Repo, user: UserContext, bot: Bot, settings: Settings
 ) -> None:
-    finished = [a for a in await repo.assessments.finished(user.id) if a.result]
-    results = [AssessmentResult.from_json(a.result) for a in finished if a.result]
-    if not results:
+    found = await service.results(repo, user.id)
+    if isinstance(found, service.Refusal):
         await message.answer(_("No results yet: take the self-assessment with /assess."))
         return
-    db_user = await repo.users.require(user.id)
-    framework = await repo.frameworks.get(results[-1].framework_version)
-    assert framework is not None
-    previous = results[-2] if len(results) > 1 else None
-    await send_results(bot, message.chat.id, db_user, framework, results[-1], previous)
-    if len(results) > 1:
+    await send_results(
+        bot, message.chat.id, found.user, found.framework, found.latest, found.previous
+    )
+    if len(found.history) > 1:
         lines = [_("<b>History of your self-assessments</b>")]
-        for attempt, result in zip(finished, results, strict=True):
-            assert attempt.finished_at is not None
+        for item in found.history:
             lines.append(
                 ngettext(
-                    "{date} — {n} deficit", "{date} — {n} deficits", len(result.deficits)
+                    "{date} — {n} deficit", "{date} — {n} deficits", len(item.result.deficits)
                 ).format(
-                    date=date_text(attempt.finished_at, settings.tz),
-                    n=len(result.deficits),
+                    date=date_text(item.finished_at, settings.tz),
+                    n=len(item.result.deficits),
                 )
             )
         for chunk in split_html(lines):
@@ -160,9 +157,7 @@ async def cmd_results(
 
 
 async def on_mentor(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_fields(db_user, mentor_volunteer=True)
-    await repo.audit.record("mentor_volunteer", actor=db_user)
+    await service.volunteer_to_mentor(repo, user.id)
     await query.answer(
         _(
             "Thank you! The methodists of your municipality will see that you are ready to share your experience."

@@ -7,7 +7,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import User
-from db.repo import Repo
 from domain.roles import Role, staff_scope
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
 from ui.keyboards.common import button
@@ -26,16 +25,6 @@ class CoordinatorForm(StatesGroup):
     comment = State()
     step_title = State()
     step_date = State()
-
-
-async def _teacher_in_scope(repo: Repo, staff: User, role: Role, user_id: int) -> User | None:
-    teacher = await repo.users.get_full(user_id)
-    if teacher is None or teacher.telegram_id is None:
-        return None
-    scope = _scope(staff, role)
-    if scope is not None and teacher.municipality_id != scope:
-        return None
-    return teacher
 
 
 def _cancel_markup(teacher_id: int) -> InlineKeyboardMarkup:

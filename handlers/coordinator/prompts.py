@@ -10,40 +10,29 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from db.models import RouteStep, User
+from core.clock import Clock
+from core.settings import Settings
+from db.models import User
 from db.repo import Repo
 from domain.ids import parse_id
 from domain.roles import Role
-from handlers.common import notify_user
-from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
-from ui.formatting import h
+from handlers.coordinator.common import CoordinatorForm, _cancel_markup
+from services import route as route_service
 
 
 async def got_comment(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, bot: Bot, i18n: I18n
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
 ) -> None:
     text = (message.text or "").strip()
     if not text or len(text) > 500:
         await message.answer(_("Please send a text of up to 500 characters."))
         return
-    teacher = await _teacher_in_scope(
-        repo, staff, role, parse_id(str((await state.get_data()).get("teacher", ""))) or 0
-    )
+    teacher_id = parse_id(str((await state.get_data()).get("teacher", ""))) or 0
     await state.clear()
-    if teacher is None:
+    done = await route_service.comment_on_route(repo, staff, role, teacher_id, text, clock.now())
+    if isinstance(done, route_service.Refusal):
         await message.answer(_("You cannot change this teacher's route."))
         return
-    route = await repo.routes.active(teacher.id)
-    if route is not None:
-        await repo.routes.add_comment(route.id, staff.id, text)
-    await repo.audit.record("route_comment", actor=staff, target=teacher)
-    await notify_user(
-        bot,
-        i18n,
-        teacher,
-        lambda: _("💬 A methodist commented on your route:\n\n{text}").format(text=h(text)),
-    )
     await message.answer(_("Sent. The teacher has been notified."))
 
 
@@ -69,53 +58,28 @@ async def got_step_date(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     try:
         due = datetime.strptime((message.text or "").strip(), "%d.%m.%Y").date()
     except ValueError:
         await message.answer(_("Please send the date as DD.MM.YYYY, e.g. 25.12.2026."))
         return
-    if due < datetime.now(settings.tz).date():
+    if due < clock.now().astimezone(settings.tz).date():
         await message.answer(_("This date has passed. Please send a future date."))
         return
     data = await state.get_data()
-    teacher = await _teacher_in_scope(
-        repo, staff, role, parse_id(str(data.get("teacher", ""))) or 0
-    )
-    route = await repo.routes.active(teacher.id) if teacher else None
     await state.clear()
-    if teacher is None or route is None:
+    done = await route_service.add_methodist_step(
+        repo,
+        staff,
+        role,
+        parse_id(str(data.get("teacher", ""))) or 0,
+        str(data.get("title", "")),
+        due,
+        clock.now(),
+    )
+    if isinstance(done, route_service.Refusal):
         await message.answer(_("You cannot change this teacher's route."))
         return
-    title = str(data.get("title", ""))
-    await repo.routes.add_step(
-        route,
-        RouteStep(
-            competency="custom",
-            number=1 + sum(1 for s in route.steps if s.competency == "custom"),
-            kind="custom",
-            target_date=due,
-            status="planned",
-            added_by_user_id=staff.id,
-            content={
-                "title": {"ru": title, "en": title},
-                "what": {"ru": "Задание методиста.", "en": "A task from your methodist."},
-                "how": {
-                    "ru": "Уточните детали у методиста.",
-                    "en": "Ask your methodist for details.",
-                },
-                "competency": {"ru": "Задания методиста", "en": "Methodist's tasks"},
-                "resources": [],
-            },
-        ),
-    )
-    await repo.audit.record("route_step_added", actor=staff, target=teacher)
-    await notify_user(
-        bot,
-        i18n,
-        teacher,
-        lambda: _("➕ A methodist added a step to your route: {title}. See /route").format(
-            title=h(title)
-        ),
-    )
     await message.answer(_("Added. The teacher has been notified."))

@@ -8,17 +8,18 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from core.clock import Clock
 from db.models import School, User
 from db.repo import Repo
 from domain.ids import parse_id
+from domain.notices import Notice, NoticeKind
 from domain.pagination import paginate
-from domain.profile import Err, Field, validate_school_name
+from domain.profile import Err, validate_school_name
 from domain.roles import Role
 from domain.typography import quoted
-from handlers.common import notify_user, show
+from handlers.common import show
 from handlers.coordinator.common import SchoolForm, _scope
 from ui.callbacks.coordinator import SchoolActCb, SchoolAction, VerifySchoolCb
-from ui.callbacks.profile import EditCb
 from ui.formatting import h
 from ui.keyboards.common import button, pager_row
 
@@ -123,6 +124,7 @@ async def on_school_action(
     role: Role,
     bot: Bot,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     action = callback_data.action
     if action == SchoolAction.CANCEL:
@@ -243,22 +245,12 @@ async def on_school_action(
                 name=h(quoted(name)), n=len(teachers)
             ),
         )
-        for teacher in teachers:
-            await notify_user(bot, i18n, teacher, lambda: _school_rejected_notice(name))
+        await repo.outbox.add(
+            [Notice(t.id, NoticeKind.SCHOOL_REJECTED, {"name": name}) for t in teachers],
+            clock.now(),
+        )
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
-
-
-def _school_rejected_notice(name: str) -> tuple[str, InlineKeyboardMarkup]:
-    return (
-        _(
-            "🏫 A methodist could not confirm the school {name} you typed in. "
-            "Please choose your school again: from the list, or type its full official name."
-        ).format(name=h(quoted(name))),
-        InlineKeyboardMarkup(
-            inline_keyboard=[[button(_("🏫 Choose my school"), EditCb(field=Field.SCHOOL.value))]]
-        ),
-    )
 
 
 async def got_school_name(

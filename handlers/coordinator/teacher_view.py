@@ -8,18 +8,19 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.settings import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
-from domain.assessment import AssessmentResult
 from domain.ids import parse_id
 from domain.roles import Role
 from domain.typography import shorten
 from handlers.assessment import results_text
 from handlers.common import show
-from handlers.coordinator.common import CoordinatorForm, _cancel_markup, _teacher_in_scope
+from handlers.coordinator.common import CoordinatorForm, _cancel_markup
 from handlers.formatting import send_long
 from handlers.route import overview_text, past_list_text, route_blocks
+from services import route as service
+from services.route import Refusal
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
 from ui.formatting import h
 from ui.keyboards.common import button
@@ -37,13 +38,13 @@ async def cmd_teacher(
             )
         )
         return
-    row = await repo.users.by_telegram_id(telegram_id)
-    teacher = await _teacher_in_scope(repo, staff, role, row.id) if row else None
-    if teacher is None:
+    card = await service.teacher_card(repo, staff, role, telegram_id)
+    if isinstance(card, Refusal):
         await message.answer(
             _("No teacher with this Telegram id in your municipality. Send /teachers for the list.")
         )
         return
+    teacher = card.teacher
     lang = staff.language
     blocks = [
         _("👤 <b>Teacher's profile</b>"),
@@ -58,25 +59,21 @@ async def cmd_teacher(
     ]
     if teacher.mentor_volunteer:
         blocks.append(_("🤝 Ready to mentor or give a master-class"))
-    finished = [a for a in await repo.assessments.finished(teacher.id) if a.result]
-    if finished and finished[-1].result:
-        result = AssessmentResult.from_json(finished[-1].result)
-        framework = await repo.frameworks.get(result.framework_version)
-        if framework is not None:
-            blocks += ["", *results_text(framework, result, lang, own=False).split("\n")]
+    if card.result is not None:
+        if card.framework is not None:
+            blocks += ["", *results_text(card.framework, card.result, lang, own=False).split("\n")]
     else:
         blocks += ["", _("No self-assessment yet.")]
     await send_long(bot, message.chat.id, blocks)
-    route = await repo.routes.active(teacher.id)
-    past = await repo.routes.archived_count(teacher.id)
+    route = card.route
     buttons = [
         [button(_("💬 Comment"), TeacherCb(action=TeacherAction.COMMENT, user_id=teacher.id))]
     ]
-    if past:
+    if card.past:
         buttons.append(
             [
                 button(
-                    _("🗂 Past routes ({n})").format(n=past),
+                    _("🗂 Past routes ({n})").format(n=card.past),
                     TeacherCb(action=TeacherAction.PAST, user_id=teacher.id),
                 )
             ]
@@ -95,9 +92,8 @@ async def cmd_teacher(
             if s.reflection:
                 line += f" — <i>{h(s.reflection)}</i>"
             blocks.append(line)
-    comments = await repo.routes.comments(route.id)
-    if comments:
-        blocks += ["", _("<b>Comments</b>"), *(f"💬 {h(c.text)}" for c in comments[-5:])]
+    if card.comments:
+        blocks += ["", _("<b>Comments</b>"), *(f"💬 {h(c.text)}" for c in card.comments[-5:])]
     buttons[0].append(
         button(_("➕ Add a step"), TeacherCb(action=TeacherAction.STEP, user_id=teacher.id))
     )
@@ -132,8 +128,8 @@ async def on_teacher_action(
         await state.clear()
         await show(query, _("Cancelled."))
         return
-    teacher = await _teacher_in_scope(repo, staff, role, callback_data.user_id)
-    if teacher is None:
+    teacher = await service.teacher_in_scope(repo, staff, role, callback_data.user_id)
+    if isinstance(teacher, Refusal):
         await query.answer(_("You cannot change this teacher's route."), show_alert=True)
         return
     assert query.message is not None
@@ -142,8 +138,8 @@ async def on_teacher_action(
         return
     await query.answer()
     if callback_data.action == TeacherAction.FILE:
-        step = await repo.routes.step(callback_data.step)
-        if step is None or step.route.user_id != teacher.id or not step.evidence_file_id:
+        step = await service.evidence_file(repo, teacher.id, callback_data.step)
+        if step is None or step.evidence_file_id is None:
             return
         await bot.send_document(
             query.message.chat.id, step.evidence_file_id, caption=h(step.evidence_file_name or "")
@@ -184,11 +180,11 @@ async def _show_past(
     """The teacher's earlier routes, read-only: the list, or one route with its evidence."""
     lang = staff.language
     if callback_data.action == TeacherAction.PAST:
-        routes = await repo.routes.archived(teacher.id)
-        if not routes:
+        found = await service.past_routes(repo, teacher.id)
+        if isinstance(found, Refusal):
             await query.answer(_("No earlier routes."), show_alert=True)
             return
-        text, items = past_list_text(routes, settings.tz)
+        text, items = past_list_text(list(found.routes), settings.tz)
         buttons = [
             [button(label, TeacherCb(action=TeacherAction.ARCH, user_id=teacher.id, step=route_id))]
             for label, route_id in items
@@ -201,10 +197,11 @@ async def _show_past(
             reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
         )
         return
-    route = await repo.routes.get(callback_data.step)
-    if route is None or route.user_id != teacher.id or route.status != "archived":
+    one = await service.past_route(repo, teacher.id, callback_data.step)
+    if isinstance(one, Refusal):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
+    route = one.route
     buttons = [
         [button(_("⬅️ Past routes"), TeacherCb(action=TeacherAction.PAST, user_id=teacher.id))]
     ]

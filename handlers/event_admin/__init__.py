@@ -23,7 +23,7 @@ from handlers.event_admin.card import (
     got_capacity,
     on_event_admin,
 )
-from handlers.event_admin.common import send_notices, use_buttons, wizard_cancel
+from handlers.event_admin.common import notified_text, use_buttons, wizard_cancel
 from handlers.event_admin.edit import (
     edit_deadline,
     edit_description,
@@ -119,13 +119,13 @@ __all__ = [
     "fits",
     "local_text",
     "make_router",
+    "notified_text",
     "parse_end",
     "parse_local",
     "parse_modules",
     "parse_whole",
     "participants_csv",
     "participants_message",
-    "send_notices",
     "site_code",
     "split_place",
 ]

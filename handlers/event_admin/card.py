@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -12,7 +14,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus
@@ -27,7 +30,6 @@ from handlers.event_admin.common import (
     _no_municipality,
     _scope,
     _typed,
-    send_notices,
 )
 from handlers.event_admin.participants import (
     _export,
@@ -40,7 +42,6 @@ from handlers.event_admin.rules import (
     CAPACITY_MAX,
     CAPACITY_MIN,
     SHOWN_SINCE,
-    _now,
     local_text,
     parse_whole,
 )
@@ -55,12 +56,17 @@ from ui.texts import event_status_label, kind_label
 
 
 async def _events_list(
-    event: Message | CallbackQuery, repo: Repo, staff: User, role: Role, settings: Settings
+    event: Message | CallbackQuery,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    now: datetime,
 ) -> None:
     if role is not Role.ADMIN and staff.acting_municipality_id is None:
         await show(event, _no_municipality())
         return
-    events = await repo.events.of_municipality(_scope(staff, role), _now() - SHOWN_SINCE)
+    events = await repo.events.of_municipality(_scope(staff, role), now - SHOWN_SINCE)
     if not events:
         await show(event, _("No events yet. Create one with /newevent."))
         return
@@ -84,9 +90,9 @@ async def _events_list(
 
 
 async def cmd_myevents(
-    message: Message, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, repo: Repo, staff: User, role: Role, settings: Settings, clock: Clock
 ) -> None:
-    await _events_list(message, repo, staff, role, settings)
+    await _events_list(message, repo, staff, role, settings, clock.now())
 
 
 async def _card(
@@ -186,22 +192,20 @@ async def _cancel_event(
     event: Event,
     repo: Repo,
     staff: User,
-    bot: Bot,
-    i18n: I18n,
     settings: Settings,
+    now: datetime,
 ) -> None:
-    done = await services.cancel_event(repo, event.id)
+    done = await services.cancel_event(repo, event.id, now)
     if isinstance(done, services.Refused):
         await query.answer(_("The event is cancelled or over."), show_alert=True)
         return
-    await repo.session.commit()  # release the event lock before messaging anyone
-    notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
+    notified = len(done.notices)
     await repo.audit.record("event_cancelled", actor=staff, event_id=event.id, notified=notified)
     await show(
         query,
         ngettext(
-            "🚫 {title} is cancelled. {n} participant was notified.",
-            "🚫 {title} is cancelled. {n} participants were notified.",
+            "🚫 {title} is cancelled. {n} participant will be notified.",
+            "🚫 {title} is cancelled. {n} participants will be notified.",
             notified,
         ).format(title=h(quoted(event.title)), n=notified),
         _markup([[button(_("⬅️ Back"), EventAdminCb(action=EventAdminAction.LIST))]]),
@@ -218,10 +222,12 @@ async def on_event_admin(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
+    now = clock.now()
     action = callback_data.action
     if action == EventAdminAction.LIST:
-        await _events_list(query, repo, staff, role, settings)
+        await _events_list(query, repo, staff, role, settings, now)
         return
     event = await repo.events.get(callback_data.event)
     if event is None or not _in_scope(event, staff, role):
@@ -245,11 +251,11 @@ async def on_event_admin(
     if action == EventAdminAction.CARD:
         await _card(query, event, repo, settings)
     elif action == EventAdminAction.PEOPLE:
-        await _participants(query, event, repo)
+        await _participants(query, event, repo, now)
     elif action == EventAdminAction.ATT:
-        await _toggle_attendance(query, event, callback_data.reg, repo, staff)
+        await _toggle_attendance(query, event, callback_data.reg, repo, staff, now)
     elif action == EventAdminAction.CSV:
-        await _export(query, event, repo, bot, settings)
+        await _export(query, event, repo, bot, settings, now)
     elif action == EventAdminAction.QR:
         await _qr(query, event, bot, settings.tz)
     elif action == EventAdminAction.MSG:
@@ -284,7 +290,7 @@ async def on_event_admin(
     elif action == EventAdminAction.CANCEL:
         await _ask_cancel(query, event)
     elif action == EventAdminAction.CANCEL_YES:
-        await _cancel_event(query, event, repo, staff, bot, i18n, settings)
+        await _cancel_event(query, event, repo, staff, settings, clock.now())
     else:
         await query.answer(_("This button is out of date."), show_alert=True)
 
@@ -303,6 +309,7 @@ async def got_capacity(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     text = await _typed(message, _form_cancel())
     if text is None:
@@ -319,7 +326,7 @@ async def got_capacity(
         await message.answer(_("You cannot manage this event."))
         return
     old = event.capacity
-    done = await services.change_capacity(repo, event.id, capacity, _now())
+    done = await services.change_capacity(repo, event.id, capacity, clock.now())
     if isinstance(done, services.Refused):
         if done.reason is not services.Refusal.BELOW_TAKEN:
             await state.clear()
@@ -344,8 +351,6 @@ async def got_capacity(
         new=capacity,
         offered=offered,
     )
-    await repo.session.commit()  # release the event lock before messaging anyone
-    await send_notices(done.notices, repo, bot, i18n, settings.tz)
     text = _("🪑 Capacity is now {capacity}.").format(capacity=capacity)
     if offered:
         text += " " + ngettext(

@@ -7,9 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -18,17 +16,15 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from bot.config import Settings
+from core.settings import Settings
 from db.models import Event, Site, User
 from db.repo import Repo
-from domain.events import RegStatus
 from domain.framework import Framework
 from domain.roles import Role, staff_scope
-from domain.typography import quoted
-from handlers.common import notify_user, show
+from handlers.common import show
 from handlers.event_admin.rules import (
     CONTACT_MAX,
     CONTACT_MIN,
@@ -40,7 +36,6 @@ from handlers.event_admin.rules import (
     TITLE_MAX,
     TITLE_MIN,
     BadModuleLine,
-    _now,
     fits,
     local_text,
     parse_end,
@@ -48,9 +43,7 @@ from handlers.event_admin.rules import (
     parse_modules,
     split_place,
 )
-from handlers.events import notify_offer
 from handlers.wizard import Rows, Wizard
-from services import events as services
 from ui.callbacks.event_admin import (
     AdminFormAction,
     AdminFormCb,
@@ -60,7 +53,7 @@ from ui.callbacks.event_admin import (
     SiteAdminCb,
 )
 from ui.callbacks.wizard import WizardNav
-from ui.formatting import h, when_text
+from ui.formatting import h
 from ui.keyboards.common import button
 
 
@@ -124,13 +117,14 @@ def _description_problem(text: str) -> str | None:
     return _("The description is too long: up to 2000 characters, please.")
 
 
-def _read_start(text: str, tz: tzinfo) -> datetime | str:
+def _read_start(text: str, tz: tzinfo, now: datetime) -> datetime | str:
+    """A moment typed in the service zone that must come after `now`; else the problem."""
     starts_at = parse_local(text, tz)
     if starts_at is None:
         return _(
             "I could not read this date. Please send it as DD.MM.YYYY HH:MM, e.g. 15.10.2026 10:00."
         )
-    if starts_at <= _now():
+    if starts_at <= now:
         return _("This moment has already passed. Please send a date and time in the future.")
     return starts_at
 
@@ -312,57 +306,10 @@ def _where_text(event: Event) -> str:
     return h(" · ".join(part for part in (event.place, event.online_url) if part) or "—")
 
 
-# ------------------------------------------------------------------ delivering a use case's notices
-
-
-async def send_notices(
-    notices: Sequence[services.Notice], repo: Repo, bot: Bot, i18n: I18n, tz: ZoneInfo
-) -> int:
-    """Deliver what `services.events` produced, each in the recipient's language; how many
-    were reached (a seat offer counts when made). Call it after the commit."""
-    users = await repo.events.users_by_id([n.user_id for n in notices])
-    events: dict[int, Event | None] = {}
-    reached = 0
-    for notice in notices:
-        if notice.kind is services.NoticeKind.SEAT_OFFERED:
-            reg = await repo.events.registration_by_id(notice.reg_id or 0)
-            if reg is not None and reg.status == RegStatus.OFFERED.value:
-                await notify_offer(bot, i18n, reg, repo, tz=tz, schedule_expiry=False)
-                reached += 1
-            continue
-        if notice.event_id not in events:
-            events[notice.event_id] = await repo.events.get(notice.event_id)
-        event = events[notice.event_id]
-        user = users.get(notice.user_id)
-        if event is None or user is None:
-            continue
-        reached += await notify_user(bot, i18n, user, _notice_text(notice, event, tz))
-    return reached
-
-
-def _notice_text(notice: services.Notice, event: Event, tz: tzinfo) -> Callable[[], str]:
-    when = when_text(event.starts_at, event.ends_at, tz)
-    if notice.kind is services.NoticeKind.EVENT_CANCELLED:
-        return lambda: _(
-            "🚫 The event {title} ({when}) has been cancelled. We are sorry; "
-            "look for other events in the bot."
-        ).format(title=h(quoted(event.title)), when=when)
-    moved = notice.was_starts_at is not None and notice.was_ends_at is not None
-    relocated = bool({"place", "online_url"} & set(notice.changed))
-    old_when = (
-        when_text(notice.was_starts_at, notice.was_ends_at, tz)
-        if notice.was_starts_at is not None and notice.was_ends_at is not None
-        else ""
-    )
-
-    def text() -> str:
-        lines = [_("✏️ The event {title} has changed.").format(title=h(quoted(event.title)))]
-        if moved:
-            lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old_when))
-        if relocated:
-            lines.append(_("📍 New place: {place}").format(place=_where_text(event)))
-        if not moved:
-            lines.append("🗓 " + when)
-        return "\n".join(lines)
-
-    return text
+def notified_text(n: int) -> str:
+    """What the organiser is told after a change that its participants must hear of."""
+    return ngettext(
+        "{n} participant will be notified of the change.",
+        "{n} participants will be notified of the change.",
+        n,
+    ).format(n=n)

@@ -11,10 +11,11 @@ from aiogram.types import (
     CallbackQuery,
     Message,
 )
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.events import EventStatus
@@ -36,9 +37,9 @@ from handlers.event_admin.common import (
     _title_problem,
     _typed,
     _where_text,
-    send_notices,
+    notified_text,
 )
-from handlers.event_admin.rules import SKIP, _now, local_text
+from handlers.event_admin.rules import SKIP, local_text
 from handlers.event_admin.states import EventEditForm
 from services import events as services
 from ui.callbacks.event_admin import EventEditCb, EventEditField
@@ -137,9 +138,10 @@ async def _save_event(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    now: datetime,
     **changes: object,
 ) -> None:
-    done = await services.change_event(repo, event.id, changes, _now())
+    done = await services.change_event(repo, event.id, changes, now)
     await state.clear()
     if isinstance(done, services.Refused):
         await message.answer(_("You cannot manage this event."))
@@ -151,13 +153,8 @@ async def _save_event(
     note = _("✅ Saved.")
     notified: int | None = None
     if services.NOTIFIED_FIELDS & set(changed):
-        await repo.session.commit()  # release the event lock before messaging anyone
-        notified = await send_notices(done.notices, repo, bot, i18n, settings.tz)
-        note += " " + ngettext(
-            "{n} participant was notified of the change.",
-            "{n} participants were notified of the change.",
-            notified,
-        ).format(n=notified)
+        notified = len(done.notices)
+        note += " " + notified_text(notified)
     await repo.audit.record(
         "event_edited", actor=staff, event_id=event.id, fields=changed, notified=notified
     )
@@ -173,6 +170,7 @@ async def edit_title(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -182,7 +180,9 @@ async def edit_title(
     if problem is not None:
         await message.answer(problem, reply_markup=_edit_cancel(event.id))
         return
-    await _save_event(message, state, event, repo, staff, bot, i18n, settings, title=text)
+    await _save_event(
+        message, state, event, repo, staff, bot, i18n, settings, clock.now(), title=text
+    )
 
 
 async def edit_description(
@@ -194,6 +194,7 @@ async def edit_description(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -205,18 +206,33 @@ async def edit_description(
         return
     description = "" if text == SKIP else text
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, description=description
+        message,
+        state,
+        event,
+        repo,
+        staff,
+        bot,
+        i18n,
+        settings,
+        clock.now(),
+        description=description,
     )
 
 
 async def edit_starts(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
         return
     event, text = got
-    starts_at = _read_start(text, settings.tz)
+    starts_at = _read_start(text, settings.tz, clock.now())
     if isinstance(starts_at, str):
         await message.answer(starts_at, reply_markup=_edit_cancel(event.id))
         return
@@ -234,6 +250,7 @@ async def edit_ends(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -244,7 +261,8 @@ async def edit_ends(
     if isinstance(ends_at, str):
         await message.answer(ends_at, reply_markup=_edit_cancel(event.id))
         return
-    if starts_at <= _now():
+    now = clock.now()
+    if starts_at <= now:
         await state.set_state(EventEditForm.starts)
         await message.answer(
             _(
@@ -257,7 +275,7 @@ async def edit_ends(
     deadline = event.registration_deadline
     if deadline is not None and deadline > starts_at:  # a deadline after the start means nothing
         changes["registration_deadline"] = None
-    await _save_event(message, state, event, repo, staff, bot, i18n, settings, **changes)
+    await _save_event(message, state, event, repo, staff, bot, i18n, settings, now, **changes)
 
 
 async def edit_place(
@@ -269,6 +287,7 @@ async def edit_place(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -280,7 +299,17 @@ async def edit_place(
         return
     place, url = read
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, place=place, online_url=url
+        message,
+        state,
+        event,
+        repo,
+        staff,
+        bot,
+        i18n,
+        settings,
+        clock.now(),
+        place=place,
+        online_url=url,
     )
 
 
@@ -293,6 +322,7 @@ async def edit_deadline(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
@@ -300,7 +330,7 @@ async def edit_deadline(
     event, text = got
     deadline: datetime | None = None
     if text != SKIP:
-        read = _read_start(text, settings.tz)  # a moment in the future, like a start
+        read = _read_start(text, settings.tz, clock.now())  # in the future, like a start
         if isinstance(read, str):
             await message.answer(read, reply_markup=_edit_cancel(event.id))
             return
@@ -314,5 +344,14 @@ async def edit_deadline(
             return
         deadline = read
     await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, registration_deadline=deadline
+        message,
+        state,
+        event,
+        repo,
+        staff,
+        bot,
+        i18n,
+        settings,
+        clock.now(),
+        registration_deadline=deadline,
     )

@@ -11,7 +11,8 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.checkin import new_code
@@ -34,7 +35,7 @@ from handlers.event_admin.common import (
     _wizard_text,
 )
 from handlers.event_admin.new_event_steps import EVENT_WIZARD
-from handlers.event_admin.rules import CAPACITY_MAX, CAPACITY_MIN, SKIP, _now, parse_whole
+from handlers.event_admin.rules import CAPACITY_MAX, CAPACITY_MIN, SKIP, parse_whole
 from handlers.event_admin.states import EventForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, NewEventCb
@@ -106,13 +107,19 @@ async def event_description(
 
 
 async def event_starts(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     ctx = Ctx(repo, staff, role, settings)
     text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
-    starts_at = _read_start(text, settings.tz)
+    starts_at = _read_start(text, settings.tz, clock.now())
     if isinstance(starts_at, str):
         await EVENT_WIZARD.retry(message, state, ctx, starts_at)
         return
@@ -239,7 +246,13 @@ async def event_audience(
 
 
 async def event_publish(
-    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    query: CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     if staff.acting_municipality_id is None:
         await state.clear()
@@ -248,7 +261,7 @@ async def event_publish(
     ctx = Ctx(repo, staff, role, settings)
     data = await state.get_data()
     starts_at = datetime.fromisoformat(str(data["starts"]))
-    now = _now()
+    now = clock.now()
     if starts_at <= now:
         await EVENT_WIZARD.ask(
             query,

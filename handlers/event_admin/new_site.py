@@ -11,7 +11,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
+from core.settings import Settings
 from db.models import Site, User
 from db.repo import Repo
 from domain.ids import parse_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -13,20 +13,23 @@ from aiogram.types import (
     CallbackQuery,
     Message,
 )
-from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from bot.config import Settings
+from core.clock import Clock
+from core.settings import Settings
 from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, waitlist_numbers
 from domain.roles import Role
 from domain.typography import quoted, shorten
-from handlers.common import notify_user, show
+from handlers.common import show
 from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typed
-from handlers.event_admin.rules import ATTENDANCE_BUTTONS, MESSAGE_MAX, _now, local_text
+from handlers.event_admin.rules import ATTENDANCE_BUTTONS, MESSAGE_MAX, local_text
 from handlers.event_admin.states import EventAdminForm
+from outbox.render import participants_text
 from services import attendance
+from services import events as services
 from ui.callbacks.event_admin import AdminFormAction, AdminFormCb, EventAdminAction, EventAdminCb
 from ui.files.tables import csv_writer
 from ui.formatting import h
@@ -49,10 +52,10 @@ def _person(reg: Registration, schools: dict[int, str]) -> str:
     return f"{name} — {h(school)}" if school else name
 
 
-async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
+async def _participants(query: CallbackQuery, event: Event, repo: Repo, now: datetime) -> None:
     regs = await repo.events.participants(event.id)
     schools = await _school_names(repo, regs)
-    ended = event.ends_at <= _now()
+    ended = event.ends_at <= now
     groups = (
         (RegStatus.CONFIRMED, _("🚷 No-show") if ended else _("✅ Confirmed")),
         (RegStatus.OFFERED, _("⏳ Seat offered")),
@@ -93,7 +96,7 @@ async def _participants(query: CallbackQuery, event: Event, repo: Repo) -> None:
 
 
 async def _toggle_attendance(
-    query: CallbackQuery, event: Event, reg_id: int, repo: Repo, staff: User
+    query: CallbackQuery, event: Event, reg_id: int, repo: Repo, staff: User, now: datetime
 ) -> None:
     """Tick: attended, and the matching route step is done (as a check-in does). Untick: the
     step that attendance completed is reopened (services.attendance)."""
@@ -111,9 +114,9 @@ async def _toggle_attendance(
         return
     attended = reg.status != RegStatus.ATTENDED.value
     if attended:
-        step = await attendance.attend(repo, reg, event, _now())
+        step = await attendance.attend(repo, reg, event, now)
     else:
-        step = await attendance.unattend(repo, reg, _now())
+        step = await attendance.unattend(repo, reg, now)
     await repo.audit.record(
         "attendance_marked" if attended else "attendance_unmarked",
         actor=staff,
@@ -121,7 +124,7 @@ async def _toggle_attendance(
         event_id=event.id,
         step_id=step.id if step is not None else None,
     )
-    await _participants(query, event, repo)
+    await _participants(query, event, repo, now)
 
 
 def participants_csv(
@@ -158,10 +161,10 @@ def participants_csv(
 
 
 async def _export(
-    query: CallbackQuery, event: Event, repo: Repo, bot: Bot, settings: Settings
+    query: CallbackQuery, event: Event, repo: Repo, bot: Bot, settings: Settings, now: datetime
 ) -> None:
     regs = await repo.events.participants(event.id)
-    ended = event.ends_at <= _now()
+    ended = event.ends_at <= now
     data = participants_csv(regs, await _school_names(repo, regs), settings.tz, ended=ended)
     await query.answer()
     assert query.message is not None
@@ -173,9 +176,8 @@ async def _export(
 
 
 def participants_message(title: str, text: str) -> str:
-    """What the participants of an event get: its title and the coordinator's text, both
-    escaped, so the text arrives exactly as typed (no markup is interpreted)."""
-    return f"✉️ <b>{h(title)}</b>:\n\n{h(text)}"
+    """The preview: exactly what the participants will get (`outbox.render`)."""
+    return participants_text(title, text)
 
 
 async def _recipients(repo: Repo, event: Event) -> list[Registration]:
@@ -241,8 +243,7 @@ async def send_participants_message(
     repo: Repo,
     staff: User,
     role: Role,
-    bot: Bot,
-    i18n: I18n,
+    clock: Clock,
 ) -> None:
     data = await state.get_data()
     event = await _form_event(state, repo, staff, role)
@@ -254,21 +255,15 @@ async def send_participants_message(
     if event.status != EventStatus.SCHEDULED.value:
         await show(query, _("The event is cancelled or over."))
         return
-    body = participants_message(event.title, text)
-    sent = failed = 0
-    for reg in await _recipients(repo, event):
-        if reg.user.telegram_id is None:
-            failed += 1
-        elif await notify_user(bot, i18n, reg.user, lambda: body):
-            sent += 1
-        else:
-            failed += 1
-    await repo.audit.record(
-        "event_message", actor=staff, event_id=event.id, sent=sent, failed=failed
-    )
+    queued = await services.message_participants(repo, event, text, clock.now())
+    await repo.audit.record("event_message", actor=staff, event_id=event.id, recipients=queued)
     await show(
         query,
-        _("✉️ Sent to {sent}, could not reach {failed}.").format(sent=sent, failed=failed),
+        ngettext(
+            "✉️ The message is on its way to {n} participant.",
+            "✉️ The message is on its way to {n} participants.",
+            queued,
+        ).format(n=queued),
         _markup(
             [
                 [

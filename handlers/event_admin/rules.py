@@ -101,7 +101,3 @@ def site_code(municipality_code: str, number: int) -> str:
 
 def local_text(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime(DATE_FORMAT)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

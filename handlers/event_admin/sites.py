@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import (
@@ -11,6 +13,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from core.clock import Clock
 from db.models import Site, User
 from db.repo import Repo
 from domain.pagination import paginate
@@ -32,7 +35,7 @@ from handlers.event_admin.common import (
     _title_problem,
     _typed,
 )
-from handlers.event_admin.rules import SITES_PER_PAGE, SKIP, _now
+from handlers.event_admin.rules import SITES_PER_PAGE, SKIP
 from handlers.event_admin.states import SiteEditForm
 from handlers.formatting import show_long
 from ui.callbacks.event_admin import SiteAdminAction, SiteAdminCb
@@ -79,11 +82,16 @@ def _site_modules(site: Site) -> list[tuple[str, int]]:
 
 
 async def _site_card(
-    target: Message | CallbackQuery, site: Site, repo: Repo, staff: User, note: str = ""
+    target: Message | CallbackQuery,
+    site: Site,
+    repo: Repo,
+    staff: User,
+    now: datetime,
+    note: str = "",
 ) -> None:
     school = await repo.reference.school(site.school_id) if site.school_id else None
     framework = await repo.frameworks.active()
-    upcoming = len(await repo.events.site_events(site.id, _now()))
+    upcoming = len(await repo.events.site_events(site.id, now))
     modules = _site_modules(site)
     total = sum(hours for _title, hours in modules)
     lines = [
@@ -148,6 +156,7 @@ async def on_site_admin(
     repo: Repo,
     staff: User,
     role: Role,
+    clock: Clock,
 ) -> None:
     if callback_data.action == SiteAdminAction.LIST:
         await _sites_list(query, repo, staff, role, callback_data.page)
@@ -159,7 +168,7 @@ async def on_site_admin(
     if callback_data.action in {SiteAdminAction.CARD, SiteAdminAction.CANCEL}:
         if callback_data.action == SiteAdminAction.CANCEL:
             await state.clear()
-        await _site_card(query, site, repo, staff)
+        await _site_card(query, site, repo, staff, clock.now())
         return
     question = _site_question(callback_data.action, site)
     if question is None:
@@ -188,19 +197,25 @@ async def _edited_site(
 
 
 async def _save_site(
-    message: Message, state: FSMContext, site: Site, repo: Repo, staff: User, **changes: object
+    message: Message,
+    state: FSMContext,
+    site: Site,
+    repo: Repo,
+    staff: User,
+    now: datetime,
+    **changes: object,
 ) -> None:
     changed = await repo.events.update_site(site, **changes)
     await state.clear()
     if changed:
         await repo.audit.record("site_edited", actor=staff, site_id=site.id, fields=changed)
     await _site_card(
-        message, site, repo, staff, note=_("✅ Saved.") if changed else _("Nothing changed.")
+        message, site, repo, staff, now, note=_("✅ Saved.") if changed else _("Nothing changed.")
     )
 
 
 async def site_edit_title(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
 ) -> None:
     got = await _edited_site(message, state, repo, staff, role)
     if got is None:
@@ -210,11 +225,11 @@ async def site_edit_title(
     if problem is not None:
         await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
         return
-    await _save_site(message, state, site, repo, staff, title=text)
+    await _save_site(message, state, site, repo, staff, clock.now(), title=text)
 
 
 async def site_edit_description(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
 ) -> None:
     got = await _edited_site(message, state, repo, staff, role)
     if got is None:
@@ -224,11 +239,12 @@ async def site_edit_description(
     if problem is not None:
         await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
         return
-    await _save_site(message, state, site, repo, staff, description="" if text == SKIP else text)
+    description = "" if text == SKIP else text
+    await _save_site(message, state, site, repo, staff, clock.now(), description=description)
 
 
 async def site_edit_contact(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
 ) -> None:
     got = await _edited_site(message, state, repo, staff, role)
     if got is None:
@@ -238,11 +254,11 @@ async def site_edit_contact(
     if problem is not None:
         await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
         return
-    await _save_site(message, state, site, repo, staff, contact=text)
+    await _save_site(message, state, site, repo, staff, clock.now(), contact=text)
 
 
 async def site_edit_modules(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
 ) -> None:
     got = await _edited_site(message, state, repo, staff, role)
     if got is None:
@@ -258,5 +274,6 @@ async def site_edit_modules(
         site,
         repo,
         staff,
+        clock.now(),
         modules=[{"title": title, "hours": hours} for title, hours in modules],
     )

@@ -2,11 +2,12 @@
 claim a freed seat, add to the calendar, share, check in, leave feedback, /my and /journal.
 
 Capacity and waitlist rules live in `domain.events`, seats change under the per-event lock in
-`db.event_repo`; this package only talks to Telegram.
+`db.repositories.registrations`; this package only talks to Telegram.
 
 One module per screen: `listing` (/events), `card` (the card, calendar file, share), `signup`
 (sign up, cancel, offered seats), `site`, `checkin`, `feedback`, `mine` (/my, /journal), `links`
-(deep links), `notify` (messages to other teachers); `callbacks` and `common` are shared.
+(deep links); `common` is shared. Callback data is in `ui.callbacks.events`, keyboards in
+`ui.keyboards.events`; notices to other teachers go through the outbox (`outbox.render`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
-from db.types import utcnow
 from handlers.events import links as links  # registers the deep links (event, site, checkin)
 from handlers.events.card import on_card, on_ics, on_share
 from handlers.events.checkin import cmd_checkin
@@ -22,7 +22,6 @@ from handlers.events.common import audience_of
 from handlers.events.feedback import FeedbackForm, got_feedback_comment, on_feedback
 from handlers.events.listing import cmd_events, on_list
 from handlers.events.mine import cmd_journal, cmd_my
-from handlers.events.notify import notify_offer
 from handlers.events.signup import on_cancel, on_offer, on_signup
 from handlers.events.site import on_site
 from handlers.freetext import TypedAnswer
@@ -33,8 +32,6 @@ __all__ = [
     "FeedbackForm",
     "audience_of",
     "make_router",
-    "notify_offer",
-    "utcnow",
 ]
 
 

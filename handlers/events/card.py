@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
-from db.event_repo import facts_of
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Event, User
 from db.repo import Repo
+from db.repositories.events import facts_of
 from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
 from handlers.common import show
-from handlers.events.common import own_event, status_text, utcnow
+from handlers.events.common import own_event, status_text
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
 from ui.files.calendar import CalendarEvent, to_ics
 from ui.formatting import cancel_rule_text, h, seats_text, when_text
@@ -30,11 +33,11 @@ async def card(
     user: User,
     event: Event,
     settings: Settings,
+    now: datetime,
     *,
     answer: bool = True,
 ) -> None:
     tz = settings.tz
-    now = utcnow()
     taken = await repo.events.seats_taken(event.id)
     reg = await repo.events.registration(event.id, user.id)
     position = (
@@ -117,19 +120,29 @@ async def card(
 
 
 async def on_card(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is not None:
-        await card(query, repo, db_user, event, settings)
+        await card(query, repo, db_user, event, settings, clock.now())
 
 
 # ------------------------------------------------------------------ calendar, share
 
 
 async def on_ics(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
@@ -148,7 +161,7 @@ async def on_ics(
             url=event.online_url,
             status="CANCELLED" if event.status == EventStatus.CANCELLED.value else "CONFIRMED",
         ),
-        now=utcnow(),
+        now=clock.now(),
     )
     await bot.send_document(
         query.message.chat.id,

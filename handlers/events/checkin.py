@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
-from db.event_repo import facts_of
+from core.clock import Clock
+from core.usercache import UserContext
 from db.models import Event, User
 from db.repo import Repo
+from db.repositories.events import facts_of
 from domain.checkin import codes_match, normalize
 from domain.events import RegStatus, checkin_open
 from domain.typography import quoted
-from handlers.events.common import utcnow
 from services import attendance
 from ui.formatting import h
 
 
-async def check_in(message: Message, repo: Repo, user: User, event: Event, code: str) -> None:
+async def check_in(
+    message: Message, repo: Repo, user: User, event: Event, code: str, now: datetime
+) -> None:
     """Record attendance; complete the matching practice step of the teacher's route."""
-    now = utcnow()
     if not codes_match(event.checkin_code, code):
         await message.answer(_("This check-in code is not valid."))
         return
@@ -52,7 +55,7 @@ async def check_in(message: Message, repo: Repo, user: User, event: Event, code:
 
 
 async def cmd_checkin(
-    message: Message, command: CommandObject, repo: Repo, user: UserContext
+    message: Message, command: CommandObject, repo: Repo, user: UserContext, clock: Clock
 ) -> None:
     code = normalize(command.args or "")
     if code is None:
@@ -63,9 +66,9 @@ async def cmd_checkin(
         )
         return
     db_user = await repo.users.require(user.id)
-    now = utcnow()
+    now = clock.now()
     for reg in await repo.events.of_user(db_user.id):
         if codes_match(reg.event.checkin_code, code) and checkin_open(facts_of(reg.event), now):
-            await check_in(message, repo, db_user, reg.event, code)
+            await check_in(message, repo, db_user, reg.event, code, now)
             return
     await message.answer(_("This check-in code is not valid."))

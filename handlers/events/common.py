@@ -1,9 +1,8 @@
-"""Small helpers the event screens share: the registration status line, the audience check
-and the package's clock. Dates, seats and labels are in `ui.formatting` and `ui.texts`."""
+"""Small helpers the event screens share: the registration status line and the audience check.
+Dates, seats and labels are in `ui.formatting` and `ui.texts`."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.types import CallbackQuery
@@ -14,14 +13,6 @@ from db.repo import Repo
 from domain.assessment import AssessmentResult
 from domain.events import Audience, RegStatus, eligible
 from ui.formatting import moment_text
-
-
-def utcnow() -> datetime:
-    """The screens' clock: `handlers.events.utcnow` looked up at call time, so replacing it
-    (as the tests do to move the bot's clock) moves every screen, as in the single module."""
-    from handlers import events
-
-    return events.utcnow()
 
 
 def status_text(reg: Registration | None, position: int | None, tz: ZoneInfo) -> str:

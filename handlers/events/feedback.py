@@ -7,12 +7,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
-from db.event_repo import facts_of
+from core.clock import Clock
+from core.usercache import UserContext
 from db.repo import Repo
+from db.repositories.events import facts_of
 from domain.events import FeedbackRefusal, RegStatus, feedback_refusal
 from handlers.common import show
-from handlers.events.common import utcnow
 from ui.callbacks.events import FeedbackCb
 
 
@@ -26,12 +26,14 @@ async def on_feedback(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
+    clock: Clock,
 ) -> None:
+    now = clock.now()
     reg = await repo.events.registration_by_id(callback_data.reg)
     if reg is None or reg.user_id != user.id or not 1 <= callback_data.rating <= 5:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
-    refusal = feedback_refusal(facts_of(reg.event), RegStatus(reg.status), utcnow())
+    refusal = feedback_refusal(facts_of(reg.event), RegStatus(reg.status), now)
     if refusal is not None:
         await query.answer(
             {
@@ -46,7 +48,7 @@ async def on_feedback(
             show_alert=True,
         )
         return
-    if not await repo.events.set_feedback(reg, callback_data.rating, None, utcnow()):
+    if not await repo.events.set_feedback(reg, callback_data.rating, None, now):
         await query.answer(
             _("You have already left feedback for this event. Thank you!"), show_alert=True
         )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
-from db.event_repo import TeacherEvents
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
+from db.repositories.events import TeacherEvents
 from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
 from handlers.common import show
-from handlers.events.common import interests, utcnow
+from handlers.events.common import interests
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode, EvListWhen
 from ui.formatting import day_label, h, seats_text, start_text
 from ui.keyboards.common import button, pager_row
@@ -27,9 +28,13 @@ WHEN_DAYS = {EvListWhen.WEEK: 7, EvListWhen.MONTH: 31}
 
 
 async def _list(
-    event: Message | CallbackQuery, repo: Repo, user: User, query: EvList, settings: Settings
+    event: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    query: EvList,
+    settings: Settings,
+    now: datetime,
 ) -> None:
-    now = utcnow()
     framework = await repo.frameworks.active()
     lang = user.language
     if query.mode == EvListMode.COMP and not query.value:
@@ -156,14 +161,22 @@ async def _list(
     await show(event, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def cmd_events(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
+async def cmd_events(
+    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
+) -> None:
     db_user = await repo.users.require(user.id)
     deficits, in_route = await interests(repo, user.id)
     mode = EvListMode.REC if deficits or in_route else EvListMode.ALL
-    await _list(message, repo, db_user, EvList(mode=mode), settings)
+    await _list(message, repo, db_user, EvList(mode=mode), settings, clock.now())
 
 
 async def on_list(
-    query: CallbackQuery, callback_data: EvList, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvList,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
-    await _list(query, repo, await repo.users.require(user.id), callback_data, settings)
+    db_user = await repo.users.require(user.id)
+    await _list(query, repo, db_user, callback_data, settings, clock.now())

@@ -9,12 +9,12 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, hours
 from domain.typography import format_number, shorten
-from handlers.events.common import utcnow
 from handlers.formatting import show_long
 from ui.callbacks.events import EvAct, EvAction
 from ui.files.tables import csv_writer
@@ -23,12 +23,14 @@ from ui.keyboards.common import button
 from ui.texts import kind_label
 
 
-async def cmd_my(message: Message, repo: Repo, user: UserContext, settings: Settings) -> None:
+async def cmd_my(
+    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
+) -> None:
     regs = await repo.events.of_user(user.id)
     if not regs:
         await message.answer(_("You have no registrations yet. Find an event: /events"))
         return
-    now = utcnow()
+    now = clock.now()
     cancelled = [r for r in regs if r.event.status == EventStatus.CANCELLED.value]
     live = [r for r in regs if r.event.status != EventStatus.CANCELLED.value]
     upcoming = [r for r in live if r.event.ends_at > now]

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
-from db.event_repo import SignUp, facts_of
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
-from domain.events import Decision, EventStatus, Refusal, RegStatus, can_cancel, cancel_too_late
+from db.repositories.events import facts_of
+from db.repositories.registrations import SignUp
+from domain.events import Decision, Refusal, RegStatus, can_cancel, cancel_too_late
 from domain.typography import quoted
 from handlers.common import show
 from handlers.events.card import card
-from handlers.events.common import own_event, utcnow
-from handlers.events.notify import notify_offer
+from handlers.events.common import own_event
+from services import registrations
+from services.registrations import CancelRefusal, OfferOutcome
 from ui.callbacks.events import EvAct, EvAction, OfferCb
 from ui.formatting import cancel_rule_text, h, when_text
 from ui.keyboards.common import button
 
 
 async def on_signup(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     """First a confirmation, then the sign-up itself (double taps are harmless)."""
+    now = clock.now()
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is None:
@@ -35,7 +42,7 @@ async def on_signup(
             query,
             _("Sign up for {title} on {when}?").format(
                 title=h(quoted(event.title)),
-                when=when_text(event.starts_at, event.ends_at, settings.tz, utcnow()),
+                when=when_text(event.starts_at, event.ends_at, settings.tz, now),
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -49,8 +56,8 @@ async def on_signup(
             ),
         )
         return
-    result = await repo.events.sign_up(event.id, db_user.id, utcnow(), eligible=True)
-    await card(query, repo, db_user, event, settings, answer=False)
+    result = await registrations.sign_up(repo, event.id, db_user.id, now)
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(_signup_message(result), show_alert=True)
 
 
@@ -79,27 +86,19 @@ async def on_cancel(
     repo: Repo,
     user: UserContext,
     settings: Settings,
-    bot: Bot,
-    i18n: I18n,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await repo.events.get(callback_data.event)
     reg = await repo.events.registration(callback_data.event, db_user.id) if event else None
-    now = utcnow()
+    now = clock.now()
     if event is None or reg is None or not can_cancel(facts_of(event), RegStatus(reg.status), now):
         late = (
             event is not None
             and reg is not None
             and cancel_too_late(facts_of(event), RegStatus(reg.status), now)
         )
-        await query.answer(
-            (cancel_rule_text() + " " + _("Please contact the organiser."))
-            if late
-            else _(
-                "This registration can no longer be cancelled here. Please contact the organiser."
-            ),
-            show_alert=True,
-        )
+        await _cancel_refused(query, late=late)
         return
     if callback_data.action == EvAction.CANCEL:
         await show(
@@ -119,14 +118,21 @@ async def on_cancel(
             ),
         )
         return
-    held_seat = RegStatus(reg.status).holds_seat
-    await repo.events.cancel(reg)
-    await repo.audit.record("registration_cancelled", actor=db_user, event_id=event.id)
-    if held_seat:
-        for offered in await repo.events.promote(event.id, now):
-            await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
-    await card(query, repo, db_user, event, settings, answer=False)
+    done = await registrations.cancel_registration(repo, event.id, db_user, now)
+    if isinstance(done, CancelRefusal):  # changed meanwhile (a double tap, the organiser)
+        await _cancel_refused(query, late=done is CancelRefusal.TOO_LATE)
+        return
+    await card(query, repo, db_user, event, settings, now, answer=False)
     await query.answer(_("Your registration is cancelled."), show_alert=True)
+
+
+async def _cancel_refused(query: CallbackQuery, *, late: bool) -> None:
+    await query.answer(
+        (cancel_rule_text() + " " + _("Please contact the organiser."))
+        if late
+        else _("This registration can no longer be cancelled here. Please contact the organiser."),
+        show_alert=True,
+    )
 
 
 async def on_offer(
@@ -135,39 +141,29 @@ async def on_offer(
     repo: Repo,
     user: UserContext,
     settings: Settings,
-    bot: Bot,
-    i18n: I18n,
+    clock: Clock,
 ) -> None:
-    reg = await repo.events.registration_by_id(callback_data.reg)
-    if reg is None or reg.user_id != user.id:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    now = utcnow()
-    event = await repo.events.get(reg.event_id)
-    assert event is not None
-    if event.status != EventStatus.SCHEDULED.value or event.starts_at <= now:
-        await query.answer(
-            _("Sorry, this event has been cancelled.")
-            if event.status == EventStatus.CANCELLED.value
-            else _("Sorry, this event has already started or taken place."),
-            show_alert=True,
-        )
-        return
+    now = clock.now()
     if callback_data.take:
-        # the lock re-checks the event and the offer: a cancellation may land meanwhile
-        taken = await repo.events.claim(reg, now)
-        if taken:
-            popup = _("✅ The seat is yours! See you at the event.")
-        elif event.status == EventStatus.CANCELLED.value:
-            popup = _("Sorry, this event has been cancelled.")
-        else:
-            popup = _("Sorry, this offer has expired.")
+        outcome = await registrations.take_offer(repo, callback_data.reg, user.id, now)
     else:
-        if reg.status == RegStatus.OFFERED.value:
-            await repo.events.cancel(reg)
-            for offered in await repo.events.promote(reg.event_id, now):
-                await notify_offer(bot, i18n, offered, repo, tz=settings.tz)
-        popup = _("Understood. The seat goes to the next person in line.")
+        outcome = await registrations.decline_offer(repo, callback_data.reg, user.id, now)
+    popup = {
+        OfferOutcome.TAKEN: _("✅ The seat is yours! See you at the event."),
+        OfferOutcome.DECLINED: _("Understood. The seat goes to the next person in line."),
+        OfferOutcome.EXPIRED: _("Sorry, this offer has expired."),
+        OfferOutcome.EVENT_CANCELLED: _("Sorry, this event has been cancelled."),
+        OfferOutcome.EVENT_OVER: _("Sorry, this event has already started or taken place."),
+        OfferOutcome.NOT_YOURS: _("This button is out of date."),
+    }[outcome]
+    reg = await repo.events.registration_by_id(callback_data.reg)
+    if reg is None or outcome in (
+        OfferOutcome.NOT_YOURS,
+        OfferOutcome.EVENT_OVER,
+        OfferOutcome.EVENT_CANCELLED,
+    ):
+        await query.answer(popup, show_alert=True)
+        return
     db_user = await repo.users.require(user.id)
-    await card(query, repo, db_user, event, settings, answer=False)
+    await card(query, repo, db_user, reg.event, settings, now, answer=False)
     await query.answer(popup, show_alert=True)

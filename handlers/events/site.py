@@ -2,35 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
-from db.event_repo import TeacherEvents
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
+from db.repositories.events import TeacherEvents
 from domain.typography import shorten
 from handlers.common import show
-from handlers.events.common import own_event, utcnow
+from handlers.events.common import own_event
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
 from ui.formatting import day_label, h
 from ui.keyboards.common import button
 
 
 async def on_site(
-    query: CallbackQuery, callback_data: EvAct, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    callback_data: EvAct,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is None or event.site_id is None:
         await query.answer()
         return
-    await show_site(query, repo, db_user, event.site_id, settings)
+    await show_site(query, repo, db_user, event.site_id, settings, clock.now())
 
 
 async def show_site(
-    target: Message | CallbackQuery, repo: Repo, user: User, site_id: int, settings: Settings
+    target: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    site_id: int,
+    settings: Settings,
+    now: datetime,
 ) -> None:
     site = await repo.events.site(site_id)
     if site is None:
@@ -50,7 +63,6 @@ async def show_site(
         ]
     if site.contact:
         lines += ["", _("Contact: {contact}").format(contact=h(site.contact))]
-    now = utcnow()
     page, total = await repo.events.for_teacher(
         TeacherEvents(
             now=now,

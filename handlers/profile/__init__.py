@@ -3,6 +3,8 @@
 Every answer is written to the database at once, so an interrupted wizard resumes at the
 first unanswered question (even after a restart). The FSM state only says which question
 is on screen and whether we are in the first-time wizard or editing one field.
+The answers, the card and saving are `services.profile`; validation and the wizard order
+are `domain.profile`.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ from handlers.profile.card import save_profile, show_summary, summary_text
 from handlers.profile.common import Form
 from handlers.profile.questions import ask
 from handlers.profile.wizard import (
-    advance,
     begin_profile,
     cmd_profile,
     edit_field,
     nav_back,
     nav_cancel,
+    show_next,
 )
 from ui.callbacks.profile import (
     AgeCb,
@@ -51,10 +53,10 @@ from ui.keyboards.menu import MENU_PROFILE
 
 __all__ = [
     "Form",
-    "advance",
     "ask",
     "begin_profile",
     "make_router",
+    "show_next",
     "show_summary",
     "summary_text",
 ]

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.repo import Repo
-from domain import profile as rules
-from domain.profile import AgeBand, Err, Field, Invalid
+from domain.profile import Field, Invalid
 from handlers.common import show
 from handlers.profile.common import STATE_OF, Form, _header, _mode, _nav_row
 from handlers.profile.questions import _show_municipalities, _show_schools, _show_subjects, ask
-from handlers.profile.wizard import advance
+from handlers.profile.wizard import editing, show_next
+from services import profile as service
+from services.profile import Next, Refusal
 from ui.callbacks.profile import AgeCb, MuniCb, PositionCb, SchoolCb, SubjectCb
 
 
+async def _stale(query: CallbackQuery) -> None:
+    await query.answer(_("This button is out of date."), show_alert=True)
+
+
 async def got_full_name(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
-    result = rules.validate_full_name(message.text or "")
-    if isinstance(result, Err):
-        await message.answer(_name_error(result.reason))
+    found = await service.set_full_name(
+        repo, user.id, message.text or "", editing=await editing(state)
+    )
+    if isinstance(found, Invalid):
+        await message.answer(_name_error(found))
         return
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_fields(db_user, full_name=result.value)
-    await advance(message, state, repo, db_user, Field.FULL_NAME)
+    await show_next(message, state, repo, found)
 
 
 def _name_error(reason: Invalid) -> str:
@@ -52,6 +55,16 @@ async def muni_page(
     await _show_municipalities(query, state, repo, user.language, callback_data.page, head)
 
 
+async def _answered(
+    query: CallbackQuery, state: FSMContext, repo: Repo, found: Next | Refusal
+) -> None:
+    """A picker's answer: the next question or the card; a stale button is said so."""
+    if isinstance(found, Refusal):
+        await _stale(query)
+        return
+    await show_next(query, state, repo, found)
+
+
 async def muni_pick(
     query: CallbackQuery,
     callback_data: MuniCb,
@@ -59,16 +72,10 @@ async def muni_pick(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    municipality = await repo.reference.municipality(callback_data.id)
-    if municipality is None:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    db_user = await repo.users.require(user.id)
-    changes: dict[str, Any] = {"municipality_id": municipality.id}
-    if db_user.municipality_id != municipality.id:
-        changes["school_id"] = None
-    await repo.users.set_fields(db_user, **changes)
-    await advance(query, state, repo, db_user, Field.MUNICIPALITY)
+    found = await service.pick_municipality(
+        repo, user.id, callback_data.id, editing=await editing(state)
+    )
+    await _answered(query, state, repo, found)
 
 
 async def school_other(query: CallbackQuery, state: FSMContext) -> None:
@@ -110,39 +117,26 @@ async def school_pick(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    school = await repo.reference.school(callback_data.id)
-    if (
-        school is None
-        or school.municipality_id != db_user.municipality_id
-        or not (school.verified or school.id == db_user.school_id)
-    ):
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    await repo.users.set_fields(db_user, school_id=school.id)
-    await advance(query, state, repo, db_user, Field.SCHOOL)
+    found = await service.pick_school(repo, user.id, callback_data.id, editing=await editing(state))
+    await _answered(query, state, repo, found)
 
 
 async def got_school_name(
     message: Message, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    if db_user.municipality_id is None:
-        await ask(message, state, repo, db_user, Field.MUNICIPALITY)
-        return
-    result = rules.validate_school_name(message.text or "")
-    if isinstance(result, Err):
+    found = await service.type_school(
+        repo, user.id, message.text or "", editing=await editing(state)
+    )
+    if isinstance(found, Invalid):
         await message.answer(
             _(
                 "Please send the school name as text, from 3 to 200 characters, e.g. <i>МБОУ СОШ № 7</i>."
             )
         )
         return
-    school = await repo.reference.find_or_add_school(db_user.municipality_id, result.value)
-    await repo.users.set_fields(db_user, school_id=school.id)
-    if not school.verified:
+    if found.school_unverified:
         await message.answer(_("Thank you! A methodist of your municipality will check this name."))
-    await advance(message, state, repo, db_user, Field.SCHOOL)
+    await show_next(message, state, repo, found)
 
 
 async def position_pick(
@@ -152,25 +146,21 @@ async def position_pick(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    position = await repo.reference.position(callback_data.code)
-    if position is None:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_fields(db_user, position_code=position.code)
-    await advance(query, state, repo, db_user, Field.POSITION)
+    found = await service.pick_position(
+        repo, user.id, callback_data.code, editing=await editing(state)
+    )
+    await _answered(query, state, repo, found)
 
 
 async def subjects_done(
     query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
     selected = list((await state.get_data()).get("subjects", []))
-    if not selected:
+    found = await service.save_subjects(repo, user.id, selected, editing=await editing(state))
+    if found is Refusal.NOTHING_CHOSEN:
         await query.answer(_("Choose at least one subject or area."), show_alert=True)
         return
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_subjects(db_user, selected)
-    await advance(query, state, repo, db_user, Field.SUBJECTS)
+    await _answered(query, state, repo, found)
 
 
 async def subjects_toggle(
@@ -182,14 +172,11 @@ async def subjects_toggle(
 ) -> None:
     selected = list((await state.get_data()).get("subjects", []))
     if callback_data.code:
-        known = {s.code for s in await repo.reference.subjects()}
-        if callback_data.code not in known:
-            await query.answer(_("This button is out of date."), show_alert=True)
+        toggled = await service.toggle_subject(repo, selected, callback_data.code)
+        if isinstance(toggled, Refusal):
+            await _stale(query)
             return
-        if callback_data.code in selected:
-            selected.remove(callback_data.code)
-        else:
-            selected.append(callback_data.code)
+        selected = toggled
         await state.update_data(subjects=selected)
     await _show_subjects(
         query,
@@ -205,9 +192,11 @@ async def subjects_toggle(
 async def got_experience(
     message: Message, state: FSMContext, repo: Repo, user: UserContext
 ) -> None:
-    result = rules.parse_experience(message.text or "")
-    if isinstance(result, Err):
-        if result.reason is Invalid.OUT_OF_RANGE:
+    found = await service.set_experience(
+        repo, user.id, message.text or "", editing=await editing(state)
+    )
+    if isinstance(found, Invalid):
+        if found is Invalid.OUT_OF_RANGE:
             await message.answer(_("That seems too many. Please send a number from 0 to 60."))
         else:
             await message.answer(
@@ -216,9 +205,7 @@ async def got_experience(
                 )
             )
         return
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_fields(db_user, experience_years=result.value)
-    await advance(message, state, repo, db_user, Field.EXPERIENCE)
+    await show_next(message, state, repo, found)
 
 
 async def age_pick(
@@ -228,12 +215,8 @@ async def age_pick(
     repo: Repo,
     user: UserContext,
 ) -> None:
-    if callback_data.band not in {b.value for b in AgeBand}:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    db_user = await repo.users.require(user.id)
-    await repo.users.set_fields(db_user, age_band=callback_data.band)
-    await advance(query, state, repo, db_user, Field.AGE_BAND)
+    found = await service.pick_age(repo, user.id, callback_data.band, editing=await editing(state))
+    await _answered(query, state, repo, found)
 
 
 async def expected_button(

@@ -6,8 +6,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
 from domain import profile as rules
@@ -15,15 +16,17 @@ from domain.profile import Field
 from handlers.common import show
 from handlers.deeplinks import route_payload
 from handlers.profile.common import _age_label, _field_title, _years
+from services import profile as service
+from services.profile import Refusal
 from ui.callbacks.profile import EditCb, Nav, NavAction
 from ui.formatting import h
 from ui.keyboards.common import button, rows
 from ui.keyboards.menu import main_menu
 
 
-async def summary_text(repo: Repo, user_id: int, lang: str) -> str:
-    full = await repo.users.get_full(user_id)
-    assert full is not None
+def summary_text(full: User, lang: str) -> str:
+    """The profile as the card shows it (`full`: with municipality, school, position and
+    subjects loaded)."""
     school = "—"
     if full.school is not None:
         school = h(full.school.name)
@@ -52,14 +55,18 @@ async def show_summary(
 ) -> None:
     await state.set_state(None)  # the card's buttons work in any state; typed text is free
     lang = user.language
-    text = await summary_text(repo, user.id, lang)
-    complete = rules.next_missing(await repo.users.snapshot(user)) is None
+    found = await service.card(repo, user.id)
+    text = summary_text(found.user, lang)
     edit_buttons = [
         button("✏️ " + _field_title(f), EditCb(field=f.value)) for f in rules.WIZARD_ORDER
     ]
     markup = rows(edit_buttons, 2)
-    if complete:
-        label = _("✅ Everything is correct") if user.profile_completed_at is None else _("✅ Done")
+    if found.complete:
+        label = (
+            _("✅ Everything is correct")
+            if found.user.profile_completed_at is None
+            else _("✅ Done")
+        )
         markup.append([button(label, Nav(action=NavAction.SAVE))])
     else:
         text += "\n\n" + _("Some answers are missing: fill them in to finish.")
@@ -67,26 +74,27 @@ async def show_summary(
 
 
 async def save_profile(
-    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext, settings: Settings
+    query: CallbackQuery,
+    state: FSMContext,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    missing = rules.next_missing(await repo.users.snapshot(db_user))
-    if missing is not None:
+    saved = await service.save(repo, user.id)
+    if isinstance(saved, Refusal):  # INCOMPLETE
         await query.answer(_("Some answers are missing: fill them in to finish."), show_alert=True)
         return
-    first_time = db_user.profile_completed_at is None
-    await repo.users.complete_profile(db_user)
     await state.clear()
-    await show(query, await summary_text(repo, db_user.id, db_user.language))
+    await show(query, summary_text(saved.user, saved.user.language))
     assert isinstance(query.message, Message)
-    if first_time:
-        await repo.audit.record("profile_completed", actor=db_user)
+    if saved.first_time:
         await query.message.answer(
             _(
                 "🎉 Your profile is ready. Thank you! Use the menu below; /help shows everything I can do."
             ),
             reply_markup=main_menu(user.role),
         )
-        await route_payload(query.message, repo, db_user, settings)
+        await route_payload(query.message, repo, saved.user, settings, clock.now())
     else:
         await query.message.answer(_("Saved."), reply_markup=main_menu(user.role))

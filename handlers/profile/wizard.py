@@ -6,8 +6,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
-from db.models import User
+from core.usercache import UserContext
 from db.repo import Repo
 from domain import profile as rules
 from domain.profile import Field
@@ -15,40 +14,31 @@ from handlers.common import show
 from handlers.profile.card import show_summary
 from handlers.profile.common import EDIT, WIZARD, _mode
 from handlers.profile.questions import ask
+from services import profile as service
+from services.profile import Next
 from ui.callbacks.profile import EditCb, Nav
 
 
-async def begin_profile(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
+async def begin_profile(message: Message, state: FSMContext, repo: Repo, user_id: int) -> None:
     """Start (or resume) the first-time wizard at the first unanswered question."""
     await state.set_state(None)
     await state.set_data({"mode": WIZARD})
-    missing = rules.next_missing(await repo.users.snapshot(user))
-    if missing is None:
-        await show_summary(message, state, repo, user)
-    else:
-        await ask(message, state, repo, user, missing)
+    await show_next(message, state, repo, await service.begin(repo, user_id))
 
 
-async def advance(
-    event: Message | CallbackQuery,
-    state: FSMContext,
-    repo: Repo,
-    user: User,
-    answered: Field,
+async def show_next(
+    event: Message | CallbackQuery, state: FSMContext, repo: Repo, found: Next
 ) -> None:
-    """After an answer: the next unanswered question (wizard) or back to the card (edit)."""
-    mode = await _mode(state)
-    if mode == EDIT:
-        if answered is Field.MUNICIPALITY and user.school_id is None:
-            await ask(event, state, repo, user, Field.SCHOOL)
-            return
-        await show_summary(event, state, repo, user)
-        return
-    missing = rules.next_missing(await repo.users.snapshot(user))
-    if missing is None:
-        await show_summary(event, state, repo, user)
+    """The question `found` names, or the profile card when there is none."""
+    if found.field is None:
+        await show_summary(event, state, repo, found.user)
     else:
-        await ask(event, state, repo, user, missing)
+        await ask(event, state, repo, found.user, found.field)
+
+
+async def editing(state: FSMContext) -> bool:
+    """A field opened from the card (it returns there), not the first-time wizard."""
+    return await _mode(state) == EDIT
 
 
 # ---------------------------------------------------------------- entry points
@@ -57,7 +47,7 @@ async def advance(
 async def cmd_profile(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
     db_user = await repo.users.require(user.id)
     if db_user.profile_completed_at is None:
-        await begin_profile(message, state, repo, db_user)
+        await begin_profile(message, state, repo, db_user.id)
         return
     await state.set_data({"mode": EDIT})
     await show_summary(message, state, repo, db_user)

@@ -1,6 +1,7 @@
 """The individual educational route (ИОМ): build it from the deficits, walk its steps, export.
 
-Route building and progress are `domain.route`; step texts are copied from the framework's
+The use cases (building, replacing, step status, evidence, the archive) are `services.route`;
+route building and progress are `domain.route`; step texts are copied from the framework's
 templates into the database when the route is built.
 
 Modules: `builder` (/route, the builder, the replace question), `overview` (progress, one

@@ -7,14 +7,16 @@ from datetime import tzinfo
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.settings import Settings
+from core.usercache import UserContext
 from db.models import Route
 from db.repo import Repo
 from domain.route import StepStatus
 from handlers.common import show
 from handlers.formatting import show_long
 from handlers.route.common import STATUS_ICON, pace_label, step_title
+from services import route as service
+from services.route import Refusal
 from ui.callbacks.route import PastCb, RouteAction, RouteCb
 from ui.formatting import date_text, h
 from ui.keyboards.common import button
@@ -83,27 +85,26 @@ async def on_past(
     settings: Settings,
 ) -> None:
     back = [button(_("⬅️ To the route"), RouteCb(action=RouteAction.OVERVIEW))]
-    has_current = await repo.routes.active(user.id) is not None
     if callback_data.route == 0:
-        routes = await repo.routes.archived(user.id)
-        if not routes:
+        found = await service.past_routes(repo, user.id)
+        if isinstance(found, Refusal):
             await query.answer(_("No earlier routes."), show_alert=True)
             return
-        text, items = past_list_text(routes, settings.tz)
+        text, items = past_list_text(list(found.routes), settings.tz)
         buttons = [[button(label, PastCb(route=route_id))] for label, route_id in items]
-        if has_current:
+        if found.has_current:
             buttons.append(back)
         await show(query, text, InlineKeyboardMarkup(inline_keyboard=buttons))
         return
-    route = await repo.routes.get(callback_data.route)
-    if route is None or route.user_id != user.id or route.status != "archived":
+    one = await service.past_route(repo, user.id, callback_data.route)
+    if isinstance(one, Refusal):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     buttons = [[button(_("⬅️ Past routes"), PastCb())]]
-    if has_current:
+    if one.has_current:
         buttons.append(back)
     await show_long(
         query,
-        route_blocks(route, user.language, settings.tz),
+        route_blocks(one.route, user.language, settings.tz),
         InlineKeyboardMarkup(inline_keyboard=buttons),
     )

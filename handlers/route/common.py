@@ -1,5 +1,6 @@
-"""Shared by the route's screens: status icons, the evidence states, the latest
-result, and finding the teacher's own route or step behind a button."""
+"""Shared by the route's screens: status icons, the evidence states, and the answer to a
+button that is out of date. The labels of step kinds and statuses are in `ui.texts`, dates
+in `ui.formatting`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
-from db.models import Route, RouteStep
-from db.repo import Repo
-from domain.assessment import AssessmentResult
+from db.models import RouteStep
 from domain.route import StepStatus
 
 STATUS_ICON = {
@@ -36,25 +34,6 @@ def step_title(step: RouteStep, lang: str) -> str:
     return str(step.content["title"]["en" if lang == "en" else "ru"])
 
 
-async def latest_result(repo: Repo, user_id: int) -> tuple[int, AssessmentResult] | None:
-    finished = [a for a in await repo.assessments.finished(user_id) if a.result]
-    if not finished or finished[-1].result is None:
-        return None
-    return finished[-1].id, AssessmentResult.from_json(finished[-1].result)
-
-
-async def own_route(query: CallbackQuery, repo: Repo, user: UserContext) -> Route | None:
-    route = await repo.routes.active(user.id)
-    if route is None:
-        await query.answer(_("This button is out of date."), show_alert=True)
-    return route
-
-
-async def own_step(
-    query: CallbackQuery, repo: Repo, user: UserContext, step_id: int
-) -> RouteStep | None:
-    step = await repo.routes.step(step_id)
-    if step is None or step.route.user_id != user.id or step.route.status == "archived":
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return None
-    return step
+async def stale(query: CallbackQuery) -> None:
+    """A button that no longer fits (services.route.Refusal.STALE)."""
+    await query.answer(_("This button is out of date."), show_alert=True)

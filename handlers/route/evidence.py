@@ -7,19 +7,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
+from core.usercache import UserContext
 from db.repo import Repo
+from domain.route import EVIDENCE_MAX, REFLECTION_MAX
 from handlers.route.common import Evidence
 from handlers.route.steps import route_complete_text, step_keyboard, step_text
-
-EVIDENCE_MAX = 1000
-REFLECTION_MAX = 500
+from services import route as service
+from services.route import Refusal
 
 
 async def got_proof(message: Message, state: FSMContext, repo: Repo, user: UserContext) -> None:
     data = await state.get_data()
-    step = await repo.routes.step(int(data.get("step", 0)))
-    if step is None or step.route.user_id != user.id:
+    if await service.evidence_step(repo, user.id, int(data.get("step", 0))) is Refusal.STEP_GONE:
         await state.clear()
         await message.answer(_("This step is no longer available."))
         return
@@ -55,19 +54,21 @@ async def got_reflection(
         await message.answer(_("Please keep it within {n} characters.").format(n=REFLECTION_MAX))
         return
     data = await state.get_data()
-    step = await repo.routes.step(int(data.get("step", 0)))
     await state.clear()
-    if step is None or step.route.user_id != user.id:
-        await message.answer(_("This step is no longer available."))
-        return
-    await repo.routes.record_evidence(
-        step,
+    changed = await service.record_evidence(
+        repo,
+        user.id,
+        int(data.get("step", 0)),
         text=data.get("text"),
         file_id=data.get("file_id"),
         file_name=data.get("file_name"),
         reflection=text,
     )
-    route = step.route
-    await message.answer(step_text(step, user.language), reply_markup=step_keyboard(step))
-    if route.status == "completed":
+    if isinstance(changed, Refusal):
+        await message.answer(_("This step is no longer available."))
+        return
+    await message.answer(
+        step_text(changed.step, user.language), reply_markup=step_keyboard(changed.step)
+    )
+    if changed.route_completed:
         await message.answer(route_complete_text())

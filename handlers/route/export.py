@@ -8,16 +8,13 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
+from core.settings import Settings
+from core.usercache import UserContext
 from db.repo import Repo
 from domain.route import StepStatus
-from handlers.route.common import (
-    latest_result,
-    own_route,
-    pace_label,
-    step_title,
-)
+from handlers.route.common import pace_label, stale, step_title
+from services import route as service
+from services.route import Refusal
 from ui.files.pdf import RouteCompetencyBlock, RouteDocument, RouteStepRow, route_pdf
 from ui.formatting import date_text
 from ui.texts import step_kind_label, step_status_label
@@ -26,26 +23,25 @@ from ui.texts import step_kind_label, step_status_label
 async def on_export(
     query: CallbackQuery, repo: Repo, user: UserContext, bot: Bot, settings: Settings
 ) -> None:
-    route = await own_route(query, repo, user)
-    if route is None:
+    found = await service.export(repo, user.id)
+    if isinstance(found, Refusal):
+        await stale(query)
         return
-    full = await repo.users.get_full(user.id)
-    assert full is not None and query.message is not None
+    route, full, result, framework = found.route, found.teacher, found.result, found.framework
+    assert query.message is not None
     await query.answer()
     lang = full.language
     key = "en" if lang == "en" else "ru"
-    latest = await latest_result(repo, user.id)
-    framework = await repo.frameworks.get(latest[1].framework_version) if latest else None
     blocks: list[RouteCompetencyBlock] = []
     for code in dict.fromkeys(s.competency for s in route.steps):
         track = [s for s in route.steps if s.competency == code]
         score_line = ""
         if (
-            latest is not None
+            result is not None
             and framework is not None
-            and any(sc.code == code for sc in latest[1].scores)
+            and any(sc.code == code for sc in result.scores)
         ):
-            item = latest[1].score_of(code)
+            item = result.score_of(code)
             score_line = _("{level} level, {score} of 100").format(
                 level=framework.level_for(item.score).name.text(lang), score=item.score
             )

@@ -5,13 +5,15 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.usercache import UserContext
-from db.models import Route, User
+from core.usercache import UserContext
+from db.models import Route
 from db.repo import Repo
 from domain.route import StepStatus, progress_bar, progress_share
 from domain.typography import shorten
 from handlers.formatting import show_long
-from handlers.route.common import STATUS_ICON, own_route, pace_label, step_title
+from handlers.route.common import STATUS_ICON, pace_label, stale, step_title
+from services import route as service
+from services.route import Overview, Refusal
 from ui.callbacks.assessment import ResultAction, ResultCb
 from ui.callbacks.route import PastCb, RouteAction, RouteCb
 from ui.formatting import date_text, h
@@ -84,34 +86,28 @@ def overview_keyboard(route: Route, lang: str, past: int = 0) -> InlineKeyboardM
     return InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
-async def show_overview(
-    event: Message | CallbackQuery, repo: Repo, user: User, route: Route
-) -> None:
-    past = await repo.routes.archived_count(user.id)
+async def show_overview(event: Message | CallbackQuery, found: Overview, lang: str) -> None:
     await show_long(
         event,
-        overview_text(route, user.language).split("\n"),
-        overview_keyboard(route, user.language, past),
+        overview_text(found.route, lang).split("\n"),
+        overview_keyboard(found.route, lang, found.past),
     )
 
 
 async def on_overview(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    route = await own_route(query, repo, user)
-    if route is None:
+    found = await service.overview(repo, user.id)
+    if isinstance(found, Refusal):
+        await stale(query)
         return
-    db_user = await repo.users.require(user.id)
-    await show_overview(query, repo, db_user, route)
+    await show_overview(query, found, user.language)
 
 
 async def on_competency(
     query: CallbackQuery, callback_data: RouteCb, repo: Repo, user: UserContext
 ) -> None:
-    route = await own_route(query, repo, user)
-    if route is None:
-        return
-    track = [s for s in route.steps if s.competency == callback_data.code]
-    if not track:
-        await query.answer(_("This button is out of date."), show_alert=True)
+    track = await service.competency_steps(repo, user.id, callback_data.code)
+    if isinstance(track, Refusal):
+        await stale(query)
         return
     lang = user.language
     key = "en" if lang == "en" else "ru"

@@ -8,21 +8,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.usercache import UserContext
-from db.event_repo import TeacherEvents
-from db.models import Event, RouteStep, User
+from core.clock import Clock
+from core.settings import Settings
+from core.usercache import UserContext
+from db.models import RouteStep
 from db.repo import Repo
-from db.types import utcnow
-from domain.attendance import STEP_FOR_KIND
 from domain.route import StepStatus
 from domain.typography import shorten
 from handlers.common import show
 from handlers.route.common import (
     STATUS_ICON,
     Evidence,
-    own_step,
+    stale,
 )
+from services import route as service
+from services.route import EvidenceNeeded, Refusal
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.route import RouteAction, RouteCb
 from ui.formatting import date_text, h
@@ -97,22 +97,20 @@ async def on_step(
     repo: Repo,
     user: UserContext,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     if await state.get_state() in {Evidence.proof.state, Evidence.reflection.state}:
         await state.clear()  # ✖️ Cancel of the evidence prompt: stop waiting for evidence
-    step = await own_step(query, repo, user, callback_data.step)
-    if step is None:
+    card = await service.step_card(repo, user.id, callback_data.step, clock.now())
+    if isinstance(card, Refusal):
+        await stale(query)
         return
+    step = card.step
     text = step_text(step, user.language)
     markup = step_keyboard(step)
-    sessions = (
-        await matching_events(repo, await repo.users.require(user.id), step)
-        if not StepStatus(step.status).closed
-        else []
-    )
-    if sessions:
+    if card.sessions:
         text += "\n\n" + _("<b>Upcoming sessions for this step:</b>")
-        for event in sessions:
+        for event in card.sessions:
             start = event.starts_at.astimezone(settings.tz)
             markup.inline_keyboard.insert(
                 -1,
@@ -126,27 +124,6 @@ async def on_step(
     await show(query, text, markup)
 
 
-async def matching_events(repo: Repo, user: User, step: RouteStep, limit: int = 3) -> list[Event]:
-    """Upcoming events open to the teacher that would complete this step (same competency,
-    a kind that maps to the step's kind)."""
-    kinds = {kind.value for kind, step_kind in STEP_FOR_KIND.items() if step_kind == step.kind}
-    if not kinds:
-        return []
-    page, _total = await repo.events.for_teacher(
-        TeacherEvents(
-            now=utcnow(),
-            municipality_id=user.municipality_id,
-            position=user.position_code,
-            subjects=tuple(await repo.users.subject_codes(user.id)),
-            competency=step.competency,
-            kinds=tuple(sorted(kinds)),
-        ),
-        0,
-        limit,
-    )
-    return list(page.items)
-
-
 async def on_status(
     query: CallbackQuery,
     callback_data: RouteCb,
@@ -155,17 +132,13 @@ async def on_status(
     user: UserContext,
     bot: Bot,
 ) -> None:
-    step = await own_step(query, repo, user, callback_data.step)
-    if step is None:
+    changed = await service.change_status(repo, user.id, callback_data.step, callback_data.status)
+    if isinstance(changed, Refusal):
+        await stale(query)
         return
-    try:
-        status = StepStatus(callback_data.status)
-    except ValueError:
-        await query.answer(_("This button is out of date."), show_alert=True)
-        return
-    if status is StepStatus.DONE:
+    if isinstance(changed, EvidenceNeeded):
         await state.set_state(Evidence.proof)
-        await state.set_data({"step": step.id})
+        await state.set_data({"step": changed.step_id})
         await show(
             query,
             _(
@@ -173,14 +146,13 @@ async def on_status(
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
-                    [button(_("✖️ Cancel"), RouteCb(action=RouteAction.STEP, step=step.id))]
+                    [button(_("✖️ Cancel"), RouteCb(action=RouteAction.STEP, step=changed.step_id))]
                 ]
             ),
         )
         return
-    await repo.routes.set_status(step, status)
-    await show(query, step_text(step, user.language), step_keyboard(step))
-    if step.route.status == "completed":
+    await show(query, step_text(changed.step, user.language), step_keyboard(changed.step))
+    if changed.route_completed:
         assert query.message is not None
         await bot.send_message(query.message.chat.id, route_complete_text())
 

@@ -15,7 +15,9 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher, load_i18n, prepare_database
+from core.clock import ManualClock
 from devtools.emulator import SpecValidator
+from outbox.sender import OutboxSender
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.mocked_bot import RecordingSession, Request
 
@@ -33,10 +35,16 @@ class Harness:
             session=self.session,
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
+        self.settings = settings
         self.sessionmaker = sessionmaker
+        i18n = load_i18n(settings)
+        #: the dispatcher's one clock: it stands still until a test moves it
+        self.clock = ManualClock()
         self.dp = build_dispatcher(
-            settings, sessionmaker, load_i18n(settings), storage=MemoryStorage()
+            settings, sessionmaker, i18n, storage=MemoryStorage(), clock=self.clock
         )
+        #: what the bot's sender does after each commit, done after each update
+        self.sender = OutboxSender(sessionmaker, self.bot, i18n, settings, clock=self.clock.now)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
 
@@ -49,6 +57,7 @@ class Harness:
         await self.dp.feed_update(
             self.bot, Update.model_validate(update, context={"bot": self.bot})
         )
+        await self.sender.drain()
         return self.session.requests[before:]
 
     async def message(self, user_id: int, text: str, lang: str = "ru") -> list[Request]:

@@ -12,10 +12,10 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 
+from core.clock import utcnow
 from db.models import AuditEntry, Route, RouteComment, RouteStep, School, User
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
-from db.types import utcnow
 from devtools.emulator.formatting import parse_html
 from domain.assessment import score
 from handlers.events import FeedbackForm

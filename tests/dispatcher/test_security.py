@@ -106,7 +106,7 @@ async def test_errors_are_answered_politely(
     async def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database is on fire")
 
-    monkeypatch.setattr("db.repo.UserRepo.set_consent", boom)
+    monkeypatch.setattr("db.repositories.users.UserRepo.set_consent", boom)
     sent = await harness.callback(16, "consent:agree")
     answer = [r for r in sent if r.method == "answerCallbackQuery"]
     assert answer and "что-то пошло не так" in answer[-1].params["text"].lower()
@@ -127,7 +127,7 @@ async def test_a_double_tap_is_handled_once(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two taps of "agree" arriving together: one consent, one first question."""
-    from db.repo import UserRepo
+    from db.repositories.users import UserRepo
 
     original = UserRepo.set_consent
 

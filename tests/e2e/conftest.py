@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.middlewares import UpdateCounter
+from core.clock import ManualClock
 from db.models import User
 from devtools.emulator import (
     BotAPIEmulator,
@@ -25,6 +26,7 @@ from devtools.emulator import (
     SpecValidator,
     strip_formatting,
 )
+from outbox.sender import OutboxSender
 from tests.conftest import TEST_TOKEN, make_settings
 
 ADMIN_ID = 900001
@@ -166,12 +168,17 @@ class Chat:
     emu: BotAPIEmulator
     user: EmuUser
     counter: UpdateCounter
+    #: when given, `run` also waits until the messages the update queued for others are sent
+    sender: OutboxSender | None = None
 
     async def run(self, inject: Callable[[], object]) -> None:
-        """Inject one update and wait until the bot has completely handled it."""
+        """Inject one update and wait until the bot has completely handled it (and sent what
+        it queued in the outbox)."""
         target = self.counter.count + 1
         inject()
         await self.counter.wait_for(target)
+        if self.sender is not None:
+            await self.sender.settle()
 
     async def send(self, text: str) -> BotMessage:
         await self.run(lambda: self.emu.send_message(self.user, text))
@@ -215,21 +222,24 @@ class Running:
     app: BotApp
     emu: BotAPIEmulator
     counter: UpdateCounter
+    #: the bot's one clock: it stands still (at the real time the bot started) until moved
+    clock: ManualClock
 
     def chat(self, user_id: int, lang: str = "ru", first_name: str = "Анна") -> Chat:
         user = EmuUser(id=user_id, first_name=first_name, language_code=lang)
-        return Chat(self.emu, user, self.counter)
+        return Chat(self.emu, user, self.counter, self.app.sender)
 
 
 @pytest.fixture
 async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
         settings = make_settings(sqlite_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID])
-        app = BotApp(settings)
+        clock = ManualClock()
+        app = BotApp(settings, clock=clock)
         try:
             await app.setup()
             await app.start_polling()
-            yield Running(app, emu, app.dp["update_counter"])
+            yield Running(app, emu, app.dp["update_counter"], clock)
             ru_chats = await russian_chats(app, emu)
         finally:
             await app.stop()

@@ -86,7 +86,7 @@ async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
 
 
 def _chat(app: BotApp, emu: BotAPIEmulator, user: EmuUser) -> Chat:
-    return Chat(emu, user, app.dp["update_counter"])
+    return Chat(emu, user, app.dp["update_counter"], app.sender)
 
 
 def _answer_for(code: str) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from core.clock import utcnow
 from db.models import User
 from db.repo import Repo
-from db.types import utcnow
 from tests.dispatcher.test_coordinator_routes import _evidence, _step
 from tests.e2e.conftest import Running
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from db.models import AuditEntry, Event, Registration, School, Site
 from db.repo import Repo
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE
+from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE, JobKind
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
 from ui.callbacks.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
@@ -152,12 +152,14 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     assert "Send it to 3 participants?" in coord.last.plain_text  # a preview first
     assert not any("Bring your lesson plans" in t for t in teacher.texts())
     await coord.tap("✅ Send")
-    assert "Sent to 2, could not reach 1" in coord.last.plain_text
+    assert "on its way to 3 participants" in coord.last.plain_text
     assert any(
         "Formative assessment in maths" in t and "Bring your lesson plans" in t
         for t in teacher.texts()
     )
     assert any("Bring your lesson plans" in t for t in clara_chat.texts())
+    async with running.app.sessionmaker() as session:  # Boris's copy failed: no chat
+        assert await Repo(session).outbox.counts() == {"sent": 2, "failed": 1}
 
     # a coordinator of another municipality forges callbacks on the event
     stranger = await coordinator(running, 8304, other_muni, other_school.id)
@@ -192,7 +194,7 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
     assert "Seats taken" in coord.last.plain_text
     await coord.tap("🚫 Cancel event")
     await coord.tap("✅ Yes, cancel")
-    assert "2 participants were notified" in coord.last.plain_text
+    assert "3 participants will be notified" in coord.last.plain_text
     assert "has been cancelled" in teacher.last.plain_text
     async with running.app.sessionmaker() as session:
         stored = await session.get(Event, event_id)
@@ -291,9 +293,9 @@ async def _event_in_ten_days(running: Running, municipality_id: int) -> tuple[in
                 checkin_code="AB12CD",
             )
         )
-        await repo.jobs.schedule("event_reminder", start - REMIND_BEFORE, event_id=event.id)
+        await repo.jobs.schedule(JobKind.EVENT_REMINDER, start - REMIND_BEFORE, event_id=event.id)
         await repo.jobs.schedule(
-            "feedback_request", start + timedelta(hours=2) + FEEDBACK_AFTER, event_id=event.id
+            JobKind.FEEDBACK_REQUEST, start + timedelta(hours=2) + FEEDBACK_AFTER, event_id=event.id
         )
         await session.commit()
         return event.id, start
@@ -349,7 +351,7 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
     assert "must be after the start" in coord.last.plain_text
     await coord.send("13:00")
     card = coord.last.plain_text
-    assert "1 participant was notified" in card and f"{new_day:%d.%m.%Y}, 11:00–13:00" in card
+    assert "1 participant will be notified" in card and f"{new_day:%d.%m.%Y}, 11:00–13:00" in card
     notice = teacher.last.plain_text
     assert "has changed" in notice and f"{new_day:%d.%m.%Y}, 11:00–13:00" in notice
     assert f"{start.astimezone(tz):%d.%m.%Y}, 10:00–12:00" in notice  # what it was
@@ -374,7 +376,7 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
     await coord.send("ab")
     assert "3 to 300 characters" in coord.last.plain_text
     await coord.send("https://meet.example.org/assessment")
-    assert "1 participant was notified" in coord.last.plain_text
+    assert "1 participant will be notified" in coord.last.plain_text
     assert "meet.example.org/assessment" in coord.last.plain_text
     assert "New place: https://meet.example.org/assessment" in teacher.last.plain_text
     async with running.app.sessionmaker() as session:

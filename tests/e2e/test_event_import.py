@@ -52,8 +52,12 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
         await app.start_polling()
         try:
             counter = app.dp["update_counter"]
-            admin = Chat(emu, EmuUser(id=9500, first_name="Admin", language_code="en"), counter)
-            teacher = Chat(emu, EmuUser(id=9501, first_name="T", language_code="en"), counter)
+            admin = Chat(
+                emu, EmuUser(id=9500, first_name="Admin", language_code="en"), counter, app.sender
+            )
+            teacher = Chat(
+                emu, EmuUser(id=9501, first_name="T", language_code="en"), counter, app.sender
+            )
             async with app.sessionmaker() as session:
                 repo = Repo(session)
                 munis = {m.code: m for m in await repo.reference.municipalities()}

@@ -249,7 +249,7 @@ async def test_message_to_participants_is_previewed_and_sent_as_typed(running: R
     ]
     before = len(teacher.texts())
     await coord.tap("✅ Send")
-    assert "Sent to 1, could not reach 0" in coord.last.plain_text
+    assert "on its way to 1 participant" in coord.last.plain_text
     got = teacher.last
     assert len(teacher.texts()) == before + 1
     assert got.text == preview.text  # exactly what the preview showed
@@ -270,7 +270,7 @@ async def test_message_to_participants_is_previewed_and_sent_as_typed(running: R
                 select(AuditEntry.details).where(AuditEntry.action == "event_message")
             )
         )
-        assert sent == [{"event_id": sample.id, "sent": 1, "failed": 0}]
+        assert sent == [{"event_id": sample.id, "recipients": 1}]
     emu.assert_no_violations()
 
 

@@ -8,25 +8,25 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
+from core.clock import ManualClock, utcnow
 from db.models import Event, Job, Registration
 from db.repo import Repo
-from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.assessment import score
 from domain.route import Pace, build_route
-from scheduler.jobs import run_due_jobs
+from domain.schedule import JobKind
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
 from ui.callbacks.events import EvAct, EvList, FeedbackCb, OfferCb
 
 
-async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
-    app = BotApp(make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url))
+async def _app(emu: BotAPIEmulator, db: Path, clock: ManualClock | None = None) -> BotApp:
+    settings = make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url)
+    app = BotApp(settings, clock=clock) if clock is not None else BotApp(settings)
     await app.setup()
     await app.start_polling()
     return app
@@ -34,7 +34,10 @@ async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
 
 def _chat(app: BotApp, emu: BotAPIEmulator, user_id: int, lang: str = "en") -> Chat:
     return Chat(
-        emu, EmuUser(id=user_id, first_name="T", language_code=lang), app.dp["update_counter"]
+        emu,
+        EmuUser(id=user_id, first_name="T", language_code=lang),
+        app.dp["update_counter"],
+        app.sender,
     )
 
 
@@ -66,7 +69,7 @@ async def _event(
             )
         )
         await repo.jobs.schedule(
-            "feedback_request", event.ends_at + timedelta(hours=1), event_id=event.id
+            JobKind.FEEDBACK_REQUEST, event.ends_at + timedelta(hours=1), event_id=event.id
         )
         await session.commit()
         return event
@@ -112,11 +115,10 @@ async def _give_route(app: BotApp, telegram_id: int) -> None:
         await session.commit()
 
 
-async def test_teacher_events_flow(
-    tmp_path: Path, spec: SpecValidator | None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_teacher_events_flow(tmp_path: Path, spec: SpecValidator | None) -> None:
+    clock = ManualClock()
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
-        app = await _app(emu, tmp_path / "events.db")
+        app = await _app(emu, tmp_path / "events.db", clock)
         try:
             async with app.sessionmaker() as session:
                 repo = Repo(session)
@@ -213,15 +215,12 @@ async def test_teacher_events_flow(
 
             # after the end the persistent job asks for feedback, once
             later = on_topic.ends_at + timedelta(hours=2)
-            assert (
-                await run_due_jobs(app.sessionmaker, app.bot, app.i18n, app.settings, now=later)
-                == 1
-            )
+            assert await app.tick(later) == 1
             await anna.counter.wait_for(0)
             ask = anna.last
             assert "How was" in ask.plain_text
             # the teacher answers after the end (feedback is refused before it)
-            monkeypatch.setattr("handlers.events.utcnow", lambda: later)
+            clock.set(later)  # the bot's one clock: every screen sees the new time
             await anna.tap_data(FeedbackCb(reg=reg.id, rating=5).pack())
             await anna.send("Very practical, thank you")
             await anna.run(
@@ -286,12 +285,8 @@ async def test_freed_seat_is_offered_claimed_or_passed_on(
             async with app.sessionmaker() as session:
                 jobs = list(await session.scalars(select(Job).where(Job.kind == "offer_expire")))
             assert len(jobs) == 1
-            await run_due_jobs(
-                app.sessionmaker,
-                app.bot,
-                app.i18n,
-                app.settings,
-                now=jobs[0].run_at + timedelta(minutes=1),
+            await app.tick(
+                jobs[0].run_at + timedelta(minutes=1),
             )
             await second.counter.wait_for(0)
             assert "not confirmed in time" in second.last.plain_text

@@ -12,15 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
+from core.clock import utcnow
 from db.models import Event, Job, Registration, RouteStep, User
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
-from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser
 from domain.assessment import score
 from domain.events import RegStatus
 from domain.route import Pace, build_route
-from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
@@ -74,7 +73,7 @@ async def _jobs(app: BotApp, kind: str, **payload: int) -> list[Job]:
 
 
 async def _run_jobs(app: BotApp, now: datetime) -> None:
-    await run_due_jobs(app.sessionmaker, app.bot, app.i18n, app.settings, now=now)
+    await app.tick(now)
 
 
 def _texts(emu: BotAPIEmulator, chat_id: int) -> list[str]:
@@ -206,9 +205,12 @@ async def test_every_scheduled_message_keeps_a_tricky_title_and_place(running: R
     assert not emu.violations, emu.violations
 
 
-async def test_an_undelivered_scheduled_message_fails_the_job(running: Running) -> None:
-    """A reminder Telegram refuses (400) leaves the job due with `last_error`; the next run
-    retries only the one not reached; a teacher who blocked the bot does not hold the job."""
+async def test_an_undelivered_scheduled_message_is_recorded_and_never_doubled(
+    running: Running,
+) -> None:
+    """The reminder job queues one message per teacher and is done; a message Telegram
+    refuses (400) fails on its own row with the error kept, a teacher who blocked the bot (403)
+    is marked and skipped, the others are reminded once however often the tick runs."""
     app, emu = running.app, running.emu
     event = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[1]]
     muni_id, _ = await _place(app, "volgodonsk")
@@ -226,19 +228,22 @@ async def test_an_undelivered_scheduled_message_fails_the_job(running: Running) 
 
     await _run_jobs(app, when)
     (job,) = await _jobs(app, "event_reminder", event_id=event.id)
-    assert job.done_at is None and job.attempts == 1
-    assert job.last_error is not None and "chat not found" in job.last_error
+    assert job.done_at is not None and job.last_error is None
     assert reminders(9601) == 1
+    async with app.sessionmaker() as session:
+        repo = Repo(session)
+        (ok,) = await repo.outbox.of_user(reached)
+        (refused,) = await repo.outbox.of_user(lost)
+        (gone,) = await repo.outbox.of_user(blocked)
+        assert ok.state == "sent"
+        assert refused.state == "failed" and "chat not found" in (refused.last_error or "")
+        assert gone.state == "failed" and "blocked" in (gone.last_error or "")
+        blocked_user = await repo.users.get(blocked)
+        assert blocked_user is not None and blocked_user.blocked_at is not None
 
-    await _run_jobs(app, when)  # retried: the one already reminded is not messaged again
-    (job,) = await _jobs(app, "event_reminder", event_id=event.id)
-    assert job.done_at is None and job.attempts == 2 and reminders(9601) == 1
-
-    emu.add_user(EmuUser(id=9602, first_name="Ольга", language_code="ru"))
-    await _run_jobs(app, when)
-    (job,) = await _jobs(app, "event_reminder", event_id=event.id)
-    assert job.done_at is not None and job.last_error is None and job.attempts == 3
-    assert reminders(9601) == 1 and reminders(9602) == 1 and reminders(9603) == 0
+    await _run_jobs(app, when)  # a second tick finds nothing to do
+    await _run_jobs(app, when + timedelta(minutes=5))
+    assert reminders(9601) == 1 and reminders(9602) == 0 and reminders(9603) == 0
 
 
 # ------------------------------------------------------------------ item 8: beyond 200 events
@@ -500,9 +505,7 @@ async def _deficits_and_route(
         await session.commit()
 
 
-async def test_for_me_lists_tonight_first_and_says_today_and_tomorrow(
-    running: Running, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_for_me_lists_tonight_first_and_says_today_and_tomorrow(running: Running) -> None:
     app, emu = running.app, running.emu
     tz = app.settings.tz
     muni_id, school_id = await _place(app, "volgodonsk")
@@ -512,7 +515,7 @@ async def test_for_me_lists_tonight_first_and_says_today_and_tomorrow(
     # the bot's clock: 09:00 of a day to come, in the service zone
     day = utcnow().astimezone(tz).date() + timedelta(days=1)
     now = datetime.combine(day, time(9, 0), tzinfo=tz)
-    monkeypatch.setattr("handlers.events.utcnow", lambda: now)
+    running.clock.set(now)
 
     def at(days: int, hh: int) -> datetime:
         return datetime.combine(day + timedelta(days=days), time(hh, 0), tzinfo=tz)

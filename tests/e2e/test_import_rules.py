@@ -17,8 +17,9 @@ from sqlalchemy import select
 from db.models import Event, Municipality, Site
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE, sample_events_csv
 from db.repo import Repo
-from domain.events import FEEDBACK_AFTER, REMIND_BEFORE, EventStatus, RegStatus
+from domain.events import EventStatus, RegStatus
 from domain.roles import Role
+from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE
 from services import events as services
 from tests.e2e.conftest import Chat, Running
 from tests.sample import load_sample_events
@@ -112,7 +113,7 @@ async def test_reimport_goes_through_the_event_rules(running: Running) -> None:
     header, rows = _volgodonsk_rows(today)
     _set(header, rows, MC, capacity="4")
     report = await _send(coord, running, "events.csv", _file(header, rows))
-    assert "0 created, 3 updated" in report and "1 participant was notified" in report, report
+    assert "0 created, 3 updated" in report and "1 participant will be notified" in report, report
     assert any("A seat has freed up" in text for text in waiting.texts()), waiting.texts()
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
@@ -138,7 +139,7 @@ async def test_reimport_goes_through_the_event_rules(running: Running) -> None:
     )
     report = await _send(coord, running, "events.csv", _file(header, rows))
     assert "0 created, 3 updated" in report, report
-    assert "1 participant was notified" in report, report  # teachers[0], registered there
+    assert "1 participant will be notified" in report, report  # teachers[0], registered there
     new_start = start.replace(tzinfo=TZ).astimezone(UTC)
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
@@ -162,7 +163,7 @@ async def test_reimport_goes_through_the_event_rules(running: Running) -> None:
     # 4. a cancelled event in a file is rejected with a clear reason, and stays cancelled
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
-        done = await services.cancel_event(repo, mc_id)
+        done = await services.cancel_event(repo, mc_id, datetime.now(UTC))
         assert isinstance(done, services.Done) and len(done.notices) == 4
         await session.commit()
     report = await _send(coord, running, "events.csv", _file(header, rows))

@@ -11,7 +11,7 @@ pressing every button on screen once."""
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +20,6 @@ from db.models import Event, Job, Registration
 from db.repo import Repo
 from devtools.emulator import RecordedCall
 from domain.roles import Role
-from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import (
     Chat,
     Running,
@@ -95,9 +94,9 @@ async def _make_coordinator(running: Running, tg_id: int) -> None:
     running.app.dp["user_cache"].invalidate(tg_id)
 
 
-async def _run_jobs(running: Running, chat: Chat, at: object) -> int:
+async def _run_jobs(running: Running, chat: Chat, at: datetime) -> int:
     app = running.app
-    done = await run_due_jobs(app.sessionmaker, app.bot, app.i18n, app.settings, now=at)  # type: ignore[arg-type]
+    done = await app.tick(at)
     await chat.counter.wait_for(0)
     return done
 

@@ -12,12 +12,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.clock import utcnow
 from db.models import Event, Site, User
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
-from db.types import utcnow
 from handlers.assessment import SECONDS_PER_STATEMENT
-from scheduler.jobs import run_due_jobs
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.e2e.test_language import _places
@@ -220,12 +219,8 @@ async def test_scheduled_reminder_quotes_and_escapes_the_title(running: Running)
         )
         await session.commit()
     app = running.app
-    await run_due_jobs(
-        app.sessionmaker,
-        app.bot,
-        app.i18n,
-        app.settings,
-        now=reminder.run_at + timedelta(minutes=1),
+    await app.tick(
+        reminder.run_at + timedelta(minutes=1),
     )
     await anna.counter.wait_for(0)
     assert anna.last.plain_text.startswith(f"⏰ Напоминание: {TRICKY_TITLE}, ")  # its own «» kept

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.app import BotApp
-from bot.config import RunMode
+from core.settings import RunMode
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from tests.conftest import TEST_TOKEN, make_settings
 

@@ -19,6 +19,7 @@ from domain.route import (
     default_competencies,
     progress_bar,
     progress_share,
+    replace_summary,
 )
 from tests.framework_doc import framework_doc, mutated
 
@@ -201,3 +202,12 @@ def test_framework_is_usable_as_data() -> None:
         and FW.level_for(64).code == "basic"
         and FW.level_for(65).code == "confident"
     )
+
+
+def test_replacing_a_route_reports_what_goes_to_the_archive() -> None:
+    statuses = [StepStatus.DONE, StepStatus.SKIPPED, StepStatus.IN_PROGRESS, StepStatus.PLANNED]
+    # closed = done or skipped; evidence counted per step
+    assert replace_summary(statuses, [True, False, True, False]) == (2, 4, 2)
+    assert replace_summary([], []) == (0, 0, 0)
+    with pytest.raises(ValueError):
+        replace_summary(statuses, [True])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import RunMode, SettingsError, load_settings
+from core.settings import RunMode, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import LOCALES_DIR, CatalogI18n
+from core.i18n import LOCALES_DIR, CatalogI18n
 from db.models import Registration
 from handlers.event_admin import (
     BadModuleLine,
@@ -139,7 +139,7 @@ def test_confirmed_without_attendance_is_a_no_show_after_the_event() -> None:
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from bot.i18n import LOCALES_DIR, CatalogI18n
+    from core.i18n import LOCALES_DIR, CatalogI18n
     from handlers.event_admin import participants_csv
 
     i18n = CatalogI18n(path=LOCALES_DIR, default_locale="en")

@@ -341,7 +341,10 @@ def test_templates_are_importable(kind: str) -> None:
     assert sites.created == 2
     assert {draft.municipality for draft in sites.drafts} == {"timashevsky"}
     assert {draft.school for draft in sites.drafts} == {"timashevsky_sosh_2"}
-    events_data = events_template_csv(SCOPE) if kind == "csv" else events_template_xlsx(SCOPE)
+    today = date.today()
+    events_data = (
+        events_template_csv(SCOPE, today) if kind == "csv" else events_template_xlsx(SCOPE, today)
+    )
     events = validate_events(read_table(events_data, f"events.{kind}"), TEMPLATE_CTX)
     assert events.ok, events.reports
     assert events.created == 2
@@ -364,7 +367,7 @@ def test_templates_are_for_the_scope_and_avoid_taken_codes() -> None:
         sites={"vdn-site": "volgodonsk"},
         events=frozenset({"volgodonsk-event-1"}),
     )
-    events = validate_events(read_table(events_template_csv(vdn), "e.csv"), ctx)
+    events = validate_events(read_table(events_template_csv(vdn, date.today()), "e.csv"), ctx)
     assert events.ok, events.reports
     assert [d.code for d in events.drafts] == ["volgodonsk-event-2", "volgodonsk-event-3"]
     assert events.drafts[0].site == "vdn-site"
@@ -377,7 +380,7 @@ def test_templates_are_for_the_scope_and_avoid_taken_codes() -> None:
     assert {("site", "vdn-site"), ("kind", "webinar"), ("positions", "teacher")} <= listed
     assert {("subjects", "math"), ("competencies", "digital")} <= listed
     assert ("municipality", "timashevsky") not in listed
-    sheet = load_workbook(io.BytesIO(events_template_xlsx(vdn))).worksheets[1]
+    sheet = load_workbook(io.BytesIO(events_template_xlsx(vdn, date.today()))).worksheets[1]
     assert sheet.title == "Коды"
     assert ("kind", "internship") in {(r[0], r[1]) for r in sheet.iter_rows(values_only=True)}
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.i18n import LOCALES_DIR, CatalogI18n
 from bot.imports import ImportOutcome
+from core.i18n import LOCALES_DIR, CatalogI18n
 from db.reference.sample_events import TRICKY_TITLE
 from domain.event_import import Err, Problem, RowReport
 from domain.events import RegStatus, waitlist_numbers

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.i18n import LOCALES_DIR, CatalogI18n
+from core.i18n import LOCALES_DIR, CatalogI18n
 from domain.event_import import ENGLISH, EVENT_KINDS, Err, Problem
 from handlers.event_import import problem_text
 

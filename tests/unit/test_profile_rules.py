@@ -15,12 +15,14 @@ from domain.profile import (
     Invalid,
     Ok,
     ProfileSnapshot,
+    after_answer,
     is_young_teacher,
     next_field,
     next_missing,
     parse_experience,
     previous_field,
     school_key,
+    toggle_choice,
     validate_full_name,
     validate_school_name,
 )
@@ -121,3 +123,37 @@ def test_back_and_forward_are_inverse() -> None:
 )
 def test_young_teacher(age: str | None, years: int | None, young: bool) -> None:
     assert is_young_teacher(age, years) is young
+
+
+FULL = ProfileSnapshot(
+    full_name="Иванова Анна",
+    municipality_id=1,
+    school_id=2,
+    position_code="teacher",
+    subject_count=1,
+    experience_years=3,
+    age_band="under_35",
+)
+
+
+def test_after_an_answer_the_wizard_asks_the_first_missing_field() -> None:
+    partial = ProfileSnapshot("Иванова Анна", 1, None, "teacher", 0, None, None)
+    # the wizard: the first unanswered field, wherever the answer was
+    assert after_answer(Field.POSITION, partial, editing=False) is Field.SCHOOL
+    assert after_answer(Field.AGE_BAND, FULL, editing=False) is None
+
+
+def test_after_an_edit_the_card_returns_unless_the_school_was_cleared() -> None:
+    no_school = ProfileSnapshot("Иванова Анна", 7, None, "teacher", 1, 3, "under_35")
+    # a new municipality cleared the school: it is asked before the card
+    assert after_answer(Field.MUNICIPALITY, no_school, editing=True) is Field.SCHOOL
+    assert after_answer(Field.MUNICIPALITY, FULL, editing=True) is None
+    # any other edited field goes back to the card, even with answers missing
+    assert after_answer(Field.FULL_NAME, no_school, editing=True) is None
+    assert after_answer(Field.EXPERIENCE, FULL, editing=True) is None
+
+
+def test_a_choice_toggles_in_order() -> None:
+    assert toggle_choice([], "math") == ["math"]
+    assert toggle_choice(["math", "art"], "physics") == ["math", "art", "physics"]
+    assert toggle_choice(["math", "art", "physics"], "art") == ["math", "physics"]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.usercache import UserCache, UserContext
+from core.usercache import UserCache, UserContext
 from domain.deeplinks import DeepLink, make_link, parse_payload
 from domain.ids import parse_id
 from domain.pagination import paginate

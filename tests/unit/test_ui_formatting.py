@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import LOCALES_DIR, CatalogI18n
+from core.i18n import LOCALES_DIR, CatalogI18n
 from ui.formatting import date_text, day_label, h, moment_text, start_text, when_text
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     throttle_rate: float = Field(default=1.5, gt=0, description="updates per second per user")
     throttle_burst: int = Field(default=8, ge=1)
+    # the outbox (outbox/sender.py) and the scheduler
+    outbox_rate: float = Field(default=25, gt=0, description="messages per second")
+    outbox_chat_rate: float = Field(default=1, gt=0, description="messages per second per chat")
+    outbox_paid_broadcast: bool = False
+    outbox_paid_rate: float = Field(default=1000, gt=0, le=1000)
+    outbox_concurrency: int = Field(default=8, ge=1, le=100)
+    outbox_max_attempts: int = Field(default=5, ge=1, le=50)
+    outbox_poll_seconds: float = Field(default=2, gt=0, le=300)
+    outbox_lease_seconds: float = Field(default=60, ge=1, le=3600)
+    scheduler_tick_seconds: float = Field(default=10, gt=0, le=3600)
 
     @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod

@@ -1,0 +1,127 @@
+"""Competency frameworks (by version) and the self-assessment attempts with their answers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Answer, Attempt, FrameworkVersion
+from db.types import utcnow
+from domain.framework import Framework, parse_framework
+
+
+class FrameworkRepo:
+    """Competency frameworks by version; the newest import is the active one."""
+
+    _parsed: ClassVar[dict[str, Framework]] = {}
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def _parse(cls, version: str, document: dict[str, Any]) -> Framework:
+        framework = cls._parsed.get(version)
+        if framework is None:  # versions are immutable, so a parsed one can be kept
+            framework = cls._parsed[version] = parse_framework(document)
+        return framework
+
+    async def add(self, document: dict[str, Any]) -> tuple[Framework, bool]:
+        """Validate and store a framework; an existing version is kept as it was."""
+        framework = parse_framework(document)
+        existing = await self.session.scalar(
+            select(FrameworkVersion).where(FrameworkVersion.version == framework.version)
+        )
+        if existing is not None:
+            return self._parse(existing.version, existing.document), False
+        self.session.add(FrameworkVersion(version=framework.version, document=document))
+        await self.session.flush()
+        return framework, True
+
+    async def active(self) -> Framework | None:
+        row = await self.session.scalar(
+            select(FrameworkVersion).order_by(FrameworkVersion.id.desc()).limit(1)
+        )
+        return self._parse(row.version, row.document) if row else None
+
+    async def get(self, version: str) -> Framework | None:
+        row = await self.session.scalar(
+            select(FrameworkVersion).where(FrameworkVersion.version == version)
+        )
+        return self._parse(row.version, row.document) if row else None
+
+
+class AssessmentRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_attempt(self, user_id: int) -> Attempt | None:
+        row: Attempt | None = await self.session.scalar(
+            select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.finished_at.is_(None))
+            .order_by(Attempt.id.desc())
+            .limit(1)
+        )
+        return row
+
+    async def finished(self, user_id: int) -> list[Attempt]:
+        """Finished attempts, oldest first."""
+        return list(
+            await self.session.scalars(
+                select(Attempt)
+                .where(Attempt.user_id == user_id, Attempt.finished_at.is_not(None))
+                .order_by(Attempt.finished_at, Attempt.id)
+            )
+        )
+
+    async def get(self, attempt_id: int) -> Attempt | None:
+        return await self.session.get(Attempt, attempt_id)
+
+    async def diagnosed(self, user_ids: list[int]) -> set[int]:
+        """Which of these users have finished at least one self-assessment."""
+        rows = await self.session.scalars(
+            select(Attempt.user_id)
+            .where(Attempt.user_id.in_(user_ids), Attempt.finished_at.is_not(None))
+            .distinct()
+        )
+        return set(rows)
+
+    async def start(self, user_id: int, version: str, is_manager: bool) -> Attempt:
+        attempt = Attempt(user_id=user_id, framework_version=version, is_manager=is_manager)
+        self.session.add(attempt)
+        await self.session.flush()
+        return attempt
+
+    async def answers(self, attempt_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(Answer.statement_code, Answer.value).where(Answer.attempt_id == attempt_id)
+        )
+        return {code: value for code, value in rows.tuples()}
+
+    async def set_answer(self, attempt_id: int, statement_code: str, value: int) -> None:
+        answer = await self.session.get(Answer, (attempt_id, statement_code))
+        if answer is None:
+            self.session.add(
+                Answer(attempt_id=attempt_id, statement_code=statement_code, value=value)
+            )
+        else:
+            answer.value = value
+            answer.answered_at = utcnow()
+        await self.session.flush()
+
+    async def forget_answer(self, attempt_id: int, statement_code: str) -> None:
+        await self.session.execute(
+            delete(Answer).where(
+                Answer.attempt_id == attempt_id, Answer.statement_code == statement_code
+            )
+        )
+
+    async def discard(self, attempt: Attempt) -> None:
+        """Drop an unfinished attempt and its answers ("start over")."""
+        await self.session.delete(attempt)
+        await self.session.flush()
+
+    async def finish(self, attempt: Attempt, result: dict[str, Any]) -> None:
+        attempt.result = result
+        attempt.finished_at = utcnow()

@@ -1,0 +1,277 @@
+"""Events: reading, the teacher's listing as one SQL query (`TeacherEvents`), the event lock,
+creating and editing.
+
+Every change of an event's seats runs after `_lock`: an UPDATE of the event row that takes a
+row lock on PostgreSQL and the write lock on SQLite, so concurrent sign-ups and cancellations
+of one event are serialised and capacity is never exceeded (tests: 50 concurrent sign-ups for
+10 seats on both databases). The seats themselves are in `db.repositories.registrations`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
+
+from db.models import Event, Site
+from domain.events import EventFacts, EventStatus
+from domain.pagination import Page
+
+
+def facts_of(event: Event) -> EventFacts:
+    return EventFacts(
+        status=EventStatus(event.status),
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        capacity=event.capacity,
+        registration_deadline=event.registration_deadline,
+    )
+
+
+def _json_text(column: InstrumentedAttribute[list[str]]) -> ColumnElement[str]:
+    return cast(column, Text)
+
+
+def json_list_has(column: InstrumentedAttribute[list[str]], code: str) -> ColumnElement[bool]:
+    """The JSON list of strings in `column` holds `code`, on SQLite and PostgreSQL alike.
+
+    A LIKE on the JSON text for the quoted string (`"math"`, LIKE wildcards escaped): the quotes
+    delimit whole elements, so `"math"` never matches `"mathematics"`, and both databases keep
+    the text of a `JSON` value as written. JSON functions would be exact too but differ
+    (`json_each` on SQLite, `json_array_elements_text` on PostgreSQL); the codes are slugs."""
+    text = _json_text(column)
+    needles = {json.dumps(code), json.dumps(code, ensure_ascii=False)}
+    return or_(*(text.contains(needle, autoescape=True) for needle in sorted(needles)))
+
+
+def json_list_empty(column: InstrumentedAttribute[list[str]]) -> ColumnElement[bool]:
+    return or_(column.is_(None), _json_text(column).in_(["[]", "null"]))
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherEvents:
+    """Which upcoming events a teacher's list shows, as one SQL query.
+
+    The audience (the same rule as `domain.events.eligible`): region-wide or of the teacher's
+    municipality, positions empty or holding the teacher's, subjects empty or sharing one.
+    Then the list's own filters; with `weights` (competency -> weight,
+    `domain.events.interest_weights`) only events of positive relevance, soonest first."""
+
+    now: datetime
+    municipality_id: int | None
+    position: str | None
+    subjects: Sequence[str] = ()
+    until: datetime | None = None
+    organised_by: int | None = None
+    competency: str | None = None
+    kinds: Sequence[str] = ()
+    site_id: int | None = None
+    weights: Mapping[str, int] = field(default_factory=dict)
+    relevant_only: bool = False
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [
+            Event.status == EventStatus.SCHEDULED.value,
+            Event.starts_at > self.now,
+            or_(
+                Event.region_wide == true(),
+                Event.municipality_id == self.municipality_id
+                if self.municipality_id is not None
+                else false(),
+            ),
+            or_(
+                json_list_empty(Event.positions),
+                json_list_has(Event.positions, self.position) if self.position else false(),
+            ),
+            or_(
+                json_list_empty(Event.subjects),
+                *(json_list_has(Event.subjects, code) for code in self.subjects),
+            ),
+        ]
+        if self.until is not None:
+            where.append(Event.starts_at <= self.until)
+        if self.organised_by is not None:
+            where.append(Event.municipality_id == self.organised_by)
+        if self.competency is not None:
+            where.append(json_list_has(Event.competencies, self.competency))
+        if self.kinds:
+            where.append(Event.kind.in_(list(self.kinds)))
+        if self.site_id is not None:
+            where.append(Event.site_id == self.site_id)
+        if self.relevant_only:
+            where.append(self.score() > 0)
+        return where
+
+    def score(self) -> ColumnElement[int]:
+        """`domain.events.relevance` in SQL: the weights of the event's competencies."""
+        terms = [
+            case((json_list_has(Event.competencies, code), weight), else_=0)
+            for code, weight in sorted(self.weights.items())
+            if weight
+        ]
+        total: ColumnElement[int] = literal(0)
+        for term in terms:
+            total = total + term
+        return total
+
+
+class EventRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------------ reading
+
+    async def get(self, event_id: int) -> Event | None:
+        event: Event | None = await self.session.scalar(
+            select(Event).where(Event.id == event_id).options(selectinload(Event.site))
+        )
+        return event
+
+    async def for_teacher(
+        self, query: TeacherEvents, page: int, per_page: int
+    ) -> tuple[Page[Event], int]:
+        """One page of the events a teacher may see and how many there are in all: filtered,
+        counted and paged in SQL (soonest first; the page number is clamped, so a stale button
+        never fails)."""
+        where = and_(*query.conditions())
+        total = int(
+            await self.session.scalar(select(func.count()).select_from(Event).where(where)) or 0
+        )
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 0), pages - 1)
+        order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
+        if query.weights:
+            order.append(query.score().desc())
+        items = list(
+            await self.session.scalars(
+                select(Event)
+                .where(where)
+                .order_by(*order, Event.id)
+                .limit(per_page)
+                .offset(page * per_page)
+            )
+        )
+        return Page(items=items, page=page, pages=pages), total
+
+    async def site_title(self, site_id: int | None) -> str | None:
+        """The title of an event's site, read by id (no relationship loading on the event)."""
+        if site_id is None:
+            return None
+        title: str | None = await self.session.scalar(select(Site.title).where(Site.id == site_id))
+        return title
+
+    async def of_municipality(self, municipality_id: int | None, since: datetime) -> list[Event]:
+        """Events organised by a municipality (all when None) that end after `since`."""
+        query = select(Event).where(Event.ends_at > since).order_by(Event.starts_at, Event.id)
+        if municipality_id is not None:
+            query = query.where(Event.municipality_id == municipality_id)
+        return list(await self.session.scalars(query.limit(100)))
+
+    async def event_by_code(self, code: str) -> Event | None:
+        event: Event | None = await self.session.scalar(select(Event).where(Event.code == code))
+        return event
+
+    # ------------------------------------------------------------------ the event lock
+
+    async def _lock(self, event_id: int) -> Event | None:
+        await self.session.execute(
+            update(Event)
+            .where(Event.id == event_id)
+            .values(lock_version=Event.lock_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        # populate_existing refreshes an Event already in the session; without the selectinload
+        # it would also reset its `site`, and a later `event.site` would lazy-load (an error in
+        # async code): a site-linked event's card after a sign-up failed that way
+        event: Event | None = await self.session.scalar(
+            select(Event)
+            .where(Event.id == event_id)
+            .options(selectinload(Event.site))
+            .execution_options(populate_existing=True)
+        )
+        return event
+
+    async def lock(self, event_id: int) -> Event | None:
+        """Take the event's row lock (held until the unit of work ends) and read it afresh:
+        what `services.events` checks its rules under."""
+        return await self._lock(event_id)
+
+    # ------------------------------------------------------------------ managing events
+
+    async def add_event(self, event: Event) -> Event:
+        self.session.add(event)
+        await self.session.flush()
+        return event
+
+    async def complete(self, event: Event) -> None:
+        if event.status == EventStatus.SCHEDULED.value:
+            event.status = EventStatus.COMPLETED.value
+            await self.session.flush()
+
+    #: what a coordinator may change in a published event (handlers.event_admin)
+    EDITABLE_EVENT_FIELDS = frozenset(
+        {
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "place",
+            "online_url",
+            "registration_deadline",
+        }
+    )
+
+    async def update_event(self, event: Event, **changes: Any) -> list[str]:
+        """Change the given fields under the event lock (sign-ups read the times); the names
+        of the fields whose value actually changed. Unknown fields are a programming error."""
+        unknown = set(changes) - self.EDITABLE_EVENT_FIELDS
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        await self._lock(event.id)
+        changed = [name for name, value in changes.items() if getattr(event, name) != value]
+        for name in changed:
+            setattr(event, name, changes[name])
+        await self.session.flush()
+        return changed
+
+    #: what an import may change besides the editable fields and the capacity
+    LISTING_FIELDS = frozenset(
+        {
+            "kind",
+            "competencies",
+            "site_id",
+            "municipality_id",
+            "region_wide",
+            "positions",
+            "subjects",
+        }
+    )
+
+    async def update_listing(self, event: Event, **changes: Any) -> list[str]:
+        """Like `update_event`, for `LISTING_FIELDS` (the caller holds the event lock)."""
+        unknown = set(changes) - self.LISTING_FIELDS
+        if unknown:
+            raise ValueError(f"not a listing field: {sorted(unknown)}")
+        changed = [name for name, value in changes.items() if getattr(event, name) != value]
+        for name in changed:
+            setattr(event, name, changes[name])
+        await self.session.flush()
+        return changed

@@ -1,0 +1,331 @@
+"""The outbox and the jobs table: the two halves of "do this later", claimed safely.
+
+* `jobs` — decisions taken at a time: expire an offer, send an event's reminders, ask for
+  feedback. A job runs in one transaction that first marks it done with a conditional UPDATE
+  (`JobRepo.claim`); two runners (two processes, a retried tick) cannot both run it, and a job
+  that fails is rolled back whole. A job never talks to Telegram: it writes outbox rows.
+* `outbox` — messages. One row per message to one user, written in the transaction of the
+  change that caused it; `OutboxRepo.claim` hands due rows to one sender under a lease.
+
+Repositories never commit; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Job, OutboxMessage, User
+from domain.notices import Notice
+from domain.schedule import JobKind
+
+#: a job that failed this many times is left alone (its last error stays for the admins)
+JOB_MAX_ATTEMPTS = 5
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user_id: int
+    telegram_id: int | None
+    language: str
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed outbox row as plain values (the sender holds no ORM object across awaits)."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    recipient: Recipient
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        #: rows added in this unit of work: the unit of work wakes the sender after commit
+        self.added = 0
+
+    async def add(self, notices: Iterable[Notice], now: datetime) -> int:
+        """Queue the notices in the caller's transaction; a notice whose `key` is queued
+        already is skipped. How many rows were added."""
+        notices = list(notices)
+        keys = [n.key for n in notices if n.key is not None]
+        taken: set[str] = set()
+        if keys:
+            taken = set(
+                await self.session.scalars(
+                    select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))
+                )
+            )
+        added = 0
+        for notice in notices:
+            if notice.key is not None:
+                if notice.key in taken:
+                    continue
+                taken.add(notice.key)
+            self.session.add(
+                OutboxMessage(
+                    user_id=notice.user_id,
+                    kind=notice.kind.value,
+                    payload=dict(notice.payload),
+                    key=notice.key,
+                    due_at=notice.due_at,
+                    state=OutboxState.PENDING.value,
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+            added += 1
+        if added:
+            await self.session.flush()
+        self.added += added
+        return added
+
+    async def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
+        """Lease up to `limit` due rows to `worker`; their ids, oldest first. Rows another
+        sender holds are skipped (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite serialises
+        writers, and the conditional UPDATE re-checks the lease either way)."""
+        free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+        candidates = list(
+            await self.session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.state == OutboxState.PENDING.value,
+                    or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
+                    free,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not candidates:
+            return []
+        claimed = await self.session.scalars(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(candidates),
+                OutboxMessage.state == OutboxState.PENDING.value,
+                free,
+            )
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(claimed)
+
+    async def load(self, ids: Sequence[int]) -> list[Claimed]:
+        rows = await self.session.execute(
+            select(OutboxMessage, User.telegram_id, User.language, User.blocked_at)
+            .join(User, User.id == OutboxMessage.user_id)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+        )
+        return [
+            Claimed(
+                row.id,
+                row.kind,
+                dict(row.payload),
+                row.attempts,
+                Recipient(row.user_id, telegram_id, language, blocked_at is not None),
+            )
+            for row, telegram_id, language, blocked_at in rows.tuples()
+        ]
+
+    async def _finish(self, row_id: int, worker: str, **values: Any) -> bool:
+        """Change a row this worker still holds; False if its lease was lost meanwhile."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.claimed_by == worker,
+                OutboxMessage.state == OutboxState.PENDING.value,
+            )
+            .values(claimed_by=None, claimed_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_sent(self, row_id: int, worker: str, now: datetime) -> bool:
+        return await self._finish(row_id, worker, state=OutboxState.SENT.value, sent_at=now)
+
+    async def mark_failed(self, row_id: int, worker: str, error: str, *, attempt: bool) -> bool:
+        return await self._finish(
+            row_id,
+            worker,
+            state=OutboxState.FAILED.value,
+            last_error=error[:2000],
+            attempts=OutboxMessage.attempts + int(attempt),
+        )
+
+    async def mark_cancelled(self, row_id: int, worker: str, reason: str) -> bool:
+        return await self._finish(
+            row_id, worker, state=OutboxState.CANCELLED.value, last_error=reason[:2000]
+        )
+
+    async def retry_at(
+        self, row_id: int, worker: str, due_at: datetime, error: str, *, attempt: bool
+    ) -> bool:
+        """Put the row back for a later try; `attempt=False` for Telegram's "retry after"
+        (not the message's fault, never counted against it)."""
+        return await self._finish(
+            row_id,
+            worker,
+            due_at=due_at,
+            last_error=error[:2000],
+            attempts=OutboxMessage.attempts + int(attempt),
+        )
+
+    async def extend(self, ids: Sequence[int], worker: str, until: datetime) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def block_user(self, user_id: int, now: datetime, reason: str) -> int:
+        """Telegram said 403: remember it and cancel what was waiting for the user."""
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.blocked_at.is_(None))
+            .values(blocked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return await self.cancel_pending(user_id, reason)
+
+    async def cancel_pending(self, user_id: int, reason: str) -> int:
+        """Drop what was waiting for the user (blocked the bot, erased their data)."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.user_id == user_id,
+                OutboxMessage.state == OutboxState.PENDING.value,
+            )
+            .values(
+                state=OutboxState.CANCELLED.value,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=reason[:2000],
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def waiting(self, now: datetime) -> int:
+        """Pending rows that are due at `now` (claimed or not)."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    OutboxMessage.state == OutboxState.PENDING.value,
+                    or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
+                )
+            )
+            or 0
+        )
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per state (the admins' health check and the tests)."""
+        rows = await self.session.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        )
+        return {state: int(n) for state, n in rows.tuples()}
+
+    async def of_user(self, user_id: int) -> list[OutboxMessage]:
+        return list(
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.user_id == user_id)
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+class JobRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def schedule(self, kind: JobKind, run_at: datetime, **payload: Any) -> Job:
+        job = Job(kind=JobKind(kind).value, run_at=run_at, payload=payload, attempts=0)
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def due(self, now: datetime, limit: int = 50) -> list[tuple[int, str]]:
+        """Due jobs as (id, kind), oldest first."""
+        rows = await self.session.execute(
+            select(Job.id, Job.kind)
+            .where(Job.done_at.is_(None), Job.run_at <= now, Job.attempts < JOB_MAX_ATTEMPTS)
+            .order_by(Job.run_at, Job.id)
+            .limit(limit)
+        )
+        return [(job_id, kind) for job_id, kind in rows.tuples()]
+
+    async def claim(self, job_id: int, now: datetime) -> Job | None:
+        """Mark the job done in the caller's transaction, if nobody did; the job to run. Run it
+        in the same transaction: if it fails, the rollback makes the job due again; if another
+        runner got there first, the conditional UPDATE changes nothing (PostgreSQL waits on the
+        row lock and re-reads it; SQLite serialises writers) and None is returned."""
+        result = await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.done_at.is_(None))
+            .values(done_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        job = await self.session.get(Job, job_id, populate_existing=True)
+        return job
+
+    async def failed(self, job_id: int, error: str) -> None:
+        """Count a failed run (in a new transaction after the rollback); it stays due."""
+        await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.done_at.is_(None))
+            .values(attempts=Job.attempts + 1, last_error=error[:2000])
+            .execution_options(synchronize_session=False)
+        )
+
+    async def pending(self, kind: str | None = None) -> list[Job]:
+        query = select(Job).where(Job.done_at.is_(None)).order_by(Job.run_at, Job.id)
+        if kind is not None:
+            query = query.where(Job.kind == kind)
+        return list(await self.session.scalars(query))
+
+    async def reschedule(
+        self, kind: JobKind, event_id: int, run_at: datetime | None, now: datetime
+    ) -> Job | None:
+        """Move the pending `kind` job of an event to `run_at`: the first pending row is moved,
+        any other pending rows are closed, and a new row is scheduled when none is pending
+        (say, a reminder already sent before the event moved later). `run_at=None` closes
+        every pending row and schedules nothing. The job that will run, if any."""
+        rows = [j for j in await self.pending(kind) if j.payload.get("event_id") == event_id]
+        kept = rows[0] if rows and run_at is not None else None
+        for job in rows:
+            if job is not kept:
+                job.done_at = now
+        if kept is not None and run_at is not None:
+            kept.run_at = run_at
+        await self.session.flush()
+        if kept is None and run_at is not None:
+            return await self.schedule(kind, run_at, event_id=event_id)
+        return kept
+
+
+__all__ = ["JOB_MAX_ATTEMPTS", "Claimed", "JobRepo", "OutboxRepo", "OutboxState", "Recipient"]

@@ -1,0 +1,150 @@
+"""Individual routes: their steps, evidence, statuses and the methodists' comments."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import Route, RouteComment, RouteStep
+from db.types import utcnow
+from domain.route import StepStatus
+
+
+class RouteRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active(self, user_id: int) -> Route | None:
+        row: Route | None = await self.session.scalar(
+            select(Route)
+            .where(Route.user_id == user_id, Route.status.in_(("active", "completed")))
+            .order_by(Route.id.desc())
+            .limit(1)
+            .options(selectinload(Route.steps))
+        )
+        return row
+
+    async def progress_of(self, user_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """(closed steps, all steps) of each user's current route."""
+        rows = await self.session.execute(
+            select(Route.user_id, RouteStep.status, func.count())
+            .join(RouteStep, RouteStep.route_id == Route.id)
+            .where(Route.user_id.in_(user_ids), Route.status.in_(("active", "completed")))
+            .group_by(Route.user_id, RouteStep.status)
+        )
+        result: dict[int, tuple[int, int]] = {}
+        for user_id, status, count in rows.tuples():
+            closed, total = result.get(user_id, (0, 0))
+            result[user_id] = (closed + (count if StepStatus(status).closed else 0), total + count)
+        return result
+
+    async def create(
+        self, user_id: int, attempt_id: int | None, pace: str, steps: list[RouteStep]
+    ) -> Route:
+        """A new route; an earlier one is archived (it stays in the history)."""
+        for old in await self.session.scalars(
+            select(Route).where(Route.user_id == user_id, Route.status.in_(("active", "completed")))
+        ):
+            old.status = "archived"
+        route = Route(user_id=user_id, attempt_id=attempt_id, pace=pace, status="active")
+        route.steps = steps
+        self.session.add(route)
+        await self.session.flush()
+        return route
+
+    async def archived(self, user_id: int) -> list[Route]:
+        """Earlier routes (replaced by a newer one), newest first, with their steps."""
+        return list(
+            await self.session.scalars(
+                select(Route)
+                .where(Route.user_id == user_id, Route.status == "archived")
+                .order_by(Route.id.desc())
+                .options(selectinload(Route.steps))
+            )
+        )
+
+    async def archived_count(self, user_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Route)
+            .where(Route.user_id == user_id, Route.status == "archived")
+        )
+        return int(count or 0)
+
+    async def get(self, route_id: int) -> Route | None:
+        """A route of any status with its steps."""
+        row: Route | None = await self.session.scalar(
+            select(Route).where(Route.id == route_id).options(selectinload(Route.steps))
+        )
+        return row
+
+    async def step(self, step_id: int) -> RouteStep | None:
+        row: RouteStep | None = await self.session.scalar(
+            select(RouteStep)
+            .where(RouteStep.id == step_id)
+            .options(selectinload(RouteStep.route).selectinload(Route.steps))
+        )
+        return row
+
+    async def add_step(self, route: Route, step: RouteStep) -> None:
+        step.position = max((s.position for s in route.steps), default=0) + 1
+        route.steps.append(step)
+        if route.status == "completed":
+            route.status, route.completed_at = "active", None
+        await self.session.flush()
+
+    async def set_status(self, step: RouteStep, status: StepStatus) -> None:
+        step.status = status.value
+        step.completed_at = utcnow() if status.closed else None
+        await self.session.flush()
+        await self._sync_route(step.route_id)
+
+    async def record_evidence(
+        self,
+        step: RouteStep,
+        *,
+        text: str | None,
+        file_id: str | None,
+        file_name: str | None,
+        reflection: str | None,
+    ) -> None:
+        step.evidence_text = text
+        step.evidence_file_id = file_id
+        step.evidence_file_name = file_name
+        step.reflection = reflection
+        await self.set_status(step, StepStatus.DONE)
+
+    async def _sync_route(self, route_id: int) -> None:
+        """A route whose every step is closed is completed (and reopened if one opens).
+
+        Counts in SQL: the caller may hold a step without its route's other steps loaded."""
+        open_steps = await self.session.scalar(
+            select(func.count())
+            .select_from(RouteStep)
+            .where(
+                RouteStep.route_id == route_id,
+                RouteStep.status.not_in([s.value for s in StepStatus if s.closed]),
+            )
+        )
+        route = await self.session.get(Route, route_id)
+        if route is None:
+            return
+        closed = not open_steps
+        if closed and route.status == "active":
+            route.status, route.completed_at = "completed", utcnow()
+        elif not closed and route.status == "completed":
+            route.status, route.completed_at = "active", None
+
+    async def comments(self, route_id: int) -> list[RouteComment]:
+        return list(
+            await self.session.scalars(
+                select(RouteComment)
+                .where(RouteComment.route_id == route_id)
+                .order_by(RouteComment.id)
+            )
+        )
+
+    async def add_comment(self, route_id: int, author_id: int, text: str) -> None:
+        self.session.add(RouteComment(route_id=route_id, author_user_id=author_id, text=text))
+        await self.session.flush()

@@ -1,0 +1,212 @@
+"""Notices rendered at send time, in the recipient's language, from what the database holds
+then: a reminder shows the event's current place, an offer that was taken meanwhile is not
+sent at all (a renderer returns None: the row is cancelled as stale).
+
+Every title, place and typed text is escaped here: payloads and the database hold plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from db.models import Event
+from db.repo import Repo
+from domain.events import EventStatus, RegStatus
+from domain.notices import NoticeKind
+from domain.profile import Field
+from domain.roles import Role
+from domain.typography import quoted
+from ui.callbacks.profile import EditCb
+from ui.formatting import h, moment_text, when_text
+from ui.keyboards.common import button
+from ui.keyboards.events import feedback_keyboard, offer_keyboard, open_event_keyboard
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    repo: Repo
+    tz: ZoneInfo
+    now: datetime
+    #: the recipient's language (`gettext` is already switched to it)
+    locale: str
+
+
+Renderer = Callable[[RenderContext, Mapping[str, Any]], Awaitable[Rendered | None]]
+
+
+def _title(event: Event) -> str:
+    return h(quoted(event.title))
+
+
+def _where(event: Event) -> str:
+    return h(" · ".join(part for part in (event.place, event.online_url) if part) or "—")
+
+
+async def _event(ctx: RenderContext, payload: Mapping[str, Any]) -> Event | None:
+    return await ctx.repo.events.get(int(payload["event_id"]))
+
+
+async def seat_offered(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    reg = await ctx.repo.events.registration_by_id(int(payload["reg_id"]))
+    if reg is None or reg.status != RegStatus.OFFERED.value or reg.offer_expires_at is None:
+        return None  # taken, declined or lapsed before it could be sent
+    if reg.offer_expires_at <= ctx.now:
+        return None
+    event = reg.event
+    text = _(
+        "🎟 A seat has freed up for {title} ({when})! It is yours if you confirm by {time}."
+    ).format(
+        title=_title(event),
+        when=when_text(event.starts_at, event.ends_at, ctx.tz, ctx.now),
+        time=moment_text(reg.offer_expires_at, ctx.tz),
+    )
+    return Rendered(text, offer_keyboard(reg.id))
+
+
+async def offer_expired(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    event = await _event(ctx, payload)
+    if event is None:
+        return None
+    return Rendered(
+        _(
+            "⌛ The offered seat for {title} was not confirmed in time and went to the next person."
+        ).format(title=_title(event))
+    )
+
+
+async def event_changed(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    event = await _event(ctx, payload)
+    if event is None or event.status == EventStatus.CANCELLED.value:
+        return None  # the cancellation notice says all
+    changed = set(payload.get("changed", ()))
+    when = when_text(event.starts_at, event.ends_at, ctx.tz)
+    lines = [_("✏️ The event {title} has changed.").format(title=_title(event))]
+    was_starts, was_ends = payload.get("was_starts_at"), payload.get("was_ends_at")
+    moved = was_starts is not None and was_ends is not None
+    if moved:
+        old = when_text(
+            datetime.fromisoformat(str(was_starts)), datetime.fromisoformat(str(was_ends)), ctx.tz
+        )
+        lines.append(_("🗓 New time: {when} (was {old}).").format(when=when, old=old))
+    if {"place", "online_url"} & changed:
+        lines.append(_("📍 New place: {place}").format(place=_where(event)))
+    if not moved:
+        lines.append("🗓 " + when)
+    return Rendered("\n".join(lines))
+
+
+async def event_cancelled(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    event = await _event(ctx, payload)
+    if event is None:
+        return None
+    return Rendered(
+        _(
+            "🚫 The event {title} ({when}) has been cancelled. We are sorry; "
+            "look for other events in the bot."
+        ).format(title=_title(event), when=when_text(event.starts_at, event.ends_at, ctx.tz))
+    )
+
+
+async def event_reminder(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    event = await _event(ctx, payload)
+    if event is None or event.status != EventStatus.SCHEDULED.value:
+        return None
+    reg = await ctx.repo.events.registration_by_id(int(payload["reg_id"]))
+    if reg is None or reg.status not in (RegStatus.CONFIRMED.value, RegStatus.OFFERED.value):
+        return None  # cancelled since the reminder was queued
+    text = _("⏰ Reminder: {title}, {when}.").format(
+        title=_title(event), when=when_text(event.starts_at, event.ends_at, ctx.tz, ctx.now)
+    )
+    if event.place:
+        text += "\n📍 " + h(event.place)
+    return Rendered(text, open_event_keyboard(event.id))
+
+
+async def feedback_request(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    event = await _event(ctx, payload)
+    reg_id = int(payload["reg_id"])
+    reg = await ctx.repo.events.registration_by_id(reg_id)
+    if event is None or reg is None or reg.feedback_at is not None:
+        return None
+    text = _("How was {title}? Rate it from 1 to 5: your answer helps the methodists.")
+    return Rendered(text.format(title=_title(event)), feedback_keyboard(reg_id))
+
+
+def participants_text(title: str, text: str) -> str:
+    """An organiser's text to an event's participants under the event's title, both escaped:
+    it arrives exactly as typed (no markup is interpreted)."""
+    return f"✉️ <b>{h(title)}</b>:\n\n{h(text)}"
+
+
+async def participants_message(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    return Rendered(participants_text(str(payload["title"]), str(payload["text"])))
+
+
+async def route_comment(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    return Rendered(
+        _("💬 A methodist commented on your route:\n\n{text}").format(text=h(payload["text"]))
+    )
+
+
+async def route_step_added(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    return Rendered(
+        _("➕ A methodist added a step to your route: {title}. See /route").format(
+            title=h(payload["title"])
+        )
+    )
+
+
+async def school_rejected(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    return Rendered(
+        _(
+            "🏫 A methodist could not confirm the school {name} you typed in. "
+            "Please choose your school again: from the list, or type its full official name."
+        ).format(name=h(quoted(str(payload["name"])))),
+        InlineKeyboardMarkup(
+            inline_keyboard=[[button(_("🏫 Choose my school"), EditCb(field=Field.SCHOOL.value))]]
+        ),
+    )
+
+
+async def role_changed(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    role = Role(payload["role"])
+    if role is Role.COORDINATOR:
+        municipality = await ctx.repo.reference.municipality(int(payload["municipality_id"]))
+        if municipality is None:
+            return None
+        return Rendered(
+            _(
+                "You are now a coordinator for {municipality}. Send /help to see your commands."
+            ).format(municipality=h(municipality.name(ctx.locale)))
+        )
+    if role is Role.ADMIN:
+        return Rendered(_("You are now an administrator. Send /help to see your commands."))
+    return Rendered(_("Your staff role was removed; you keep your teacher profile."))
+
+
+RENDERERS: dict[NoticeKind, Renderer] = {
+    NoticeKind.SEAT_OFFERED: seat_offered,
+    NoticeKind.OFFER_EXPIRED: offer_expired,
+    NoticeKind.EVENT_CHANGED: event_changed,
+    NoticeKind.EVENT_CANCELLED: event_cancelled,
+    NoticeKind.EVENT_REMINDER: event_reminder,
+    NoticeKind.FEEDBACK_REQUEST: feedback_request,
+    NoticeKind.PARTICIPANTS_MESSAGE: participants_message,
+    NoticeKind.ROUTE_COMMENT: route_comment,
+    NoticeKind.ROUTE_STEP_ADDED: route_step_added,
+    NoticeKind.SCHOOL_REJECTED: school_rejected,
+    NoticeKind.ROLE_CHANGED: role_changed,
+}

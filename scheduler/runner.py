@@ -1,0 +1,80 @@
+"""The one runner of time-driven work.
+
+* `run_due_jobs` — every `SCHEDULER_TICK_SECONDS`: each due row of the `jobs` table runs in its
+  own transaction that first claims it (`JobRepo.claim`, a conditional UPDATE) and commits the
+  job's changes together with the outbox rows it queued. A crash, a locked database or a second
+  process running the same tick can therefore neither lose a job nor run it twice; and as a job
+  never talks to Telegram, nothing is sent twice either — the outbox sender delivers after the
+  commit.
+* the cron table (`CRON`): housekeeping at fixed times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.clock import Clock
+from db.repo import Repo
+from domain.schedule import JobKind
+from scheduler.jobs import JOBS
+
+log = logging.getLogger(__name__)
+
+#: how long the bot keeps the row of someone who never agreed to personal-data processing
+UNCONSENTED_RETENTION = timedelta(days=30)
+
+
+async def run_due_jobs(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: datetime,
+    *,
+    on_commit: Callable[[], None] | None = None,
+) -> int:
+    """Run every job due at `now` once; how many ran. `on_commit` is called after a job that
+    queued messages is committed (the outbox sender's `wake`)."""
+    async with sessionmaker() as session:
+        due = await Repo(session).jobs.due(now)
+    ran = 0
+    for job_id, kind in due:
+        async with sessionmaker() as session:
+            repo = Repo(session)
+            try:
+                job = await repo.jobs.claim(job_id, now)
+                if job is None:
+                    continue  # another runner took it
+                work = JOBS.get(JobKind(kind)) if kind in set(JobKind) else None
+                if work is None:
+                    raise LookupError(f"unknown job kind {kind!r}")
+                await work(repo, dict(job.payload), now)
+                await session.commit()
+            except Exception as exc:
+                await session.rollback()
+                log.exception("job %s (%s) failed; it stays due", job_id, kind)
+                try:
+                    await repo.jobs.failed(job_id, repr(exc))
+                    await session.commit()
+                except Exception:  # the database itself is failing: the next tick retries
+                    log.exception("job %s: could not record the failure", job_id)
+                continue
+        ran += 1
+        if repo.outbox.added and on_commit is not None:
+            on_commit()
+    return ran
+
+
+async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> int:
+    """Data minimisation (152-FZ art. 5): forget silent users who never gave consent."""
+    async with sessionmaker() as session:
+        cutoff = clock.now() - UNCONSENTED_RETENTION
+        removed = await Repo(session).users.purge_unconsented(cutoff)
+        await session.commit()
+    if removed:
+        log.info("purged %d users without consent", removed)
+    return removed
+
+
+__all__ = ["UNCONSENTED_RETENTION", "purge_unconsented", "run_due_jobs"]
