@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import segno
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from icalendar import Calendar
 
 from domain.checkin import (
     CODE_ALPHABET,
@@ -213,6 +214,8 @@ def test_other_time_zones_convert_to_utc() -> None:
 
 
 @given(st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from('\n\\;,:" ')))
+@example(text="\\N")
+@example(text="a\\nb\\N\nc")
 def test_text_without_control_characters_round_trips_exactly(text: str) -> None:
     title = "Семинар " + text  # a title must not be blank
     description = text.strip()
@@ -224,6 +227,24 @@ def test_text_without_control_characters_round_trips_exactly(text: str) -> None:
     assert unescape(props["SUMMARY"]) == title.strip()
     if description:
         assert unescape(props["DESCRIPTION"]) == description
+
+
+def test_a_typed_backslash_n_stays_two_characters() -> None:
+    """A title holding a backslash and "N" or "n" (a path, a formula) is not a line break:
+    icalendar's own escaping reads a typed backslash-N as one, so the calendar showed the
+    title cut in two. Checked with our reader and with icalendar's parser."""
+    title = "Семинар C:\\New\\notes \\N\\n; a, b"
+    description = "line 1\nline 2 \\N not a break"
+    ics = to_ics(make_event(title=title, description=description), now=NOW)
+    props = properties(ics)
+    assert unescape(props["SUMMARY"]) == title
+    assert unescape(props["DESCRIPTION"]) == description
+    assert "\\\\N" in props["SUMMARY"] and "\\\\n" in props["SUMMARY"]
+    (parsed,) = Calendar.from_ical(ics).walk("VEVENT")
+    assert str(parsed["SUMMARY"]) == title
+    assert str(parsed["DESCRIPTION"]) == description
+    (alarm,) = parsed.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == title
 
 
 @given(st.text(min_size=1).filter(lambda s: clean_text(s).strip()))

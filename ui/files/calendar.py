@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Alarm, Calendar, vCalAddress, vUri
+from icalendar import Alarm, Calendar, vCalAddress, vText, vUri
 from icalendar import Event as VEvent
 
 PRODID = "-//metodbot//RU"
@@ -46,6 +46,25 @@ class CalendarEvent:
 def clean_text(value: str) -> str:
     """The text as it will be stored: newlines unified to LF, other control chars dropped."""
     return _CONTROL_RE.sub("", _NEWLINES_RE.sub("\n", value))
+
+
+class _Text(vText):
+    """A TEXT value escaped exactly as RFC 5545 (3.3.11) says: backslash, semicolon, comma and
+    the line break, nothing else. icalendar's own escaping first reads a typed backslash-N as
+    a line break (so a title "A\\N" would come back as "A" and a new line); here those two
+    characters stay two characters. The text has passed `clean_text` (LF line breaks only)."""
+
+    __slots__ = ()
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            str(self)
+            .replace("\\", "\\\\")
+            .replace(";", "\\;")
+            .replace(",", "\\,")
+            .replace("\n", "\\n")
+        )
+        return escaped.encode(self.encoding)
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -101,15 +120,15 @@ def to_ics(event: CalendarEvent, *, now: datetime, reminder_minutes: int | None 
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     vevent = VEvent()
-    vevent.add("uid", uid)
+    vevent.add("uid", _Text(uid))
     vevent.add("dtstamp", dtstamp)
     vevent.add("dtstart", dtstart)
     vevent.add("dtend", dtend)
-    vevent.add("summary", title)
+    vevent.add("summary", _Text(title))
     if description:
-        vevent.add("description", description)
+        vevent.add("description", _Text(description))
     if location:
-        vevent.add("location", location)
+        vevent.add("location", _Text(location))
     if url:
         vevent.add("url", vUri(url))
     if event.organizer.strip():
@@ -121,7 +140,7 @@ def to_ics(event: CalendarEvent, *, now: datetime, reminder_minutes: int | None 
     if reminder_minutes is not None and event.status != "CANCELLED":
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", title)
+        alarm.add("description", _Text(title))
         alarm.add("trigger", timedelta(minutes=-reminder_minutes))
         vevent.add_component(alarm)
     calendar.add_component(vevent)
