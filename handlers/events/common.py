@@ -12,7 +12,8 @@ from aiogram.utils.i18n import ngettext
 from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
-from domain.events import CANCEL_BEFORE, Audience, RegStatus, days_ahead, eligible, free_seats
+from domain.audience import Audience, eligible
+from domain.events import CANCEL_BEFORE, RegStatus, days_ahead, free_seats
 
 
 def kind_label(kind: str) -> str:
