@@ -171,29 +171,6 @@ def checkin_open(facts: EventFacts, now: datetime) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """Who an event is for: a municipality (None = the whole region), optionally positions
-    and subjects (empty = everyone)."""
-
-    municipality_id: int | None
-    positions: tuple[str, ...] = ()
-    subjects: tuple[str, ...] = ()
-
-
-def eligible(
-    audience: Audience,
-    municipality_id: int | None,
-    position: str | None,
-    subjects: Collection[str],
-) -> bool:
-    if audience.municipality_id is not None and audience.municipality_id != municipality_id:
-        return False
-    if audience.positions and position not in audience.positions:
-        return False
-    return not audience.subjects or bool(set(audience.subjects) & set(subjects))
-
-
 def interest_weights(deficits: Collection[str], route: Collection[str]) -> dict[str, int]:
     """What each competency is worth to a teacher: those of the route 2, other deficits 1."""
     weights = dict.fromkeys(deficits, 1)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain import datafile as df
+from domain.audience import Experience, suits
 from domain.datafile import DataFileError, Localized
 
 _VERSION_RE = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
@@ -40,12 +41,6 @@ class StepKind(StrEnum):
 STEP_ORDER: tuple[StepKind, ...] = tuple(StepKind)
 
 
-class Audience(StrEnum):
-    ALL = "all"
-    YOUNG = "young"
-    EXPERIENCED = "experienced"
-
-
 @dataclass(frozen=True, slots=True)
 class Statement:
     code: str
@@ -56,7 +51,7 @@ class Statement:
 @dataclass(frozen=True, slots=True)
 class StepTemplate:
     kind: StepKind
-    audience: Audience
+    audience: Experience
     title: Localized
     what: Localized
     how: Localized
@@ -178,7 +173,7 @@ def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepT
         item = df.mapping(raw, swhere)
         try:
             kind = StepKind(str(item.get("kind")))
-            audience = Audience(str(item.get("audience", "all")))
+            audience = Experience(str(item.get("audience", "all")))
         except ValueError as exc:
             raise FrameworkError(f"{swhere}: {exc}") from None
         refs = item.get("resources") or []
@@ -202,9 +197,10 @@ def _steps(node: Any, where: str, resources: dict[str, Resource]) -> tuple[StepT
     kinds = [s.kind for s in steps]
     if sorted(kinds, key=STEP_ORDER.index) != kinds:
         raise FrameworkError(f"{where}: steps must follow the order {', '.join(STEP_ORDER)}")
-    for audience in (Audience.YOUNG, Audience.EXPERIENCED):
-        if not any(s.audience in (Audience.ALL, audience) for s in steps):
-            raise FrameworkError(f"{where}: no step for the {audience} audience")
+    for young in (True, False):
+        if not any(suits(s.audience, young=young) for s in steps):
+            band = Experience.YOUNG if young else Experience.EXPERIENCED
+            raise FrameworkError(f"{where}: no step for the {band} audience")
     return tuple(steps)
 
 

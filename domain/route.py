@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from domain.assessment import AssessmentResult
-from domain.framework import Audience, Framework, Resource, StepTemplate
+from domain.audience import suits
+from domain.framework import Framework, Resource, StepTemplate
 
 
 class Pace(StrEnum):
@@ -63,9 +64,8 @@ def adjust(
 def templates_for(
     framework: Framework, competency: str, *, young: bool
 ) -> tuple[StepTemplate, ...]:
-    audience = Audience.YOUNG if young else Audience.EXPERIENCED
     steps = framework.competency(competency).steps
-    return tuple(s for s in steps if s.audience in (Audience.ALL, audience))
+    return tuple(s for s in steps if suits(s.audience, young=young))
 
 
 def resources_for(

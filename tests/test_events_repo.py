@@ -15,12 +15,11 @@ from core.clock import utcnow
 from db.models import Event, User
 from db.repo import Repo
 from db.repositories.events import TeacherEvents
+from domain.audience import Audience, eligible
 from domain.events import (
-    Audience,
     Decision,
     Refusal,
     RegStatus,
-    eligible,
     interest_weights,
     relevance,
 )

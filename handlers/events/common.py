@@ -11,7 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult
-from domain.events import Audience, RegStatus, eligible
+from domain.audience import Audience, eligible
+from domain.events import RegStatus
 from ui.formatting import moment_text
 
 
