@@ -64,7 +64,7 @@ class _Text(vText):
             .replace(",", "\\,")
             .replace("\n", "\\n")
         )
-        return escaped.encode(self.encoding)
+        return escaped.encode("utf-8")  # the file is UTF-8 throughout
 
 
 def _utc(value: datetime, name: str) -> datetime:
