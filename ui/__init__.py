@@ -1,4 +1,4 @@
 """Presentation without handlers: callback data, keyboards, formatting and generated files.
 
-Nothing here imports `handlers`; the handlers, the scheduler and the outbox renderer import
-from here."""
+Nothing here imports `handlers`, `services`, `outbox` or `scheduler`; the handlers and the
+outbox renderer (`outbox.render`) import from here."""

@@ -5,7 +5,7 @@ any device. The use cases are `services.assessment`, scoring is `domain.assessme
 this package only talks to Telegram.
 
 Modules: `quiz` (the intro, statements, answers, Back, Pause, resuming), `results` (the
-profile text, charts, history, the mentor offer), `callbacks` (callback data).
+profile text, charts, history, the mentor offer); callback data is in `ui.callbacks.assessment`.
 """
 
 from __future__ import annotations
