@@ -44,8 +44,11 @@ FAST = {
 }
 LEASE_SECONDS = float(FAST["OUTBOX_LEASE_SECONDS"])
 #: how long a test waits, after the last matching message, for a late duplicate to show up:
-#: longer than a lease, so a claimed-but-unmarked row left by a crash has been re-sent
-SETTLE_SECONDS = LEASE_SECONDS + 1.5
+#: longer than a lease, so a claimed-but-unmarked row left by a crash (or by a mark that could
+#: not be written) would have been re-sent
+SETTLE_SECONDS = LEASE_SECONDS + 1
+#: the same where a duplicate could only come from two senders at once
+SHORT_SETTLE = 2.0
 #: the reminder's words in Russian (every seeded teacher has a Russian client)
 REMINDER = "Напоминание"
 #: a seat offered to the first in line

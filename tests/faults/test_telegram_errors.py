@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from db.types import utcnow
 from devtools.emulator import BotAPIEmulator
 from tests.faults.rig import (
     REMINDER,
+    SHORT_SETTLE,
     Bots,
     Maker,
     add_event,
@@ -27,6 +30,15 @@ from tests.faults.rig import (
 
 OpenDb = Callable[[str], Awaitable[Maker]]
 RETRY_AFTER = 1
+
+
+async def _blocked(maker: Maker) -> set[int]:
+    """Telegram ids of the users marked as having blocked the bot (`users.blocked_at`)."""
+    async with maker() as session:
+        rows = await session.execute(
+            text("SELECT telegram_id FROM users WHERE blocked_at IS NOT NULL")
+        )
+        return {int(tg) for (tg,) in rows}
 
 
 async def _remind(maker: Maker, event_id: int) -> None:
@@ -64,14 +76,13 @@ async def test_a_flood_wait_delays_one_reminder_and_drops_nothing(
             + describe_counts(counts(emu, chats, REMINDER))
         ),
     )
-    await settle(lambda: sum(counts(emu, chats, REMINDER).values()))
+    await settle(lambda: sum(counts(emu, chats, REMINDER).values()), SHORT_SETTLE)
     found = counts(emu, chats, REMINDER)
     assert set(found.values()) == {1}, describe_counts(found)
     tries = emu.calls_to(flooded, "sendMessage")
     assert [c.status for c in tries] == [429, 200], [c.status for c in tries]
     waited = tries[1].at - tries[0].at
     assert waited >= RETRY_AFTER - 0.05, f"retried {waited:.2f} s after a 429 asking for 1 s"
-    await bot.stop()
 
 
 @hard_timeout(75)
@@ -106,7 +117,6 @@ async def test_a_user_who_blocked_the_bot_is_not_messaged_again(
         30,
         lambda: describe_counts(counts(emu, chats, REMINDER)) + "\n" + bot.log_tail(),
     )
-    await settle(lambda: len(emu.calls))
     await bot.stop()
 
     await _remind(maker, later)
@@ -116,9 +126,10 @@ async def test_a_user_who_blocked_the_bot_is_not_messaged_again(
         20,
         lambda: describe_counts(counts(emu, chats, "Открытый урок")) + "\n" + bot.log_tail(),
     )
-    await settle(lambda: len(emu.calls_to(blocked)))
+    await settle(lambda: len(emu.calls_of("sendMessage")), SHORT_SETTLE)
     tries = [c.status for c in emu.calls_to(blocked, "sendMessage")]
     assert tries == [403], f"sendMessage to the user who blocked the bot: {tries}"
+    assert await _blocked(maker) == {blocked}, "users.blocked_at marks exactly the one who blocked"
 
     # they come back: writing to the bot makes them reachable again
     emu.fail_chat(blocked, None)
@@ -132,4 +143,4 @@ async def test_a_user_who_blocked_the_bot_is_not_messaged_again(
         15,
         lambda: "a notice after the user wrote again\n" + emu.dump_chat(blocked),
     )
-    await bot.stop()
+    assert await _blocked(maker) == set()
