@@ -89,12 +89,12 @@ def _has_button(text: str) -> Callable[[BotMessage], bool]:
 
 @hard_timeout(60)
 async def test_sigkill_right_after_a_seat_offer_keeps_the_cancellation(
-    sqlite_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
+    db_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
 ) -> None:
     """A full event with a waitlist: Anna cancels with the buttons, the bot is killed the
     moment Telegram receives the offer to Boris, the first in line. After the restart Anna's
     cancellation stands, Boris has the offer (at most twice) and taking it gives him the seat."""
-    maker = await open_db(sqlite_url)
+    maker = await open_db(db_url)
     muni = await municipality_id(maker)
     anna_id, olga_id, boris_id = 82_001, 82_002, 82_003
     anna, olga, boris = await add_teachers(maker, emu, [anna_id, olga_id, boris_id], muni)
@@ -102,7 +102,7 @@ async def test_sigkill_right_after_a_seat_offer_keeps_the_cancellation(
     await register(maker, event, [anna, olga])
     await register(maker, event, [boris], status="waitlisted")
 
-    bot = bots.new(sqlite_url)
+    bot = bots.new(db_url)
     await bot.start()
     anna_user = emu.user(anna_id)
     assert anna_user is not None
