@@ -83,7 +83,8 @@ async def test_a_database_locked_for_10_s_during_the_tick_sends_each_reminder_on
         await released[0]
     finally:
         lock.release()
-    _exactly_once(emu, chats, "by the time the lock was gone")
+    await settle(lambda: sum(counts(emu, chats, REMINDER).values()))
+    _exactly_once(emu, chats, "once the lock was gone")
 
     await bot.stop()  # what the bot did under the lock is in the database: nothing is resent
     await bot.start()
