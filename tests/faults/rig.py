@@ -30,6 +30,7 @@ from db.models import Event, Registration, User
 from db.repo import Repo
 from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser
+from domain.schedule import JobKind
 from tests.conftest import TEST_TOKEN, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -344,7 +345,7 @@ async def register(
         await session.commit()
 
 
-async def schedule(sessionmaker: Maker, kind: str, run_at: datetime, **payload: int) -> None:
+async def schedule(sessionmaker: Maker, kind: JobKind, run_at: datetime, **payload: int) -> None:
     async with sessionmaker() as session:
         await Repo(session).jobs.schedule(kind, run_at, **payload)
         await session.commit()

@@ -11,6 +11,7 @@ import pytest
 
 from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, BotMessage, RecordedCall
+from domain.schedule import JobKind
 from tests.faults.rig import (
     REMINDER,
     SHORT_SETTLE,
@@ -41,7 +42,7 @@ async def _reminder_due(maker: Maker, emu: BotAPIEmulator, chats: list[int], tit
     users = await add_teachers(maker, emu, chats, muni)
     event = await add_event(maker, muni, title=title, capacity=len(chats))
     await register(maker, event, users)
-    await schedule(maker, "event_reminder", utcnow() - timedelta(minutes=1), event_id=event)
+    await schedule(maker, JobKind.EVENT_REMINDER, utcnow() - timedelta(minutes=1), event_id=event)
 
 
 def _exactly_once(emu: BotAPIEmulator, chats: list[int], when: str) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, BotMessage, RecordedCall
+from domain.schedule import JobKind
 from tests.faults.rig import (
     OFFER,
     REMINDER,
@@ -42,7 +43,7 @@ async def test_sigkill_during_a_reminder_fan_out_repeats_at_most_one(
     users = await add_teachers(maker, emu, chats, muni)
     event = await add_event(maker, muni, title="Мастер-класс «Смысловое чтение»", capacity=25)
     await register(maker, event, users)
-    await schedule(maker, "event_reminder", utcnow() - timedelta(minutes=1), event_id=event)
+    await schedule(maker, JobKind.EVENT_REMINDER, utcnow() - timedelta(minutes=1), event_id=event)
 
     bot = bots.new(db_url, OUTBOX_CONCURRENCY="1")
     reminders: list[RecordedCall] = []

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from db.types import utcnow
 from devtools.emulator import BotAPIEmulator
+from domain.schedule import JobKind
 from tests.faults.rig import (
     REMINDER,
     SHORT_SETTLE,
@@ -42,7 +43,9 @@ async def _blocked(maker: Maker) -> set[int]:
 
 
 async def _remind(maker: Maker, event_id: int) -> None:
-    await schedule(maker, "event_reminder", utcnow() - timedelta(minutes=1), event_id=event_id)
+    await schedule(
+        maker, JobKind.EVENT_REMINDER, utcnow() - timedelta(minutes=1), event_id=event_id
+    )
 
 
 @hard_timeout(60)
