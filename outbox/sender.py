@@ -70,6 +70,8 @@ T = TypeVar("T")
 
 #: the longest wait between two tries of a row that hit a server or network error
 MAX_BACKOFF = timedelta(minutes=10)
+#: the limiter's bucket, in seconds
+LIMITER_WINDOW = 0.1
 #: how many chats' rate limiters are remembered (least recently used are forgotten)
 CHAT_LIMITERS = 10_000
 
@@ -128,7 +130,9 @@ class OutboxSender:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.paid = settings.outbox_paid_broadcast
         rate = settings.outbox_paid_rate if self.paid else settings.outbox_rate
-        self.limiter = AsyncLimiter(rate, 1)
+        # `rate` a second with bursts of a tenth of it: no second ever sees more than 1.1 x rate
+        # (a bucket of a whole second would let 2 x rate through in the first one)
+        self.limiter = AsyncLimiter(rate * LIMITER_WINDOW, LIMITER_WINDOW)
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
         self.batch_size = max(settings.outbox_concurrency, int(rate))
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
