@@ -259,6 +259,9 @@ async def main(updates: int) -> None:
     print(
         f"200 concurrent sign-ups for 50 seats (SQLite, serialised by the event lock): {sg['total_ms']:.0f} ms, {sg['per_s']:.0f} sign-ups/s"
     )
+    from bench.outbox import report as outbox_report
+
+    await outbox_report()
     d = bench_domain_and_rendering()
     print(
         f"score 49 answers + build a route: {d['domain_ms']:.3f} ms   radar chart: "

@@ -196,7 +196,12 @@ class BotApp:
             self.settings, self.sessionmaker, self.i18n, storage=self.storage, clock=self.clock
         )
         self.sender = OutboxSender(
-            self.sessionmaker, self.bot, self.i18n, self.settings, clock=self.clock.now
+            self.sessionmaker,
+            self.bot,
+            self.i18n,
+            self.settings,
+            clock=self.clock.now,
+            on_blocked=self.dp["user_cache"].invalidate,
         )
         self.dp["outbox_sender"] = self.sender
         self.scheduler = build_scheduler(

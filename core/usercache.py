@@ -20,6 +20,8 @@ class UserContext:
     role: Role
     consent: str
     profile_complete: bool
+    #: Telegram said the user blocked the bot (`users.blocked_at`); their next update clears it
+    blocked: bool = False
 
     @property
     def consented(self) -> bool:

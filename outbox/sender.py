@@ -70,6 +70,8 @@ T = TypeVar("T")
 
 #: the longest wait between two tries of a row that hit a server or network error
 MAX_BACKOFF = timedelta(minutes=10)
+#: the limiter's bucket, in seconds
+LIMITER_WINDOW = 0.1
 #: how many chats' rate limiters are remembered (least recently used are forgotten)
 CHAT_LIMITERS = 10_000
 
@@ -121,13 +123,16 @@ class OutboxSender:
         *,
         clock: Callable[[], datetime] | None = None,
         worker: str | None = None,
+        on_blocked: Callable[[int], None] | None = None,
     ) -> None:
         self.sessionmaker, self.bot, self.i18n, self.settings = sessionmaker, bot, i18n, settings
         self.clock = clock or SystemClock().now
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.paid = settings.outbox_paid_broadcast
         rate = settings.outbox_paid_rate if self.paid else settings.outbox_rate
-        self.limiter = AsyncLimiter(rate, 1)
+        # `rate` a second with bursts of a tenth of it: no second ever sees more than 1.1 x rate
+        # (a bucket of a whole second would let 2 x rate through in the first one)
+        self.limiter = AsyncLimiter(rate * LIMITER_WINDOW, LIMITER_WINDOW)
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
         self.batch_size = max(settings.outbox_concurrency, int(rate))
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
@@ -136,6 +141,9 @@ class OutboxSender:
         self._resume_at = 0.0  # loop time before which nothing is sent (Telegram's 429)
         self._task: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
+        self._stopping = False
+        #: told the Telegram id of a user who blocked the bot (the user cache forgets them)
+        self.on_blocked = on_blocked
         self.in_flight = 0
 
     # ------------------------------------------------------------------ running
@@ -148,16 +156,27 @@ class OutboxSender:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop after the batch in flight is sent and marked (at most `grace` seconds), so a
+        normal shutdown repeats nothing; only a crash leaves rows to the lease."""
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=grace)
+        except TimeoutError:
+            log.warning("outbox: stopped with messages in flight; the lease hands them over")
+        finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self._stopping = False
 
     async def _run(self) -> None:
         poll = self.settings.outbox_poll_seconds
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.drain()
@@ -177,13 +196,14 @@ class OutboxSender:
             if now is not None:
                 self.clock = lambda: now
             try:
-                while True:
+                while not self._stopping:
                     ids = await self._db(self._claim)
                     if not ids:
                         return report
                     batch = _Batch(ids, self._loop_time() + self.lease.total_seconds())
                     await self._deliver(batch)
                     report.add(batch.report)
+                return report
             finally:
                 self.clock = clock
 
@@ -336,6 +356,8 @@ class OutboxSender:
     async def _blocked(self, row: Claimed, error: str, repo: Repo) -> None:
         await repo.outbox.mark_failed(row.id, self.worker, error, attempt=True)
         cancelled = await repo.outbox.block_user(row.recipient.user_id, self.clock(), error)
+        if self.on_blocked is not None and row.recipient.telegram_id is not None:
+            self.on_blocked(row.recipient.telegram_id)
         log.info(
             "outbox: user %s blocked the bot; %d pending message(s) cancelled",
             row.recipient.user_id,

@@ -43,6 +43,7 @@ from devtools.emulator import (
     BotMessage,
     EmulatorTimeout,
     EmuUser,
+    RecordedCall,
     SpecValidator,
     check_limits,
     load_spec,
@@ -537,6 +538,103 @@ async def test_fail_chat_blocked_and_flood(emu: BotAPIEmulator, bot: Bot) -> Non
     await bot.send_message(ANNA.id, "after")
     assert [m.text for m in emu.chat(ANNA.id)] == ["before", "after"]
     assert emu.violations == []  # failures are not violations
+
+
+async def test_fail_chat_flood_for_the_next_calls_only(emu: BotAPIEmulator, bot: Bot) -> None:
+    """``times=N``: a flood wait that passes; the N+1st call is delivered."""
+    emu.fail_chat(ANNA.id, "flood", retry_after=1, times=2)
+    for _ in range(2):
+        with pytest.raises(TelegramRetryAfter) as caught:
+            await bot.send_message(ANNA.id, "x")
+        assert caught.value.retry_after == 1
+    await bot.send_message(ANNA.id, "through")
+    await bot.send_message(ANNA.id, "again")
+    assert [m.text for m in emu.chat(ANNA.id)] == ["through", "again"]
+    assert [c.status for c in emu.calls_to(ANNA.id, "sendMessage")] == [429, 429, 200, 200]
+    with pytest.raises(ValueError, match="times"):
+        emu.fail_chat(ANNA.id, "flood", times=0)
+
+
+async def test_latency_applies_to_every_method_but_get_updates(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    emu.latency = 0.2
+    started = time.monotonic()
+    await bot.send_message(ANNA.id, "slow")
+    await bot.get_me()
+    assert time.monotonic() - started >= 0.4
+    started = time.monotonic()
+    await bot.get_updates(timeout=0)  # long polling is not slowed down
+    assert time.monotonic() - started < 0.15
+    emu.latency = 0
+    started = time.monotonic()
+    await bot.send_message(ANNA.id, "fast")
+    assert time.monotonic() - started < 0.15
+
+
+async def test_latency_set_at_construction(spec: SpecValidator | None) -> None:
+    async with BotAPIEmulator(token=TOKEN, spec=spec, latency=0.15) as emu:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url))
+        try:
+            started = time.monotonic()
+            await Bot(TOKEN, session=session).get_me()
+            assert time.monotonic() - started >= 0.15
+        finally:
+            await session.close()
+
+
+async def test_on_call_hook_runs_before_the_bot_gets_the_answer(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    """The hook sees the call handled (the message is in the chat) while the bot is still
+    waiting for the answer: the moment a fault test kills the bot."""
+    answered = False
+    seen: list[tuple[str, int, bool, int]] = []
+
+    def hook(call: RecordedCall) -> None:
+        seen.append((call.method, call.status, answered, emu.count_sent(ANNA.id)))
+
+    remove = emu.on_call(hook)
+    await bot.send_message(ANNA.id, "first")
+    answered = True
+    await bot.get_updates(timeout=0)
+    assert seen == [("sendMessage", 200, False, 1), ("getUpdates", 200, True, 1)]
+    remove()
+    remove()  # removing twice is harmless
+    await bot.send_message(ANNA.id, "unseen")
+    assert len(seen) == 2
+
+    def broken(call: RecordedCall) -> None:
+        raise RuntimeError("boom")
+
+    emu.on_call(broken)
+    await bot.send_message(ANNA.id, "still delivered")
+    assert emu.violations == ["sendMessage: on_call hook failed: RuntimeError('boom')"]
+    emu.violations.clear()
+
+
+async def test_delivery_counters(emu: BotAPIEmulator, bot: Bot) -> None:
+    emu.add_user(BORIS)
+    first = await bot.send_message(ANNA.id, "⏰ <b>Reminder</b>: one", parse_mode="HTML")
+    await bot.send_message(ANNA.id, "other")
+    await bot.send_message(BORIS.id, "⏰ Reminder: two")
+    await bot.delete_message(ANNA.id, first.message_id)
+    assert emu.count_sent(ANNA.id) == 2  # a deleted message was still delivered
+    assert emu.count_sent(ANNA.id, "Reminder: one") == 1
+    assert [m.text for m in emu.sent_to(BORIS.id, "Reminder")] == ["⏰ Reminder: two"]
+    assert emu.count_sent(555) == 0
+    emu.fail_chat(BORIS.id, "blocked")
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_message(BORIS.id, "blocked")
+    assert [c.status for c in emu.calls_to(BORIS.id, "sendMessage")] == [200, 403]
+    assert [c.method for c in emu.calls_to(ANNA.id)] == [
+        "sendMessage",
+        "sendMessage",
+        "deleteMessage",
+    ]
+    polls = emu.poll_count
+    await bot.get_updates(timeout=0)
+    assert emu.poll_count == polls + 1
 
 
 async def test_unknown_chat_is_not_found(emu: BotAPIEmulator, bot: Bot) -> None:

@@ -335,3 +335,46 @@ async def test_one_chat_gets_at_most_the_chat_rate(
     await _sender(sessionmaker, tg, outbox_chat_rate=rate).drain()
     assert [text.rsplit("\n", 1)[-1] for _, text in tg.sent] == [str(n) for n in range(6)]
     assert loop.time() - started >= (6 - 1) / rate * 0.8  # in order, at the chat's pace
+
+
+class SlowSession(ScriptedSession):
+    """Telegram answering after a delay: a stop arrives while messages are in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_call = asyncio.Event()
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - BaseSession's signature
+    ) -> TelegramType:
+        answer = await super().make_request(bot, method, timeout)  # Telegram has it...
+        self.first_call.set()
+        await asyncio.sleep(0.2)  # ...and the answer is on its way
+        return answer
+
+
+async def test_a_normal_stop_marks_what_was_sent_and_repeats_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """SIGTERM (the dispatcher's shutdown) lets the batch in flight finish and be marked, so
+    the restarted bot sends none of it again; only a crash leaves rows to the lease."""
+    tg = SlowSession()
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        users = await _users(repo, *range(1000, 1006))
+        await repo.outbox.add([_comment(u) for u in users], NOW)
+        await session.commit()
+    sender = _sender(sessionmaker, tg, outbox_concurrency=2)
+    sender.start()
+    await tg.first_call.wait()
+    await sender.stop()
+    async with sessionmaker() as session:
+        counts = await Repo(session).outbox.counts()
+    assert counts.get("sent", 0) == len(tg.sent) and len(tg.sent) >= 1
+    again = ScriptedSession()
+    await _sender(sessionmaker, again, worker="w2").drain()
+    assert {chat for chat, _ in again.sent}.isdisjoint({chat for chat, _ in tg.sent})
+    assert len(again.sent) + len(tg.sent) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -31,6 +32,7 @@ def context_of(user: User, admin_ids: frozenset[int]) -> UserContext:
         ),
         consent=user.consent,
         profile_complete=user.profile_completed_at is not None,
+        blocked=user.blocked_at is not None,
     )
 
 
@@ -59,16 +61,21 @@ class UserMiddleware(BaseMiddleware):
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is None or tg_user.is_bot:
             return await handler(event, data)
+        repo: Repo = data["repo"]
         ctx = self.cache.get(tg_user.id)
         if ctx is None:
-            repo: Repo = data["repo"]
             user, created = await repo.users.get_or_create(
                 tg_user.id, client_locale(tg_user, self.default_locale)
             )
-            if user.blocked_at is not None and not _blocks_the_bot(event):
-                await repo.users.set_reachable(user)  # they write to us: not blocked any more
             ctx = context_of(user, self.admin_ids)
             if not created:  # a new row is cached once its transaction has committed
                 self.cache.put(ctx)
+        if ctx.blocked and not _blocks_the_bot(event):
+            # they write to us, so messages reach them again (the cache entry is dropped
+            # after the commit: `set_reachable` marks the user touched)
+            row = await repo.users.get(ctx.id)
+            if row is not None:
+                await repo.users.set_reachable(row)
+            ctx = replace(ctx, blocked=False)
         data["user"] = ctx
         return await handler(event, data)

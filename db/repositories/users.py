@@ -102,6 +102,7 @@ class UserRepo:
         """The user wrote to the bot or unblocked it: messages may reach them again."""
         if user.blocked_at is not None:
             user.blocked_at = None
+            self._touch(user)
             await self.session.flush()
 
     async def set_role(

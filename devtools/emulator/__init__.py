@@ -21,7 +21,7 @@ from devtools.emulator.models import (
     RecordedCall,
     StoredFile,
 )
-from devtools.emulator.server import NOT_MODIFIED, BotAPIEmulator
+from devtools.emulator.server import NOT_MODIFIED, BotAPIEmulator, CallHook
 from devtools.emulator.spec import SpecValidator, load_spec
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ApiViolation",
     "BotAPIEmulator",
     "BotMessage",
+    "CallHook",
     "EmuUser",
     "EmulatorTimeout",
     "ParsedText",

@@ -41,11 +41,13 @@ from devtools.emulator.models import (
 )
 from devtools.emulator.spec import SpecValidator, decode_wire_value
 
-__all__ = ["BotAPIEmulator", "FailureKind", "MessageListener"]
+__all__ = ["BotAPIEmulator", "CallHook", "FailureKind", "MessageListener"]
 
 FailureKind = Literal["blocked", "flood"]
 #: ``listener(event, message)`` with event ``"sent"``, ``"edited"`` or ``"deleted"``.
 MessageListener = Callable[[str, BotMessage], None]
+#: ``hook(call)``: a call has been handled and is about to be answered (see :meth:`on_call`).
+CallHook = Callable[[RecordedCall], None]
 
 _Handler = Callable[["_Call"], Awaitable[Any]]
 
@@ -165,6 +167,7 @@ class BotAPIEmulator:
         port: int = 0,
         strict_chats: bool = True,
         file_store: Path | None = None,
+        latency: float = 0.0,
     ) -> None:
         """Create an emulator; call :meth:`start` (or use ``async with``) to serve.
 
@@ -176,6 +179,9 @@ class BotAPIEmulator:
         file ids stored in the bot's database do with Telegram.  File ids are derived from the
         file itself (a SHA-256), never from a counter: an id from another run either names the
         very same file or is refused (``400 wrong file identifier``), never another file.
+
+        ``latency``: seconds every call except ``getUpdates`` takes before it is handled, like
+        the round trip to Telegram; :attr:`latency` can be changed while the emulator runs.
         """
         self.token = token
         self.spec = spec
@@ -186,6 +192,7 @@ class BotAPIEmulator:
         self.host = host
         self.port = port
         self.strict_chats = strict_chats
+        self.latency = latency
 
         self.calls: list[RecordedCall] = []
         self.violations: list[str] = []
@@ -210,8 +217,10 @@ class BotAPIEmulator:
         self._answered_queries: set[str] = set()
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
-        self._failures: dict[int, tuple[FailureKind, int]] = {}
+        #: chat id -> (kind, retry_after, calls left to fail or None for "until cleared")
+        self._failures: dict[int, tuple[FailureKind, int, int | None]] = {}
         self._listeners: list[MessageListener] = []
+        self._call_hooks: list[CallHook] = []
         self._poll_generation = 0
         self._inflight = 0
         self._last_activity = time.monotonic()
@@ -320,19 +329,77 @@ class BotAPIEmulator:
         return stored
 
     def fail_chat(
-        self, chat_id: int, kind: FailureKind | None = "blocked", retry_after: int = 3
+        self,
+        chat_id: int,
+        kind: FailureKind | None = "blocked",
+        retry_after: int = 3,
+        *,
+        times: int | None = None,
     ) -> None:
-        """Make send*/edit* calls to the chat fail (403 blocked or 429 flood); ``None`` clears."""
+        """Make send*/edit* calls to the chat fail (403 blocked or 429 flood); ``None`` clears.
+
+        ``times``: only the next ``times`` calls fail, later ones succeed (a flood wait that
+        passes); ``None`` keeps failing until cleared.
+        """
         if kind is None:
             self._failures.pop(chat_id, None)
         elif kind in ("blocked", "flood"):
-            self._failures[chat_id] = (kind, retry_after)
+            if times is not None and times < 1:
+                raise ValueError("times must be at least 1 (or None)")
+            self._failures[chat_id] = (kind, retry_after, times)
         else:
             raise ValueError(f"unknown failure kind {kind!r}")
 
     def add_listener(self, listener: MessageListener) -> None:
         """Call ``listener(event, message)`` when the bot sends, edits or deletes a message."""
         self._listeners.append(listener)
+
+    def on_call(self, hook: CallHook) -> Callable[[], None]:
+        """Call ``hook(call)`` for every request (``getUpdates`` too) once it has been handled
+        and recorded in :attr:`calls`, BEFORE the answer goes back to the bot.
+
+        A ``sendMessage`` has then reached the chat while the bot has not yet learnt so:
+        killing the bot process inside the hook is a crash between Telegram accepting a
+        message and the bot recording it.  The hook runs in the emulator's event loop and
+        must not block for long; an exception in it is recorded in :attr:`violations`.
+        Returns a function that removes the hook.
+        """
+        self._call_hooks.append(hook)
+
+        def remove() -> None:
+            if hook in self._call_hooks:
+                self._call_hooks.remove(hook)
+
+        return remove
+
+    # ------------------------------------------------------------------ counting deliveries
+    @property
+    def poll_count(self) -> int:
+        """How many ``getUpdates`` requests have arrived (counted on arrival, not answer)."""
+        return self._poll_generation
+
+    def sent_to(self, chat_id: int, contains: str | None = None) -> list[BotMessage]:
+        """Every message the bot sent to the chat, in order, including ones deleted or edited
+        since; with ``contains``, only those whose plain text or caption holds that text."""
+        chat = self._chats.get(chat_id)
+        messages = list(chat.sent_log) if chat is not None else []
+        if contains is not None:
+            messages = [m for m in messages if contains in m.plain_text]
+        return messages
+
+    def count_sent(self, chat_id: int, contains: str | None = None) -> int:
+        """How many messages the bot delivered to the chat (see :meth:`sent_to`)."""
+        return len(self.sent_to(chat_id, contains))
+
+    def calls_to(self, chat_id: int, method: str | None = None) -> list[RecordedCall]:
+        """Every answered call addressed to the chat (``chat_id`` param), failed ones too;
+        with ``method``, only that method (case-insensitive)."""
+        name = method.lower() if method is not None else None
+        return [
+            call
+            for call in self.calls
+            if (name is None or call.method.lower() == name) and _chat_id_of(call.params) == chat_id
+        ]
 
     @staticmethod
     def scope_key(scope: Mapping[str, Any] | None) -> str:
@@ -776,6 +843,8 @@ class BotAPIEmulator:
             self._last_activity = arrived
         call = RecordedCall(method=method, params={}, at=arrived)
         try:
+            if not is_poll and self.latency > 0:
+                await asyncio.sleep(self.latency)
             call.params, call.files, file_types = await self._read_params(request, method)
             response, status = await self._dispatch(
                 request.match_info["token"], method, call, file_types
@@ -796,6 +865,11 @@ class BotAPIEmulator:
         call.status = status
         self.calls.append(call)
         self._notify()
+        for hook in list(self._call_hooks):
+            try:
+                hook(call)
+            except Exception as error:  # a broken hook must surface in the test
+                self.violations.append(f"{method}: on_call hook failed: {error!r}")
         return web.Response(
             body=body, status=status, content_type="application/json", charset="utf-8"
         )
@@ -881,15 +955,18 @@ class BotAPIEmulator:
     def _check_failure(self, name: str, params: Mapping[str, Any]) -> None:
         if not name.startswith(("send", "edit")):
             return
-        chat_id = params.get("chat_id")
-        if isinstance(chat_id, str) and re.fullmatch(r"-?\d+", chat_id):
-            chat_id = int(chat_id)
-        if not isinstance(chat_id, int):
+        chat_id = _chat_id_of(params)
+        if chat_id is None:
             return
         failure = self._failures.get(chat_id)
         if failure is None:
             return
-        kind, retry_after = failure
+        kind, retry_after, left = failure
+        if left is not None:
+            if left <= 1:
+                del self._failures[chat_id]
+            else:
+                self._failures[chat_id] = (kind, retry_after, left - 1)
         if kind == "blocked":
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
         raise _ApiError(
@@ -1277,6 +1354,16 @@ class BotAPIEmulator:
 
     async def _get_my_name(self, call: _Call) -> Any:
         return {"name": self.names.get(self._language(call), self.first_name)}
+
+
+def _chat_id_of(params: Mapping[str, Any]) -> int | None:
+    """The numeric ``chat_id`` of a call (None when absent or a username)."""
+    chat_id = params.get("chat_id")
+    if isinstance(chat_id, str) and re.fullmatch(r"-?\d+", chat_id):
+        return int(chat_id)
+    if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+        return chat_id
+    return None
 
 
 def _dumps(value: Any) -> str:
