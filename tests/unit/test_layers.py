@@ -184,3 +184,16 @@ def test_one_clock_the_scan_sees_every_way_of_reading_the_time(tmp_path: Path) -
         "time.time()",
         "datetime.utcnow()",
     }
+
+
+#: a screen a newcomer can read in one sitting (issue #8: handlers parse, call, render)
+HANDLER_LINES = 400
+
+
+def test_no_handler_module_is_over_the_limit() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted((ROOT / "handlers").rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > HANDLER_LINES
+    }
+    assert too_long == {}
