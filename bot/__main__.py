@@ -172,8 +172,10 @@ async def _grant(
     settings: Settings, telegram_id: int, role_name: str, municipality_code: str | None
 ) -> int:
     from bot.app import prepare_database
+    from core.clock import SystemClock
     from db.repo import Repo
     from domain.roles import Role
+    from services import staff
 
     engine, sessionmaker = await prepare_database(settings)
     try:
@@ -192,18 +194,14 @@ async def _grant(
                     return _fail(f"unknown municipality code {municipality_code!r}")
             elif municipality_code:
                 return _fail("only a coordinator is assigned a municipality")
-            await repo.users.set_role(user, role, municipality.id if municipality else None)
-            await repo.audit.record(
-                "role_set",
-                target=user,
-                role=role_name,
-                municipality=municipality_code if municipality else None,
-                via="cli",
-            )
+            await staff.set_role(repo, user, role, municipality, SystemClock().now(), via="cli")
             await session.commit()
     finally:
         await engine.dispose()
-    print(f"{telegram_id} is now {role_name} (their command menu updates when the bot restarts)")
+    print(
+        f"{telegram_id} is now {role_name}: they are told when the bot runs; "
+        "their command menu updates when the bot restarts"
+    )
     return 0
 
 

@@ -232,12 +232,14 @@ class BotApp:
         return ran
 
     async def refresh_staff_commands(self, bot: Bot) -> None:
-        """Coordinator/admin command lists in their own chats (ADMIN_IDS included)."""
+        """Coordinator/admin command lists in their own chats (ADMIN_IDS included). The
+        database is read first and the session closed: no transaction is open while Telegram
+        answers."""
         admin_ids = frozenset(self.settings.admin_ids)
+        menus: dict[int, tuple[Role, str]] = {}
         async with self.sessionmaker() as session:
-            staff = await Repo(session).users.with_roles([Role.COORDINATOR, Role.ADMIN])
-            seen: set[int] = set()
-            for user in staff:
+            repo = Repo(session)
+            for user in await repo.users.with_roles([Role.COORDINATOR, Role.ADMIN]):
                 assert user.telegram_id is not None
                 role = effective_role(
                     user.role,
@@ -245,12 +247,15 @@ class BotApp:
                     admin_ids,
                     staff_municipality_id=user.staff_municipality_id,
                 )
-                await set_user_commands(bot, self.i18n, user.telegram_id, role, user.language)
-                seen.add(user.telegram_id)
-            for admin_id in admin_ids - seen:
-                row = await Repo(session).users.by_telegram_id(admin_id)
-                locale = row.language if row else self.settings.default_locale
-                await set_user_commands(bot, self.i18n, admin_id, Role.ADMIN, locale)
+                menus[user.telegram_id] = (role, user.language)
+            for admin_id in admin_ids - menus.keys():
+                row = await repo.users.by_telegram_id(admin_id)
+                menus[admin_id] = (
+                    Role.ADMIN,
+                    row.language if row else self.settings.default_locale,
+                )
+        for telegram_id, (role, locale) in menus.items():
+            await set_user_commands(bot, self.i18n, telegram_id, role, locale)
 
     async def start_polling(self) -> None:
         """Start long polling in a background task (tests, console)."""

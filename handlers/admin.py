@@ -20,9 +20,9 @@ from core.settings import Settings
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
 from domain.ids import parse_id
-from domain.notices import Notice, NoticeKind
 from domain.roles import Role
 from handlers.filters import RoleFilter
+from services import staff as staff_service
 from ui.formatting import h
 
 AUDIT_SHOWN = 20
@@ -168,30 +168,7 @@ async def _set_role(
     if target.id == staff.id and role is not Role.ADMIN:
         await message.answer(_("You cannot take the admin role from yourself."))
         return
-    previous, previous_scope = target.role, target.staff_municipality_id
-    await repo.users.set_role(target, role, municipality.id if municipality else None)
-    await repo.audit.record(
-        "role_set",
-        actor=staff,
-        target=target,
-        role=role.value,
-        previous=previous,
-        municipality=municipality.code if municipality else None,
-        previous_municipality_id=previous_scope,
-    )
-    await repo.outbox.add(
-        [
-            Notice(
-                target.id,
-                NoticeKind.ROLE_CHANGED,
-                {
-                    "role": role.value,
-                    "municipality_id": municipality.id if municipality else None,
-                },
-            )
-        ],
-        clock.now(),
-    )
+    await staff_service.set_role(repo, target, role, municipality, clock.now(), actor=staff)
     assert target.telegram_id is not None
     await set_user_commands(bot, i18n, target.telegram_id, role, target.language)
     await message.answer(
