@@ -16,6 +16,17 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 
+from domain.event_forms import (
+    BadModuleLine,
+    fits,
+    local_text,
+    parse_end,
+    parse_local,
+    parse_modules,
+    parse_whole,
+    site_code,
+    split_place,
+)
 from domain.roles import Role
 from handlers.event_admin.card import (
     cmd_myevents,
@@ -69,17 +80,6 @@ from handlers.event_admin.participants import (
     participants_csv,
     participants_message,
     send_participants_message,
-)
-from handlers.event_admin.rules import (
-    BadModuleLine,
-    fits,
-    local_text,
-    parse_end,
-    parse_local,
-    parse_modules,
-    parse_whole,
-    site_code,
-    split_place,
 )
 from handlers.event_admin.sites import (
     cmd_mysites,

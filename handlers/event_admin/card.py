@@ -18,6 +18,13 @@ from core.clock import Clock
 from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
+from domain.event_forms import (
+    CAPACITY_MAX,
+    CAPACITY_MIN,
+    SHOWN_SINCE,
+    local_text,
+    parse_whole,
+)
 from domain.events import EventStatus, RegStatus
 from domain.roles import Role
 from domain.typography import quoted, shorten
@@ -38,13 +45,6 @@ from handlers.event_admin.participants import (
     _toggle_attendance,
 )
 from handlers.event_admin.qr import _qr
-from handlers.event_admin.rules import (
-    CAPACITY_MAX,
-    CAPACITY_MIN,
-    SHOWN_SINCE,
-    local_text,
-    parse_whole,
-)
 from handlers.event_admin.states import EventAdminForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, EventEditCb, EventEditField

@@ -22,10 +22,7 @@ from aiogram.utils.i18n import ngettext
 from core.settings import Settings
 from db.models import Event, Site, User
 from db.repo import Repo
-from domain.framework import Framework
-from domain.roles import Role, staff_scope
-from handlers.common import show
-from handlers.event_admin.rules import (
+from domain.event_forms import (
     CONTACT_MAX,
     CONTACT_MIN,
     DESCRIPTION_MAX,
@@ -43,6 +40,9 @@ from handlers.event_admin.rules import (
     parse_modules,
     split_place,
 )
+from domain.framework import Framework
+from domain.roles import Role, staff_scope
+from handlers.common import show
 from handlers.wizard import Rows, Wizard
 from ui.callbacks.event_admin import (
     AdminFormAction,

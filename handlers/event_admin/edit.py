@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
+from domain.event_forms import SKIP, local_text
 from domain.events import EventStatus
 from domain.roles import Role
 from domain.typography import quoted
@@ -39,7 +40,6 @@ from handlers.event_admin.common import (
     _where_text,
     notified_text,
 )
-from handlers.event_admin.rules import SKIP, local_text
 from handlers.event_admin.states import EventEditForm
 from services import events as services
 from ui.callbacks.event_admin import EventEditCb, EventEditField

@@ -16,6 +16,7 @@ from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.checkin import new_code
+from domain.event_forms import CAPACITY_MAX, CAPACITY_MIN, SKIP, parse_whole
 from domain.events import EventKind, EventStatus
 from domain.ids import parse_id
 from domain.roles import Role
@@ -35,7 +36,6 @@ from handlers.event_admin.common import (
     _wizard_text,
 )
 from handlers.event_admin.new_event_steps import EVENT_WIZARD
-from handlers.event_admin.rules import CAPACITY_MAX, CAPACITY_MIN, SKIP, parse_whole
 from handlers.event_admin.states import EventForm
 from services import events as services
 from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, NewEventCb

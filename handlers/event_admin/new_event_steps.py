@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
+from domain.event_forms import local_text
 from domain.events import EventKind
 from domain.roles import Role
 from domain.typography import quoted, shorten
@@ -21,7 +22,6 @@ from handlers.event_admin.common import (
     _place_question,
     _start_question,
 )
-from handlers.event_admin.rules import local_text
 from handlers.event_admin.states import EventForm
 from handlers.wizard import Rows, Step, Wizard
 from ui.callbacks.event_admin import NewEventAction, NewEventCb

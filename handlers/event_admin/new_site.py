@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from core.settings import Settings
 from db.models import Site, User
 from db.repo import Repo
+from domain.event_forms import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_MIN, fits, site_code
 from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role
@@ -37,7 +38,6 @@ from handlers.event_admin.common import (
     _wizard_nav,
     _wizard_text,
 )
-from handlers.event_admin.rules import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_MIN, fits, site_code
 from handlers.event_admin.states import SiteForm
 from handlers.wizard import Rows, Step, Wizard
 from ui.callbacks.event_admin import NewSiteAction, NewSiteCb

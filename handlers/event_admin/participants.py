@@ -20,12 +20,12 @@ from core.clock import Clock
 from core.settings import Settings
 from db.models import Event, Registration, User
 from db.repo import Repo
+from domain.event_forms import ATTENDANCE_BUTTONS, MESSAGE_MAX, local_text
 from domain.events import EventStatus, RegStatus, waitlist_numbers
 from domain.roles import Role
 from domain.typography import quoted, shorten
 from handlers.common import show
 from handlers.event_admin.common import _form_cancel, _form_event, _markup, _typed
-from handlers.event_admin.rules import ATTENDANCE_BUTTONS, MESSAGE_MAX, local_text
 from handlers.event_admin.states import EventAdminForm
 from outbox.render import participants_text
 from services import attendance

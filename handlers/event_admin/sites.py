@@ -16,6 +16,7 @@ from aiogram.utils.i18n import ngettext
 from core.clock import Clock
 from db.models import Site, User
 from db.repo import Repo
+from domain.event_forms import SITES_PER_PAGE, SKIP
 from domain.pagination import paginate
 from domain.roles import Role
 from domain.typography import quoted, shorten
@@ -35,7 +36,6 @@ from handlers.event_admin.common import (
     _title_problem,
     _typed,
 )
-from handlers.event_admin.rules import SITES_PER_PAGE, SKIP
 from handlers.event_admin.states import SiteEditForm
 from handlers.formatting import show_long
 from ui.callbacks.event_admin import SiteAdminAction, SiteAdminCb

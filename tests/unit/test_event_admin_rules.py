@@ -13,16 +13,16 @@ import pytest
 
 from core.i18n import LOCALES_DIR, CatalogI18n
 from db.models import Registration
-from handlers.event_admin import (
+from domain.event_forms import (
     BadModuleLine,
     parse_end,
     parse_local,
     parse_modules,
     parse_whole,
-    participants_csv,
     site_code,
     split_place,
 )
+from handlers.event_admin import participants_csv
 
 MSK = ZoneInfo("Europe/Moscow")
 

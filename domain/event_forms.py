@@ -1,5 +1,6 @@
-"""Pure rules of the event and site forms: parsing dates, places, numbers and modules, and site
-codes. The labels of kinds and statuses are in `ui.texts`, event times in `ui.formatting`."""
+"""Pure rules of the event and site forms (the /newevent and /newsite wizards, the edit forms):
+parsing dates, places, numbers and modules, the limits, and site codes. The labels of kinds
+and statuses are in `ui.texts`, event times in `ui.formatting`."""
 
 from __future__ import annotations
 
