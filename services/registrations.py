@@ -106,34 +106,36 @@ class OfferOutcome(StrEnum):
     NOT_YOURS = "not_yours"
 
 
-async def _offer_context(
+async def _open_offer(
     repo: Repo, reg_id: int, user_id: int, now: datetime
-) -> tuple[Registration, OfferOutcome | None]:
+) -> Registration | OfferOutcome:
+    """The user's own registration, under the event lock, if its event can still be joined;
+    else why not."""
     reg = await repo.events.registration_by_id(reg_id)
     if reg is None or reg.user_id != user_id:
-        return reg, OfferOutcome.NOT_YOURS  # type: ignore[return-value]
+        return OfferOutcome.NOT_YOURS
     event = await repo.events.lock(reg.event_id)
     await repo.session.refresh(reg)
     if event is None or event.status == EventStatus.CANCELLED.value:
-        return reg, OfferOutcome.EVENT_CANCELLED
+        return OfferOutcome.EVENT_CANCELLED
     if event.status != EventStatus.SCHEDULED.value or event.starts_at <= now:
-        return reg, OfferOutcome.EVENT_OVER
-    return reg, None
+        return OfferOutcome.EVENT_OVER
+    return reg
 
 
 async def take_offer(repo: Repo, reg_id: int, user_id: int, now: datetime) -> OfferOutcome:
     """Take the offered seat if the offer still stands (checked under the event lock)."""
-    reg, refused = await _offer_context(repo, reg_id, user_id, now)
-    if refused is not None:
-        return refused
+    reg = await _open_offer(repo, reg_id, user_id, now)
+    if isinstance(reg, OfferOutcome):
+        return reg
     return OfferOutcome.TAKEN if await repo.events.claim(reg, now) else OfferOutcome.EXPIRED
 
 
 async def decline_offer(repo: Repo, reg_id: int, user_id: int, now: datetime) -> OfferOutcome:
     """Give the offered seat up: it goes to the next in line at once."""
-    reg, refused = await _offer_context(repo, reg_id, user_id, now)
-    if refused is not None:
-        return refused
+    reg = await _open_offer(repo, reg_id, user_id, now)
+    if isinstance(reg, OfferOutcome):
+        return reg
     if reg.status == RegStatus.OFFERED.value:
         await repo.events.cancel(reg)
         await offer_freed_seats(repo, reg.event_id, now)

@@ -29,6 +29,11 @@ from domain.schedule import JobKind
 JOB_MAX_ATTEMPTS = 5
 
 
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE changed (`Result` types it loosely)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -160,7 +165,7 @@ class OutboxRepo:
             .values(claimed_by=None, claimed_until=None, **values)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return _rowcount(result) > 0
 
     async def mark_sent(self, row_id: int, worker: str, now: datetime) -> bool:
         return await self._finish(row_id, worker, state=OutboxState.SENT.value, sent_at=now)
@@ -226,7 +231,7 @@ class OutboxRepo:
             )
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return _rowcount(result)
 
     async def waiting(self, now: datetime) -> int:
         """Pending rows that are due at `now` (claimed or not)."""
@@ -288,7 +293,7 @@ class JobRepo:
             .values(done_at=now)
             .execution_options(synchronize_session=False)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not _rowcount(result):
             return None
         job = await self.session.get(Job, job_id, populate_existing=True)
         return job
