@@ -38,6 +38,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The SQLAlchemy column default (`created_at`, `updated_at`, ... in db.models) for rows
     whose time nobody passed. Code that needs "now" takes a `datetime` from the bot's one clock
-    (`core.clock.Clock`, handed to handlers as `clock`) instead. (Some repository methods still
-    stamp their own time with this function: they are to take `now` from their callers.)"""
+    (`core.clock.Clock`, handed to handlers as `clock`) instead: repository methods that stamp
+    a time take it as `now` from their callers."""
     return datetime.now(UTC)

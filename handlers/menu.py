@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -110,7 +111,12 @@ async def cmd_settings(message: Message, user: UserContext) -> None:
 
 
 async def settings_action(
-    query: CallbackQuery, callback_data: SettingsCb, repo: Repo, user: UserContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: SettingsCb,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    clock: Clock,
 ) -> None:
     assert query.message is not None
     chat_id = query.message.chat.id
@@ -122,13 +128,15 @@ async def settings_action(
     elif callback_data.action == SettingsAction.PRIVACY:
         await bot.send_message(chat_id, texts.privacy_policy())
     elif callback_data.action == SettingsAction.MYDATA and user.consented:
-        await send_my_data(bot, chat_id, repo, user)
+        await send_my_data(bot, chat_id, repo, user, clock.now())
     elif callback_data.action == SettingsAction.DELETE and user.consented:
         await bot.send_message(chat_id, delete_question(), reply_markup=delete_keyboard())
 
 
-async def send_my_data(bot: Bot, chat_id: int, repo: Repo, user: UserContext) -> None:
-    data = await repo.users.export(user.id)
+async def send_my_data(
+    bot: Bot, chat_id: int, repo: Repo, user: UserContext, now: datetime
+) -> None:
+    data = await repo.users.export(user.id, now)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await bot.send_document(
         chat_id,
@@ -137,7 +145,9 @@ async def send_my_data(bot: Bot, chat_id: int, repo: Repo, user: UserContext) ->
     )
 
 
-async def cmd_mydata(message: Message, repo: Repo, user: UserContext, bot: Bot) -> None:
+async def cmd_mydata(
+    message: Message, repo: Repo, user: UserContext, bot: Bot, clock: Clock
+) -> None:
     if not user.consented:
         await message.answer(
             _("I store only your Telegram id and language ({language}); nothing else.").format(
@@ -145,7 +155,7 @@ async def cmd_mydata(message: Message, repo: Repo, user: UserContext, bot: Bot) 
             )
         )
         return
-    await send_my_data(bot, message.chat.id, repo, user)
+    await send_my_data(bot, message.chat.id, repo, user, clock.now())
 
 
 def delete_question() -> str:

@@ -79,9 +79,10 @@ async def cmd_start(
 
 
 async def consent_agree(
-    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext
+    query: CallbackQuery, state: FSMContext, repo: Repo, user: UserContext, clock: Clock
 ) -> None:
-    if await service.give_consent(repo, user.id, texts.CONSENT_VERSION) is Consent.ALREADY_GIVEN:
+    consent = await service.give_consent(repo, user.id, texts.CONSENT_VERSION, clock.now())
+    if consent is Consent.ALREADY_GIVEN:
         await query.answer(_("Your consent is already recorded."))
         return
     await show(
@@ -92,8 +93,10 @@ async def consent_agree(
     await begin_profile(query.message, state, repo, user.id)
 
 
-async def consent_decline(query: CallbackQuery, repo: Repo, user: UserContext) -> None:
-    if await service.decline_consent(repo, user.id) is Consent.ALREADY_GIVEN:
+async def consent_decline(
+    query: CallbackQuery, repo: Repo, user: UserContext, clock: Clock
+) -> None:
+    if await service.decline_consent(repo, user.id, clock.now()) is Consent.ALREADY_GIVEN:
         await query.answer(
             _("Your consent is already recorded. To withdraw it, use /deleteme."),
             show_alert=True,

@@ -147,7 +147,7 @@ async def _results(repo: Repo, user_id: int) -> list[tuple[Attempt, AssessmentRe
     ]
 
 
-async def _next(repo: Repo, user_id: int, attempt: Attempt) -> Step:
+async def _next(repo: Repo, user_id: int, attempt: Attempt, now: datetime) -> Step:
     """The first unanswered statement, or, with none left, the finish: score, store, audit."""
     framework = await _framework(repo, attempt)
     answers = await repo.assessments.answers(attempt.id)
@@ -156,7 +156,7 @@ async def _next(repo: Repo, user_id: int, attempt: Attempt) -> Step:
         return Question(framework, attempt.id, attempt.is_manager, current, answers)
     user = await repo.users.require(user_id)
     result = score(framework, answers, is_manager=attempt.is_manager)
-    await repo.assessments.finish(attempt, result.to_json())
+    await repo.assessments.finish(attempt, result.to_json(), now)
     await repo.audit.record(
         "assessment_finished", actor=user, attempt_id=attempt.id, version=framework.version
     )
@@ -187,37 +187,37 @@ async def begin(repo: Repo, user_id: int, now: datetime) -> Resume | TooSoon | I
     return Intro(framework, len(framework.statements(await _is_manager(repo, user))))
 
 
-async def start(repo: Repo, user_id: int) -> Step:
+async def start(repo: Repo, user_id: int, now: datetime) -> Step:
     """▶️ Start: the open attempt (a double tap never makes two), or a new one."""
     attempt = await repo.assessments.open_attempt(user_id)
     if attempt is None:
         framework = await _framework(repo)
         user = await repo.users.require(user_id)
         attempt = await repo.assessments.start(
-            user_id, framework.version, await _is_manager(repo, user)
+            user_id, framework.version, await _is_manager(repo, user), now
         )
-    return await _next(repo, user_id, attempt)
+    return await _next(repo, user_id, attempt, now)
 
 
-async def restart(repo: Repo, user_id: int, attempt_id: int) -> Step | Refusal:
+async def restart(repo: Repo, user_id: int, attempt_id: int, now: datetime) -> Step | Refusal:
     """🔄 Start over: drop the user's open attempt with its answers, then start."""
     old = await _own_open(repo, user_id, attempt_id)
     if old is None:
         return Refusal.STALE
     await repo.assessments.discard(old)
-    return await start(repo, user_id)
+    return await start(repo, user_id, now)
 
 
-async def resume(repo: Repo, user_id: int, attempt_id: int) -> Step | Refusal:
+async def resume(repo: Repo, user_id: int, attempt_id: int, now: datetime) -> Step | Refusal:
     """▶️ Continue: the first unanswered statement of the user's open attempt."""
     attempt = await _own_open(repo, user_id, attempt_id)
     if attempt is None:
         return Refusal.STALE
-    return await _next(repo, user_id, attempt)
+    return await _next(repo, user_id, attempt, now)
 
 
 async def answer(
-    repo: Repo, user_id: int, attempt_id: int, code: str, value: int
+    repo: Repo, user_id: int, attempt_id: int, code: str, value: int, now: datetime
 ) -> Step | Refusal:
     """Store one answer (a changed answer replaces the earlier one), then the next step."""
     attempt = await _own_open(repo, user_id, attempt_id)
@@ -227,8 +227,8 @@ async def answer(
     codes = {s.code for s in framework.statements(attempt.is_manager)}
     if code not in codes or not 0 <= value < len(framework.scale):
         return Refusal.STALE
-    await repo.assessments.set_answer(attempt.id, code, value)
-    return await _next(repo, user_id, attempt)
+    await repo.assessments.set_answer(attempt.id, code, value, now)
+    return await _next(repo, user_id, attempt, now)
 
 
 async def go_back(

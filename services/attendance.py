@@ -51,7 +51,7 @@ async def attend(repo: Repo, reg: Registration, event: Event, now: datetime) -> 
     evidence = event_evidence(event.title, event.starts_at)
     previous = StepStatus(step.status)
     await repo.routes.record_evidence(
-        step, text=evidence, file_id=None, file_name=None, reflection=None
+        step, now, text=evidence, file_id=None, file_name=None, reflection=None
     )
     await repo.events.record_completion(reg, Completion(step.id, previous, evidence))
     return step
@@ -74,7 +74,7 @@ async def unattend(repo: Repo, reg: Registration, now: datetime) -> RouteStep | 
     step.evidence_file_id = None
     step.evidence_file_name = None
     step.reflection = None
-    await repo.routes.set_status(step, status)
+    await repo.routes.set_status(step, status, now)
     return step
 
 

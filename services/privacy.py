@@ -45,5 +45,5 @@ async def erase_user(repo: Repo, user: User, now: datetime) -> Erasure:
         if held_seat:
             offered += [n.get("reg_id") for n in await offer_freed_seats(repo, reg.event_id, now)]
     await repo.audit.record("data_erased", actor=user, registrations_cancelled=cancelled)
-    await repo.users.erase(user)
+    await repo.users.erase(user, now)
     return Erasure(offered=tuple(offered), cancelled=cancelled)

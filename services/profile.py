@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -115,22 +116,22 @@ async def remember_link(repo: Repo, user_id: int, payload: str | None) -> bool:
     return True
 
 
-async def give_consent(repo: Repo, user_id: int, version: str) -> Consent:
+async def give_consent(repo: Repo, user_id: int, version: str, now: datetime) -> Consent:
     """✅ I agree: record the consent to this policy version, once, with an audit record."""
     user = await repo.users.require(user_id)
     if user.consent == CONSENT_GIVEN:
         return Consent.ALREADY_GIVEN
-    await repo.users.set_consent(user, CONSENT_GIVEN, version)
+    await repo.users.set_consent(user, CONSENT_GIVEN, version, now)
     await repo.audit.record("consent_given", actor=user, version=version)
     return Consent.RECORDED
 
 
-async def decline_consent(repo: Repo, user_id: int) -> Consent:
+async def decline_consent(repo: Repo, user_id: int, now: datetime) -> Consent:
     """✖️ I do not agree: remembered, unless consent was given (withdrawal is /deleteme)."""
     user = await repo.users.require(user_id)
     if user.consent == CONSENT_GIVEN:
         return Consent.ALREADY_GIVEN
-    await repo.users.set_consent(user, CONSENT_DECLINED, None)
+    await repo.users.set_consent(user, CONSENT_DECLINED, None, now)
     return Consent.DECLINED
 
 
@@ -256,13 +257,13 @@ async def card(repo: Repo, user_id: int) -> Card:
     return Card(full, rules.next_missing(await repo.users.snapshot(full)) is None)
 
 
-async def save(repo: Repo, user_id: int) -> Saved | Refusal:
+async def save(repo: Repo, user_id: int, now: datetime) -> Saved | Refusal:
     """✅ Everything is correct / ✅ Done: the profile is complete (audited the first time)."""
     user = await repo.users.require(user_id)
     if rules.next_missing(await repo.users.snapshot(user)) is not None:
         return Refusal.INCOMPLETE
     first_time = user.profile_completed_at is None
-    await repo.users.complete_profile(user)
+    await repo.users.complete_profile(user, now)
     if first_time:
         await repo.audit.record("profile_completed", actor=user)
     full = await repo.users.get_full(user_id)

@@ -416,7 +416,7 @@ async def step_card(repo: Repo, user_id: int, step_id: int, now: datetime) -> St
 
 
 async def change_status(
-    repo: Repo, user_id: int, step_id: int, status: str
+    repo: Repo, user_id: int, step_id: int, status: str, now: datetime
 ) -> StepChanged | EvidenceNeeded | Refusal:
     """🔄 I'm on it / ⏭ Skip / ↩️ Reopen change the status at once; ✅ Done asks for evidence."""
     step = await _own_step(repo, user_id, step_id)
@@ -428,7 +428,7 @@ async def change_status(
         return Refusal.STALE
     if new is StepStatus.DONE:
         return EvidenceNeeded(step.id)
-    await repo.routes.set_status(step, new)
+    await repo.routes.set_status(step, new, now)
     return StepChanged(step, step.route.status == COMPLETED)
 
 
@@ -444,6 +444,7 @@ async def record_evidence(
     repo: Repo,
     user_id: int,
     step_id: int,
+    now: datetime,
     *,
     text: str | None,
     file_id: str | None,
@@ -455,7 +456,7 @@ async def record_evidence(
     if isinstance(step, Refusal):
         return step
     await repo.routes.record_evidence(
-        step, text=text, file_id=file_id, file_name=file_name, reflection=reflection
+        step, now, text=text, file_id=file_id, file_name=file_name, reflection=reflection
     )
     return StepChanged(step, step.route.status == COMPLETED)
 

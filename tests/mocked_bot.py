@@ -50,6 +50,7 @@ class RecordingSession(BaseSession):
         pass
 
     def _params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+        # an uploaded file's parameter reads "attach://<part>"; the part itself is not a parameter
         files: dict[str, InputFile] = {}
         params: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
@@ -57,8 +58,6 @@ class RecordingSession(BaseSession):
             if not prepared:
                 continue
             params[key] = prepared if isinstance(value, str) else _decode(prepared)
-        for key in files:
-            params.setdefault(key, f"attach://{key}")
         return params
 
     async def make_request(

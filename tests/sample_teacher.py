@@ -6,9 +6,11 @@ does it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import utcnow
 from db.models import Event
 from db.repo import Repo
 from domain.framework import Framework
@@ -37,8 +39,11 @@ async def ids(repo: Repo) -> tuple[int, int]:
     return muni.id, school.id
 
 
-async def fill_profile(repo: Repo, user_id: int, municipality_id: int, school_id: int) -> None:
-    """Every answer of the wizard, through the use cases, then saved."""
+async def fill_profile(
+    repo: Repo, user_id: int, municipality_id: int, school_id: int, now: datetime | None = None
+) -> None:
+    """Every answer of the wizard, through the use cases, then saved (at `now`, the wall
+    clock if not given)."""
     for step in (
         profile.set_full_name(repo, user_id, "Иванова Анна Петровна", editing=False),
         profile.pick_municipality(repo, user_id, municipality_id, editing=False),
@@ -49,32 +54,42 @@ async def fill_profile(repo: Repo, user_id: int, municipality_id: int, school_id
         profile.pick_age(repo, user_id, "under_35", editing=False),
     ):
         assert isinstance(await step, profile.Next)
-    assert isinstance(await profile.save(repo, user_id), profile.Saved)
+    assert isinstance(await profile.save(repo, user_id, now or utcnow()), profile.Saved)
 
 
 async def sample_teacher(
-    sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int = 5001
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram_id: int = 5001,
+    now: datetime | None = None,
 ) -> Sample:
-    """The sample data and one consented teacher with a complete profile (committed)."""
+    """The sample data and one consented teacher with a complete profile (committed), who
+    agreed and saved the profile at `now` (the wall clock if not given)."""
+    now = now or utcnow()
     events = await load_sample_events(sessionmaker)
     async with sessionmaker() as session:
         repo = Repo(session)
         user, _ = await repo.users.get_or_create(telegram_id, "ru")
         await session.flush()
-        await profile.give_consent(repo, user.id, "test")
+        await profile.give_consent(repo, user.id, "test", now)
         muni_id, school_id = await ids(repo)
-        await fill_profile(repo, user.id, muni_id, school_id)
+        await fill_profile(repo, user.id, muni_id, school_id, now)
         await session.commit()
         return Sample(user.id, muni_id, school_id, events)
 
 
-async def answer_all(repo: Repo, user_id: int, weak: str = WEAK) -> assessment.Finished:
-    """A whole self-assessment: `weak`'s statements "0", every other one the top value."""
-    step: assessment.Step | assessment.Refusal = await assessment.start(repo, user_id)
+async def answer_all(
+    repo: Repo, user_id: int, weak: str = WEAK, now: datetime | None = None
+) -> assessment.Finished:
+    """A whole self-assessment: `weak`'s statements "0", every other one the top value,
+    answered and finished at `now` (the wall clock if not given)."""
+    now = now or utcnow()
+    step: assessment.Step | assessment.Refusal = await assessment.start(repo, user_id, now)
     while isinstance(step, assessment.Question):
         top = len(step.framework.scale) - 1
         value = 0 if step.statement.competency == weak else top
-        step = await assessment.answer(repo, user_id, step.attempt_id, step.statement.code, value)
+        step = await assessment.answer(
+            repo, user_id, step.attempt_id, step.statement.code, value, now
+        )
     assert isinstance(step, assessment.Finished)
     return step
 

@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import FRAMEWORK_FILE, import_framework
+from core.clock import utcnow
 from db.repo import Repo
 from domain.assessment import score
 
@@ -31,9 +32,12 @@ async def test_new_version_is_active_and_old_results_stay_readable(
         first, added = await import_framework(repo, FRAMEWORK_FILE)
         assert added and (await repo.frameworks.active()) == first
         user, _ = await repo.users.get_or_create(1, "ru")
-        attempt = await repo.assessments.start(user.id, first.version, is_manager=False)
+        now = utcnow()
+        attempt = await repo.assessments.start(user.id, first.version, False, now)
         answers = {s.code: 2 for s in first.statements(is_manager=False)}
-        await repo.assessments.finish(attempt, score(first, answers, is_manager=False).to_json())
+        await repo.assessments.finish(
+            attempt, score(first, answers, is_manager=False).to_json(), now
+        )
         await session.commit()
 
     doc = _shipped()

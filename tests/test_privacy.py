@@ -136,9 +136,11 @@ def _rendered(value: Any) -> str:
 # ---------------------------------------------------------------------- the fixture
 
 
-async def _teacher(repo: Repo, telegram_id: int, name: str, language: str = "ru") -> User:
+async def _teacher(
+    repo: Repo, telegram_id: int, name: str, now: datetime, language: str = "ru"
+) -> User:
     user, _ = await repo.users.get_or_create(telegram_id, language)
-    await repo.users.set_consent(user, "given", "1.0")
+    await repo.users.set_consent(user, "given", "1.0", now)
     muni = (await repo.reference.municipalities())[0]
     school = (await repo.reference.schools(muni.id))[0]
     await repo.users.set_fields(
@@ -150,7 +152,7 @@ async def _teacher(repo: Repo, telegram_id: int, name: str, language: str = "ru"
         experience_years=4,
         age_band="under_35",
     )
-    await repo.users.complete_profile(user)
+    await repo.users.complete_profile(user, now)
     return user
 
 
@@ -173,9 +175,9 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
     now = utcnow()
     async with sessionmaker() as session:
         repo = Repo(session)
-        me = await _teacher(repo, 7001, f"Иванова {MARK} Анна")
-        other = await _teacher(repo, 7002, "Петрова Мария Ивановна")
-        methodist = await _teacher(repo, 7003, "Сидорова Ольга Петровна")
+        me = await _teacher(repo, 7001, f"Иванова {MARK} Анна", now)
+        other = await _teacher(repo, 7002, "Петрова Мария Ивановна", now)
+        methodist = await _teacher(repo, 7003, "Сидорова Ольга Петровна", now)
         await repo.users.set_role(methodist, Role.COORDINATOR, methodist.municipality_id)
         await repo.users.set_role(me, Role.COORDINATOR, me.municipality_id)
         typed = await repo.reference.find_or_add_school(me.municipality_id or 0, f"Школа {MARK}")
@@ -188,9 +190,9 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         framework = await repo.frameworks.active()
         assert framework is not None
         statements = framework.statements(False)
-        done = await repo.assessments.start(me.id, framework.version, False)
+        done = await repo.assessments.start(me.id, framework.version, False, now)
         for s in statements[:3]:
-            await repo.assessments.set_answer(done.id, s.code, 3)
+            await repo.assessments.set_answer(done.id, s.code, 3, now)
         await repo.assessments.finish(
             done,
             {
@@ -199,9 +201,10 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
                 "deficits": ["assessment"],
                 "strengths": [],
             },
+            now,
         )
-        unfinished = await repo.assessments.start(me.id, framework.version, False)
-        await repo.assessments.set_answer(unfinished.id, statements[0].code, 1)
+        unfinished = await repo.assessments.start(me.id, framework.version, False, now)
+        await repo.assessments.set_answer(unfinished.id, statements[0].code, 1, now)
 
         route = await repo.routes.create(
             me.id, done.id, "normal", [_step(1, "Изучить критерии"), _step(2, "Практикум")]
@@ -210,6 +213,7 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         assert step is not None
         await repo.routes.record_evidence(
             step,
+            now,
             text=f"Конспект урока {MARK}",
             file_id=f"BQACAgIAAxkB{MARK}",
             file_name=f"{MARK}.pdf",
@@ -235,8 +239,8 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         # and an attended event with feedback
         full = events[FULL_EVENT]
         assert full.capacity == 3
-        filler = [await _teacher(repo, 7010 + n, f"Учитель {n}") for n in range(2)]
-        waiting = await _teacher(repo, 7020, "Ожидающая Вера Павловна", language="en")
+        filler = [await _teacher(repo, 7010 + n, f"Учитель {n}", now) for n in range(2)]
+        waiting = await _teacher(repo, 7020, "Ожидающая Вера Павловна", now, language="en")
         for user in (me, *filler, waiting):
             await repo.events.sign_up(full.id, user.id, now, eligible=True)
         attended_event = events["vdn-assess-intern-1"]
@@ -306,8 +310,9 @@ def test_the_walk_finds_every_table_that_can_refer_to_a_person() -> None:
 
 async def test_export_holds_every_row_that_refers_to_the_user(sessionmaker: Maker) -> None:
     ids = await populate(sessionmaker)
+    exported_at = datetime(2031, 3, 14, 9, 30, tzinfo=UTC)  # the caller's clock, not the wall's
     async with sessionmaker() as session:
-        data = await Repo(session).users.export(ids["me"])
+        data = await Repo(session).users.export(ids["me"], exported_at)
         owned_rows, referencing_rows = await linked_rows(session, ids["me"])
     text = json.dumps(data, ensure_ascii=False)
     owned, referencing = user_tables()
@@ -331,6 +336,7 @@ async def test_export_holds_every_row_that_refers_to_the_user(sessionmaker: Make
                 for leaf in _leaves(value) if isinstance(column.type, JSON) else [_rendered(value)]:
                     assert leaf in text, f"/mydata lacks {name}.{column.name} = {leaf!r}"
     # and, readably
+    assert data["exported_at"] == exported_at.isoformat()
     assert data["profile"]["mentor_volunteer"] is True
     assert data["profile"]["subjects"] == ["math", "informatics"]
     assert data["profile"]["school"] == f"Школа {MARK}" and not data["profile"]["school_verified"]
@@ -410,7 +416,8 @@ async def test_erasure_leaves_no_personal_text_and_frees_the_seat(sessionmaker: 
     async with sessionmaker() as session:
         repo = Repo(session)
         me = await repo.users.require(ids["me"])
-        erasure = await erase_user(repo, me, utcnow())
+        erased_at = utcnow() - timedelta(minutes=7)  # the caller's clock, behind the wall's
+        erasure = await erase_user(repo, me, erased_at)
         await session.commit()
     async with sessionmaker() as session:
         assert await _survivors(session) == []
@@ -444,6 +451,7 @@ async def test_erasure_leaves_no_personal_text_and_frees_the_seat(sessionmaker: 
         assert user.municipality_id and user.position_code == "teacher"
         assert user.age_band == "under_35" and not user.mentor_volunteer
         assert user.consent == "withdrawn" and user.role == "teacher"
+        assert user.erased_at == erased_at
         attempts = list(await session.scalars(select(Attempt).where(Attempt.user_id == user.id)))
         assert [a.id for a in attempts] == [ids["done"]] and attempts[0].result
         assert not await session.scalar(
@@ -485,8 +493,8 @@ async def test_a_typed_school_someone_else_chose_stays(sessionmaker: Maker) -> N
     await load_sample_events(sessionmaker)
     async with sessionmaker() as session:
         repo = Repo(session)
-        first = await _teacher(repo, 7101, "Первая Анна Ивановна")
-        second = await _teacher(repo, 7102, "Вторая Анна Ивановна")
+        first = await _teacher(repo, 7101, "Первая Анна Ивановна", utcnow())
+        second = await _teacher(repo, 7102, "Вторая Анна Ивановна", utcnow())
         school = await repo.reference.find_or_add_school(
             first.municipality_id or 0, "Школа на хуторе"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,8 @@ from domain.reference import ReferenceError, parse_reference
 from domain.roles import Role
 
 Maker = async_sessionmaker[AsyncSession]
+#: the caller's clock, years away from the wall clock: what a repository stamps is this
+AWAY = datetime(2031, 3, 14, 9, 30, tzinfo=UTC)
 
 
 async def _seed(sessionmaker: Maker) -> None:
@@ -90,10 +92,11 @@ async def test_typed_school_is_reused_and_unverified(sessionmaker: Maker) -> Non
 
 
 async def _full_user(repo: Repo, telegram_id: int) -> User:
+    """A teacher who agreed and completed the profile at `AWAY`."""
     user, _ = await repo.users.get_or_create(telegram_id, "ru")
     muni = (await repo.reference.municipalities())[0]
     school = (await repo.reference.schools(muni.id))[0]
-    await repo.users.set_consent(user, "given", "1.0")
+    await repo.users.set_consent(user, "given", "1.0", AWAY)
     await repo.users.set_fields(
         user,
         full_name="Иванова Анна",
@@ -104,7 +107,7 @@ async def _full_user(repo: Repo, telegram_id: int) -> User:
         age_band="under_35",
     )
     await repo.users.set_subjects(user, ["math", "informatics", "nonexistent", "math"])
-    await repo.users.complete_profile(user)
+    await repo.users.complete_profile(user, AWAY)
     return user
 
 
@@ -115,9 +118,14 @@ async def test_export_contains_everything_stored(sessionmaker: Maker) -> None:
         user = await _full_user(repo, 42)
         await repo.audit.record("consent_given", actor=user, version="1.0")
         await session.commit()
-        data = await repo.users.export(user.id)
+        exported_at = AWAY + timedelta(days=3)
+        data = await repo.users.export(user.id, exported_at)
     assert data["telegram_id"] == 42
-    assert data["consent"]["status"] == "given" and data["consent"]["given_at"]
+    # every time in the export is the caller's: when they agreed, completed, exported
+    assert data["consent"]["status"] == "given"
+    assert data["consent"]["given_at"] == AWAY.isoformat()
+    assert data["profile"]["completed_at"] == AWAY.isoformat()
+    assert data["exported_at"] == exported_at.isoformat()
     assert data["profile"]["full_name"] == "Иванова Анна"
     assert data["profile"]["subjects"] == ["math", "informatics"]
     assert data["profile"]["experience_years"] == 2
@@ -130,7 +138,7 @@ async def test_erase_keeps_only_anonymous_aggregates(sessionmaker: Maker) -> Non
         repo = Repo(session)
         user = await _full_user(repo, 43)
         await repo.users.set_role(user, Role.COORDINATOR, user.municipality_id)
-        await repo.users.erase(user)
+        await repo.users.erase(user, AWAY + timedelta(days=5))
         await session.commit()
         assert repo.dirty_users == {43}
     async with sessionmaker() as session:
@@ -142,7 +150,8 @@ async def test_erase_keeps_only_anonymous_aggregates(sessionmaker: Maker) -> Non
             None,
             None,
         )
-        assert row.consent == "withdrawn" and row.role == "teacher" and row.erased_at is not None
+        assert row.consent == "withdrawn" and row.role == "teacher"
+        assert row.erased_at == AWAY + timedelta(days=5)
         assert (
             row.municipality_id is not None
             and row.position_code == "teacher"
@@ -160,7 +169,7 @@ async def test_purge_forgets_silent_users_without_consent(sessionmaker: Maker) -
         old, _ = await repo.users.get_or_create(1, "ru")
         fresh, _ = await repo.users.get_or_create(2, "ru")
         agreed, _ = await repo.users.get_or_create(3, "ru")
-        await repo.users.set_consent(agreed, "given", "1.0")
+        await repo.users.set_consent(agreed, "given", "1.0", utcnow())
         await session.flush()
         for row in (old, agreed):
             row.updated_at = utcnow() - timedelta(days=40)

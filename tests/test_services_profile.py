@@ -4,6 +4,8 @@ once, the next question found), the card, the first save and an edit."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repo import Repo
@@ -14,6 +16,8 @@ from tests.sample import load_sample_events
 from tests.sample_teacher import ids
 
 Maker = async_sessionmaker[AsyncSession]
+#: the caller's clock, years away from the wall clock: what the use cases store is this
+AWAY = datetime(2031, 3, 14, 9, 30, tzinfo=UTC)
 
 
 def _field(found: object) -> Field | None:
@@ -35,15 +39,16 @@ async def test_start_link_and_consent(sessionmaker: Maker) -> None:
         assert user.pending_payload == "event_12"
 
         # declined first: remembered, nothing audited; then agreed
-        assert await service.decline_consent(repo, user.id) is Consent.DECLINED
-        assert (user.consent, user.consent_version) == ("declined", None)
-        assert await service.give_consent(repo, user.id, "v7") is Consent.RECORDED
+        assert await service.decline_consent(repo, user.id, AWAY) is Consent.DECLINED
+        assert (user.consent, user.consent_version, user.consent_at) == ("declined", None, None)
+        assert await service.give_consent(repo, user.id, "v7", AWAY) is Consent.RECORDED
         assert (user.consent, user.consent_version) == ("given", "v7")
-        assert user.consent_at is not None
+        assert user.consent_at == AWAY  # the caller's moment, not the wall clock's
         # once given: a second tap changes nothing, declining needs /deleteme
-        assert await service.give_consent(repo, user.id, "v8") is Consent.ALREADY_GIVEN
-        assert await service.decline_consent(repo, user.id) is Consent.ALREADY_GIVEN
-        assert user.consent_version == "v7"
+        later = AWAY + timedelta(days=1)
+        assert await service.give_consent(repo, user.id, "v8", later) is Consent.ALREADY_GIVEN
+        assert await service.decline_consent(repo, user.id, later) is Consent.ALREADY_GIVEN
+        assert (user.consent_version, user.consent_at) == ("v7", AWAY)
         actions = [e.action for e in await repo.audit.recent(10)]
         assert actions == ["consent_given"]
 
@@ -67,7 +72,7 @@ async def test_the_wizard_stores_each_answer_and_finds_the_next_question(
         ask = {"editing": False}
 
         assert _field(await service.begin(repo, uid)) is Field.FULL_NAME
-        assert await service.save(repo, uid) is Refusal.INCOMPLETE
+        assert await service.save(repo, uid, AWAY) is Refusal.INCOMPLETE
         assert await service.set_full_name(repo, uid, "Анна", **ask) is Invalid.ONE_WORD
         assert await service.set_full_name(repo, uid, "Анна 7", **ask) is Invalid.BAD_CHARS
         assert user.full_name is None
@@ -121,12 +126,13 @@ async def test_the_wizard_stores_each_answer_and_finds_the_next_question(
         assert card.complete and card.user.school is not None
         assert [s.code for s in card.user.subjects] == ["math"]
 
-        saved = await service.save(repo, uid)
+        saved = await service.save(repo, uid, AWAY)
         assert isinstance(saved, service.Saved) and saved.first_time
-        assert saved.user.profile_completed_at is not None
+        assert saved.user.profile_completed_at == AWAY  # the caller's moment
         assert saved.user.municipality is not None  # loaded for the card
-        again = await service.save(repo, uid)
+        again = await service.save(repo, uid, AWAY + timedelta(days=1))
         assert isinstance(again, service.Saved) and not again.first_time
+        assert again.user.profile_completed_at == AWAY  # the first save's, kept
         actions = [e.action for e in await repo.audit.recent(10)]
         assert actions.count("profile_completed") == 1
         await session.commit()

@@ -20,6 +20,8 @@ from tests.sample_teacher import WEAK, answer_all, fill_profile, ids, sample_tea
 
 Maker = async_sessionmaker[AsyncSession]
 TODAY = date(2026, 9, 1)
+#: the caller's clock, years away from the wall clock: what the use cases stamp is this
+AWAY = datetime(2031, 3, 14, 9, 30, tzinfo=UTC)
 
 
 async def _built(repo: Repo, user_id: int, pace: str = "normal") -> Overview:
@@ -118,7 +120,7 @@ async def test_a_route_is_built_from_the_results_and_replaced_only_when_agreed(
         # an archived route's steps no longer change
         old_step = route.steps[0].id
         assert await service.step_card(repo, uid, old_step, utcnow()) is Refusal.STALE
-        assert await service.change_status(repo, uid, old_step, "skipped") is Refusal.STALE
+        assert await service.change_status(repo, uid, old_step, "skipped", AWAY) is Refusal.STALE
 
 
 async def test_steps_offer_sessions_take_evidence_and_complete_the_route(
@@ -154,25 +156,27 @@ async def test_steps_offer_sessions_take_evidence_and_complete_the_route(
         assert await service.competency_steps(repo, other.id, WEAK) is Refusal.STALE
 
         learn = steps["learn"].id
-        changed = await service.change_status(repo, uid, learn, "in_progress")
+        changed = await service.change_status(repo, uid, learn, "in_progress", AWAY)
         assert isinstance(changed, StepChanged) and not changed.route_completed
         assert changed.step.status == StepStatus.IN_PROGRESS
-        assert await service.change_status(repo, uid, learn, "bogus") is Refusal.STALE
-        assert await service.change_status(repo, other.id, learn, "done") is Refusal.STALE
+        assert changed.step.completed_at is None
+        assert await service.change_status(repo, uid, learn, "bogus", AWAY) is Refusal.STALE
+        assert await service.change_status(repo, other.id, learn, "done", AWAY) is Refusal.STALE
         # ✅ Done asks for evidence first and changes nothing yet
-        assert await service.change_status(repo, uid, learn, "done") == service.EvidenceNeeded(
-            learn
-        )
+        assert await service.change_status(
+            repo, uid, learn, "done", AWAY
+        ) == service.EvidenceNeeded(learn)
         assert (await repo.routes.step(learn)).status == StepStatus.IN_PROGRESS  # type: ignore[union-attr]
 
         assert await service.evidence_step(repo, other.id, learn) is Refusal.STEP_GONE
         assert await service.record_evidence(
-            repo, other.id, learn, text="x", file_id=None, file_name=None, reflection="y"
+            repo, other.id, learn, AWAY, text="x", file_id=None, file_name=None, reflection="y"
         ) is (Refusal.STEP_GONE)
         done = await service.record_evidence(
             repo,
             uid,
             learn,
+            AWAY,
             text="Конспект <курса> & тест",
             file_id=None,
             file_name=None,
@@ -180,15 +184,17 @@ async def test_steps_offer_sessions_take_evidence_and_complete_the_route(
         )
         assert isinstance(done, StepChanged) and not done.route_completed
         assert (done.step.status, done.step.evidence_text) == ("done", "Конспект <курса> & тест")
+        assert done.step.completed_at == AWAY  # the caller's moment, not the wall clock's
         await session.commit()
 
     async with sessionmaker() as session:
         repo = Repo(session)
         # closing the last open step completes the route; reopening one makes it active again
         results = []
-        for step in steps.values():
-            if step.kind != "learn":
-                results.append(await service.change_status(repo, uid, step.id, "skipped"))
+        others = [step for step in steps.values() if step.kind != "learn"]
+        for day, step in enumerate(others, start=1):
+            at = AWAY + timedelta(days=day)
+            results.append(await service.change_status(repo, uid, step.id, "skipped", at))
         assert [isinstance(r, StepChanged) and r.route_completed for r in results] == [
             False,
             False,
@@ -196,11 +202,19 @@ async def test_steps_offer_sessions_take_evidence_and_complete_the_route(
             False,
             True,
         ]
+        assert [r.step.completed_at for r in results if isinstance(r, StepChanged)] == [
+            AWAY + timedelta(days=day) for day in range(1, 6)
+        ]
         overview = await service.overview(repo, uid)
         assert isinstance(overview, Overview) and overview.route.status == "completed"
-        reopened = await service.change_status(repo, uid, steps["reflection"].id, "planned")
+        # completed when its last step was closed, by the caller's clock
+        assert overview.route.completed_at == AWAY + timedelta(days=5)
+        reopened = await service.change_status(
+            repo, uid, steps["reflection"].id, "planned", AWAY + timedelta(days=6)
+        )
         assert isinstance(reopened, StepChanged) and not reopened.route_completed
         assert reopened.step.route.status == "active"
+        assert (reopened.step.completed_at, reopened.step.route.completed_at) == (None, None)
 
         exported = await service.export(repo, uid)
         assert isinstance(exported, service.RouteExport)
@@ -224,7 +238,14 @@ async def test_staff_see_a_teacher_only_within_their_scope(sessionmaker: Maker) 
         await repo.routes.add_comment(route.id, uid, "Хорошее начало & <b>план</b>")
         step = route.steps[0]
         await service.record_evidence(
-            repo, uid, step.id, text=None, file_id="FILE", file_name="plan.pdf", reflection="ok"
+            repo,
+            uid,
+            step.id,
+            utcnow(),
+            text=None,
+            file_id="FILE",
+            file_name="plan.pdf",
+            reflection="ok",
         )
         staff = {}
         for tg, role, muni in (

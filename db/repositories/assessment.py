@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, Attempt, FrameworkVersion
-from db.types import utcnow
 from domain.framework import Framework, parse_framework
 
 
@@ -87,8 +87,10 @@ class AssessmentRepo:
         )
         return set(rows)
 
-    async def start(self, user_id: int, version: str, is_manager: bool) -> Attempt:
-        attempt = Attempt(user_id=user_id, framework_version=version, is_manager=is_manager)
+    async def start(self, user_id: int, version: str, is_manager: bool, now: datetime) -> Attempt:
+        attempt = Attempt(
+            user_id=user_id, framework_version=version, is_manager=is_manager, started_at=now
+        )
         self.session.add(attempt)
         await self.session.flush()
         return attempt
@@ -99,15 +101,22 @@ class AssessmentRepo:
         )
         return {code: value for code, value in rows.tuples()}
 
-    async def set_answer(self, attempt_id: int, statement_code: str, value: int) -> None:
+    async def set_answer(
+        self, attempt_id: int, statement_code: str, value: int, now: datetime
+    ) -> None:
         answer = await self.session.get(Answer, (attempt_id, statement_code))
         if answer is None:
             self.session.add(
-                Answer(attempt_id=attempt_id, statement_code=statement_code, value=value)
+                Answer(
+                    attempt_id=attempt_id,
+                    statement_code=statement_code,
+                    value=value,
+                    answered_at=now,
+                )
             )
         else:
             answer.value = value
-            answer.answered_at = utcnow()
+            answer.answered_at = now
         await self.session.flush()
 
     async def forget_answer(self, attempt_id: int, statement_code: str) -> None:
@@ -122,6 +131,6 @@ class AssessmentRepo:
         await self.session.delete(attempt)
         await self.session.flush()
 
-    async def finish(self, attempt: Attempt, result: dict[str, Any]) -> None:
+    async def finish(self, attempt: Attempt, result: dict[str, Any], now: datetime) -> None:
         attempt.result = result
-        attempt.finished_at = utcnow()
+        attempt.finished_at = now

@@ -24,14 +24,13 @@ from db.models import (
     UserSubject,
 )
 from db.repositories.users import UserRepo
-from db.types import utcnow
 from domain.roles import Role
 
 
 class PersonalDataRepo(UserRepo):
     """`repo.users`: `UserRepo` plus what personal-data law asks of it (152-FZ)."""
 
-    async def erase(self, user: User) -> None:
+    async def erase(self, user: User, now: datetime) -> None:
         """Erase personal data (/deleteme); keep an anonymous row for statistics.
 
         Kept, as anonymous numbers: the user row's municipality, position and age band;
@@ -100,7 +99,7 @@ class PersonalDataRepo(UserRepo):
         user.consent_at = None
         user.role = Role.TEACHER.value
         user.staff_municipality_id = None
-        user.erased_at = utcnow()
+        user.erased_at = now
         await self.session.flush()
         if school_id is not None:
             await self._forget_typed_school(school_id)
@@ -131,7 +130,7 @@ class PersonalDataRepo(UserRepo):
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def export(self, user_id: int) -> dict[str, Any]:
+    async def export(self, user_id: int, now: datetime) -> dict[str, Any]:
         """Everything stored about the user, for /mydata (152-FZ art. 14): the profile, consent
         and its history, self-assessments with answers and scores, routes with steps,
         evidence, reflections and the methodists' comments, registrations with attendance and
@@ -159,7 +158,7 @@ class PersonalDataRepo(UserRepo):
             for a in audit
         ]
         return {
-            "exported_at": _iso(utcnow()),
+            "exported_at": _iso(now),
             "telegram_id": user.telegram_id,
             "language": user.language,
             "role": user.role,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Route, RouteComment, RouteStep
-from db.types import utcnow
 from domain.route import StepStatus
 
 
@@ -94,15 +95,16 @@ class RouteRepo:
             route.status, route.completed_at = "active", None
         await self.session.flush()
 
-    async def set_status(self, step: RouteStep, status: StepStatus) -> None:
+    async def set_status(self, step: RouteStep, status: StepStatus, now: datetime) -> None:
         step.status = status.value
-        step.completed_at = utcnow() if status.closed else None
+        step.completed_at = now if status.closed else None
         await self.session.flush()
-        await self._sync_route(step.route_id)
+        await self._sync_route(step.route_id, now)
 
     async def record_evidence(
         self,
         step: RouteStep,
+        now: datetime,
         *,
         text: str | None,
         file_id: str | None,
@@ -113,9 +115,9 @@ class RouteRepo:
         step.evidence_file_id = file_id
         step.evidence_file_name = file_name
         step.reflection = reflection
-        await self.set_status(step, StepStatus.DONE)
+        await self.set_status(step, StepStatus.DONE, now)
 
-    async def _sync_route(self, route_id: int) -> None:
+    async def _sync_route(self, route_id: int, now: datetime) -> None:
         """A route whose every step is closed is completed (and reopened if one opens).
 
         Counts in SQL: the caller may hold a step without its route's other steps loaded."""
@@ -132,7 +134,7 @@ class RouteRepo:
             return
         closed = not open_steps
         if closed and route.status == "active":
-            route.status, route.completed_at = "completed", utcnow()
+            route.status, route.completed_at = "completed", now
         elif not closed and route.status == "completed":
             route.status, route.completed_at = "active", None
 

@@ -5,6 +5,7 @@ Writes that change what `UserContext` caches are recorded in the dirty set the f
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -13,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Subject, User, UserSubject
-from db.types import utcnow
 from domain.profile import ProfileSnapshot
 from domain.roles import Role
 
@@ -92,10 +92,12 @@ class UserRepo:
         user.language = language
         self._touch(user)
 
-    async def set_consent(self, user: User, status: str, version: str | None) -> None:
+    async def set_consent(
+        self, user: User, status: str, version: str | None, now: datetime
+    ) -> None:
         user.consent = status
         user.consent_version = version
-        user.consent_at = utcnow() if status == "given" else None
+        user.consent_at = now if status == "given" else None
         self._touch(user)
 
     async def set_reachable(self, user: User) -> None:
@@ -155,9 +157,9 @@ class UserRepo:
             age_band=user.age_band,
         )
 
-    async def complete_profile(self, user: User) -> None:
+    async def complete_profile(self, user: User, now: datetime) -> None:
         if user.profile_completed_at is None:
-            user.profile_completed_at = utcnow()
+            user.profile_completed_at = now
         self._touch(user)
 
     async def teachers_of(self, municipality_id: int | None, limit: int = 50) -> list[User]:

@@ -141,12 +141,17 @@ async def cmd_assess(
 
 
 async def on_start(
-    query: CallbackQuery, callback_data: AssessCb, repo: Repo, user: UserContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: AssessCb,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    clock: Clock,
 ) -> None:
     step = (
-        await service.restart(repo, user.id, callback_data.attempt)
+        await service.restart(repo, user.id, callback_data.attempt, clock.now())
         if callback_data.action == AssessAction.RESTART
-        else await service.start(repo, user.id)
+        else await service.start(repo, user.id, clock.now())
     )
     if isinstance(step, Refusal):
         await _stale(query)
@@ -155,9 +160,14 @@ async def on_start(
 
 
 async def on_continue(
-    query: CallbackQuery, callback_data: AssessCb, repo: Repo, user: UserContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: AssessCb,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    clock: Clock,
 ) -> None:
-    step = await service.resume(repo, user.id, callback_data.attempt)
+    step = await service.resume(repo, user.id, callback_data.attempt, clock.now())
     if isinstance(step, Refusal):
         await _stale(query)
         return
@@ -165,10 +175,15 @@ async def on_continue(
 
 
 async def on_answer(
-    query: CallbackQuery, callback_data: AnswerCb, repo: Repo, user: UserContext, bot: Bot
+    query: CallbackQuery,
+    callback_data: AnswerCb,
+    repo: Repo,
+    user: UserContext,
+    bot: Bot,
+    clock: Clock,
 ) -> None:
     step = await service.answer(
-        repo, user.id, callback_data.attempt, callback_data.code, callback_data.value
+        repo, user.id, callback_data.attempt, callback_data.code, callback_data.value, clock.now()
     )
     if isinstance(step, Refusal):
         await _stale(query)

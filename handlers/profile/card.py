@@ -81,7 +81,7 @@ async def save_profile(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    saved = await service.save(repo, user.id)
+    saved = await service.save(repo, user.id, clock.now())
     if isinstance(saved, Refusal):  # INCOMPLETE
         await query.answer(_("Some answers are missing: fill them in to finish."), show_alert=True)
         return

@@ -7,6 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from core.clock import Clock
 from core.usercache import UserContext
 from db.repo import Repo
 from domain.route import EVIDENCE_MAX, REFLECTION_MAX
@@ -44,7 +45,7 @@ async def got_proof(message: Message, state: FSMContext, repo: Repo, user: UserC
 
 
 async def got_reflection(
-    message: Message, state: FSMContext, repo: Repo, user: UserContext
+    message: Message, state: FSMContext, repo: Repo, user: UserContext, clock: Clock
 ) -> None:
     text = (message.text or "").strip()
     if not text:
@@ -59,6 +60,7 @@ async def got_reflection(
         repo,
         user.id,
         int(data.get("step", 0)),
+        clock.now(),
         text=data.get("text"),
         file_id=data.get("file_id"),
         file_name=data.get("file_name"),

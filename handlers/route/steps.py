@@ -131,8 +131,11 @@ async def on_status(
     repo: Repo,
     user: UserContext,
     bot: Bot,
+    clock: Clock,
 ) -> None:
-    changed = await service.change_status(repo, user.id, callback_data.step, callback_data.status)
+    changed = await service.change_status(
+        repo, user.id, callback_data.step, callback_data.status, clock.now()
+    )
     if isinstance(changed, Refusal):
         await stale(query)
         return

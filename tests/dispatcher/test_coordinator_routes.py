@@ -121,9 +121,10 @@ async def _finish_assessment(h: Harness, user_id: int) -> None:
         framework = await repo.frameworks.active()
         assert framework is not None
         answers = {s.code: 1 for s in framework.statements(False)}
-        attempt = await repo.assessments.start(user_id, framework.version, False)
+        now = h.clock.now()
+        attempt = await repo.assessments.start(user_id, framework.version, False, now)
         await repo.assessments.finish(
-            attempt, score(framework, answers, is_manager=False).to_json()
+            attempt, score(framework, answers, is_manager=False).to_json(), now
         )
         await session.commit()
 

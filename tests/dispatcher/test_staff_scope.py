@@ -37,7 +37,7 @@ async def _registered(h: Harness, telegram_id: int, muni: Municipality, name: st
         repo = Repo(session)
         user = await repo.users.by_telegram_id(telegram_id)
         assert user is not None
-        await repo.users.set_consent(user, "given", "1")
+        await repo.users.set_consent(user, "given", "1", h.clock.now())
         await repo.users.set_fields(
             user, full_name=name, municipality_id=muni.id, position_code="teacher"
         )

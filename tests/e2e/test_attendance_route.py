@@ -169,6 +169,7 @@ async def test_unticking_leaves_a_step_the_teacher_has_made_their_own(running: R
         assert step is not None
         await repo.routes.record_evidence(
             step,
+            running.clock.now(),
             text="Rubrics I tried in 5B",
             file_id=None,
             file_name=None,

@@ -86,8 +86,8 @@ async def _give_route(app: BotApp, telegram_id: int) -> None:
             s.code: (0 if s.competency == "assessment" else 2) for s in framework.statements(False)
         }
         result = score(framework, answers, is_manager=False)
-        attempt = await repo.assessments.start(user.id, framework.version, False)
-        await repo.assessments.finish(attempt, result.to_json())
+        attempt = await repo.assessments.start(user.id, framework.version, False, app.clock.now())
+        await repo.assessments.finish(attempt, result.to_json(), app.clock.now())
         from db.models import RouteStep
 
         steps = [

@@ -480,8 +480,8 @@ async def _deficits_and_route(
         }
         result = score(framework, answers, is_manager=False)
         assert deficits <= set(result.deficits)
-        attempt = await repo.assessments.start(user.id, framework.version, False)
-        await repo.assessments.finish(attempt, result.to_json())
+        attempt = await repo.assessments.start(user.id, framework.version, False, app.clock.now())
+        await repo.assessments.finish(attempt, result.to_json(), app.clock.now())
         steps = [
             RouteStep(
                 position=i,

@@ -157,9 +157,10 @@ async def test_volgodonsk_route_offers_rostov_resources_and_its_pdf_has_the_buil
         # gaps in the two competencies whose learning steps name regional institutes
         weak = {"assessment", "health_saving"}
         answers = {s.code: 0 if s.competency in weak else 2 for s in framework.statements(False)}
-        attempt = await repo.assessments.start(user.id, framework.version, False)
+        now = running.clock.now()
+        attempt = await repo.assessments.start(user.id, framework.version, False, now)
         await repo.assessments.finish(
-            attempt, score(framework, answers, is_manager=False).to_json()
+            attempt, score(framework, answers, is_manager=False).to_json(), now
         )
         await session.commit()
         user_id = user.id

@@ -36,7 +36,7 @@ async def _coordinator(running: Running, tg_id: int, muni_code: str, lang: str) 
         assert muni is not None
         user, _ = await repo.users.get_or_create(tg_id, lang)
         await repo.users.set_fields(user, full_name="Olga Metodist", municipality_id=muni.id)
-        await repo.users.set_consent(user, "given", "1")
+        await repo.users.set_consent(user, "given", "1", running.clock.now())
         await repo.users.set_role(user, Role.COORDINATOR, muni.id)
         await session.commit()
     running.emu.add_user(chat.user)

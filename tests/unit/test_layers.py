@@ -104,7 +104,9 @@ def test_queries_live_in_one_small_module_per_area() -> None:
 
 # ------------------------------------------------------------------ one clock
 
-#: the packages that get the bot's one clock (`core.clock.Clock`, the `clock` handler argument)
+#: the packages that get the bot's one clock (`core.clock.Clock`, the `clock` handler argument).
+#: The repositories take `now` from their callers too; `db/types.py` and `db/models.py` stay
+#: out: `db.types.utcnow` is the column default for rows whose time nobody passed.
 CLOCK_USERS = [
     "bot",
     "core",
@@ -114,6 +116,8 @@ CLOCK_USERS = [
     "scheduler",
     "outbox",
     "ui",
+    "db/repo.py",
+    "db/repositories",
     "devtools/console.py",
 ]
 #: where reading the wall clock is the point, and why
