@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 
-from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import (
     CallbackQuery,
     Message,
 )
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
@@ -135,11 +134,9 @@ async def _save_event(
     event: Event,
     repo: Repo,
     staff: User,
-    bot: Bot,
-    i18n: I18n,
     settings: Settings,
     now: datetime,
-    **changes: object,
+    changes: dict[str, object],
 ) -> None:
     done = await services.change_event(repo, event.id, changes, now)
     await state.clear()
@@ -161,62 +158,83 @@ async def _save_event(
     await _card(message, event, repo, settings, note=note)
 
 
-async def edit_title(
-    message: Message,
-    state: FSMContext,
-    repo: Repo,
-    staff: User,
-    role: Role,
-    bot: Bot,
-    i18n: I18n,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    got = await _edited_event(message, state, repo, staff, role)
-    if got is None:
-        return
-    event, text = got
+# ------------------------------------------------------------------ one-answer fields
+#: a typed answer read into the event's changed columns, or the polite problem with it
+FieldReader = Callable[[str, Event, Settings, datetime], dict[str, object] | str]
+
+
+def _read_title(
+    text: str, event: Event, settings: Settings, now: datetime
+) -> dict[str, object] | str:
     problem = _title_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_edit_cancel(event.id))
-        return
-    await _save_event(
-        message, state, event, repo, staff, bot, i18n, settings, clock.now(), title=text
-    )
+    return problem if problem is not None else {"title": text}
 
 
-async def edit_description(
-    message: Message,
-    state: FSMContext,
-    repo: Repo,
-    staff: User,
-    role: Role,
-    bot: Bot,
-    i18n: I18n,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    got = await _edited_event(message, state, repo, staff, role)
-    if got is None:
-        return
-    event, text = got
+def _read_description(
+    text: str, event: Event, settings: Settings, now: datetime
+) -> dict[str, object] | str:
     problem = _description_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_edit_cancel(event.id))
-        return
-    description = "" if text == SKIP else text
-    await _save_event(
-        message,
-        state,
-        event,
-        repo,
-        staff,
-        bot,
-        i18n,
-        settings,
-        clock.now(),
-        description=description,
-    )
+    return problem if problem is not None else {"description": "" if text == SKIP else text}
+
+
+def _read_new_place(
+    text: str, event: Event, settings: Settings, now: datetime
+) -> dict[str, object] | str:
+    read = _read_place(text)
+    if isinstance(read, str):
+        return read
+    place, url = read
+    return {"place": place, "online_url": url}
+
+
+def _read_deadline(
+    text: str, event: Event, settings: Settings, now: datetime
+) -> dict[str, object] | str:
+    if text == SKIP:
+        return {"registration_deadline": None}
+    read = _read_start(text, settings.tz, now)  # in the future, like a start
+    if isinstance(read, str):
+        return read
+    if read > event.starts_at:
+        return _(
+            "The deadline must not be later than the start ({start}). Please send it again."
+        ).format(start=local_text(event.starts_at, settings.tz))
+    return {"registration_deadline": read}
+
+
+def _field_editor(read: FieldReader) -> Callable[..., Awaitable[None]]:
+    """The handler of a one-answer edit form: re-check the event, read the answer, save."""
+
+    async def edit_field(
+        message: Message,
+        state: FSMContext,
+        repo: Repo,
+        staff: User,
+        role: Role,
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        got = await _edited_event(message, state, repo, staff, role)
+        if got is None:
+            return
+        event, text = got
+        now = clock.now()
+        changes = read(text, event, settings, now)
+        if isinstance(changes, str):
+            await message.answer(changes, reply_markup=_edit_cancel(event.id))
+            return
+        await _save_event(message, state, event, repo, staff, settings, now, changes)
+
+    return edit_field
+
+
+edit_title = _field_editor(_read_title)
+edit_description = _field_editor(_read_description)
+edit_place = _field_editor(_read_new_place)
+edit_deadline = _field_editor(_read_deadline)
+
+
+# ------------------------------------------------------------------ the time: start, then end
 
 
 async def edit_starts(
@@ -247,8 +265,6 @@ async def edit_ends(
     repo: Repo,
     staff: User,
     role: Role,
-    bot: Bot,
-    i18n: I18n,
     settings: Settings,
     clock: Clock,
 ) -> None:
@@ -275,83 +291,4 @@ async def edit_ends(
     deadline = event.registration_deadline
     if deadline is not None and deadline > starts_at:  # a deadline after the start means nothing
         changes["registration_deadline"] = None
-    await _save_event(message, state, event, repo, staff, bot, i18n, settings, now, **changes)
-
-
-async def edit_place(
-    message: Message,
-    state: FSMContext,
-    repo: Repo,
-    staff: User,
-    role: Role,
-    bot: Bot,
-    i18n: I18n,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    got = await _edited_event(message, state, repo, staff, role)
-    if got is None:
-        return
-    event, text = got
-    read = _read_place(text)
-    if isinstance(read, str):
-        await message.answer(read, reply_markup=_edit_cancel(event.id))
-        return
-    place, url = read
-    await _save_event(
-        message,
-        state,
-        event,
-        repo,
-        staff,
-        bot,
-        i18n,
-        settings,
-        clock.now(),
-        place=place,
-        online_url=url,
-    )
-
-
-async def edit_deadline(
-    message: Message,
-    state: FSMContext,
-    repo: Repo,
-    staff: User,
-    role: Role,
-    bot: Bot,
-    i18n: I18n,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    got = await _edited_event(message, state, repo, staff, role)
-    if got is None:
-        return
-    event, text = got
-    deadline: datetime | None = None
-    if text != SKIP:
-        read = _read_start(text, settings.tz, clock.now())  # in the future, like a start
-        if isinstance(read, str):
-            await message.answer(read, reply_markup=_edit_cancel(event.id))
-            return
-        if read > event.starts_at:
-            await message.answer(
-                _(
-                    "The deadline must not be later than the start ({start}). Please send it again."
-                ).format(start=local_text(event.starts_at, settings.tz)),
-                reply_markup=_edit_cancel(event.id),
-            )
-            return
-        deadline = read
-    await _save_event(
-        message,
-        state,
-        event,
-        repo,
-        staff,
-        bot,
-        i18n,
-        settings,
-        clock.now(),
-        registration_deadline=deadline,
-    )
+    await _save_event(message, state, event, repo, staff, settings, now, changes)

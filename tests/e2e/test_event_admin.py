@@ -468,3 +468,46 @@ async def test_coordinator_edits_the_modules_of_a_site(running: Running) -> None
         )
         assert details == [{"site_id": site.id, "fields": ["modules"]}]
     running.emu.assert_no_violations()
+
+
+async def test_coordinator_edits_description_and_registration_deadline(running: Running) -> None:
+    """The two one-answer forms the place and title tests do not reach: «-» removes the
+    description, a deadline after the start is asked again, «-» reopens registration until
+    the start; nobody signed up is bothered with either change."""
+    tz = ZoneInfo("Europe/Moscow")
+    muni, school, _, _ = await _places(running)
+    coord = await coordinator(running, 8351, muni, school.id)
+    event_id, start = await _event_in_ten_days(running, muni)
+
+    async def stored() -> Event:
+        async with running.app.sessionmaker() as session:
+            event = await session.get(Event, event_id)
+            assert event is not None
+            return event
+
+    await coord.send("/myevents")
+    await coord.tap_data(EventAdminCb(action="card", event=event_id).pack())
+    await coord.tap("✏️ Edit")
+    await coord.tap("Description")
+    await coord.send("Bring <b>your</b> lesson plans & rubrics")
+    assert "Saved" in coord.last.plain_text
+    assert (await stored()).description == "Bring <b>your</b> lesson plans & rubrics"
+    await coord.tap("✏️ Edit")
+    await coord.tap("Description")
+    await coord.send("-")
+    assert (await stored()).description == ""
+
+    local = start.astimezone(tz)
+    await coord.tap("✏️ Edit")
+    await coord.tap("Registration deadline")
+    await coord.send(f"{local + timedelta(days=1):%d.%m.%Y %H:%M}")
+    assert "must not be later than the start" in coord.last.plain_text
+    await coord.send(f"{local - timedelta(days=1):%d.%m.%Y} 18:00")
+    assert "Saved" in coord.last.plain_text
+    deadline = (await stored()).registration_deadline
+    assert deadline is not None and deadline.astimezone(tz).hour == 18
+    await coord.tap("✏️ Edit")
+    await coord.tap("Registration deadline")
+    await coord.send("-")
+    assert (await stored()).registration_deadline is None
+    running.emu.assert_no_violations()
