@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiogram.fsm.context import FSMContext
@@ -203,7 +204,7 @@ async def _save_site(
     repo: Repo,
     staff: User,
     now: datetime,
-    **changes: object,
+    changes: dict[str, object],
 ) -> None:
     changed = await repo.events.update_site(site, **changes)
     await state.clear()
@@ -214,66 +215,53 @@ async def _save_site(
     )
 
 
-async def site_edit_title(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
-) -> None:
-    got = await _edited_site(message, state, repo, staff, role)
-    if got is None:
-        return
-    site, text = got
+# ------------------------------------------------------------------ one-answer site fields
+#: a typed answer read into the site's changed columns, or the polite problem with it
+SiteReader = Callable[[str], dict[str, object] | str]
+
+
+def _read_site_title(text: str) -> dict[str, object] | str:
     problem = _title_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
-        return
-    await _save_site(message, state, site, repo, staff, clock.now(), title=text)
+    return problem if problem is not None else {"title": text}
 
 
-async def site_edit_description(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
-) -> None:
-    got = await _edited_site(message, state, repo, staff, role)
-    if got is None:
-        return
-    site, text = got
+def _read_site_description(text: str) -> dict[str, object] | str:
     problem = _description_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
-        return
-    description = "" if text == SKIP else text
-    await _save_site(message, state, site, repo, staff, clock.now(), description=description)
+    return problem if problem is not None else {"description": "" if text == SKIP else text}
 
 
-async def site_edit_contact(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
-) -> None:
-    got = await _edited_site(message, state, repo, staff, role)
-    if got is None:
-        return
-    site, text = got
+def _read_site_contact(text: str) -> dict[str, object] | str:
     problem = _contact_problem(text)
-    if problem is not None:
-        await message.answer(problem, reply_markup=_site_edit_cancel(site.id))
-        return
-    await _save_site(message, state, site, repo, staff, clock.now(), contact=text)
+    return problem if problem is not None else {"contact": text}
 
 
-async def site_edit_modules(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
-) -> None:
-    got = await _edited_site(message, state, repo, staff, role)
-    if got is None:
-        return
-    site, text = got
+def _read_site_modules(text: str) -> dict[str, object] | str:
     modules = _read_modules(text)
     if isinstance(modules, str):
-        await message.answer(modules, reply_markup=_site_edit_cancel(site.id))
-        return
-    await _save_site(
-        message,
-        state,
-        site,
-        repo,
-        staff,
-        clock.now(),
-        modules=[{"title": title, "hours": hours} for title, hours in modules],
-    )
+        return modules
+    return {"modules": [{"title": title, "hours": hours} for title, hours in modules]}
+
+
+def _site_field_editor(read: SiteReader) -> Callable[..., Awaitable[None]]:
+    """The handler of a one-answer site form: re-check the site, read the answer, save."""
+
+    async def site_edit_field(
+        message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, clock: Clock
+    ) -> None:
+        got = await _edited_site(message, state, repo, staff, role)
+        if got is None:
+            return
+        site, text = got
+        changes = read(text)
+        if isinstance(changes, str):
+            await message.answer(changes, reply_markup=_site_edit_cancel(site.id))
+            return
+        await _save_site(message, state, site, repo, staff, clock.now(), changes)
+
+    return site_edit_field
+
+
+site_edit_title = _site_field_editor(_read_site_title)
+site_edit_description = _site_field_editor(_read_site_description)
+site_edit_contact = _site_field_editor(_read_site_contact)
+site_edit_modules = _site_field_editor(_read_site_modules)

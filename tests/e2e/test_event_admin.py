@@ -467,6 +467,23 @@ async def test_coordinator_edits_the_modules_of_a_site(running: Running) -> None
             )
         )
         assert details == [{"site_id": site.id, "fields": ["modules"]}]
+
+    # the other one-answer forms: a bad answer is asked again, «-» removes the description
+    await coord.tap("✏️ Title")
+    await coord.send("Hi")
+    assert "3 to 200 characters" in coord.last.plain_text
+    await coord.send("Lab of <formative> assessment & feedback")
+    assert "Saved" in coord.last.plain_text
+    await coord.tap("✏️ Contact")
+    await coord.send("Ivanova A. P., +7 900 000-00-00")
+    await coord.tap("✏️ Description")
+    await coord.send("-")
+    async with running.app.sessionmaker() as session:
+        site = await Repo(session).events.site_by_code("site-edit-1")
+        assert site is not None
+        assert site.title == "Lab of <formative> assessment & feedback"
+        assert site.contact == "Ivanova A. P., +7 900 000-00-00" and site.description == ""
+    assert "Lab of &lt;formative&gt; assessment &amp; feedback" in (coord.last.text or "")
     running.emu.assert_no_violations()
 
 
