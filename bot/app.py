@@ -109,7 +109,7 @@ def build_dispatcher(
     serial = PerUserSerialMiddleware()
     dp["serial"] = serial
     dp.update.outer_middleware(serial)
-    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache))
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache, settings.reminders))
     dp.update.outer_middleware(UserMiddleware(cache, admin_ids, settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n, settings.default_locale))
     throttling = ThrottlingMiddleware(
@@ -227,7 +227,9 @@ class BotApp:
     async def tick(self, now: datetime | None = None) -> int:
         """Run the jobs due at `now` and send what they queued (the console, the tests);
         how many jobs ran. The running bot does the same on its own."""
-        ran = await run_due_jobs(self.sessionmaker, now or self.clock.now())
+        ran = await run_due_jobs(
+            self.sessionmaker, now or self.clock.now(), policy=self.settings.reminders
+        )
         await self.sender.settle(now)
         return ran
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.reminders import Policy, parse_quiet
 
 OFFICIAL_API_BASE = "https://api.telegram.org"
 SUPPORTED_LOCALES = ("ru", "en")
@@ -60,12 +63,54 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2, gt=0, le=300)
     outbox_lease_seconds: float = Field(default=60, ge=1, le=3600)
     scheduler_tick_seconds: float = Field(default=10, gt=0, le=3600)
+    # reminders (domain/reminders.py): defaults for users who have not chosen, and the plan
+    quiet_hours: str = "21:00-08:00"
+    quiet_urgent_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    reminder_lead_minutes: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [24 * 60, 60]
+    )
+    reminder_step_window_days: int = Field(default=3, ge=0, le=60)
+    reminder_nudge_every_days: int = Field(default=7, ge=1, le=90)
+    reminder_stall_days: int = Field(default=30, ge=1, le=365)
+    reminder_unfinished_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [2, 7])
+    reminder_day_time: time = time(10, 0)
+    agenda_time: time = time(8, 0)
+    summary_time: time = time(10, 0)
 
     @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("reminder_lead_minutes", "reminder_unfinished_days", mode="before")
+    @classmethod
+    def _split_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            for part in parts:
+                if not re.fullmatch(r"\d{1,6}", part) or int(part) == 0:
+                    raise ValueError(f"expected comma-separated positive numbers, got {part!r}")
+            return [int(p) for p in parts]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("reminder_lead_minutes", "reminder_unfinished_days")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            raise ValueError("every number must be positive")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet(cls, value: str) -> str:
+        try:
+            parse_quiet(value)
+        except ValueError as exc:
+            raise ValueError('expected "HH:MM-HH:MM" (e.g. 21:00-08:00) or "off"') from exc
         return value
 
     @field_validator("bot_token")
@@ -146,6 +191,22 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def reminders(self) -> Policy:
+        return Policy.build(
+            event_lead_minutes=self.reminder_lead_minutes,
+            step_window_days=self.reminder_step_window_days,
+            nudge_every_days=self.reminder_nudge_every_days,
+            stall_days=self.reminder_stall_days,
+            unfinished_days=self.reminder_unfinished_days,
+            day_time=self.reminder_day_time,
+            agenda_time=self.agenda_time,
+            summary_time=self.summary_time,
+            default_quiet=self.quiet_hours,
+            urgent_minutes=self.quiet_urgent_minutes,
+            default_tz=self.tz,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -141,6 +141,12 @@ class User(Base):
     #: set when Telegram answered 403 (the user blocked the bot): nothing is sent to them until
     #: they write to the bot again, which clears it (`outbox.sender`, `bot.middlewares.user`)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the user's time zone (`domain.reminders.ZONES`); NULL: the service's `TIMEZONE`
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    #: quiet hours "HH:MM-HH:MM"; "" none; NULL: the service's `QUIET_HOURS`
+    quiet_hours: Mapped[str | None] = mapped_column(String(16))
+    #: reminder categories the user switched off (`domain.reminders.Category` values)
+    muted: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     #: a /start payload kept until onboarding ends (not personal data)
     pending_payload: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -373,6 +379,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_state_due", "state", "due_at"),
         Index("ix_outbox_user_state", "user_id", "state"),
+        Index("ix_outbox_ref_state", "ref", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -381,6 +388,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: the same key is queued once (None: no such rule)
     key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    #: what the row is about ("event:12", "route:3"): changes to it cancel or move the row
+    ref: Mapped[str | None] = mapped_column(String(64))
     #: not before this time; NULL: as soon as it is committed
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(12), default="pending")

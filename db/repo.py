@@ -21,6 +21,7 @@ from db.repositories.reference import ReferenceRepo
 from db.repositories.registrations import RegistrationRepo
 from db.repositories.routes import RouteRepo
 from db.repositories.sites import SiteRepo
+from domain.reminders import Policy
 
 
 class EventArea(RegistrationRepo, SiteRepo):
@@ -32,8 +33,11 @@ class EventArea(RegistrationRepo, SiteRepo):
 class Repo:
     """Facade handed to handlers by the session middleware."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, policy: Policy | None = None) -> None:
         self.session = session
+        #: when reminders are planned (`Settings.reminders`): the use cases that plan them
+        #: find it here, with the unit of work they write to
+        self.policy = policy or Policy()
         self.dirty_users: set[int] = set()
         self.users = PersonalDataRepo(session, self.dirty_users)
         self.reference = ReferenceRepo(session)

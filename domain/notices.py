@@ -28,7 +28,7 @@ class NoticeKind(StrEnum):
     #: the time or the place changed (`event_id`, `changed`, `was_starts_at`, `was_ends_at`)
     EVENT_CHANGED = "event_changed"
     EVENT_CANCELLED = "event_cancelled"
-    #: the day before the event (`event_id`)
+    #: before the event, at each lead time (`event_id`, `reg_id`, `lead` in minutes)
     EVENT_REMINDER = "event_reminder"
     #: after the event: rate it (`event_id`, `reg_id`)
     FEEDBACK_REQUEST = "feedback_request"
@@ -42,6 +42,18 @@ class NoticeKind(StrEnum):
     SCHOOL_REJECTED = "school_rejected"
     #: an administrator changed the user's role (`role`, `municipality_id`)
     ROLE_CHANGED = "role_changed"
+    #: route steps near or past their target date, all in one message (`route_id`)
+    ROUTE_NUDGE = "route_nudge"
+    #: a route with no progress for a month: shall we continue? (`route_id`, `since`)
+    ROUTE_STALLED = "route_stalled"
+    #: a self-assessment left unfinished (`attempt_id`, `days`)
+    ASSESSMENT_UNFINISHED = "assessment_unfinished"
+    #: the self-assessment can be taken again (`attempt_id`)
+    RETAKE_AVAILABLE = "retake_available"
+    #: a coordinator's events of the day, in the morning (`day`: the local date)
+    STAFF_AGENDA = "staff_agenda"
+    #: a coordinator's events of yesterday: attended, no-shows, feedback (`day`)
+    STAFF_SUMMARY = "staff_summary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +67,9 @@ class Notice:
     due_at: datetime | None = None
     #: the same key is queued once (say, one reminder per registration per event time)
     key: str | None = None
+    #: what the row is about ("event:12", "route:3", "attempt:7"): a change to that thing
+    #: cancels or moves its pending rows (`OutboxRepo.cancel_ref`)
+    ref: str | None = None
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.payload.get(name, default)

@@ -9,36 +9,44 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Event
 from db.repo import Repo
-from domain.events import EventStatus, RegStatus
+from db.repositories.events import facts_of
+from db.repositories.outbox import payload_items
+from domain.events import EventStatus, RegStatus, can_cancel
 from domain.notices import NoticeKind
 from domain.profile import Field
+from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
 from ui.callbacks.profile import EditCb
+from ui.callbacks.settings import MuteCb
 from ui.formatting import h, moment_text, when_text
 from ui.keyboards.common import button
-from ui.keyboards.events import feedback_keyboard, offer_keyboard, open_event_keyboard
+from ui.keyboards.events import feedback_keyboard, offer_keyboard, reminder_rows
+
+#: a reminder this close to the start carries the check-in hint
+CHECKIN_HINT_WITHIN = timedelta(hours=2)
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
+    #: the start of the event the message is about: one starting soon breaks quiet hours
+    about: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
     repo: Repo
-    tz: ZoneInfo
+    tz: tzinfo
     now: datetime
     #: the recipient's language (`gettext` is already switched to it)
     locale: str
@@ -73,7 +81,7 @@ async def seat_offered(ctx: RenderContext, payload: Mapping[str, Any]) -> Render
         when=when_text(event.starts_at, event.ends_at, ctx.tz, ctx.now),
         time=moment_text(reg.offer_expires_at, ctx.tz),
     )
-    return Rendered(text, offer_keyboard(reg.id))
+    return Rendered(text, offer_keyboard(reg.id), about=event.starts_at)
 
 
 async def offer_expired(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
@@ -105,7 +113,7 @@ async def event_changed(ctx: RenderContext, payload: Mapping[str, Any]) -> Rende
         lines.append(_("📍 New place: {place}").format(place=_where(event)))
     if not moved:
         lines.append("🗓 " + when)
-    return Rendered("\n".join(lines))
+    return Rendered("\n".join(lines), about=event.starts_at)
 
 
 async def event_cancelled(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
@@ -116,23 +124,38 @@ async def event_cancelled(ctx: RenderContext, payload: Mapping[str, Any]) -> Ren
         _(
             "🚫 The event {title} ({when}) has been cancelled. We are sorry; "
             "look for other events in the bot."
-        ).format(title=_title(event), when=when_text(event.starts_at, event.ends_at, ctx.tz))
+        ).format(title=_title(event), when=when_text(event.starts_at, event.ends_at, ctx.tz)),
+        about=event.starts_at,
     )
 
 
 async def event_reminder(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
     event = await _event(ctx, payload)
-    if event is None or event.status != EventStatus.SCHEDULED.value:
+    if event is None or event.status != EventStatus.SCHEDULED.value or event.starts_at <= ctx.now:
         return None
     reg = await ctx.repo.events.registration_by_id(int(payload["reg_id"]))
-    if reg is None or reg.status not in (RegStatus.CONFIRMED.value, RegStatus.OFFERED.value):
+    if reg is None or reg.status != RegStatus.CONFIRMED.value or reg.event_id != event.id:
         return None  # cancelled since the reminder was queued
+    lead = timedelta(minutes=int(payload.get("lead", 24 * 60)))
     text = _("⏰ Reminder: {title}, {when}.").format(
         title=_title(event), when=when_text(event.starts_at, event.ends_at, ctx.tz, ctx.now)
     )
     if event.place:
         text += "\n📍 " + h(event.place)
-    return Rendered(text, open_event_keyboard(event.id))
+    if event.online_url:
+        text += "\n🔗 " + h(event.online_url)
+    if lead <= CHECKIN_HINT_WITHIN:
+        text += "\n\n" + _(
+            "✅ On arrival, scan the organiser's QR code (or send /checkin with their code): "
+            "your participation is then recorded in your journal."
+        )
+    rows = reminder_rows(
+        event.id,
+        event.place,
+        event.online_url,
+        can_cancel=can_cancel(facts_of(event), RegStatus(reg.status), ctx.now),
+    )
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=rows), about=event.starts_at)
 
 
 async def feedback_request(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
@@ -210,3 +233,39 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.SCHOOL_REJECTED: school_rejected,
     NoticeKind.ROLE_CHANGED: role_changed,
 }
+
+
+def mute_label(category: Category) -> str:
+    return {
+        Category.EVENTS: _("🔕 No more event reminders"),
+        Category.ROUTE: _("🔕 No more route reminders"),
+        Category.ASSESSMENT: _("🔕 No more self-assessment reminders"),
+        Category.NEWS: _("🔕 No more news from methodists"),
+        Category.AGENDA: _("🔕 No more agendas and summaries"),
+    }[category]
+
+
+async def render(
+    kind: NoticeKind, ctx: RenderContext, payload: Mapping[str, Any]
+) -> Rendered | None:
+    """The row's message: one notice, or several collapsed into one after quiet hours (each
+    checked again; the stale ones are left out), with the 🔕 button of its category. None:
+    nothing is left to tell."""
+    renderer = RENDERERS[kind]
+    parts = []
+    for item in payload_items(dict(payload)):
+        part = await renderer(ctx, item)
+        if part is not None:
+            parts.append(part)
+    if not parts:
+        return None
+    rows = [row for part in parts if part.markup for row in part.markup.inline_keyboard]
+    category = category_of(kind)
+    if category is not None:
+        rows.append([button(mute_label(category), MuteCb(category=category.value))])
+    abouts = [part.about for part in parts if part.about is not None]
+    return Rendered(
+        "\n\n".join(part.text for part in parts),
+        InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
+        about=min(abouts) if abouts else None,
+    )

@@ -62,7 +62,9 @@ from core.settings import Settings
 from db.repo import Repo
 from db.repositories.outbox import Claimed
 from domain.notices import NoticeKind
-from outbox.render import RENDERERS, RenderContext, Rendered
+from domain.reminders import COLLAPSIBLE, Decision, Verdict, category_of, decide
+from outbox.render import RenderContext, Rendered, render
+from services.reminders import FOLLOWUPS
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +92,11 @@ class Report:
     cancelled: int = 0
     retried: int = 0
     blocked: int = 0
+    #: held back by the recipient's quiet hours
+    deferred: int = 0
 
     def add(self, other: Report) -> None:
-        for name in ("sent", "failed", "cancelled", "retried", "blocked"):
+        for name in ("sent", "failed", "cancelled", "retried", "blocked", "deferred"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -129,6 +133,7 @@ class OutboxSender:
         self.clock = clock or SystemClock().now
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.paid = settings.outbox_paid_broadcast
+        self.policy = settings.reminders
         rate = settings.outbox_paid_rate if self.paid else settings.outbox_rate
         # `rate` a second with bursts of a tenth of it: no second ever sees more than 1.1 x rate
         # (a bucket of a whole second would let 2 x rate through in the first one)
@@ -213,7 +218,7 @@ class OutboxSender:
         while True:
             await self.drain(now)
             async with self.sessionmaker() as session:
-                waiting = await Repo(session).outbox.waiting(now or self.clock())
+                waiting = await Repo(session, self.policy).outbox.waiting(now or self.clock())
             if not waiting and self.in_flight == 0:
                 return
             if self._loop_time() > deadline:
@@ -235,40 +240,65 @@ class OutboxSender:
     async def _render(self, batch: _Batch) -> list[_Outgoing]:
         outgoing: list[_Outgoing] = []
         async with self.sessionmaker() as session:
-            repo = Repo(session)
+            repo = Repo(session, self.policy)
             now = self.clock()
             for row in await repo.outbox.load(batch.ids):
-                reason = await self._render_one(repo, row, now, outgoing)
-                if reason is not None:
-                    await repo.outbox.mark_cancelled(row.id, self.worker, reason)
+                result = await self._render_one(repo, row, now)
+                if isinstance(result, _Outgoing):
+                    outgoing.append(result)
+                elif isinstance(result, Decision):
+                    assert result.until is not None
+                    await repo.outbox.defer(
+                        row.id,
+                        self.worker,
+                        result.until,
+                        collapse=NoticeKind(row.kind) in COLLAPSIBLE,
+                    )
+                    batch.report.deferred += 1
+                else:
+                    await repo.outbox.mark_cancelled(row.id, self.worker, result)
                     batch.report.cancelled += 1
             await session.commit()
         return outgoing
 
     async def _render_one(
-        self, repo: Repo, row: Claimed, now: datetime, outgoing: list[_Outgoing]
-    ) -> str | None:
-        """Queue the row's message; or why it is cancelled unsent."""
+        self, repo: Repo, row: Claimed, now: datetime
+    ) -> _Outgoing | Decision | str:
+        """The row's message; or the quiet hours' decision to defer it; or why it is
+        cancelled unsent. Decided now, from what the database and the recipient's settings
+        say now: a reminder queued a week ago for a registration cancelled since is dropped."""
         who = row.recipient
         if who.telegram_id is None:
             return "the recipient erased their data"
         if who.blocked:
             return "the recipient blocked the bot"
         try:
-            renderer = RENDERERS[NoticeKind(row.kind)]
-        except (ValueError, KeyError):
+            kind = NoticeKind(row.kind)
+        except ValueError:
             return f"unknown notice kind {row.kind!r}"
-        ctx = RenderContext(repo, self.settings.tz, now, who.language)
+        prefs = self.policy.preferences(who.timezone, who.quiet_hours, who.muted)
+        category = category_of(kind)
+        if category is not None and category in prefs.muted:
+            return f"muted: the recipient switched {category.value} reminders off"
+        ctx = RenderContext(repo, prefs.tz, now, who.language)
         try:
             with self.i18n.context(), self.i18n.use_locale(who.language):
-                rendered = await renderer(ctx, row.payload)
+                rendered = await render(kind, ctx, row.payload)
         except Exception as exc:  # a bug: keep the row for the admins, never loop on it
             log.exception("outbox: row %s (%s) could not be rendered", row.id, row.kind)
             return f"render error: {exc!r}"
         if rendered is None:
             return "stale: nothing to tell any more"
-        outgoing.append(_Outgoing(row, who.telegram_id, rendered))
-        return None
+        decision = decide(
+            kind,
+            prefs,
+            now,
+            event_starts_at=rendered.about,
+            urgent_within=self.policy.urgent_within,
+        )
+        if decision.verdict is Verdict.DEFER:
+            return decision
+        return _Outgoing(row, who.telegram_id, rendered)
 
     async def _send_chat(self, batch: _Batch, items: list[_Outgoing]) -> None:
         async with self._slots:
@@ -289,7 +319,7 @@ class OutboxSender:
             async with self._chat_limiter(item.chat_id), self.limiter:
                 error = await self._call(item)
             if error is None:
-                await self._db(partial(self._mark_sent, row.id))
+                await self._db(partial(self._mark_sent, row))
                 report.sent += 1
                 return True
             if isinstance(error, TelegramRetryAfter):
@@ -329,8 +359,14 @@ class OutboxSender:
             return exc
         return None
 
-    async def _mark_sent(self, row_id: int, repo: Repo) -> None:
-        await repo.outbox.mark_sent(row_id, self.worker, self.clock())
+    async def _mark_sent(self, row: Claimed, repo: Repo) -> None:
+        """Mark the row sent; a reminder that has a successor (the next route nudge) plans
+        it in the same transaction."""
+        now = self.clock()
+        if await repo.outbox.mark_sent(row.id, self.worker, now):
+            followup = FOLLOWUPS.get(row.kind)
+            if followup is not None:
+                await followup(repo, row.recipient.user_id, now)
 
     async def _fail(self, row_id: int, error: str, repo: Repo) -> None:
         await repo.outbox.mark_failed(row_id, self.worker, error, attempt=True)
@@ -372,7 +408,7 @@ class OutboxSender:
         for attempt in range(tries):
             try:
                 async with self.sessionmaker() as session:
-                    result = await work(Repo(session))
+                    result = await work(Repo(session, self.policy))
                     await session.commit()
                     return result
             except DBAPIError:

@@ -29,9 +29,10 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     clock = clock or SystemClock()
     scheduler = AsyncIOScheduler(timezone=settings.tz)
+    policy = settings.reminders
 
     async def tick() -> int:
-        return await run_due_jobs(sessionmaker, clock.now(), on_commit=on_commit)
+        return await run_due_jobs(sessionmaker, clock.now(), on_commit=on_commit, policy=policy)
 
     scheduler.add_job(
         tick,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from db.repo import Repo
+from domain.reminders import Policy
 from domain.schedule import JobKind
 from scheduler.jobs import JOBS
 
@@ -33,6 +34,7 @@ async def run_due_jobs(
     now: datetime,
     *,
     on_commit: Callable[[], None] | None = None,
+    policy: Policy | None = None,
 ) -> int:
     """Run every job due at `now` once; how many ran. `on_commit` is called after a job that
     queued messages is committed (the outbox sender's `wake`)."""
@@ -41,7 +43,7 @@ async def run_due_jobs(
     ran = 0
     for job_id, kind in due:
         async with sessionmaker() as session:
-            repo = Repo(session)
+            repo = Repo(session, policy)
             try:
                 job = await repo.jobs.claim(job_id, now)
                 if job is None:

@@ -25,7 +25,8 @@ from db.repo import Repo
 from db.repositories.events import EventRepo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind, count
-from domain.schedule import JobKind, feedback_at, reminder_at
+from domain.schedule import JobKind, feedback_at
+from services import reminders
 from services.registrations import offer_freed_seats
 
 __all__ = [
@@ -80,21 +81,20 @@ class Done:
 
 
 async def _schedule_jobs(repo: Repo, event: Event, now: datetime) -> None:
-    remind_at = reminder_at(event.starts_at, now)
-    if remind_at is not None:
-        await repo.jobs.schedule(JobKind.EVENT_REMINDER, remind_at, event_id=event.id)
+    """The feedback request after the end. (Reminders are planned per registration when a
+    seat is confirmed: `services.reminders`.)"""
     await repo.jobs.schedule(
         JobKind.FEEDBACK_REQUEST, feedback_at(event.ends_at), event_id=event.id
     )
 
 
 async def _move_jobs(repo: Repo, event: Event, now: datetime) -> None:
-    """The pending reminder and feedback request of a moved event follow it (a reminder whose
-    time has passed is dropped: the registrants are told of the change anyway)."""
-    await repo.jobs.reschedule(
-        JobKind.EVENT_REMINDER, event.id, reminder_at(event.starts_at, now), now
-    )
+    """The feedback request and the registrants' reminders of a moved event follow it (a
+    reminder whose time has passed is dropped: the registrants are told of the change)."""
+    # an `event_reminder` job of an event published before reminders were planned per seat
+    await repo.jobs.reschedule(JobKind.EVENT_REMINDER, event.id, None, now)
     await repo.jobs.reschedule(JobKind.FEEDBACK_REQUEST, event.id, feedback_at(event.ends_at), now)
+    await reminders.replan_event(repo, event, now)
 
 
 async def create_event(repo: Repo, event: Event, now: datetime) -> Done:
@@ -195,6 +195,7 @@ async def cancel_event(repo: Repo, event_id: int, now: datetime) -> Done | Refus
     regs = await repo.events.cancel_event(event)
     for kind in (JobKind.EVENT_REMINDER, JobKind.FEEDBACK_REQUEST):
         await repo.jobs.reschedule(kind, event.id, None, now)
+    await reminders.cancel_event_reminders(repo, event.id, "the event was cancelled")
     notices = [
         Notice(reg.user_id, NoticeKind.EVENT_CANCELLED, {"event_id": event.id}) for reg in regs
     ]

@@ -17,9 +17,17 @@ from db.models import Registration, User
 from db.repo import Repo
 from db.repositories.events import facts_of
 from db.repositories.registrations import SignUp
-from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
+from domain.events import (
+    Decision,
+    EventStatus,
+    RegStatus,
+    can_cancel,
+    cancel_too_late,
+    offer_expiry,
+)
 from domain.notices import Notice, NoticeKind
 from domain.schedule import JobKind
+from services import reminders
 
 __all__ = [
     "CancelRefusal",
@@ -51,6 +59,13 @@ async def offer_freed_seats(repo: Repo, event_id: int, now: datetime) -> list[No
     expiry and queue the offers; the notices queued."""
     notices = []
     for reg in await repo.events.promote(event_id, now):
+        # an offer made in the recipient's quiet hours reaches them when those end: the
+        # window to claim it starts then (never later than the event allows)
+        prefs = repo.policy.preferences(reg.user.timezone, reg.user.quiet_hours, reg.user.muted)
+        if prefs.quiet is not None and reg.event.starts_at - now > repo.policy.urgent_within:
+            opens = prefs.quiet.ends_after(now, prefs.tz)
+            if opens > now:
+                reg.offer_expires_at = offer_expiry(opens, reg.event.starts_at)
         assert reg.offer_expires_at is not None
         await repo.jobs.schedule(JobKind.OFFER_EXPIRE, reg.offer_expires_at, reg_id=reg.id)
         notices.append(offer_notice(reg))
@@ -59,8 +74,18 @@ async def offer_freed_seats(repo: Repo, event_id: int, now: datetime) -> list[No
 
 
 async def sign_up(repo: Repo, event_id: int, user_id: int, now: datetime) -> SignUp:
-    """A seat if there is one, else a place in the waitlist (a repeated tap changes nothing)."""
-    return await repo.events.sign_up(event_id, user_id, now, eligible=True)
+    """A seat if there is one, else a place in the waitlist (a repeated tap changes nothing).
+    A confirmed seat plans its reminders."""
+    result = await repo.events.sign_up(event_id, user_id, now, eligible=True)
+    if (
+        result.registration is not None
+        and not result.repeated
+        and result.outcome is Decision.CONFIRM
+    ):
+        event = await repo.events.get(event_id)
+        if event is not None:
+            await reminders.plan_event_reminders(repo, event, [result.registration], now)
+    return result
 
 
 class CancelRefusal(StrEnum):
@@ -91,6 +116,9 @@ async def cancel_registration(
         late = cancel_too_late(facts_of(event), status, now)
         return CancelRefusal.TOO_LATE if late else CancelRefusal.NOT_ACTIVE
     await repo.events.cancel(reg)
+    await reminders.cancel_event_reminders(
+        repo, event_id, "the registration was cancelled", user_id=user.id
+    )
     await repo.audit.record("registration_cancelled", actor=user, event_id=event_id)
     offered = await offer_freed_seats(repo, event_id, now) if status.holds_seat else []
     return Cancelled(len(offered))
@@ -128,7 +156,12 @@ async def take_offer(repo: Repo, reg_id: int, user_id: int, now: datetime) -> Of
     reg = await _open_offer(repo, reg_id, user_id, now)
     if isinstance(reg, OfferOutcome):
         return reg
-    return OfferOutcome.TAKEN if await repo.events.claim(reg, now) else OfferOutcome.EXPIRED
+    if not await repo.events.claim(reg, now):
+        return OfferOutcome.EXPIRED
+    event = await repo.events.get(reg.event_id)
+    if event is not None:
+        await reminders.plan_event_reminders(repo, event, [reg], now)
+    return OfferOutcome.TAKEN
 
 
 async def decline_offer(repo: Repo, reg_id: int, user_id: int, now: datetime) -> OfferOutcome:

@@ -21,7 +21,8 @@ from db.repo import Repo
 from domain.events import RegStatus
 from domain.notices import NoticeKind
 from domain.typography import quoted
-from outbox.render import RENDERERS, RenderContext, Rendered
+from outbox.render import RenderContext, Rendered
+from outbox.render import render as render_row
 from tests.conftest import make_settings
 from tests.sample import load_sample_events
 
@@ -56,7 +57,7 @@ async def render(
     repo: Repo, kind: NoticeKind, payload: Mapping[str, Any], now: datetime
 ) -> Rendered:
     with english():
-        rendered = await RENDERERS[kind](RenderContext(repo, TZ, now, "en"), payload)
+        rendered = await render_row(kind, RenderContext(repo, TZ, now, "en"), payload)
     assert rendered is not None
     return rendered
 
@@ -120,7 +121,14 @@ async def test_reminder_says_today_or_tomorrow_and_opens_the_event(
     title = quoted(TRICKY_TITLE).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     when = f"today at {start:%H:%M}–{end:%H:%M} ({start:%d.%m.%Y})"
     assert rendered.text.split("\n")[0] == f"⏰ Reminder: {title}, {when}."
-    assert buttons(rendered.markup) == [[("Open the event", f"ea:card:{event.id}")]]
+    assert buttons(rendered.markup) == [
+        [("Open the event", f"ea:card:{event.id}"), ("📍 How to get there", None)],
+        [
+            ("❌ Cancel my registration", f"ea:cancel:{event.id}"),
+            ("📅 Add to calendar", f"ea:ics:{event.id}"),
+        ],
+        [("🔕 No more event reminders", "mu:events")],
+    ]
 
 
 async def test_feedback_request_has_five_stars(
@@ -142,7 +150,8 @@ async def test_feedback_request_has_five_stars(
             ("3 ⭐", f"fb:{reg_id}:3"),
             ("4 ⭐", f"fb:{reg_id}:4"),
             ("5 ⭐", f"fb:{reg_id}:5"),
-        ]
+        ],
+        [("🔕 No more event reminders", "mu:events")],
     ]
 
 

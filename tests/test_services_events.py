@@ -16,7 +16,7 @@ from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv
 from db.repo import Repo
 from domain.event_import import Err
 from domain.events import EventStatus, RegStatus
-from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE
+from domain.schedule import FEEDBACK_AFTER
 from services import events as services
 from tests.sample import load_sample_events
 
@@ -101,7 +101,8 @@ async def test_event_rules_are_shared_by_the_card_and_the_import(
         assert set(done.changed) == {"starts_at", "ends_at"}
         assert {n.user_id for n in done.notices} == {u.id for u in users}
         assert all(n.kind is services.NoticeKind.EVENT_CHANGED for n in done.notices)
-        assert await _jobs(repo, "event_reminder", event_id) == [starts - REMIND_BEFORE]
+        # reminders are outbox rows per confirmed seat now, not a job (tests/test_reminders.py)
+        assert await _jobs(repo, "event_reminder", event_id) == []
         assert await _jobs(repo, "feedback_request", event_id) == [
             starts + timedelta(hours=2) + FEEDBACK_AFTER
         ]

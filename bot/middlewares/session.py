@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.usercache import UserCache
 from db.repo import Repo
+from domain.reminders import Policy
 
 if TYPE_CHECKING:
     from outbox.sender import OutboxSender
@@ -36,10 +37,14 @@ class UnitOfWork:
     """The update's session, its repository facade and what follows a commit."""
 
     def __init__(
-        self, session: AsyncSession, cache: UserCache, sender: OutboxSender | None
+        self,
+        session: AsyncSession,
+        cache: UserCache,
+        sender: OutboxSender | None,
+        policy: Policy | None = None,
     ) -> None:
         self.session = session
-        self.repo = Repo(session)
+        self.repo = Repo(session, policy)
         self.cache = cache
         self.sender = sender
         self.task = asyncio.current_task()
@@ -64,9 +69,15 @@ CURRENT_UOW: ContextVar[UnitOfWork | None] = ContextVar("metodbot_uow", default=
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], cache: UserCache) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        cache: UserCache,
+        policy: Policy | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.cache = cache
+        self.policy = policy
 
     async def __call__(
         self,
@@ -75,7 +86,7 @@ class DbSessionMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         async with self.sessionmaker() as session:
-            uow = UnitOfWork(session, self.cache, data.get("outbox_sender"))
+            uow = UnitOfWork(session, self.cache, data.get("outbox_sender"), self.policy)
             data["repo"] = uow.repo
             token = CURRENT_UOW.set(uow)
             try:

@@ -22,7 +22,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Job, OutboxMessage, User
-from domain.notices import Notice
+from domain.notices import Notice, NoticeKind
+from domain.reminders import COLLAPSE_MAX
 from domain.schedule import JobKind
 
 #: a job that failed this many times is left alone (its last error stays for the admins)
@@ -32,6 +33,14 @@ JOB_MAX_ATTEMPTS = 5
 def _rowcount(result: object) -> int:
     """Rows an UPDATE changed (`Result` types it loosely)."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def payload_items(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The notices a row carries: one, or several collapsed into `items`."""
+    items = payload.get("items")
+    if isinstance(items, list):
+        return [dict(item) for item in items]
+    return [dict(payload)]
 
 
 class OutboxState(StrEnum):
@@ -47,6 +56,10 @@ class Recipient:
     telegram_id: int | None
     language: str
     blocked: bool
+    #: the user's own choices (`users.timezone`, `quiet_hours`, `muted`); None: the defaults
+    timezone: str | None = None
+    quiet_hours: str | None = None
+    muted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +103,7 @@ class OutboxRepo:
                     kind=notice.kind.value,
                     payload=dict(notice.payload),
                     key=notice.key,
+                    ref=notice.ref,
                     due_at=notice.due_at,
                     state=OutboxState.PENDING.value,
                     attempts=0,
@@ -137,7 +151,15 @@ class OutboxRepo:
 
     async def load(self, ids: Sequence[int]) -> list[Claimed]:
         rows = await self.session.execute(
-            select(OutboxMessage, User.telegram_id, User.language, User.blocked_at)
+            select(
+                OutboxMessage,
+                User.telegram_id,
+                User.language,
+                User.blocked_at,
+                User.timezone,
+                User.quiet_hours,
+                User.muted,
+            )
             .join(User, User.id == OutboxMessage.user_id)
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.id)
@@ -148,9 +170,17 @@ class OutboxRepo:
                 row.kind,
                 dict(row.payload),
                 row.attempts,
-                Recipient(row.user_id, telegram_id, language, blocked_at is not None),
+                Recipient(
+                    row.user_id,
+                    telegram_id,
+                    language,
+                    blocked_at is not None,
+                    timezone,
+                    quiet,
+                    tuple(muted or ()),
+                ),
             )
-            for row, telegram_id, language, blocked_at in rows.tuples()
+            for row, telegram_id, language, blocked_at, timezone, quiet, muted in rows.tuples()
         ]
 
     async def _finish(self, row_id: int, worker: str, **values: Any) -> bool:
@@ -195,6 +225,121 @@ class OutboxRepo:
             due_at=due_at,
             last_error=error[:2000],
             attempts=OutboxMessage.attempts + int(attempt),
+        )
+
+    async def defer(self, row_id: int, worker: str, until: datetime, *, collapse: bool) -> int:
+        """Quiet hours: the row waits until `until`. With `collapse`, it joins a row of the
+        same kind already waiting for the same user and moment (up to `COLLAPSE_MAX` items in
+        its payload's `items`), so the morning brings one message, not five. The id of the row
+        that will carry it."""
+        if collapse:
+            target = await self.session.scalar(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.user_id
+                    == select(OutboxMessage.user_id)
+                    .where(OutboxMessage.id == row_id)
+                    .scalar_subquery(),
+                    OutboxMessage.kind
+                    == select(OutboxMessage.kind)
+                    .where(OutboxMessage.id == row_id)
+                    .scalar_subquery(),
+                    OutboxMessage.id != row_id,
+                    OutboxMessage.state == OutboxState.PENDING.value,
+                    OutboxMessage.due_at == until,
+                    OutboxMessage.claimed_by.is_(None),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(1)
+                .with_for_update()
+            )
+            own = await self.session.scalar(
+                select(OutboxMessage.payload).where(OutboxMessage.id == row_id)
+            )
+            if target is not None and own is not None:
+                items = payload_items(target.payload) + payload_items(own)
+                if len(items) <= COLLAPSE_MAX:
+                    await self.session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == target.id)
+                        .values(payload={"items": items})
+                        .execution_options(synchronize_session=False)
+                    )
+                    await self.mark_cancelled(row_id, worker, f"collapsed into #{target.id}")
+                    return target.id
+        await self._finish(row_id, worker, due_at=until)
+        return row_id
+
+    async def cancel_ref(
+        self,
+        ref: str,
+        reason: str,
+        *,
+        user_id: int | None = None,
+        kinds: Iterable[NoticeKind] | None = None,
+    ) -> int:
+        """Cancel the pending rows about `ref` (of one user, of some kinds): the thing they
+        were about changed. Their keys are released, so the same reminder can be planned
+        again (an event moved back to its first time)."""
+        query = update(OutboxMessage).where(
+            OutboxMessage.ref == ref, OutboxMessage.state == OutboxState.PENDING.value
+        )
+        if user_id is not None:
+            query = query.where(OutboxMessage.user_id == user_id)
+        if kinds is not None:
+            query = query.where(OutboxMessage.kind.in_([k.value for k in kinds]))
+        result = await self.session.execute(
+            query.values(
+                state=OutboxState.CANCELLED.value,
+                key=None,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=reason[:2000],
+            ).execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+    async def cancel_kinds(self, user_id: int, kinds: Iterable[NoticeKind], reason: str) -> int:
+        """Cancel the user's pending rows of these kinds (a category switched off)."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.user_id == user_id,
+                OutboxMessage.state == OutboxState.PENDING.value,
+                OutboxMessage.kind.in_([k.value for k in kinds]),
+            )
+            .values(
+                state=OutboxState.CANCELLED.value,
+                key=None,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=reason[:2000],
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+    async def last_sent(self, user_id: int, kind: NoticeKind) -> datetime | None:
+        at: datetime | None = await self.session.scalar(
+            select(func.max(OutboxMessage.sent_at)).where(
+                OutboxMessage.user_id == user_id,
+                OutboxMessage.kind == kind.value,
+                OutboxMessage.state == OutboxState.SENT.value,
+            )
+        )
+        return at
+
+    async def pending_of(
+        self, user_id: int, kinds: Iterable[NoticeKind] | None = None
+    ) -> list[OutboxMessage]:
+        """The user's pending rows (of some kinds), soonest first (tests, /mydata)."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.user_id == user_id, OutboxMessage.state == OutboxState.PENDING.value
+        )
+        if kinds is not None:
+            query = query.where(OutboxMessage.kind.in_([k.value for k in kinds]))
+        return list(
+            await self.session.scalars(query.order_by(OutboxMessage.due_at, OutboxMessage.id))
         )
 
     async def extend(self, ids: Sequence[int], worker: str, until: datetime) -> None:
@@ -333,4 +478,12 @@ class JobRepo:
         return kept
 
 
-__all__ = ["JOB_MAX_ATTEMPTS", "Claimed", "JobRepo", "OutboxRepo", "OutboxState", "Recipient"]
+__all__ = [
+    "JOB_MAX_ATTEMPTS",
+    "Claimed",
+    "JobRepo",
+    "OutboxRepo",
+    "OutboxState",
+    "Recipient",
+    "payload_items",
+]

@@ -22,6 +22,7 @@ async def run(repo: Repo, payload: dict[str, Any], now: datetime) -> None:
                 NoticeKind.FEEDBACK_REQUEST,
                 {"event_id": event.id, "reg_id": reg.id},
                 key=f"feedback:{reg.id}",
+                ref=f"event:{event.id}",
             )
             for reg in await repo.events.participants(event.id)
             if reg.status in (RegStatus.ATTENDED.value, RegStatus.CONFIRMED.value)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from db.models import AuditEntry, Event, Registration, School, Site
 from db.repo import Repo
-from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE, JobKind
+from domain.schedule import FEEDBACK_AFTER, JobKind
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
 from ui.callbacks.event_admin import EventAdminCb, EventEditCb, NewEventCb, NewSiteCb
@@ -91,9 +91,7 @@ async def test_coordinator_creates_and_manages_an_event(running: Running) -> Non
         assert event.competencies == ["assessment"] and len(event.checkin_code) == 6
         reminders = await repo.jobs.pending("event_reminder")
         feedback = await repo.jobs.pending("feedback_request")
-        assert [(j.run_at, j.payload) for j in reminders] == [
-            (event.starts_at - REMIND_BEFORE, {"event_id": event.id})
-        ]
+        assert reminders == []  # planned per confirmed seat (services.reminders)
         assert [(j.run_at, j.payload) for j in feedback] == [
             (event.ends_at + FEEDBACK_AFTER, {"event_id": event.id})
         ]
@@ -293,7 +291,10 @@ async def _event_in_ten_days(running: Running, municipality_id: int) -> tuple[in
                 checkin_code="AB12CD",
             )
         )
-        await repo.jobs.schedule(JobKind.EVENT_REMINDER, start - REMIND_BEFORE, event_id=event.id)
+        # a job of the kind events had before reminders were planned per seat (migration 0006)
+        await repo.jobs.schedule(
+            JobKind.EVENT_REMINDER, start - timedelta(hours=24), event_id=event.id
+        )
         await repo.jobs.schedule(
             JobKind.FEEDBACK_REQUEST, start + timedelta(hours=2) + FEEDBACK_AFTER, event_id=event.id
         )
@@ -364,9 +365,7 @@ async def test_coordinator_edits_title_time_and_place(running: Running) -> None:
         assert stored.starts_at == new_start.astimezone(UTC)
         assert stored.ends_at == (new_start + timedelta(hours=2)).astimezone(UTC)
         reminders = await repo.jobs.pending("event_reminder")
-        assert [(j.run_at, j.payload) for j in reminders] == [
-            (stored.starts_at - REMIND_BEFORE, {"event_id": event_id})
-        ]
+        assert reminders == []  # the old-style job is closed; seats plan their reminders
         feedback = await repo.jobs.pending("feedback_request")
         assert [j.run_at for j in feedback] == [stored.ends_at + FEEDBACK_AFTER]
 

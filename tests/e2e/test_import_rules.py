@@ -18,9 +18,11 @@ from db.models import Event, Municipality, Site
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE, sample_events_csv
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus
+from domain.notices import NoticeKind
 from domain.roles import Role
-from domain.schedule import FEEDBACK_AFTER, REMIND_BEFORE
+from domain.schedule import FEEDBACK_AFTER
 from services import events as services
+from services import registrations
 from tests.e2e.conftest import Chat, Running
 from tests.sample import load_sample_events
 
@@ -85,14 +87,14 @@ async def test_reimport_goes_through_the_event_rules(running: Running) -> None:
             await session.flush()
             await repo.events.sign_up(mc_id, user.id, now, eligible=True)  # 3 seats, 1 waits
             if chat is teachers[0]:
-                await repo.events.sign_up(intern_id, user.id, now, eligible=True)
+                await registrations.sign_up(repo, intern_id, user.id, now)
+                first_id = user.id
         await session.commit()
-        reminder = next(
-            j
-            for j in await repo.jobs.pending("event_reminder")
-            if j.payload["event_id"] == intern_id
-        )
-        old_reminder_at = reminder.run_at
+        old_reminders = {
+            row.due_at
+            for row in await repo.outbox.pending_of(first_id, [NoticeKind.EVENT_REMINDER])
+        }
+        assert len(old_reminders) == 2  # a day and an hour before
     waiting = teachers[3]
     today = now.astimezone(TZ).date()
     header, rows = _volgodonsk_rows(today)
@@ -143,18 +145,18 @@ async def test_reimport_goes_through_the_event_rules(running: Running) -> None:
     new_start = start.replace(tzinfo=TZ).astimezone(UTC)
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
-        reminders = [
-            j
-            for j in await repo.jobs.pending("event_reminder")
-            if j.payload["event_id"] == intern_id
-        ]
+        reminders = await repo.outbox.pending_of(first_id, [NoticeKind.EVENT_REMINDER])
         feedback = [
             j
             for j in await repo.jobs.pending("feedback_request")
             if j.payload["event_id"] == intern_id
         ]
-        assert [j.run_at for j in reminders] == [new_start - REMIND_BEFORE]
-        assert old_reminder_at not in [j.run_at for j in reminders]
+        # the seat's reminders moved with the event
+        assert [r.due_at for r in reminders] == [
+            new_start - timedelta(hours=24),
+            new_start - timedelta(hours=1),
+        ]
+        assert not old_reminders & {r.due_at for r in reminders}
         assert [j.run_at for j in feedback] == [new_start + timedelta(hours=3) + FEEDBACK_AFTER]
     moved = [t for t in teachers[0].texts() if "has changed" in t]
     assert moved and "New time" in moved[-1], teachers[0].texts()

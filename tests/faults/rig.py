@@ -148,6 +148,8 @@ class BotProcess:
             THROTTLE_RATE="10000",
             THROTTLE_BURST="10000",
             PYTHONUNBUFFERED="1",
+            # these runs are on the wall clock: not at the mercy of the hour they run at
+            QUIET_HOURS="off",
             **FAST,
         )
         env.update(self.env)

@@ -3,6 +3,8 @@ the feedback stars and the way back to an event's card (notices and reminders us
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -34,8 +36,27 @@ def feedback_keyboard(reg_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def open_event_keyboard(event_id: int) -> InlineKeyboardMarkup:
-    """One button to the event's card (the reminder before an event)."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[button(_("Open the event"), EvAct(action=EvAction.CARD, event=event_id))]]
-    )
+def reminder_rows(
+    event_id: int, place: str, online_url: str, *, can_cancel: bool
+) -> list[list[InlineKeyboardButton]]:
+    """Under a reminder: the card, the way there (the link, or the place on a map), cancel the
+    registration, add to the calendar."""
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(_("Open the event"), EvAct(action=EvAction.CARD, event=event_id))]
+    ]
+    if online_url.startswith(("https://", "http://")):
+        rows[0].append(InlineKeyboardButton(text=_("🔗 The link"), url=online_url))
+    elif place:
+        rows[0].append(
+            InlineKeyboardButton(
+                text=_("📍 How to get there"),
+                url="https://yandex.ru/maps/?text=" + quote_plus(place),
+            )
+        )
+    second = [button(_("📅 Add to calendar"), EvAct(action=EvAction.ICS, event=event_id))]
+    if can_cancel:
+        second.insert(
+            0, button(_("❌ Cancel my registration"), EvAct(action=EvAction.CANCEL, event=event_id))
+        )
+    rows.append(second)
+    return rows
