@@ -24,11 +24,14 @@ from domain.reminders import CATEGORY, Category
 
 __all__ = [
     "FOLLOWUPS",
+    "PLANNERS",
     "cancel_event_reminders",
     "event_ref",
     "mute",
     "plan_event_reminders",
+    "plan_user_events",
     "replan_event",
+    "replan_user",
     "unmute",
 ]
 
@@ -99,6 +102,41 @@ async def replan_event(repo: Repo, event: Event, now: datetime) -> int:
     return await plan_event_reminders(repo, event, regs, now)
 
 
+async def plan_user_events(repo: Repo, user_id: int, now: datetime) -> int:
+    """Plan the reminders of all the user's confirmed seats on events still ahead (a category
+    switched back on)."""
+    added = 0
+    for reg in await repo.events.of_user(user_id):  # loads each registration's event
+        if reg.status == RegStatus.CONFIRMED.value and reg.event.starts_at > now:
+            added += await plan_event_reminders(repo, reg.event, [reg], now)
+    return added
+
+
+Planner = Callable[[Repo, int, datetime], Awaitable[int]]
+
+#: what plans a user's reminders of each category from the database (after a category is
+#: switched back on, a new time zone or new quiet hours). Categories planned at a fixed local
+#: time of day (route, self-assessment, agenda) move with the user's zone.
+PLANNERS: dict[Category, Planner] = {
+    Category.EVENTS: plan_user_events,
+}
+
+
+async def replan_user(
+    repo: Repo, user_id: int, now: datetime, categories: Iterable[Category] | None = None
+) -> int:
+    """Plan the user's reminders of `categories` (all) again; muted ones are left alone."""
+    user = await repo.users.get(user_id)
+    if user is None:
+        return 0
+    added = 0
+    for category in categories if categories is not None else list(PLANNERS):
+        planner = PLANNERS.get(category)
+        if planner is not None and category.value not in (user.muted or []):
+            added += await planner(repo, user_id, now)
+    return added
+
+
 def kinds_of(category: Category) -> list[NoticeKind]:
     return [kind for kind, of in CATEGORY.items() if of is category]
 
@@ -118,12 +156,13 @@ async def mute(repo: Repo, user_id: int, category: Category) -> bool:
     return True
 
 
-async def unmute(repo: Repo, user_id: int, category: Category) -> bool:
-    """Switch a category back on (what was withdrawn stays withdrawn; what is planned from
-    now on is sent). False if it was on already."""
+async def unmute(repo: Repo, user_id: int, category: Category, now: datetime) -> bool:
+    """Switch a category back on: what it withdrew is planned again. False if it was on
+    already."""
     user = await repo.users.get(user_id)
     if user is None or category.value not in (user.muted or []):
         return False
     user.muted = [c for c in user.muted if c != category.value]
     await repo.session.flush()
+    await replan_user(repo, user_id, now, [category])
     return True
