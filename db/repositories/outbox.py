@@ -233,32 +233,27 @@ class OutboxRepo:
         its payload's `items`), so the morning brings one message, not five. The id of the row
         that will carry it."""
         if collapse:
-            target = await self.session.scalar(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.user_id
-                    == select(OutboxMessage.user_id)
-                    .where(OutboxMessage.id == row_id)
-                    .scalar_subquery(),
-                    OutboxMessage.kind
-                    == select(OutboxMessage.kind)
-                    .where(OutboxMessage.id == row_id)
-                    .scalar_subquery(),
-                    OutboxMessage.id != row_id,
-                    OutboxMessage.state == OutboxState.PENDING.value,
-                    OutboxMessage.due_at == until,
-                    OutboxMessage.claimed_by.is_(None),
+            own = await self.session.get(OutboxMessage, row_id, populate_existing=True)
+            if own is not None:
+                candidates = await self.session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.user_id == own.user_id,
+                        OutboxMessage.kind == own.kind,
+                        OutboxMessage.id != row_id,
+                        OutboxMessage.state == OutboxState.PENDING.value,
+                        OutboxMessage.due_at == until,
+                        OutboxMessage.claimed_by.is_(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
                 )
-                .order_by(OutboxMessage.id)
-                .limit(1)
-                .with_for_update()
-            )
-            own = await self.session.scalar(
-                select(OutboxMessage.payload).where(OutboxMessage.id == row_id)
-            )
-            if target is not None and own is not None:
-                items = payload_items(target.payload) + payload_items(own)
-                if len(items) <= COLLAPSE_MAX:
+                mine = payload_items(own.payload)
+                for target in candidates:
+                    items = payload_items(target.payload) + mine
+                    if len(items) > COLLAPSE_MAX:
+                        continue
                     await self.session.execute(
                         update(OutboxMessage)
                         .where(OutboxMessage.id == target.id)
