@@ -4,9 +4,12 @@ How a row travels
 1. **Claim** (one short transaction): up to a batch of due rows get this sender's name and a
    lease (`OUTBOX_LEASE_SECONDS`). Two senders — two processes on one PostgreSQL database, or a
    sender and its restarted self — never hold the same row (`OutboxRepo.claim`).
-2. **Render** (one read-only transaction, closed before any call to Telegram): each row in its
-   recipient's language from what the database says now; stale rows (an offer taken meanwhile,
-   an erased or blocked recipient) are cancelled unsent.
+2. **Decide and render** (one short transaction, closed before any call to Telegram): each row
+   in its recipient's language and time zone from what the database says now; stale rows (an
+   offer taken meanwhile, a reminder of a cancelled registration, an erased or blocked
+   recipient) are cancelled unsent, so are reminders of a category the recipient switched off;
+   in their quiet hours a row waits for their morning (`domain.reminders.decide`), joining a
+   row of the same kind already waiting there, unless it is about an event that starts soon.
 3. **Send and mark**, row by row: the Bot API call happens outside any transaction; right after
    it a short transaction marks the row (sent, failed, or due again later).
 
