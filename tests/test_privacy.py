@@ -185,6 +185,7 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
             me, school_id=typed.id, mentor_volunteer=True, pending_payload=f"event_{MARK}"
         )
         await repo.users.set_subjects(me, ["math", "informatics"])
+        me.timezone, me.quiet_hours, me.muted = "Asia/Yekaterinburg", "22:00-07:00", ["route"]
         await repo.audit.record("consent_given", actor=me, version="1.0")
 
         framework = await repo.frameworks.active()
@@ -338,6 +339,11 @@ async def test_export_holds_every_row_that_refers_to_the_user(sessionmaker: Make
     # and, readably
     assert data["exported_at"] == exported_at.isoformat()
     assert data["profile"]["mentor_volunteer"] is True
+    assert data["settings"] == {
+        "timezone": "Asia/Yekaterinburg",
+        "quiet_hours": "22:00-07:00",
+        "muted": ["route"],
+    }
     assert data["profile"]["subjects"] == ["math", "informatics"]
     assert data["profile"]["school"] == f"Школа {MARK}" and not data["profile"]["school_verified"]
     assert [h["action"] for h in data["consent_history"]] == ["consent_given"]
@@ -450,6 +456,7 @@ async def test_erasure_leaves_no_personal_text_and_frees_the_seat(sessionmaker: 
         assert user is not None and user.telegram_id is None and user.full_name is None
         assert user.municipality_id and user.position_code == "teacher"
         assert user.age_band == "under_35" and not user.mentor_volunteer
+        assert user.timezone is None and user.quiet_hours is None and user.muted == []
         assert user.consent == "withdrawn" and user.role == "teacher"
         assert user.erased_at == erased_at
         attempts = list(await session.scalars(select(Attempt).where(Attempt.user_id == user.id)))

@@ -94,6 +94,9 @@ class PersonalDataRepo(UserRepo):
         user.experience_years = None
         user.pending_payload = None
         user.mentor_volunteer = False
+        user.timezone = None
+        user.quiet_hours = None
+        user.muted = []
         user.consent = "withdrawn"
         user.consent_version = None
         user.consent_at = None
@@ -180,6 +183,11 @@ class PersonalDataRepo(UserRepo):
                 "age_band": user.age_band,
                 "completed_at": _iso(user.profile_completed_at),
                 "mentor_volunteer": user.mentor_volunteer,
+            },
+            "settings": {
+                "timezone": user.timezone,
+                "quiet_hours": user.quiet_hours,
+                "muted": list(user.muted or []),
             },
             "pending_link": user.pending_payload,
             "created_at": _iso(user.created_at),
