@@ -59,3 +59,23 @@ class ManualClock:
 
     def __repr__(self) -> str:
         return f"ManualClock({self._now.isoformat()})"
+
+
+class ShiftedClock:
+    """The real time moved by an offset that only grows: the console's time travel (`:time`),
+    where the bot keeps running in real time after the jump."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return utcnow() + self.offset
+
+    def shift(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("time travel goes forward only")
+        self.offset += delta
+        return self.now()
+
+    def __repr__(self) -> str:
+        return f"ShiftedClock(+{self.offset})"

@@ -2,7 +2,9 @@
 
 It starts the Bot API emulator on 127.0.0.1, runs the real bot against it (polling through
 aiogram's HTTP client) and turns what you type into updates. Type text to send it, `#N` to
-press inline button N of the latest message, `:doc PATH` to send a file, `:q` to quit.
+press inline button N of the latest message, `:doc PATH` to send a file, `:time +1d2h` (or
+`:time 2026-12-03 08:00`) to move the bot's clock forward and see what it sends by then
+(reminders, agendas, offers that lapse), `:q` to quit.
 
 Everything the console keeps lives in its data directory (`data/` by default): the files the
 bot sends you (`console-downloads/`), the emulator's file store (`console-files/`, so file ids
@@ -19,12 +21,14 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from bot.app import BotApp
 from bot.imports import ImportFormatError, import_file
 from bot.middlewares import UpdateCounter
+from core.clock import ShiftedClock
 from core.settings import Settings
 from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv, sample_sites_csv
 from db.repo import Repo
@@ -42,13 +46,36 @@ FILE_STORE = "console-files"
 LOG_FILE = "console.log"
 HELP = (
     "Type a message and press Enter. #N presses inline button N of the latest message;\n"
-    ":doc PATH sends a file; :help shows this; :q (or Ctrl-D) quits.\n"
+    ":doc PATH sends a file; :time +1d2h30m or :time YYYY-MM-DD HH:MM moves the bot's clock\n"
+    "forward (reminders and other scheduled messages arrive); :time shows it;\n"
+    ":help shows this; :q (or Ctrl-D) quits.\n"
     "Photos and files the bot sends are saved to data/console-downloads/.\n"
     "Start with --sample-events to add the sample internship sites and events."
 )
 
 ReadLine = Callable[[], Awaitable[str | None]]
 Write = Callable[[str], None]
+#: `:time ARG` → what to print (moves the bot's clock and runs what became due)
+Travel = Callable[[str], Awaitable[str]]
+
+_SPAN = re.compile(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
+
+
+def time_jump(arg: str, now: datetime, tz: tzinfo) -> timedelta | str:
+    """How far `:time ARG` moves the clock: "+1d2h30m", or a local "YYYY-MM-DD HH:MM" ahead;
+    or why not."""
+    arg = arg.strip()
+    if match := _SPAN.fullmatch(arg):
+        days, hours, minutes = (int(part or 0) for part in match.groups())
+        delta = timedelta(days=days, hours=hours, minutes=minutes)
+        return delta if delta > timedelta(0) else "(say how far: :time +1d, +2h, +30m)"
+    try:
+        target = datetime.strptime(arg, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+    except ValueError:
+        return "(:time +1d2h30m or :time YYYY-MM-DD HH:MM)"
+    if target <= now:
+        return "(the clock goes forward only)"
+    return target - now
 
 
 async def _stdin_line() -> str | None:
@@ -163,8 +190,10 @@ class ConsoleSession:
         write: Write,
         counter: UpdateCounter,
         downloads: Path = DATA_DIR / DOWNLOADS,
+        travel: Travel | None = None,
     ) -> None:
         self.emu = emu
+        self.travel = travel
         self.counter = counter
         self.user = user
         self.write = write
@@ -269,6 +298,13 @@ class ConsoleSession:
             return True
         if not line:
             return True
+        if line == ":time" or line.startswith(":time "):
+            if self.travel is None:
+                self.write("(this console cannot move the clock)")
+            else:
+                self.write(await self.travel(line[5:]))
+                self.show_changes()
+            return True
         target_count = self.counter.count + 1
         if match := re.fullmatch(r"#(\d+)", line):
             if not self._press(int(match.group(1))):
@@ -365,7 +401,18 @@ async def _run(
             "admin_ids": [CONSOLE_USER_ID] if role == "admin" else [],
         }
     )
-    app = BotApp(settings)
+    clock = ShiftedClock()
+    app = BotApp(settings, clock=clock)
+
+    async def travel(arg: str) -> str:
+        if arg.strip():
+            jump = time_jump(arg, clock.now(), settings.tz)
+            if isinstance(jump, str):
+                return jump
+            clock.shift(jump)
+            await app.tick()
+        return f"(the bot's clock: {clock.now().astimezone(settings.tz):%Y-%m-%d %H:%M %Z})"
+
     try:
         await app.setup()
         if role == "coordinator":
@@ -388,7 +435,9 @@ async def _run(
         if imported:
             write(imported)
         write(HELP)
-        console = ConsoleSession(emu, user, write, app.dp["update_counter"], data_dir / DOWNLOADS)
+        console = ConsoleSession(
+            emu, user, write, app.dp["update_counter"], data_dir / DOWNLOADS, travel
+        )
         if read_line is None:
             _tolerant_stdin()
         read = read_line or _stdin_line

@@ -6,7 +6,9 @@ import logging
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot
@@ -20,11 +22,19 @@ from bot.__main__ import main
 from bot.middlewares import UpdateCounter
 from db.models import Event
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
-from devtools.console import CONSOLE_TOKEN, HELP, ConsoleSession, run_console, typed_text
+from devtools.console import (
+    CONSOLE_TOKEN,
+    HELP,
+    ConsoleSession,
+    run_console,
+    time_jump,
+    typed_text,
+)
 from devtools.emulator import BotAPIEmulator, EmuUser
 from tests.conftest import make_settings
 
 Step = str | Callable[[str], str]
+MSK = ZoneInfo("Europe/Moscow")
 
 
 def _bytes(path: str | Path) -> bytes:
@@ -329,3 +339,51 @@ async def test_logs_go_to_the_log_file_not_over_the_prompt(
     assert screen.count("logged: see") == 1  # said once, not after every turn
     captured = capfd.readouterr()
     assert "reference lists were empty" not in captured.err + captured.out
+
+
+async def test_the_console_moves_the_clock_and_shows_the_reminders(tmp_path: Path) -> None:
+    """`:time` jumps forward: the reminder of the event the teacher signed up for arrives."""
+    day = (datetime.now(MSK) + timedelta(days=1)).date()  # the sample event is the day after
+    screen = await drive(
+        tmp_path,
+        "en",
+        "teacher",
+        [
+            pick("I agree"),
+            "Anna Ivanova",
+            pick("Volgodonsk"),
+            pick("СОШ № 1"),
+            pick("Teacher"),
+            pick("Mathematics"),
+            pick("Done"),
+            "5",
+            pick("under 35"),
+            pick("Everything is correct"),
+            "/events",
+            pick("Оценка"),
+            pick("✅ Sign up"),
+            pick("✅ Yes, sign me up"),
+            ":time",
+            ":time yesterday",
+            ":time -1d",
+            f":time {day:%Y-%m-%d} 15:01",
+            ":q",
+        ],
+        sample_events=True,
+    )
+    assert "You are registered!" in screen
+    assert "(the bot's clock: " in screen
+    assert "(:time +1d2h30m or :time YYYY-MM-DD HH:MM)" in screen
+    reminder = screen[screen.index(f"you> :time {day:%Y-%m-%d} 15:01") :]
+    assert "⏰ Reminder:" in reminder and "tomorrow at 15:00" in reminder
+    assert "🔕 No more event reminders" in reminder
+
+
+def test_time_jumps_are_read_forward_only() -> None:
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=MSK)
+    assert time_jump("+1d2h30m", now, MSK) == timedelta(days=1, hours=2, minutes=30)
+    assert time_jump("+45m", now, MSK) == timedelta(minutes=45)
+    assert time_jump("2026-12-02 09:00", now, MSK) == timedelta(days=1)
+    assert time_jump("2026-12-01 08:00", now, MSK) == "(the clock goes forward only)"
+    assert isinstance(time_jump("+", now, MSK), str)
+    assert isinstance(time_jump("soon", now, MSK), str)
