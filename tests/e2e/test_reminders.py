@@ -34,11 +34,12 @@ YEKT = ZoneInfo("Asia/Yekaterinburg")
 
 
 @pytest.fixture
-async def reminding(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
-    """The e2e rig with the production defaults of quiet hours and lead times."""
+async def reminding(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
+    """The e2e rig with the production defaults of quiet hours and lead times, on SQLite and
+    PostgreSQL."""
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
         settings = make_settings(
-            sqlite_url,
+            db_url,
             telegram_api_base=emu.base_url,
             admin_ids=[ADMIN_ID],
             quiet_hours="21:00-08:00",
