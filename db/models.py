@@ -401,6 +401,55 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Broadcast(Base):
+    """A methodist's message to chosen teachers (`domain.broadcasts`). The message itself is
+    the author's own message in their chat with the bot, copied to each recipient (so it keeps
+    its formatting, photo or document); its recipients become outbox rows when it starts."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_state_when", "state", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: where the author could broadcast when they created it (NULL: the whole region)
+    scope: Mapped[list[int] | None] = mapped_column(JSON)
+    #: `domain.broadcasts.Filters.to_json()`
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(Integer)
+    #: text, photo or document
+    content_kind: Mapped[str] = mapped_column(String(16))
+    #: the beginning of the text or caption, for the history (plain text)
+    preview: Mapped[str] = mapped_column(Text, default="")
+    #: optional buttons: {"event_id": N} and/or {"url": ..., "url_label": ...}
+    buttons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: recipients resolved at the start
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    #: the author's live progress message
+    progress_message_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BroadcastClick(Base):
+    """A recipient opened the event of a broadcast (its report counts them once)."""
+
+    __tablename__ = "broadcast_clicks"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     """Privileged actions and consent changes, for admins and accountability."""
 
@@ -419,6 +468,8 @@ __all__ = [
     "Attempt",
     "AuditEntry",
     "Base",
+    "Broadcast",
+    "BroadcastClick",
     "Event",
     "FrameworkVersion",
     "Job",

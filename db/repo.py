@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.assessment import AssessmentRepo, FrameworkRepo
 from db.repositories.audit import AuditRepo
+from db.repositories.broadcasts import BroadcastRepo
 from db.repositories.imports import ImportRepo
 from db.repositories.outbox import JobRepo, OutboxRepo
 from db.repositories.privacy import PersonalDataRepo
@@ -49,3 +50,4 @@ class Repo:
         self.jobs = JobRepo(session)
         self.outbox = OutboxRepo(session)
         self.imports = ImportRepo(session)
+        self.broadcasts = BroadcastRepo(session)

@@ -54,6 +54,8 @@ class NoticeKind(StrEnum):
     STAFF_AGENDA = "staff_agenda"
     #: a coordinator's events of yesterday: attended, no-shows, feedback (`day`)
     STAFF_SUMMARY = "staff_summary"
+    #: a copy of a methodist's broadcast (`broadcast_id`)
+    BROADCAST = "broadcast"
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ CATEGORY: dict[NoticeKind, Category] = {
     NoticeKind.RETAKE_AVAILABLE: Category.ASSESSMENT,
     NoticeKind.STAFF_AGENDA: Category.AGENDA,
     NoticeKind.STAFF_SUMMARY: Category.AGENDA,
+    NoticeKind.BROADCAST: Category.NEWS,
 }
 
 #: kinds whose rows deferred to the same moment are sent as one message (up to COLLAPSE_MAX)

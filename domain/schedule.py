@@ -21,6 +21,8 @@ class JobKind(StrEnum):
     EVENT_REMINDER = "event_reminder"
     #: after an event: mark it completed and ask for feedback (`event_id`)
     FEEDBACK_REQUEST = "feedback_request"
+    #: a scheduled broadcast starts: its recipients become outbox rows (`broadcast_id`)
+    BROADCAST_START = "broadcast_start"
 
 
 def feedback_at(ends_at: datetime) -> datetime:

@@ -12,19 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Event
 from db.repo import Repo
 from db.repositories.events import facts_of
 from db.repositories.outbox import payload_items
+from domain.broadcasts import BroadcastState
 from domain.events import EventStatus, RegStatus, can_cancel
 from domain.notices import NoticeKind
 from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
+from ui.callbacks.broadcasts import BcOpen
 from ui.callbacks.profile import EditCb
 from ui.callbacks.settings import MuteCb
 from ui.formatting import h, moment_text, when_text
@@ -41,6 +43,8 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
     #: the start of the event the message is about: one starting soon breaks quiet hours
     about: datetime | None = None
+    #: (chat id, message id): send a copy of that message (a broadcast) instead of `text`
+    copy_of: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +224,27 @@ async def role_changed(ctx: RenderContext, payload: Mapping[str, Any]) -> Render
     return Rendered(_("Your staff role was removed; you keep your teacher profile."))
 
 
+async def broadcast(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
+    """A copy of the methodist's own message, with the broadcast's buttons; nothing once the
+    broadcast was stopped."""
+    found = await ctx.repo.broadcasts.get(int(payload["broadcast_id"]))
+    if found is None or found.state != BroadcastState.SENDING.value:
+        return None
+    rows = []
+    event_id = found.buttons.get("event_id")
+    if event_id is not None:
+        rows.append([button(_("📅 Open the event"), BcOpen(bc=found.id, event=int(event_id)))])
+    url = found.buttons.get("url")
+    if url:
+        label = str(found.buttons.get("url_label") or "") or _("🔗 Open the link")
+        rows.append([InlineKeyboardButton(text=label, url=str(url))])
+    return Rendered(
+        "",
+        InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
+        copy_of=(found.source_chat_id, found.source_message_id),
+    )
+
+
 RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.SEAT_OFFERED: seat_offered,
     NoticeKind.OFFER_EXPIRED: offer_expired,
@@ -232,6 +257,7 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.ROUTE_STEP_ADDED: route_step_added,
     NoticeKind.SCHOOL_REJECTED: school_rejected,
     NoticeKind.ROLE_CHANGED: role_changed,
+    NoticeKind.BROADCAST: broadcast,
 }
 
 
@@ -268,4 +294,5 @@ async def render(
         "\n\n".join(part.text for part in parts),
         InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
         about=min(abouts) if abouts else None,
+        copy_of=parts[0].copy_of,
     )

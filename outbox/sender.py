@@ -349,13 +349,24 @@ class OutboxSender:
 
     async def _call(self, item: _Outgoing) -> Exception | None:
         """The Bot API call; the error Telegram (or the network) answered with, if any."""
+        rendered, paid = item.rendered, True if self.paid else None
         try:
-            await self.bot.send_message(
-                item.chat_id,
-                item.rendered.text,
-                reply_markup=item.rendered.markup,
-                allow_paid_broadcast=True if self.paid else None,
-            )
+            if rendered.copy_of is not None:
+                from_chat, message_id = rendered.copy_of
+                await self.bot.copy_message(
+                    item.chat_id,
+                    from_chat,
+                    message_id,
+                    reply_markup=rendered.markup,
+                    allow_paid_broadcast=paid,
+                )
+            else:
+                await self.bot.send_message(
+                    item.chat_id,
+                    rendered.text,
+                    reply_markup=rendered.markup,
+                    allow_paid_broadcast=paid,
+                )
         except TelegramUnauthorizedError:
             raise  # a wrong token: nothing can be sent; the rows wait for the lease to lapse
         except (TelegramAPIError, OSError, TimeoutError) as exc:

@@ -21,8 +21,10 @@ from core.clock import utcnow
 from db.models import (
     Attempt,
     Base,
+    Broadcast,
     Event,
     Job,
+    OutboxMessage,
     Registration,
     Route,
     RouteComment,
@@ -231,6 +233,35 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         added = _step(2, "Задание от методиста", kind="custom")
         added.added_by_user_id = me.id
         await repo.routes.add_step(theirs, added)
+        # a broadcast she sent, and a broadcast's event she opened
+        sent = Broadcast(
+            author_user_id=me.id,
+            scope=[me.municipality_id],
+            filters={},
+            source_chat_id=7001,
+            source_message_id=42,
+            content_kind="text",
+            preview=f"Новости {MARK}",
+            buttons={},
+            state="sending",
+            total=1,
+            started_at=now,
+            created_at=now,
+        )
+        session.add(sent)
+        await session.flush()
+        await repo.outbox.add(
+            [
+                Notice(
+                    other.id,
+                    NoticeKind.BROADCAST,
+                    {"broadcast_id": sent.id},
+                    ref=f"broadcast:{sent.id}",
+                )
+            ],
+            now,
+        )
+        await repo.broadcasts.click(sent.id, me.id, now)
         organised = events["vdn-digital-webinar-1"]
         await session.execute(
             update(Event).where(Event.id == organised.id).values(organiser_id=me.id)
@@ -290,6 +321,17 @@ NOT_EXPORTED: dict[str, set[str]] = {
     # a step's text is copied from the framework; its title (the part a methodist may type)
     # is exported
     "route_steps": {"content"},
+    # a broadcast a methodist sent is listed by its text, its chat, state and times; the rest
+    # (whom it was for, its buttons, counts) is the service's own data
+    "broadcasts": {
+        "scope",
+        "filters",
+        "source_message_id",
+        "content_kind",
+        "buttons",
+        "total",
+        "progress_message_id",
+    },
 }
 
 
@@ -457,6 +499,14 @@ async def test_erasure_leaves_no_personal_text_and_frees_the_seat(sessionmaker: 
         assert user.municipality_id and user.position_code == "teacher"
         assert user.age_band == "under_35" and not user.mentor_volunteer
         assert user.timezone is None and user.quiet_hours is None and user.muted == []
+        # her broadcast stays, unsigned and stopped; its copy still waiting is withdrawn
+        sent = (await session.scalars(select(Broadcast))).one()
+        assert (sent.author_user_id, sent.source_chat_id, sent.state) == (None, 0, "stopped")
+        assert not await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.ref == f"broadcast:{sent.id}", OutboxMessage.state == "pending")
+        )
         assert user.consent == "withdrawn" and user.role == "teacher"
         assert user.erased_at == erased_at
         attempts = list(await session.scalars(select(Attempt).where(Attempt.user_id == user.id)))

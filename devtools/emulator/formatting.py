@@ -9,6 +9,7 @@ parsing", to reject malformed markup and to build realistic ``Message`` objects.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -453,3 +454,46 @@ def parse_formatted(text: str, parse_mode: str | None) -> ParsedText:
 def strip_formatting(text: str, parse_mode: str | None) -> str:
     """The plain text a user would see (markup removed, HTML entities unescaped)."""
     return parse_formatted(text, parse_mode).text
+
+
+_ENTITY_TAGS = {
+    "bold": ("<b>", "</b>"),
+    "italic": ("<i>", "</i>"),
+    "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"),
+    "spoiler": ("<tg-spoiler>", "</tg-spoiler>"),
+    "code": ("<code>", "</code>"),
+    "pre": ("<pre>", "</pre>"),
+    "blockquote": ("<blockquote>", "</blockquote>"),
+}
+
+
+def entities_to_html(text: str, entities: list[dict[str, Any]]) -> str:
+    """Telegram HTML for `text` with its `entities` (UTF-16 offsets): what a copied message
+    looks like; entities the emulator does not draw (mentions, hashtags …) stay plain."""
+    units = text.encode("utf-16-le")
+    opens: dict[int, list[str]] = {}
+    closes: dict[int, list[str]] = {}
+    for entity in sorted(entities, key=lambda e: (e["offset"], -e["length"])):
+        kind = entity.get("type")
+        if kind == "text_link":
+            tags = (f'<a href="{html.escape(str(entity.get("url", "")))}">', "</a>")
+        elif kind in _ENTITY_TAGS:
+            tags = _ENTITY_TAGS[kind]
+        else:
+            continue
+        start, end = entity["offset"], entity["offset"] + entity["length"]
+        opens.setdefault(start, []).append(tags[0])
+        closes.setdefault(end, []).insert(0, tags[1])
+    out: list[str] = []
+    for unit in range(len(units) // 2 + 1):
+        out.extend(closes.get(unit, []))
+        out.extend(opens.get(unit, []))
+        if unit < len(units) // 2:
+            chunk = units[unit * 2 : unit * 2 + 2]
+            # a surrogate pair is two units: decode them together at the first
+            if 0xD800 <= int.from_bytes(chunk, "little") <= 0xDBFF:
+                out.append(html.escape(units[unit * 2 : unit * 2 + 4].decode("utf-16-le")))
+            elif not 0xDC00 <= int.from_bytes(chunk, "little") <= 0xDFFF:
+                out.append(html.escape(chunk.decode("utf-16-le"), quote=False))
+    return "".join(out)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from devtools.emulator.formatting import parse_formatted, valid_text
+from devtools.emulator.formatting import entities_to_html, parse_formatted, valid_text
 from devtools.emulator.limits import check_limits
 from devtools.emulator.models import (
     ApiViolation,
@@ -135,6 +135,14 @@ class _Call:
     file_types: dict[str, str]
 
 
+def _as_int(value: Any) -> int:
+    """An id parameter as Telegram reads it (a number or its string); -1 if neither."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
 @dataclass
 class _Chat:
     """State of one private chat."""
@@ -144,6 +152,8 @@ class _Chat:
     last_message_id: int = 0
     messages: dict[int, BotMessage] = field(default_factory=dict)
     user_message_ids: set[int] = field(default_factory=set)
+    #: what the user sent, by message id (`copyMessage` copies it)
+    user_messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     sent_log: list[BotMessage] = field(default_factory=list)
     cursor: int = 0
 
@@ -420,15 +430,46 @@ class BotAPIEmulator:
         return list(self._pending)
 
     # ------------------------------------------------------------------ injecting updates
-    def send_message(self, user: EmuUser, text: str) -> dict[str, Any]:
-        """The user sends a text message; a leading ``/command`` gets a bot_command entity."""
+    def send_message(self, user: EmuUser, text: str, *, html: bool = False) -> dict[str, Any]:
+        """The user sends a text message; a leading ``/command`` gets a bot_command entity.
+        With ``html``, `text` is Telegram HTML and arrives as plain text with its entities
+        (bold, links …), as a client sends formatted text."""
         chat = self._ensure_chat(user)
         message = self._user_message(chat, user)
-        message["text"] = text
-        match = _COMMAND_RE.match(text)
-        if match:
-            length = len(match.group(0).encode("utf-16-le")) // 2
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if html:
+            parsed = parse_formatted(text, "HTML")
+            message["text"] = parsed.text
+            if parsed.entities:
+                message["entities"] = parsed.entities
+        else:
+            message["text"] = text
+            match = _COMMAND_RE.match(text)
+            if match:
+                length = len(match.group(0).encode("utf-16-le")) // 2
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        chat.user_messages[message["message_id"]] = message
+        return self._queue_update("message", message)
+
+    def send_photo(
+        self, user: EmuUser, content: bytes, caption: str | None = None
+    ) -> dict[str, Any]:
+        """The user sends a photo (stored, so the bot can copy or download it)."""
+        chat = self._ensure_chat(user)
+        stored = self._store_file("photo.png", content, "image/png", "photos")
+        message = self._user_message(chat, user)
+        width, height = _image_size(content)
+        message["photo"] = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": width,
+                "height": height,
+                "file_size": len(content),
+            }
+        ]
+        if caption is not None:
+            message["caption"] = caption
+        chat.user_messages[message["message_id"]] = message
         return self._queue_update("message", message)
 
     def send_document(
@@ -448,6 +489,7 @@ class BotAPIEmulator:
         message["document"] = stored.to_document_api()
         if caption is not None:
             message["caption"] = caption
+        chat.user_messages[message["message_id"]] = message
         return self._queue_update("message", message)
 
     def press_button(self, user: EmuUser, message_id: int, callback_data: str) -> dict[str, Any]:
@@ -1000,6 +1042,7 @@ class BotAPIEmulator:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "copyMessage": self._copy_message,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -1132,6 +1175,39 @@ class BotAPIEmulator:
         message.text = str(call.params.get("text", ""))
         self._emit("sent", message)
         return self._message_api(message)
+
+    async def _copy_message(self, call: _Call) -> Any:
+        """A copy of a message the user sent (text with its formatting, a photo or a document
+        with its caption), with the bot's own buttons; Telegram answers with the new id."""
+        params = call.params
+        target = self._chat_for(params.get("chat_id"))
+        source = self._chats.get(_as_int(params.get("from_chat_id")))
+        original = source.user_messages.get(_as_int(params.get("message_id"))) if source else None
+        if original is None:
+            raise _ApiError(400, "Bad Request: message to copy not found")
+        if "text" in original:
+            message = self._new_bot_message(target, "text", {**params, "parse_mode": "HTML"})
+            message.text = entities_to_html(original["text"], original.get("entities") or [])
+        else:
+            kind: MessageKind = "photo" if "photo" in original else "document"
+            file_id = (
+                original["photo"][-1]["file_id"]
+                if kind == "photo"
+                else original["document"]["file_id"]
+            )
+            stored = self.file(file_id)
+            if stored is None:
+                raise _ApiError(400, "Bad Request: message to copy not found")
+            caption = params.get("caption", original.get("caption"))
+            message = self._new_bot_message(target, kind, params)
+            message.caption = caption
+            message.file_id, message.mime_type = stored.file_id, stored.mime_type
+            if kind == "photo":
+                message.photo = stored.content
+            else:
+                message.document = (stored.filename, stored.content)
+        self._emit("sent", message)
+        return {"message_id": message.message_id}
 
     def _resolve_upload(self, call: _Call, param: str, folder: str) -> StoredFile:
         value = call.params.get(param)

@@ -16,7 +16,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 
 from handlers.events import links as links  # registers the deep links (event, site, checkin)
-from handlers.events.card import on_card, on_ics, on_share
+from handlers.events.card import on_broadcast_event, on_card, on_ics, on_share
 from handlers.events.checkin import cmd_checkin
 from handlers.events.common import audience_of
 from handlers.events.feedback import FeedbackForm, got_feedback_comment, on_feedback
@@ -25,6 +25,7 @@ from handlers.events.mine import cmd_journal, cmd_my
 from handlers.events.signup import on_cancel, on_offer, on_signup
 from handlers.events.site import on_site
 from handlers.freetext import TypedAnswer
+from ui.callbacks.broadcasts import BcOpen
 from ui.callbacks.events import EvAct, EvAction, EvList, FeedbackCb, OfferCb
 from ui.keyboards.menu import MENU_EVENTS, MENU_MY
 
@@ -46,6 +47,7 @@ def make_router() -> Router:
     router.message.register(cmd_checkin, Command("checkin"), flags=needs)
     router.callback_query.register(on_list, EvList.filter(), flags=needs)
     router.callback_query.register(on_card, EvAct.filter(F.action == EvAction.CARD), flags=needs)
+    router.callback_query.register(on_broadcast_event, BcOpen.filter(), flags=needs)
     router.callback_query.register(
         on_signup, EvAct.filter(F.action.in_({EvAction.SIGNUP, EvAction.JOIN})), flags=needs
     )

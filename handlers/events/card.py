@@ -19,6 +19,8 @@ from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
 from handlers.common import show
 from handlers.events.common import own_event, status_text
+from services import broadcasts
+from ui.callbacks.broadcasts import BcOpen
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
 from ui.files.calendar import CalendarEvent, to_ics
 from ui.formatting import cancel_rule_text, h, seats_text, when_text
@@ -130,6 +132,28 @@ async def on_card(
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is not None:
+        await card(query, repo, db_user, event, settings, clock.now())
+
+
+async def on_broadcast_event(
+    query: CallbackQuery,
+    callback_data: BcOpen,
+    repo: Repo,
+    user: UserContext,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """ "📅 Open the event" under a methodist's broadcast: the card as a new message (the
+    broadcast stays as it was written), and the click counted."""
+    await broadcasts.opened(repo, user.id, callback_data.bc, callback_data.event, clock.now())
+    db_user = await repo.users.require(user.id)
+    event = await own_event(query, repo, db_user, callback_data.event)
+    if event is None:
+        return
+    if isinstance(query.message, Message):
+        await query.answer()
+        await card(query.message, repo, db_user, event, settings, clock.now())
+    else:
         await card(query, repo, db_user, event, settings, clock.now())
 
 

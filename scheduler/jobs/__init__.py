@@ -9,7 +9,7 @@ from typing import Any
 
 from db.repo import Repo
 from domain.schedule import JobKind
-from scheduler.jobs import event_reminder, feedback_request, offer_expire
+from scheduler.jobs import broadcast_start, event_reminder, feedback_request, offer_expire
 
 #: a job's work: the repository of its transaction, its payload and the time of the tick
 JobRun = Callable[[Repo, dict[str, Any], datetime], Awaitable[None]]
@@ -18,6 +18,7 @@ JOBS: dict[JobKind, JobRun] = {
     JobKind.OFFER_EXPIRE: offer_expire.run,
     JobKind.EVENT_REMINDER: event_reminder.run,
     JobKind.FEEDBACK_REQUEST: feedback_request.run,
+    JobKind.BROADCAST_START: broadcast_start.run,
 }
 
 __all__ = ["JOBS", "JobRun"]

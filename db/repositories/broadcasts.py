@@ -1,0 +1,205 @@
+"""Broadcasts and their recipients' outbox rows.
+
+`start` turns a broadcast's audience into outbox rows with one INSERT … SELECT (the audience
+query of `db.repositories.audience`, streamed by the database, not a query per recipient), in
+the transaction that marks it started: a crash before the commit leaves it as it was, after
+it every recipient has exactly one row (`key` = broadcast and user), so nothing is lost or sent
+twice. `progress` reads where the rows stand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import JSON, Integer, String, case, cast, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Broadcast, BroadcastClick, OutboxMessage, Registration
+from db.repositories import audience
+from db.repositories.outbox import OutboxState, _rowcount
+from domain.broadcasts import BroadcastState, Filters, Progress, Scope
+from domain.notices import NoticeKind
+
+#: how a cancelled row's reason tells why (outbox.sender, OutboxRepo.block_user)
+BLOCKED_PREFIX = "the recipient blocked the bot"
+MUTED_PREFIX = "muted"
+
+
+def ref_of(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}"
+
+
+def scope_of(broadcast: Broadcast) -> Scope:
+    return Scope(None if broadcast.scope is None else frozenset(broadcast.scope))
+
+
+class BroadcastRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        self.session.add(broadcast)
+        await self.session.flush()
+        return broadcast
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id)
+
+    async def history(self, author_id: int | None, limit: int = 20) -> list[Broadcast]:
+        """The latest broadcasts (of one author; None: everyone's), newest first."""
+        query = select(Broadcast).order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+        if author_id is not None:
+            query = query.where(Broadcast.author_user_id == author_id)
+        return list(await self.session.scalars(query.limit(limit)))
+
+    async def move_state(
+        self,
+        broadcast_id: int,
+        source: Sequence[BroadcastState],
+        target: BroadcastState,
+        **values: object,
+    ) -> bool:
+        """Change the state if it is one of `source` (a conditional UPDATE: two taps, two
+        processes or a retried job change it once)."""
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.state.in_([s.value for s in source]))
+            .values(state=target.value, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0
+
+    async def audience_size(self, filters: Filters, scope: Scope) -> tuple[int, int]:
+        """(recipients, of them muted news)."""
+        total, muted = (await self.session.execute(audience.count(filters, scope))).one()
+        return int(total), int(muted)
+
+    async def start(self, broadcast: Broadcast, now: datetime) -> int:
+        """Queue one outbox row per recipient; how many."""
+        filters = Filters.from_json(broadcast.filters)
+        chosen = audience.recipients(filters, scope_of(broadcast)).subquery()
+        rows = select(
+            chosen.c.id,
+            literal(NoticeKind.BROADCAST.value, String),
+            literal({"broadcast_id": broadcast.id}, JSON),
+            literal(f"bc:{broadcast.id}:", String) + cast(chosen.c.id, String),
+            literal(ref_of(broadcast.id), String),
+            literal(OutboxState.PENDING.value, String),
+            literal(0, Integer),
+            literal(now, OutboxMessage.created_at.type),
+        )
+        result = await self.session.execute(
+            insert(OutboxMessage).from_select(
+                [
+                    OutboxMessage.user_id,
+                    OutboxMessage.kind,
+                    OutboxMessage.payload,
+                    OutboxMessage.key,
+                    OutboxMessage.ref,
+                    OutboxMessage.state,
+                    OutboxMessage.attempts,
+                    OutboxMessage.created_at,
+                ],
+                rows,
+            )
+        )
+        return _rowcount(result)
+
+    async def progress(self, broadcast: Broadcast) -> Progress:
+        """Where its rows stand: sent, failed, the blocked and the muted apart."""
+        reason = func.coalesce(OutboxMessage.last_error, "")
+        done = OutboxMessage.state.in_([OutboxState.FAILED.value, OutboxState.CANCELLED.value])
+        kind = case(
+            (done & (reason.startswith(BLOCKED_PREFIX) | reason.contains("Forbidden")), "blocked"),
+            (
+                OutboxMessage.state == OutboxState.CANCELLED.value,
+                case((reason.startswith(MUTED_PREFIX), "muted"), else_="dropped"),
+            ),
+            else_=OutboxMessage.state,
+        )
+        rows = await self.session.execute(
+            select(kind, func.count())
+            .where(OutboxMessage.ref == ref_of(broadcast.id))
+            .group_by(kind)
+        )
+        counts = {str(name): int(n) for name, n in rows.all()}
+        return Progress(
+            total=broadcast.total,
+            sent=int(counts.get(OutboxState.SENT.value, 0)),
+            failed=int(counts.get(OutboxState.FAILED.value, 0)),
+            blocked=int(counts.get("blocked", 0)),
+            muted=int(counts.get("muted", 0)),
+            dropped=int(counts.get("dropped", 0)),
+        )
+
+    async def failures(self, broadcast_id: int, limit: int = 20) -> list[tuple[str, int]]:
+        """Why rows failed, most frequent first (the report's "reasons")."""
+        rows = await self.session.execute(
+            select(OutboxMessage.last_error, func.count())
+            .where(
+                OutboxMessage.ref == ref_of(broadcast_id),
+                OutboxMessage.state == OutboxState.FAILED.value,
+            )
+            .group_by(OutboxMessage.last_error)
+            .order_by(func.count().desc())
+            .limit(limit)
+        )
+        return [(str(error or "?"), int(n)) for error, n in rows.tuples()]
+
+    async def click(self, broadcast_id: int, user_id: int, now: datetime) -> bool:
+        """A recipient opened the broadcast's event; False if they had already."""
+        if await self.session.get(BroadcastClick, (broadcast_id, user_id)) is not None:
+            return False
+        self.session.add(BroadcastClick(broadcast_id=broadcast_id, user_id=user_id, at=now))
+        await self.session.flush()
+        return True
+
+    async def reach(
+        self, broadcast: Broadcast, event_id: int, within_days: int = 7
+    ) -> tuple[int, int]:
+        """(recipients who opened the event, recipients who signed up for it within
+        `within_days` of the start)."""
+        opened = await self.session.scalar(
+            select(func.count()).where(BroadcastClick.broadcast_id == broadcast.id)
+        )
+        signed = 0
+        if broadcast.started_at is not None:
+            until = broadcast.started_at + timedelta(days=within_days)
+            signed = int(
+                await self.session.scalar(
+                    select(func.count(Registration.id)).where(
+                        Registration.event_id == event_id,
+                        Registration.created_at >= broadcast.started_at,
+                        Registration.created_at <= until,
+                        Registration.user_id.in_(
+                            select(OutboxMessage.user_id).where(
+                                OutboxMessage.ref == ref_of(broadcast.id),
+                                OutboxMessage.state == OutboxState.SENT.value,
+                            )
+                        ),
+                    )
+                )
+                or 0
+            )
+        return int(opened or 0), signed
+
+    async def is_recipient(self, broadcast_id: int, user_id: int) -> bool:
+        found = await self.session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.ref == ref_of(broadcast_id), OutboxMessage.user_id == user_id
+            )
+        )
+        return found is not None
+
+    async def recipients_of(self, broadcast_id: int) -> list[int]:
+        return list(
+            await self.session.scalars(
+                select(OutboxMessage.user_id)
+                .where(OutboxMessage.ref == ref_of(broadcast_id))
+                .order_by(OutboxMessage.user_id)
+            )
+        )
+
+
+__all__ = ["BLOCKED_PREFIX", "MUTED_PREFIX", "BroadcastRepo", "ref_of", "scope_of"]

@@ -1,0 +1,261 @@
+"""Broadcast use cases: the audience size, create (now or at a time), start, stop, cancel, the
+report. Every one checks the staff member's role and scope on the server.
+
+A broadcast's copies are outbox rows (`db.repositories.broadcasts.BroadcastRepo.start`), so
+the sender delivers them apart from update handling, within Telegram's limits, skipping
+teachers who switched "news from methodists" off, and a crash neither loses nor repeats one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from db.models import Broadcast, User
+from db.repo import Repo
+from db.repositories.broadcasts import ref_of
+from domain.broadcasts import BroadcastState, Filters, Progress, Scope, within
+from domain.roles import Role
+from domain.schedule import JobKind
+
+__all__ = [
+    "Draft",
+    "Refusal",
+    "Report",
+    "audience_size",
+    "cancel",
+    "create",
+    "finish_if_done",
+    "opened",
+    "report",
+    "scope_for",
+    "start",
+    "stop",
+]
+
+
+class Refusal(StrEnum):
+    NOT_STAFF = "not_staff"
+    #: a municipality, school or event outside the sender's scope
+    OUT_OF_SCOPE = "out_of_scope"
+    NOT_FOUND = "not_found"
+    #: started, finished or cancelled already
+    NOT_NOW = "not_now"
+    #: the chosen time has passed
+    PAST = "past"
+    BAD_URL = "bad_url"
+
+
+def scope_for(staff: User, role: Role) -> Scope | None:
+    """Where a staff member may broadcast: an administrator the region, a coordinator their
+    assigned municipality; nobody else anywhere (None)."""
+    if role is Role.ADMIN:
+        return Scope(None)
+    if role is Role.COORDINATOR and staff.staff_municipality_id is not None:
+        return Scope(frozenset({staff.staff_municipality_id}))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the wizard collected."""
+
+    source_chat_id: int
+    source_message_id: int
+    content_kind: str
+    preview: str
+    filters: Filters = field(default_factory=Filters)
+    event_id: int | None = None
+    url: str | None = None
+    url_label: str | None = None
+    #: None: now
+    scheduled_at: datetime | None = None
+
+
+async def _check_filters(repo: Repo, filters: Filters, scope: Scope) -> Refusal | None:
+    if not within(filters, scope):
+        return Refusal.OUT_OF_SCOPE
+    for school_id in filters.school_ids:
+        school = await repo.reference.school(school_id)
+        if school is None or not scope.allows(school.municipality_id):
+            return Refusal.OUT_OF_SCOPE
+    if filters.event_id is not None:
+        event = await repo.events.get(filters.event_id)
+        if event is None or not scope.allows(event.municipality_id):
+            return Refusal.OUT_OF_SCOPE
+    return None
+
+
+async def audience_size(
+    repo: Repo, staff: User, role: Role, filters: Filters
+) -> tuple[int, int] | Refusal:
+    """(recipients, of them muted "news from methodists") — the wizard's live count."""
+    scope = scope_for(staff, role)
+    if scope is None:
+        return Refusal.NOT_STAFF
+    refused = await _check_filters(repo, filters, scope)
+    if refused is not None:
+        return refused
+    return await repo.broadcasts.audience_size(filters, scope)
+
+
+async def create(
+    repo: Repo, staff: User, role: Role, draft: Draft, now: datetime
+) -> Broadcast | Refusal:
+    """Save the broadcast; start it now, or schedule its start."""
+    scope = scope_for(staff, role)
+    if scope is None:
+        return Refusal.NOT_STAFF
+    refused = await _check_filters(repo, draft.filters, scope)
+    if refused is not None:
+        return refused
+    buttons: dict[str, Any] = {}
+    if draft.event_id is not None:
+        event = await repo.events.get(draft.event_id)
+        if event is None or not scope.allows(event.municipality_id):
+            return Refusal.OUT_OF_SCOPE
+        buttons["event_id"] = event.id
+    if draft.url is not None:
+        if not draft.url.startswith(("https://", "http://")) or len(draft.url) > 500:
+            return Refusal.BAD_URL
+        buttons |= {"url": draft.url, "url_label": (draft.url_label or "")[:64]}
+    if draft.scheduled_at is not None and draft.scheduled_at <= now:
+        return Refusal.PAST
+    broadcast = await repo.broadcasts.add(
+        Broadcast(
+            author_user_id=staff.id,
+            scope=None if scope.municipality_ids is None else sorted(scope.municipality_ids),
+            filters=draft.filters.to_json(),
+            source_chat_id=draft.source_chat_id,
+            source_message_id=draft.source_message_id,
+            content_kind=draft.content_kind,
+            preview=draft.preview[:500],
+            buttons=buttons,
+            state=BroadcastState.SCHEDULED.value,
+            scheduled_at=draft.scheduled_at,
+            total=0,
+            created_at=now,
+        )
+    )
+    await repo.audit.record(
+        "broadcast_created",
+        actor=staff,
+        broadcast_id=broadcast.id,
+        scheduled_at=draft.scheduled_at.isoformat() if draft.scheduled_at else None,
+    )
+    if draft.scheduled_at is None:
+        await start(repo, broadcast.id, now)
+    else:
+        await repo.jobs.schedule(
+            JobKind.BROADCAST_START, draft.scheduled_at, broadcast_id=broadcast.id
+        )
+    return broadcast
+
+
+async def start(repo: Repo, broadcast_id: int, now: datetime) -> int:
+    """A scheduled broadcast starts (now, or by its job): every recipient gets one outbox row,
+    in this transaction. How many (0 if it was started or cancelled meanwhile)."""
+    if not await repo.broadcasts.move_state(
+        broadcast_id, [BroadcastState.SCHEDULED], BroadcastState.SENDING, started_at=now
+    ):
+        return 0
+    broadcast = await repo.broadcasts.get(broadcast_id)
+    assert broadcast is not None
+    await repo.session.refresh(broadcast)
+    total = await repo.broadcasts.start(broadcast, now)
+    broadcast.total = total
+    if total == 0:
+        broadcast.state, broadcast.finished_at = BroadcastState.DONE.value, now
+    repo.outbox.added += total
+    await repo.session.flush()
+    return total
+
+
+async def _own(repo: Repo, staff: User, role: Role, broadcast_id: int) -> Broadcast | Refusal:
+    scope = scope_for(staff, role)
+    if scope is None:
+        return Refusal.NOT_STAFF
+    broadcast = await repo.broadcasts.get(broadcast_id)
+    if broadcast is None:
+        return Refusal.NOT_FOUND
+    if role is not Role.ADMIN and broadcast.author_user_id != staff.id:
+        return Refusal.NOT_FOUND
+    return broadcast
+
+
+async def stop(
+    repo: Repo, staff: User, role: Role, broadcast_id: int, now: datetime
+) -> Progress | Refusal:
+    """⏸ Stop: what has not gone out is not sent; the report stays."""
+    broadcast = await _own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal):
+        return broadcast
+    if not await repo.broadcasts.move_state(
+        broadcast.id, [BroadcastState.SENDING], BroadcastState.STOPPED, finished_at=now
+    ):
+        return Refusal.NOT_NOW
+    await repo.outbox.cancel_ref(ref_of(broadcast.id), "stopped by its author")
+    await repo.audit.record("broadcast_stopped", actor=staff, broadcast_id=broadcast.id)
+    await repo.session.refresh(broadcast)
+    return await repo.broadcasts.progress(broadcast)
+
+
+async def cancel(
+    repo: Repo, staff: User, role: Role, broadcast_id: int, now: datetime
+) -> Broadcast | Refusal:
+    """A scheduled broadcast is cancelled before it starts."""
+    broadcast = await _own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal):
+        return broadcast
+    if not await repo.broadcasts.move_state(
+        broadcast.id, [BroadcastState.SCHEDULED], BroadcastState.CANCELLED, finished_at=now
+    ):
+        return Refusal.NOT_NOW
+    await repo.audit.record("broadcast_cancelled", actor=staff, broadcast_id=broadcast.id)
+    await repo.session.refresh(broadcast)
+    return broadcast
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    broadcast: Broadcast
+    progress: Progress
+    #: (reason, how many), most frequent first
+    failures: list[tuple[str, int]]
+    #: (opened the event, signed up for it within 7 days), when it had an event button
+    reach: tuple[int, int] | None
+
+
+async def report(repo: Repo, staff: User, role: Role, broadcast_id: int) -> Report | Refusal:
+    broadcast = await _own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal):
+        return broadcast
+    progress = await repo.broadcasts.progress(broadcast)
+    event_id = broadcast.buttons.get("event_id")
+    reach = await repo.broadcasts.reach(broadcast, int(event_id)) if event_id is not None else None
+    return Report(broadcast, progress, await repo.broadcasts.failures(broadcast.id), reach)
+
+
+async def finish_if_done(repo: Repo, broadcast_id: int, now: datetime) -> bool:
+    """Mark a sending broadcast done once none of its rows waits; True if it just ended."""
+    broadcast = await repo.broadcasts.get(broadcast_id)
+    if broadcast is None or broadcast.state != BroadcastState.SENDING.value:
+        return False
+    if (await repo.broadcasts.progress(broadcast)).left > 0:
+        return False
+    return await repo.broadcasts.move_state(
+        broadcast_id, [BroadcastState.SENDING], BroadcastState.DONE, finished_at=now
+    )
+
+
+async def opened(repo: Repo, user_id: int, broadcast_id: int, event_id: int, now: datetime) -> bool:
+    """A recipient opened the broadcast's event: counted once for its report. Callback data is
+    not trusted: only a recipient of that broadcast, for the broadcast's own event, counts."""
+    broadcast = await repo.broadcasts.get(broadcast_id)
+    if broadcast is None or broadcast.buttons.get("event_id") != event_id:
+        return False
+    if not await repo.broadcasts.is_recipient(broadcast_id, user_id):
+        return False
+    return await repo.broadcasts.click(broadcast_id, user_id, now)

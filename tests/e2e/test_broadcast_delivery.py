@@ -1,0 +1,110 @@
+"""A broadcast's copies through the real bot, the outbox sender and the emulator: the
+methodist's own message is copied with its formatting, the event and link buttons and the 🔕
+button; a teacher who muted news is skipped; "📅 Open the event" shows the card and counts
+once, only for a recipient; the report adds up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from db.models import School
+from db.reference.sample_events import SAMPLE_EVENT_CODES
+from db.repo import Repo
+from domain.broadcasts import Filters
+from domain.roles import Role
+from services import broadcasts as service
+from tests.e2e.conftest import Running
+from tests.e2e.flows import coordinator, register
+from tests.sample import load_sample_events
+from ui.callbacks.broadcasts import BcOpen
+
+
+async def test_a_broadcast_is_copied_to_its_audience_with_its_buttons(running: Running) -> None:
+    app, emu = running.app, running.emu
+    event = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[0]]
+    async with app.sessionmaker() as session:
+        school = await session.scalar(
+            select(School).where(School.municipality_id == event.municipality_id)
+        )
+    assert school is not None
+    olga = await coordinator(running, 8901, event.municipality_id, school.id)
+    teachers = [running.chat(8910 + n, lang="en", first_name=f"T{n}") for n in range(3)]
+    for chat in teachers:
+        await register(chat, emu, municipality_id=event.municipality_id, school_id=school.id)
+    async with app.sessionmaker() as session:
+        repo = Repo(session)
+        muted = await repo.users.by_telegram_id(teachers[2].user.id)
+        assert muted is not None
+        muted.muted = ["news"]
+        await session.commit()
+
+    # the methodist writes the message as she wants it read: bold, a link, <, & and emoji
+    update: dict[str, Any] = {}
+    text = (
+        '<b>Семинар</b> для учителей & методистов <a href="https://example.org/p">программа</a> 🎓'
+    )
+    await olga.run(lambda: update.update(emu.send_message(olga.user, text, html=True)))
+    source_id = int(update["message"]["message_id"])
+    async with app.sessionmaker() as session:
+        repo = Repo(session)
+        staff = await repo.users.by_telegram_id(olga.user.id)
+        assert staff is not None
+        done = await service.create(
+            repo,
+            staff,
+            Role.COORDINATOR,
+            service.Draft(
+                source_chat_id=olga.user.id,
+                source_message_id=source_id,
+                content_kind="text",
+                preview="Семинар для учителей",
+                filters=Filters(positions=("teacher",)),
+                event_id=event.id,
+                url="https://example.org/register",
+                url_label="📝 Регистрация",
+            ),
+            running.clock.now(),
+        )
+        assert not isinstance(done, service.Refusal)
+        await session.commit()
+        broadcast_id = done.id
+    await app.sender.settle()
+
+    for chat in teachers[:2]:
+        [copy] = [m for m in emu.sent_to(chat.user.id) if "Семинар" in (m.text or "")]
+        assert copy.parse_mode == "HTML"
+        assert "<b>Семинар</b>" in (copy.text or "") and "&amp; методистов" in (copy.text or "")
+        assert 'href="https://example.org/p"' in (copy.text or "")
+        labels = [b["text"] for b in copy.all_inline_buttons]
+        assert labels == ["📅 Open the event", "📝 Регистрация", "🔕 No more news from methodists"]
+    assert emu.count_sent(teachers[2].user.id, "Семинар") == 0  # muted news
+    assert emu.count_sent(olga.user.id, "Семинар") == 0  # a methodist, not a teacher
+
+    # the event button: the card, counted once; a forged press by someone else is not counted
+    reader = teachers[0]
+    await reader.tap("📅 Open the event")
+    assert "Оценка" in reader.last.plain_text
+    await reader.tap("📅 Open the event")
+    outsider = running.chat(8920, lang="en", first_name="Out")  # registered after it went out
+    await register(outsider, emu, municipality_id=event.municipality_id, school_id=school.id)
+    forged = BcOpen(bc=broadcast_id, event=event.id).pack()
+    last = outsider.last.message_id
+    await outsider.run(lambda: emu.forge_callback(outsider.user, last, forged))
+    assert "Оценка" in outsider.last.plain_text  # the card is shown: only the count is refused
+    async with app.sessionmaker() as session:
+        repo = Repo(session)
+        staff = await repo.users.by_telegram_id(olga.user.id)
+        assert staff is not None
+        report = await service.report(repo, staff, Role.COORDINATOR, broadcast_id)
+        assert not isinstance(report, service.Refusal)
+        progress = report.progress
+        assert (progress.total, progress.sent, progress.muted, progress.left) == (3, 2, 1, 0)
+        assert report.reach == (1, 0)
+        # another coordinator's report is not hers to read
+        teacher = await repo.users.by_telegram_id(reader.user.id)
+        assert teacher is not None
+        assert await service.report(repo, teacher, Role.TEACHER, broadcast_id) is (
+            service.Refusal.NOT_STAFF
+        )

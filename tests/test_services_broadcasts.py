@@ -1,0 +1,175 @@
+"""Broadcast use cases on SQLite and PostgreSQL: the scope is checked on the server, the
+audience is resolved once into one outbox row per recipient (a retried start adds none), a
+scheduled one starts by its job and a cancelled one never does, ⏸ stop withdraws the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import User
+from db.repo import Repo
+from db.repositories.broadcasts import ref_of
+from db.repositories.outbox import OutboxState
+from domain.broadcasts import BroadcastState, Filters
+from domain.roles import Role
+from scheduler.runner import run_due_jobs
+from services import broadcasts as service
+from tests.sample import load_sample_events
+
+Maker = async_sessionmaker[AsyncSession]
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def _teacher(repo: Repo, tg: int, municipality_id: int) -> User:
+    user, _ = await repo.users.get_or_create(tg, "ru")
+    await repo.users.set_consent(user, "given", "1.0", NOW)
+    school = (await repo.reference.schools(municipality_id))[0]
+    await repo.users.set_fields(
+        user,
+        full_name=f"Учитель {tg}",
+        municipality_id=municipality_id,
+        school_id=school.id,
+        position_code="teacher",
+        experience_years=2,
+        age_band="under_35",
+    )
+    await repo.users.complete_profile(user, NOW)
+    return user
+
+
+async def _world(sessionmaker: Maker) -> dict[str, list[User] | User | int]:
+    events = await load_sample_events(sessionmaker)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        here, there = [m.id for m in (await repo.reference.municipalities())[:2]]
+        teachers = [await _teacher(repo, 5100 + n, here) for n in range(5)]
+        others = [await _teacher(repo, 5200 + n, there) for n in range(2)]
+        teachers[0].muted = ["news"]
+        olga = await _teacher(repo, 5300, here)
+        await repo.users.set_role(olga, Role.COORDINATOR, here)
+        await session.commit()
+    event_there = next(e for e in events.values() if e.municipality_id != here)
+    return {
+        "teachers": teachers,
+        "others": others,
+        "olga": olga,
+        "here": here,
+        "there": there,
+        "event_there": event_there.id,
+    }
+
+
+def _draft(**values: object) -> service.Draft:
+    base: dict[str, object] = {
+        "source_chat_id": 5300,
+        "source_message_id": 17,
+        "content_kind": "text",
+        "preview": "Новости методической службы",
+    }
+    base.update(values)
+    return service.Draft(**base)  # type: ignore[arg-type]
+
+
+async def test_a_coordinator_broadcasts_within_their_scope_only(sessionmaker: Maker) -> None:
+    world = await _world(sessionmaker)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        teacher = await repo.users.get(world["teachers"][1].id)  # type: ignore[index]
+        assert olga is not None and teacher is not None
+        # the live count: five teachers and herself in her municipality, one muted news
+        assert await service.audience_size(repo, olga, Role.COORDINATOR, Filters()) == (6, 1)
+        there = Filters(municipality_ids=(int(world["there"]),))  # type: ignore[arg-type]
+        forged = [
+            await service.audience_size(repo, olga, Role.COORDINATOR, there),
+            await service.audience_size(
+                repo,
+                olga,
+                Role.COORDINATOR,
+                Filters(event_id=int(world["event_there"])),  # type: ignore[arg-type]
+            ),
+            await service.create(repo, olga, Role.COORDINATOR, _draft(filters=there), NOW),
+            await service.create(
+                repo, olga, Role.COORDINATOR, _draft(event_id=world["event_there"]), NOW
+            ),
+        ]
+        assert forged == [service.Refusal.OUT_OF_SCOPE] * 4
+        # a teacher can do none of it, whatever they send
+        assert await service.audience_size(repo, teacher, Role.TEACHER, Filters()) is (
+            service.Refusal.NOT_STAFF
+        )
+        assert await service.create(repo, teacher, Role.TEACHER, _draft(), NOW) is (
+            service.Refusal.NOT_STAFF
+        )
+        assert await service.create(
+            repo, olga, Role.COORDINATOR, _draft(url="javascript:x"), NOW
+        ) is (service.Refusal.BAD_URL)
+        # an administrator reaches the region
+        assert await service.audience_size(repo, olga, Role.ADMIN, there) == (2, 0)
+
+
+async def test_a_broadcast_becomes_one_row_per_recipient_once(sessionmaker: Maker) -> None:
+    world = await _world(sessionmaker)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        assert olga is not None
+        sent = await service.create(repo, olga, Role.COORDINATOR, _draft(), NOW)
+        assert not isinstance(sent, service.Refusal)
+        await session.commit()
+        assert sent.state == BroadcastState.SENDING.value and sent.total == 6
+        # a second start (a retried job, a double tap) adds nobody
+        assert await service.start(repo, sent.id, NOW) == 0
+        recipients = await repo.broadcasts.recipients_of(sent.id)
+        expected = sorted(
+            [u.id for u in world["teachers"]] + [olga.id]  # type: ignore[union-attr]
+        )
+        assert recipients == expected
+        # ⏸ stop: whatever waits is withdrawn; the report stays
+        progress = await service.stop(repo, olga, Role.COORDINATOR, sent.id, NOW)
+        assert not isinstance(progress, service.Refusal)
+        assert (progress.total, progress.left, progress.dropped) == (6, 0, 6)
+        assert await service.stop(repo, olga, Role.COORDINATOR, sent.id, NOW) is (
+            service.Refusal.NOT_NOW
+        )
+        rows = await repo.outbox.of_user(olga.id)
+        assert [r.state for r in rows if r.ref == ref_of(sent.id)] == [OutboxState.CANCELLED.value]
+
+
+async def test_a_scheduled_broadcast_starts_by_its_job_and_a_cancelled_one_never(
+    sessionmaker: Maker,
+) -> None:
+    world = await _world(sessionmaker)
+    at = NOW + timedelta(hours=3)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        assert olga is not None
+        assert (
+            await service.create(
+                repo, olga, Role.COORDINATOR, _draft(scheduled_at=NOW - timedelta(minutes=1)), NOW
+            )
+            is service.Refusal.PAST
+        )
+        young = Filters(young=True, no_route=True)
+        later = await service.create(
+            repo, olga, Role.COORDINATOR, _draft(filters=young, scheduled_at=at), NOW
+        )
+        dropped = await service.create(repo, olga, Role.COORDINATOR, _draft(scheduled_at=at), NOW)
+        assert not isinstance(later, service.Refusal) and not isinstance(dropped, service.Refusal)
+        cancelled = await service.cancel(repo, olga, Role.COORDINATOR, dropped.id, NOW)
+        assert not isinstance(cancelled, service.Refusal)
+        await session.commit()
+        later_id, dropped_id = later.id, dropped.id
+    assert await run_due_jobs(sessionmaker, at - timedelta(seconds=1)) == 0
+    assert await run_due_jobs(sessionmaker, at) == 2
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        started = await repo.broadcasts.get(later_id)
+        assert started is not None and started.state == BroadcastState.SENDING.value
+        assert started.started_at == at and started.total == 6
+        assert await repo.broadcasts.recipients_of(dropped_id) == []
+        gone = await repo.broadcasts.get(dropped_id)
+        assert gone is not None and gone.state == BroadcastState.CANCELLED.value
