@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 import ui.callbacks
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
+from ui.callbacks.broadcasts import BcOpen
 from ui.callbacks.coordinator import (
     SchoolActCb,
     SchoolAction,
@@ -104,6 +105,8 @@ PACKED: list[tuple[CallbackData, str]] = [
     # new in 0006 (reminders): no older form
     (SetCb(action=SetAction.ZONE, value="Asia/Yekaterinburg"), "st:zone:Asia/Yekaterinburg"),
     (MuteCb(category="events"), "mu:events"),
+    # new in 0007 (broadcasts)
+    (BcOpen(bc=5, event=9), "bo:5:9"),
 ]
 
 
@@ -119,7 +122,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 33
+    assert len(classes) == 34
     assert {type(data) for data, _ in PACKED} == classes
 
 
