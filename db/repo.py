@@ -3,7 +3,7 @@
 The queries live in `db.repositories.<area>`: `users` (+ `privacy`: export and erasure),
 `reference`, `audit`, `assessment` (frameworks and attempts), `routes`, `events` (events, the
 teacher's listing, the event lock), `registrations` (seats, waitlist, offers, attendance),
-`sites`, `imports` and `outbox` (the outbox and the jobs table). Repositories never commit: the session middleware owns the unit of work
+`sites`, `imports`, `outbox` and `jobs`. Repositories never commit: the session middleware owns the unit of work
 (one commit per update). Writes that change what `UserContext` caches are recorded in
 `Repo.dirty_users` so the middleware can drop those cache entries after the commit.
 """
@@ -16,7 +16,8 @@ from db.repositories.assessment import AssessmentRepo, FrameworkRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.broadcasts import BroadcastRepo
 from db.repositories.imports import ImportRepo
-from db.repositories.outbox import JobRepo, OutboxRepo
+from db.repositories.jobs import JobRepo
+from db.repositories.outbox import OutboxRepo
 from db.repositories.privacy import PersonalDataRepo
 from db.repositories.reference import ReferenceRepo
 from db.repositories.registrations import RegistrationRepo

@@ -1,9 +1,6 @@
-"""The outbox and the jobs table: the two halves of "do this later", claimed safely.
+"""The outbox: messages, claimed safely (the jobs table, the other half of "do this later", is
+`db.repositories.jobs`).
 
-* `jobs` — decisions taken at a time: expire an offer, send an event's reminders, ask for
-  feedback. A job runs in one transaction that first marks it done with a conditional UPDATE
-  (`JobRepo.claim`); two runners (two processes, a retried tick) cannot both run it, and a job
-  that fails is rolled back whole. A job never talks to Telegram: it writes outbox rows.
 * `outbox` — messages. One row per message to one user, written in the transaction of the
   change that caused it; `OutboxRepo.claim` hands due rows to one sender under a lease.
 
@@ -18,16 +15,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Job, OutboxMessage, User
+from db.models import OutboxMessage, User
 from domain.notices import Notice, NoticeKind
 from domain.reminders import COLLAPSE_MAX
-from domain.schedule import JobKind
-
-#: a job that failed this many times is left alone (its last error stays for the admins)
-JOB_MAX_ATTEMPTS = 5
 
 
 def _rowcount(result: object) -> int:
@@ -265,44 +258,12 @@ class OutboxRepo:
         await self._finish(row_id, worker, due_at=until)
         return row_id
 
-    async def cancel_ref(
-        self,
-        ref: str,
-        reason: str,
-        *,
-        user_id: int | None = None,
-        kinds: Iterable[NoticeKind] | None = None,
-    ) -> int:
-        """Cancel the pending rows about `ref` (of one user, of some kinds): the thing they
-        were about changed. Their keys are released, so the same reminder can be planned
-        again (an event moved back to its first time)."""
-        query = update(OutboxMessage).where(
-            OutboxMessage.ref == ref, OutboxMessage.state == OutboxState.PENDING.value
-        )
-        if user_id is not None:
-            query = query.where(OutboxMessage.user_id == user_id)
-        if kinds is not None:
-            query = query.where(OutboxMessage.kind.in_([k.value for k in kinds]))
-        result = await self.session.execute(
-            query.values(
-                state=OutboxState.CANCELLED.value,
-                key=None,
-                claimed_by=None,
-                claimed_until=None,
-                last_error=reason[:2000],
-            ).execution_options(synchronize_session=False)
-        )
-        return _rowcount(result)
-
-    async def cancel_kinds(self, user_id: int, kinds: Iterable[NoticeKind], reason: str) -> int:
-        """Cancel the user's pending rows of these kinds (a category switched off)."""
+    async def _cancel(self, reason: str, *where: ColumnElement[bool]) -> int:
+        """Cancel the pending rows matching `where`; their keys are released, so the same
+        reminder can be planned again (an event moved back to its first time)."""
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.user_id == user_id,
-                OutboxMessage.state == OutboxState.PENDING.value,
-                OutboxMessage.kind.in_([k.value for k in kinds]),
-            )
+            .where(OutboxMessage.state == OutboxState.PENDING.value, *where)
             .values(
                 state=OutboxState.CANCELLED.value,
                 key=None,
@@ -313,6 +274,31 @@ class OutboxRepo:
             .execution_options(synchronize_session=False)
         )
         return _rowcount(result)
+
+    async def cancel_ref(
+        self,
+        ref: str,
+        reason: str,
+        *,
+        user_id: int | None = None,
+        kinds: Iterable[NoticeKind] | None = None,
+    ) -> int:
+        """Cancel the pending rows about `ref` (of one user, of some kinds): the thing they
+        were about changed."""
+        where = [OutboxMessage.ref == ref]
+        if user_id is not None:
+            where.append(OutboxMessage.user_id == user_id)
+        if kinds is not None:
+            where.append(OutboxMessage.kind.in_([k.value for k in kinds]))
+        return await self._cancel(reason, *where)
+
+    async def cancel_kinds(self, user_id: int, kinds: Iterable[NoticeKind], reason: str) -> int:
+        """Cancel the user's pending rows of these kinds (a category switched off)."""
+        return await self._cancel(
+            reason,
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.kind.in_([k.value for k in kinds]),
+        )
 
     async def last_sent(self, user_id: int, kind: NoticeKind) -> datetime | None:
         at: datetime | None = await self.session.scalar(
@@ -357,21 +343,7 @@ class OutboxRepo:
 
     async def cancel_pending(self, user_id: int, reason: str) -> int:
         """Drop what was waiting for the user (blocked the bot, erased their data)."""
-        result = await self.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.user_id == user_id,
-                OutboxMessage.state == OutboxState.PENDING.value,
-            )
-            .values(
-                state=OutboxState.CANCELLED.value,
-                claimed_by=None,
-                claimed_until=None,
-                last_error=reason[:2000],
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return _rowcount(result)
+        return await self._cancel(reason, OutboxMessage.user_id == user_id)
 
     async def waiting(self, now: datetime) -> int:
         """Pending rows that are due at `now` (claimed or not)."""
@@ -402,81 +374,8 @@ class OutboxRepo:
         )
 
 
-class JobRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def schedule(self, kind: JobKind, run_at: datetime, **payload: Any) -> Job:
-        job = Job(kind=JobKind(kind).value, run_at=run_at, payload=payload, attempts=0)
-        self.session.add(job)
-        await self.session.flush()
-        return job
-
-    async def due(self, now: datetime, limit: int = 50) -> list[tuple[int, str]]:
-        """Due jobs as (id, kind), oldest first."""
-        rows = await self.session.execute(
-            select(Job.id, Job.kind)
-            .where(Job.done_at.is_(None), Job.run_at <= now, Job.attempts < JOB_MAX_ATTEMPTS)
-            .order_by(Job.run_at, Job.id)
-            .limit(limit)
-        )
-        return [(job_id, kind) for job_id, kind in rows.tuples()]
-
-    async def claim(self, job_id: int, now: datetime) -> Job | None:
-        """Mark the job done in the caller's transaction, if nobody did; the job to run. Run it
-        in the same transaction: if it fails, the rollback makes the job due again; if another
-        runner got there first, the conditional UPDATE changes nothing (PostgreSQL waits on the
-        row lock and re-reads it; SQLite serialises writers) and None is returned."""
-        result = await self.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.done_at.is_(None))
-            .values(done_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if not _rowcount(result):
-            return None
-        job = await self.session.get(Job, job_id, populate_existing=True)
-        return job
-
-    async def failed(self, job_id: int, error: str) -> None:
-        """Count a failed run (in a new transaction after the rollback); it stays due."""
-        await self.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.done_at.is_(None))
-            .values(attempts=Job.attempts + 1, last_error=error[:2000])
-            .execution_options(synchronize_session=False)
-        )
-
-    async def pending(self, kind: str | None = None) -> list[Job]:
-        query = select(Job).where(Job.done_at.is_(None)).order_by(Job.run_at, Job.id)
-        if kind is not None:
-            query = query.where(Job.kind == kind)
-        return list(await self.session.scalars(query))
-
-    async def reschedule(
-        self, kind: JobKind, event_id: int, run_at: datetime | None, now: datetime
-    ) -> Job | None:
-        """Move the pending `kind` job of an event to `run_at`: the first pending row is moved,
-        any other pending rows are closed, and a new row is scheduled when none is pending
-        (say, a reminder already sent before the event moved later). `run_at=None` closes
-        every pending row and schedules nothing. The job that will run, if any."""
-        rows = [j for j in await self.pending(kind) if j.payload.get("event_id") == event_id]
-        kept = rows[0] if rows and run_at is not None else None
-        for job in rows:
-            if job is not kept:
-                job.done_at = now
-        if kept is not None and run_at is not None:
-            kept.run_at = run_at
-        await self.session.flush()
-        if kept is None and run_at is not None:
-            return await self.schedule(kind, run_at, event_id=event_id)
-        return kept
-
-
 __all__ = [
-    "JOB_MAX_ATTEMPTS",
     "Claimed",
-    "JobRepo",
     "OutboxRepo",
     "OutboxState",
     "Recipient",
