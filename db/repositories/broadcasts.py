@@ -11,8 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import JSON, Integer, String, case, cast, func, insert, literal, select, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, BroadcastClick, OutboxMessage, Registration
@@ -24,6 +37,10 @@ from domain.notices import NoticeKind
 #: how a cancelled row's reason tells why (outbox.sender, OutboxRepo.block_user)
 BLOCKED_PREFIX = "the recipient blocked the bot"
 MUTED_PREFIX = "muted"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def ref_of(broadcast_id: int) -> str:
@@ -191,6 +208,72 @@ class BroadcastRepo:
             )
         )
         return found is not None
+
+    async def export_of(self, user_id: int) -> dict[str, Any]:
+        """/mydata: the broadcasts the person sent and the broadcast events they opened."""
+        sent = await self.session.scalars(
+            select(Broadcast).where(Broadcast.author_user_id == user_id).order_by(Broadcast.id)
+        )
+        opened = await self.session.scalars(
+            select(BroadcastClick)
+            .where(BroadcastClick.user_id == user_id)
+            .order_by(BroadcastClick.broadcast_id)
+        )
+        return {
+            "broadcasts_sent": [
+                {
+                    "id": b.id,
+                    "text": b.preview,
+                    "from_chat": b.source_chat_id,
+                    "state": b.state,
+                    "created_at": _iso(b.created_at),
+                    "scheduled_at": _iso(b.scheduled_at),
+                    "started_at": _iso(b.started_at),
+                    "finished_at": _iso(b.finished_at),
+                }
+                for b in sent
+            ],
+            "broadcast_events_opened": [
+                {"broadcast_id": c.broadcast_id, "at": _iso(c.at)} for c in opened
+            ],
+        }
+
+    async def forget_person(self, user_id: int, now: datetime) -> None:
+        """/deleteme: their broadcasts stay in the service's history, unsigned and without
+        their text; the copies not yet sent are withdrawn (each copied a message of their own
+        chat, which is gone); what they opened is forgotten."""
+        authored = list(
+            await self.session.scalars(
+                select(Broadcast.id).where(Broadcast.author_user_id == user_id)
+            )
+        )
+        if authored:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.ref.in_([ref_of(b) for b in authored]),
+                    OutboxMessage.state == OutboxState.PENDING.value,
+                )
+                .values(
+                    state=OutboxState.CANCELLED.value, last_error="its author erased their data"
+                )
+            )
+            await self.session.execute(
+                update(Broadcast)
+                .where(
+                    Broadcast.id.in_(authored),
+                    Broadcast.state.in_(
+                        [BroadcastState.SCHEDULED.value, BroadcastState.SENDING.value]
+                    ),
+                )
+                .values(state=BroadcastState.STOPPED.value, finished_at=now)
+            )
+            await self.session.execute(
+                update(Broadcast)
+                .where(Broadcast.id.in_(authored))
+                .values(author_user_id=None, source_chat_id=0, preview="")
+            )
+        await self.session.execute(delete(BroadcastClick).where(BroadcastClick.user_id == user_id))
 
     async def recipients_of(self, broadcast_id: int) -> list[int]:
         return list(

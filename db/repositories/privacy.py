@@ -12,8 +12,6 @@ from db.models import (
     Answer,
     Attempt,
     AuditEntry,
-    Broadcast,
-    BroadcastClick,
     Event,
     OutboxMessage,
     Registration,
@@ -25,6 +23,7 @@ from db.models import (
     User,
     UserSubject,
 )
+from db.repositories.broadcasts import BroadcastRepo
 from db.repositories.users import UserRepo
 from domain.roles import Role
 
@@ -89,31 +88,7 @@ class PersonalDataRepo(UserRepo):
         await self.session.execute(
             update(Event).where(Event.organiser_id == uid).values(organiser_id=None)
         )
-        # their broadcasts stay in the service's history, unsigned; the copies not yet sent are
-        # withdrawn (each is a copy of a message in their own chat, which is gone)
-        authored = list(
-            await self.session.scalars(select(Broadcast.id).where(Broadcast.author_user_id == uid))
-        )
-        if authored:
-            await self.session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.ref.in_([f"broadcast:{b}" for b in authored]),
-                    OutboxMessage.state == "pending",
-                )
-                .values(state="cancelled", last_error="its author erased their data")
-            )
-            await self.session.execute(
-                update(Broadcast)
-                .where(Broadcast.id.in_(authored), Broadcast.state.in_(["scheduled", "sending"]))
-                .values(state="stopped", finished_at=now)
-            )
-            await self.session.execute(
-                update(Broadcast)
-                .where(Broadcast.id.in_(authored))
-                .values(author_user_id=None, source_chat_id=0, preview="")
-            )
-        await self.session.execute(delete(BroadcastClick).where(BroadcastClick.user_id == uid))
+        await BroadcastRepo(self.session).forget_person(uid, now)
         school_id = user.school_id
         user.telegram_id = None
         user.full_name = None
@@ -365,18 +340,6 @@ class PersonalDataRepo(UserRepo):
         events = await self.session.scalars(
             select(Event).where(Event.organiser_id == user_id).order_by(Event.starts_at, Event.id)
         )
-        broadcasts = list(
-            await self.session.scalars(
-                select(Broadcast).where(Broadcast.author_user_id == user_id).order_by(Broadcast.id)
-            )
-        )
-        opened = list(
-            await self.session.scalars(
-                select(BroadcastClick)
-                .where(BroadcastClick.user_id == user_id)
-                .order_by(BroadcastClick.broadcast_id)
-            )
-        )
         return {
             "comments_written": [
                 {"route_id": c.route_id, "text": c.text, "at": _iso(c.created_at)} for c in comments
@@ -394,22 +357,7 @@ class PersonalDataRepo(UserRepo):
                 }
                 for e in events
             ],
-            "broadcasts_sent": [
-                {
-                    "id": b.id,
-                    "text": b.preview,
-                    "from_chat": b.source_chat_id,
-                    "state": b.state,
-                    "created_at": _iso(b.created_at),
-                    "scheduled_at": _iso(b.scheduled_at),
-                    "started_at": _iso(b.started_at),
-                    "finished_at": _iso(b.finished_at),
-                }
-                for b in broadcasts
-            ],
-            "broadcast_events_opened": [
-                {"broadcast_id": c.broadcast_id, "at": _iso(c.at)} for c in opened
-            ],
+            **await BroadcastRepo(self.session).export_of(user_id),
         }
 
 
