@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +29,10 @@ def is_young_specialist(age_band: str | None, experience_years: int | None) -> b
         and experience_years is not None
         and experience_years <= YOUNG_MAX_YEARS
     )
+
+
+#: the author's progress message is updated this often while a broadcast is being sent
+PROGRESS_EVERY = timedelta(seconds=3)
 
 
 class EventGroup(StrEnum):
@@ -252,6 +257,7 @@ class Progress:
 
 
 __all__ = [
+    "PROGRESS_EVERY",
     "YOUNG_MAX_YEARS",
     "BroadcastState",
     "EventGroup",

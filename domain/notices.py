@@ -56,6 +56,11 @@ class NoticeKind(StrEnum):
     STAFF_SUMMARY = "staff_summary"
     #: a copy of a methodist's broadcast (`broadcast_id`)
     BROADCAST = "broadcast"
+    #: the author's live progress message of a broadcast, edited in place (`broadcast_id`)
+    BROADCAST_PROGRESS = "broadcast_progress"
+    #: a scheduled broadcast started / ended: told to its author (`broadcast_id`)
+    BROADCAST_STARTED = "broadcast_started"
+    BROADCAST_DONE = "broadcast_done"
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,10 @@ COLLAPSIBLE = frozenset(
 COLLAPSE_MAX = 5
 
 
+#: kinds quiet hours never hold back: the live view of what the user is doing right now
+ALWAYS_NOW = frozenset({NoticeKind.BROADCAST_PROGRESS})
+
+
 def category_of(kind: NoticeKind) -> Category | None:
     return CATEGORY.get(kind)
 
@@ -236,7 +240,7 @@ def decide(
     category = category_of(kind)
     if category is not None and category in prefs.muted:
         return Decision(Verdict.MUTED)
-    if prefs.quiet is None:
+    if prefs.quiet is None or kind in ALWAYS_NOW:
         return Decision(Verdict.SEND)
     until = prefs.quiet.ends_after(now, prefs.tz)
     if until <= now:

@@ -10,6 +10,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         admin,
         assessment,
+        broadcasts,
         coordinator,
         errors,
         event_admin,
@@ -30,6 +31,7 @@ def get_routers() -> list[Router]:
         menu,
         admin,
         coordinator,
+        broadcasts,
         event_admin,
         event_import,
         assessment,

@@ -7,26 +7,24 @@ Every title, place and typed text is escaped here: payloads and the database hol
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Event
-from db.repo import Repo
 from db.repositories.events import facts_of
 from db.repositories.outbox import payload_items
-from domain.broadcasts import BroadcastState
 from domain.events import EventStatus, RegStatus, can_cancel
 from domain.notices import NoticeKind
 from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
-from ui.callbacks.broadcasts import BcOpen
+from outbox.render_broadcasts import BROADCAST_RENDERERS
+from outbox.rendered import RenderContext, Rendered, Renderer
 from ui.callbacks.profile import EditCb
 from ui.callbacks.settings import MuteCb
 from ui.formatting import h, moment_text, when_text
@@ -35,28 +33,6 @@ from ui.keyboards.events import feedback_keyboard, offer_keyboard, reminder_rows
 
 #: a reminder this close to the start carries the check-in hint
 CHECKIN_HINT_WITHIN = timedelta(hours=2)
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    #: the start of the event the message is about: one starting soon breaks quiet hours
-    about: datetime | None = None
-    #: (chat id, message id): send a copy of that message (a broadcast) instead of `text`
-    copy_of: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RenderContext:
-    repo: Repo
-    tz: tzinfo
-    now: datetime
-    #: the recipient's language (`gettext` is already switched to it)
-    locale: str
-
-
-Renderer = Callable[[RenderContext, Mapping[str, Any]], Awaitable[Rendered | None]]
 
 
 def _title(event: Event) -> str:
@@ -224,27 +200,6 @@ async def role_changed(ctx: RenderContext, payload: Mapping[str, Any]) -> Render
     return Rendered(_("Your staff role was removed; you keep your teacher profile."))
 
 
-async def broadcast(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
-    """A copy of the methodist's own message, with the broadcast's buttons; nothing once the
-    broadcast was stopped."""
-    found = await ctx.repo.broadcasts.get(int(payload["broadcast_id"]))
-    if found is None or found.state != BroadcastState.SENDING.value:
-        return None
-    rows = []
-    event_id = found.buttons.get("event_id")
-    if event_id is not None:
-        rows.append([button(_("📅 Open the event"), BcOpen(bc=found.id, event=int(event_id)))])
-    url = found.buttons.get("url")
-    if url:
-        label = str(found.buttons.get("url_label") or "") or _("🔗 Open the link")
-        rows.append([InlineKeyboardButton(text=label, url=str(url))])
-    return Rendered(
-        "",
-        InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
-        copy_of=(found.source_chat_id, found.source_message_id),
-    )
-
-
 RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.SEAT_OFFERED: seat_offered,
     NoticeKind.OFFER_EXPIRED: offer_expired,
@@ -257,7 +212,7 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.ROUTE_STEP_ADDED: route_step_added,
     NoticeKind.SCHOOL_REJECTED: school_rejected,
     NoticeKind.ROLE_CHANGED: role_changed,
-    NoticeKind.BROADCAST: broadcast,
+    **BROADCAST_RENDERERS,
 }
 
 
@@ -295,4 +250,5 @@ async def render(
         InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
         about=min(abouts) if abouts else None,
         copy_of=parts[0].copy_of,
+        edit_of=parts[0].edit_of,
     )

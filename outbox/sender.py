@@ -66,8 +66,9 @@ from db.repo import Repo
 from db.repositories.outbox import Claimed
 from domain.notices import NoticeKind
 from domain.reminders import COLLAPSIBLE, Decision, Verdict, category_of, decide
-from outbox.render import RenderContext, Rendered, render
-from services.reminders import FOLLOWUPS
+from outbox.render import render
+from outbox.rendered import RenderContext, Rendered
+from services.followups import FOLLOWUPS, Sent
 
 log = logging.getLogger(__name__)
 
@@ -321,8 +322,8 @@ class OutboxSender:
             await self._wait_resume()
             async with self._chat_limiter(item.chat_id), self.limiter:
                 error = await self._call(item)
-            if error is None:
-                await self._db(partial(self._mark_sent, row))
+            if not isinstance(error, Exception):
+                await self._db(partial(self._mark_sent, row, error))
                 report.sent += 1
                 return True
             if isinstance(error, TelegramRetryAfter):
@@ -347,40 +348,54 @@ class OutboxSender:
             await self._transient(row, error, report)
             return True
 
-    async def _call(self, item: _Outgoing) -> Exception | None:
-        """The Bot API call; the error Telegram (or the network) answered with, if any."""
+    async def _call(self, item: _Outgoing) -> Exception | int:
+        """The Bot API call: the id of the message sent (or edited), or the error Telegram
+        (or the network) answered with."""
         rendered, paid = item.rendered, True if self.paid else None
         try:
+            if rendered.edit_of is not None:
+                chat_id, message_id = rendered.edit_of
+                try:
+                    await self.bot.edit_message_text(
+                        rendered.text,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        reply_markup=rendered.markup,
+                    )
+                except TelegramBadRequest as exc:
+                    if "not modified" not in exc.message:
+                        raise
+                return message_id
             if rendered.copy_of is not None:
                 from_chat, message_id = rendered.copy_of
-                await self.bot.copy_message(
+                copied = await self.bot.copy_message(
                     item.chat_id,
                     from_chat,
                     message_id,
                     reply_markup=rendered.markup,
                     allow_paid_broadcast=paid,
                 )
-            else:
-                await self.bot.send_message(
-                    item.chat_id,
-                    rendered.text,
-                    reply_markup=rendered.markup,
-                    allow_paid_broadcast=paid,
-                )
+                return copied.message_id
+            sent = await self.bot.send_message(
+                item.chat_id,
+                rendered.text,
+                reply_markup=rendered.markup,
+                allow_paid_broadcast=paid,
+            )
+            return sent.message_id
         except TelegramUnauthorizedError:
             raise  # a wrong token: nothing can be sent; the rows wait for the lease to lapse
         except (TelegramAPIError, OSError, TimeoutError) as exc:
             return exc
-        return None
 
-    async def _mark_sent(self, row: Claimed, repo: Repo) -> None:
-        """Mark the row sent; a reminder that has a successor (the next route nudge) plans
-        it in the same transaction."""
+    async def _mark_sent(self, row: Claimed, message_id: int, repo: Repo) -> None:
+        """Mark the row sent; a message that has a successor (the next route nudge, the next
+        update of a broadcast's progress) plans it in the same transaction."""
         now = self.clock()
         if await repo.outbox.mark_sent(row.id, self.worker, now):
             followup = FOLLOWUPS.get(row.kind)
             if followup is not None:
-                await followup(repo, row.recipient.user_id, now)
+                await followup(repo, Sent(row.recipient.user_id, row.payload, message_id), now)
 
     async def _fail(self, row_id: int, error: str, repo: Repo) -> None:
         await repo.outbox.mark_failed(row_id, self.worker, error, attempt=True)

@@ -16,7 +16,8 @@ from typing import Any
 from db.models import Broadcast, User
 from db.repo import Repo
 from db.repositories.broadcasts import ref_of
-from domain.broadcasts import BroadcastState, Filters, Progress, Scope, within
+from domain.broadcasts import PROGRESS_EVERY, BroadcastState, Filters, Progress, Scope, within
+from domain.notices import Notice, NoticeKind
 from domain.roles import Role
 from domain.schedule import JobKind
 
@@ -154,9 +155,11 @@ async def create(
     return broadcast
 
 
-async def start(repo: Repo, broadcast_id: int, now: datetime) -> int:
-    """A scheduled broadcast starts (now, or by its job): every recipient gets one outbox row,
-    in this transaction. How many (0 if it was started or cancelled meanwhile)."""
+async def start(repo: Repo, broadcast_id: int, now: datetime, *, announce: bool = False) -> int:
+    """A broadcast starts (now, or by its job): every recipient gets one outbox row, in this
+    transaction. How many (0 if it was started or cancelled meanwhile). With `announce` (a
+    scheduled one, started by its job) the author is told, and that message then shows the
+    progress."""
     if not await repo.broadcasts.move_state(
         broadcast_id, [BroadcastState.SCHEDULED], BroadcastState.SENDING, started_at=now
     ):
@@ -170,7 +173,58 @@ async def start(repo: Repo, broadcast_id: int, now: datetime) -> int:
         broadcast.state, broadcast.finished_at = BroadcastState.DONE.value, now
     repo.outbox.added += total
     await repo.session.flush()
+    if announce and broadcast.author_user_id is not None:
+        kind = NoticeKind.BROADCAST_STARTED if total else NoticeKind.BROADCAST_DONE
+        await repo.outbox.add(
+            [Notice(broadcast.author_user_id, kind, {"broadcast_id": broadcast.id})], now
+        )
     return total
+
+
+def _progress_notice(broadcast: Broadcast, due: datetime | None) -> Notice:
+    assert broadcast.author_user_id is not None
+    return Notice(
+        broadcast.author_user_id,
+        NoticeKind.BROADCAST_PROGRESS,
+        {"broadcast_id": broadcast.id},
+        due_at=due,
+        ref=ref_of(broadcast.id) + ":progress",
+    )
+
+
+async def attach_progress(repo: Repo, broadcast_id: int, message_id: int, now: datetime) -> bool:
+    """Message `message_id` in the author's chat shows the broadcast's progress from now on
+    (edited every `PROGRESS_EVERY` until it ends, then it shows the report)."""
+    broadcast = await repo.broadcasts.get(broadcast_id)
+    if broadcast is None or broadcast.author_user_id is None:
+        return False
+    broadcast.progress_message_id = message_id
+    await repo.session.flush()
+    await repo.outbox.add([_progress_notice(broadcast, now + PROGRESS_EVERY)], now)
+    return True
+
+
+async def show_progress(
+    repo: Repo, staff: User, role: Role, broadcast_id: int, message_id: int, now: datetime
+) -> bool:
+    """The wizard's "send now" answer becomes the live progress message (its own author's)."""
+    broadcast = await _own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal) or broadcast.author_user_id != staff.id:
+        return False
+    return await attach_progress(repo, broadcast_id, message_id, now)
+
+
+async def progress_sent(repo: Repo, broadcast_id: int, now: datetime) -> None:
+    """The progress message was updated: the next update, or the end."""
+    broadcast = await repo.broadcasts.get(broadcast_id)
+    if broadcast is None or broadcast.author_user_id is None:
+        return
+    if broadcast.state != BroadcastState.SENDING.value:
+        return  # the last update showed the report
+    if await finish_if_done(repo, broadcast_id, now):
+        await repo.outbox.add([_progress_notice(broadcast, None)], now)  # the report
+        return
+    await repo.outbox.add([_progress_notice(broadcast, now + PROGRESS_EVERY)], now)
 
 
 async def _own(repo: Repo, staff: User, role: Role, broadcast_id: int) -> Broadcast | Refusal:
@@ -196,7 +250,11 @@ async def stop(
         broadcast.id, [BroadcastState.SENDING], BroadcastState.STOPPED, finished_at=now
     ):
         return Refusal.NOT_NOW
-    await repo.outbox.cancel_ref(ref_of(broadcast.id), "stopped by its author")
+    await repo.outbox.cancel_ref(
+        ref_of(broadcast.id), "stopped by its author", kinds=[NoticeKind.BROADCAST]
+    )
+    if broadcast.progress_message_id is not None and broadcast.author_user_id is not None:
+        await repo.outbox.add([_progress_notice(broadcast, None)], now)  # shows the report
     await repo.audit.record("broadcast_stopped", actor=staff, broadcast_id=broadcast.id)
     await repo.session.refresh(broadcast)
     return await repo.broadcasts.progress(broadcast)

@@ -7,8 +7,8 @@ the user's rows of that category. Whether a row is still worth sending is decide
 when it is due (`outbox.sender`, `outbox.render`), so a row a change failed to reach still
 never produces a wrong message.
 
-`FOLLOWUPS` plan a reminder's successor in the transaction that marks it sent (the next route
-nudge a week later).
+`services.followups.FOLLOWUPS` plan a reminder's successor in the transaction that marks it
+sent (the next route nudge a week later).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from domain.notices import Notice, NoticeKind
 from domain.reminders import CATEGORY, Category
 
 __all__ = [
-    "FOLLOWUPS",
     "PLANNERS",
     "cancel_event_reminders",
     "event_ref",
@@ -34,11 +33,6 @@ __all__ = [
     "replan_user",
     "unmute",
 ]
-
-Followup = Callable[[Repo, int, datetime], Awaitable[None]]
-
-#: after a row of this kind is sent: plan what follows it (kind value → planner(repo, user_id))
-FOLLOWUPS: dict[str, Followup] = {}
 
 #: the kinds that a change to an event withdraws from its registrants
 EVENT_REMINDER_KINDS = (NoticeKind.EVENT_REMINDER,)

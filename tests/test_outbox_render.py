@@ -21,8 +21,8 @@ from db.repo import Repo
 from domain.events import RegStatus
 from domain.notices import NoticeKind
 from domain.typography import quoted
-from outbox.render import RenderContext, Rendered
 from outbox.render import render as render_row
+from outbox.rendered import RenderContext, Rendered
 from tests.conftest import make_settings
 from tests.sample import load_sample_events
 

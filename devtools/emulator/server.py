@@ -346,7 +346,7 @@ class BotAPIEmulator:
         *,
         times: int | None = None,
     ) -> None:
-        """Make send*/edit* calls to the chat fail (403 blocked or 429 flood); ``None`` clears.
+        """Make send*/edit*/copy* calls to the chat fail (403 blocked or 429 flood); ``None`` clears.
 
         ``times``: only the next ``times`` calls fail, later ones succeed (a flood wait that
         passes); ``None`` keeps failing until cleared.
@@ -995,7 +995,7 @@ class BotAPIEmulator:
         ]
 
     def _check_failure(self, name: str, params: Mapping[str, Any]) -> None:
-        if not name.startswith(("send", "edit")):
+        if not name.startswith(("send", "edit", "copy")):
             return
         chat_id = _chat_id_of(params)
         if chat_id is None:

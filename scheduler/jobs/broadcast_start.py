@@ -10,4 +10,4 @@ from services.broadcasts import start
 
 
 async def run(repo: Repo, payload: dict[str, Any], now: datetime) -> None:
-    await start(repo, int(payload["broadcast_id"]), now)
+    await start(repo, int(payload["broadcast_id"]), now, announce=True)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 import ui.callbacks
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
-from ui.callbacks.broadcasts import BcOpen
+from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen
 from ui.callbacks.coordinator import (
     SchoolActCb,
     SchoolAction,
@@ -107,6 +107,7 @@ PACKED: list[tuple[CallbackData, str]] = [
     (MuteCb(category="events"), "mu:events"),
     # new in 0007 (broadcasts)
     (BcOpen(bc=5, event=9), "bo:5:9"),
+    (BcAdmin(action=BcAdminAction.REASONS, bc=5), "ba:reasons:5"),
 ]
 
 
@@ -122,7 +123,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 34
+    assert len(classes) == 35
     assert {type(data) for data, _ in PACKED} == classes
 
 

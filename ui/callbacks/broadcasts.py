@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -10,3 +12,17 @@ class BcOpen(CallbackData, prefix="bo"):
 
     bc: int
     event: int
+
+
+class BcAdminAction(StrEnum):
+    STOP = "stop"
+    REPORT = "report"
+    #: the report with the reasons of failures
+    REASONS = "reasons"
+
+
+class BcAdmin(CallbackData, prefix="ba"):
+    """The author's buttons on a broadcast's progress message and report."""
+
+    action: BcAdminAction
+    bc: int
