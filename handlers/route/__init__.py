@@ -21,10 +21,11 @@ from handlers.route.builder import cmd_route, on_build, on_replace, on_route_fro
 from handlers.route.common import Evidence
 from handlers.route.evidence import got_proof, got_reflection
 from handlers.route.export import on_export
+from handlers.route.nudges import on_nudge
 from handlers.route.overview import on_competency, on_overview, overview_text
 from handlers.route.steps import on_status, on_step
 from ui.callbacks.assessment import ResultAction, ResultCb
-from ui.callbacks.route import BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
+from ui.callbacks.route import BuildCb, NudgeCb, PastCb, ReplaceCb, RouteAction, RouteCb
 from ui.keyboards.menu import MENU_ROUTE
 
 __all__ = [
@@ -64,4 +65,5 @@ def make_router() -> Router:
     )
     router.callback_query.register(on_replace, ReplaceCb.filter(), flags=needs)
     router.callback_query.register(on_past, PastCb.filter(), flags=needs)
+    router.callback_query.register(on_nudge, NudgeCb.filter(), flags=needs)
     return router
