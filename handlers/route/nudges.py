@@ -12,6 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from core.clock import Clock
 from core.usercache import UserContext
 from db.repo import Repo
+from domain.route import StepStatus
+from domain.typography import shorten
 from handlers.route.common import Evidence, stale, step_title
 from services import nudges
 from services import route as service
@@ -20,6 +22,9 @@ from services.route import EvidenceNeeded, Refusal
 from ui.callbacks.route import NudgeAction, NudgeCb, RouteAction, RouteCb
 from ui.formatting import date_text, h
 from ui.keyboards.common import button
+
+#: a popup holds 200 characters: the step's title is cut to fit with the rest
+POPUP_TITLE = 120
 
 
 async def _drop_step_row(query: CallbackQuery, step_id: int) -> None:
@@ -61,22 +66,26 @@ async def on_nudge(
         else:
             await query.answer(
                 _("🔄 Moved: {title} — now by {date}.").format(
-                    title=step_title(moved.step, user.language),
+                    title=shorten(step_title(moved.step, user.language), POPUP_TITLE),
                     date=date_text(moved.step.target_date),
                 ),
                 show_alert=True,
             )
             await _drop_step_row(query, moved.step.id)
         return
+    step = await service.evidence_step(repo, user.id, callback_data.step)
+    if not isinstance(step, Refusal) and StepStatus(step.status).closed:
+        await query.answer(_("This step is already closed."), show_alert=True)
+        return
+    # the step card's rule: ✅ Done asks for evidence first (and checks the step is the user's)
     changed = await service.change_status(repo, user.id, callback_data.step, "done", clock.now())
-    if isinstance(changed, Refusal):
+    if isinstance(step, Refusal) or isinstance(changed, Refusal):
         await stale(query)
         return
-    if not isinstance(changed, EvidenceNeeded):  # marking done always asks for evidence
+    if not isinstance(changed, EvidenceNeeded):
         await query.answer()
         return
-    step = await service.evidence_step(repo, user.id, changed.step_id)
-    title = step_title(step, user.language) if not isinstance(step, Refusal) else ""
+    title = step_title(step, user.language)
     await state.set_state(Evidence.proof)
     await state.set_data({"step": changed.step_id})
     await query.answer()

@@ -140,6 +140,10 @@ async def test_route_nudges_arrive_at_ten_local_grouped_weekly_and_follow_the_ro
     ivan_message = ivan.last.message_id
     await ivan.run(lambda: emu.forge_callback(ivan.user, ivan_message, forged))
     assert any("out of date" in p for p in ivan.popups())
+    forged = NudgeCb(action=NudgeAction.DONE, step=anna_steps[1]).pack()
+    await ivan.run(lambda: emu.forge_callback(ivan.user, ivan_message, forged))
+    assert sum("out of date" in p for p in ivan.popups()) == 2
+    assert "Send evidence" not in ivan.last.plain_text
     async with app.sessionmaker() as session:
         step = await session.get(RouteStep, anna_steps[0])
         assert step is not None and step.target_date == near

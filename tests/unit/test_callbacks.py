@@ -58,7 +58,16 @@ from ui.callbacks.profile import (
     SchoolCb,
     SubjectCb,
 )
-from ui.callbacks.route import BuildAction, BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
+from ui.callbacks.route import (
+    BuildAction,
+    BuildCb,
+    NudgeAction,
+    NudgeCb,
+    PastCb,
+    ReplaceCb,
+    RouteAction,
+    RouteCb,
+)
 
 #: one instance per class and the string the same button packed to before the actions were
 #: enums (checked against the string-typed classes of the previous release)
@@ -83,6 +92,7 @@ PACKED: list[tuple[CallbackData, str]] = [
     ),
     (ReplaceCb(confirm=False, route=8), "rr:0:8"),
     (PastCb(route=8), "rp:8"),
+    (NudgeCb(action=NudgeAction.POSTPONE, step=31), "rn:postpone:31"),
     (AssessCb(action=AssessAction.BACK, attempt=5, code="1.1"), "as:back:5:1.1"),
     (AnswerCb(attempt=5, code="1.1", value=3), "aa:5:1.1:3"),
     (ResultCb(action=ResultAction.MENTOR), "ar:mentor"),
