@@ -6,7 +6,8 @@ templates into the database when the route is built.
 
 Modules: `builder` (/route, the builder, the replace question), `overview` (progress, one
 competency's steps), `steps` (a step's card and status), `evidence` (evidence and reflection),
-`archive` (past routes), `export` (the PDF), `common` (shared helpers); callback data is in
+`archive` (past routes), `export` (the PDF), `nudges` (✅ Done and 🔄 +1 week under a route
+nudge), `common` (shared helpers); callback data is in
 `ui.callbacks.route`.
 """
 
