@@ -25,6 +25,12 @@ from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
+from outbox.render_nudges import (
+    assessment_unfinished,
+    retake_available,
+    route_nudge,
+    route_stalled,
+)
 from ui.callbacks.profile import EditCb
 from ui.callbacks.settings import MuteCb
 from ui.formatting import h, moment_text, when_text
@@ -232,6 +238,10 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.ROUTE_STEP_ADDED: route_step_added,
     NoticeKind.SCHOOL_REJECTED: school_rejected,
     NoticeKind.ROLE_CHANGED: role_changed,
+    NoticeKind.ROUTE_NUDGE: route_nudge,
+    NoticeKind.ROUTE_STALLED: route_stalled,
+    NoticeKind.ASSESSMENT_UNFINISHED: assessment_unfinished,
+    NoticeKind.RETAKE_AVAILABLE: retake_available,
 }
 
 

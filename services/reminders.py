@@ -21,6 +21,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind
 from domain.reminders import CATEGORY, Category
+from services.nudges import next_nudge, plan_assessment, plan_route
 
 __all__ = [
     "FOLLOWUPS",
@@ -38,7 +39,9 @@ __all__ = [
 Followup = Callable[[Repo, int, datetime], Awaitable[None]]
 
 #: after a row of this kind is sent: plan what follows it (kind value → planner(repo, user_id))
-FOLLOWUPS: dict[str, Followup] = {}
+FOLLOWUPS: dict[str, Followup] = {
+    NoticeKind.ROUTE_NUDGE.value: next_nudge,
+}
 
 #: the kinds that a change to an event withdraws from its registrants
 EVENT_REMINDER_KINDS = (NoticeKind.EVENT_REMINDER,)
@@ -119,6 +122,8 @@ Planner = Callable[[Repo, int, datetime], Awaitable[int]]
 #: time of day (route, self-assessment, agenda) move with the user's zone.
 PLANNERS: dict[Category, Planner] = {
     Category.EVENTS: plan_user_events,
+    Category.ROUTE: plan_route,
+    Category.ASSESSMENT: plan_assessment,
 }
 
 

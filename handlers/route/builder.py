@@ -125,6 +125,7 @@ async def on_build(
         callback_data.code,
         replace,
         clock.now().astimezone(settings.tz).date(),
+        clock.now(),
     )
     if built is Refusal.NOTHING_CHOSEN:
         await query.answer(_("Choose at least one competency."), show_alert=True)
