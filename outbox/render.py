@@ -25,6 +25,7 @@ from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
+from outbox import render_staff
 from ui.callbacks.profile import EditCb
 from ui.callbacks.settings import MuteCb
 from ui.formatting import h, moment_text, when_text
@@ -50,6 +51,8 @@ class RenderContext:
     now: datetime
     #: the recipient's language (`gettext` is already switched to it)
     locale: str
+    #: the recipient (`users.id`): whose agenda, whose summary
+    user_id: int | None = None
 
 
 Renderer = Callable[[RenderContext, Mapping[str, Any]], Awaitable[Rendered | None]]
@@ -232,6 +235,8 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.ROUTE_STEP_ADDED: route_step_added,
     NoticeKind.SCHOOL_REJECTED: school_rejected,
     NoticeKind.ROLE_CHANGED: role_changed,
+    NoticeKind.STAFF_AGENDA: render_staff.staff_agenda,
+    NoticeKind.STAFF_SUMMARY: render_staff.staff_summary,
 }
 
 

@@ -21,6 +21,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind
 from domain.reminders import CATEGORY, Category
+from services.agenda import plan_user_agenda
 
 __all__ = [
     "FOLLOWUPS",
@@ -119,6 +120,7 @@ Planner = Callable[[Repo, int, datetime], Awaitable[int]]
 #: time of day (route, self-assessment, agenda) move with the user's zone.
 PLANNERS: dict[Category, Planner] = {
     Category.EVENTS: plan_user_events,
+    Category.AGENDA: plan_user_agenda,
 }
 
 
