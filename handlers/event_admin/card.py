@@ -250,12 +250,6 @@ async def on_event_admin(
         return
     if action == EventAdminAction.CARD:
         await _card(query, event, repo, settings)
-    elif action == EventAdminAction.OPEN:
-        if isinstance(query.message, Message):  # below the agenda, which stays as it is
-            await query.answer()
-            await _card(query.message, event, repo, settings)
-        else:
-            await _card(query, event, repo, settings)
     elif action == EventAdminAction.PEOPLE:
         await _participants(query, event, repo, now)
     elif action == EventAdminAction.ATT:
