@@ -25,6 +25,7 @@ from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
+from outbox import render_staff
 from outbox.render_nudges import (
     assessment_unfinished,
     retake_available,
@@ -56,6 +57,8 @@ class RenderContext:
     now: datetime
     #: the recipient's language (`gettext` is already switched to it)
     locale: str
+    #: the recipient (`users.id`): whose agenda, whose summary
+    user_id: int | None = None
 
 
 Renderer = Callable[[RenderContext, Mapping[str, Any]], Awaitable[Rendered | None]]
@@ -242,6 +245,8 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.ROUTE_STALLED: route_stalled,
     NoticeKind.ASSESSMENT_UNFINISHED: assessment_unfinished,
     NoticeKind.RETAKE_AVAILABLE: retake_available,
+    NoticeKind.STAFF_AGENDA: render_staff.staff_agenda,
+    NoticeKind.STAFF_SUMMARY: render_staff.staff_summary,
 }
 
 

@@ -283,7 +283,7 @@ class OutboxSender:
         category = category_of(kind)
         if category is not None and category in prefs.muted:
             return f"muted: the recipient switched {category.value} reminders off"
-        ctx = RenderContext(repo, prefs.tz, now, who.language)
+        ctx = RenderContext(repo, prefs.tz, now, who.language, who.user_id)
         try:
             with self.i18n.context(), self.i18n.use_locale(who.language):
                 rendered = await render(kind, ctx, row.payload)

@@ -21,6 +21,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind
 from domain.reminders import CATEGORY, Category
+from services.agenda import plan_user_agenda
 from services.nudges import next_nudge, plan_assessment, plan_route
 
 __all__ = [
@@ -124,6 +125,7 @@ PLANNERS: dict[Category, Planner] = {
     Category.EVENTS: plan_user_events,
     Category.ROUTE: plan_route,
     Category.ASSESSMENT: plan_assessment,
+    Category.AGENDA: plan_user_agenda,
 }
 
 

@@ -75,6 +75,15 @@ def when_text(
     return f"{start:%d.%m.%Y %H:%M} – {end:%d.%m.%Y %H:%M}"
 
 
+def hours_text(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> str:
+    """An event's hours in a list that already names its day: "10:00–14:30" in the zone
+    `tz`, or "23:30 – 06.12.2026 01:30" when it ends on another day."""
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if start.date() == end.date():
+        return f"{start:%H:%M}–{end:%H:%M}"
+    return f"{start:%H:%M} – {end:%d.%m.%Y %H:%M}"
+
+
 def start_text(starts_at: datetime, tz: tzinfo, now: datetime) -> str:
     """A list line's start: "today at 18:00", "tomorrow at 10:00" or "05.12 15:00"."""
     return _relative(starts_at, tz, now) or moment_text(starts_at, tz)
