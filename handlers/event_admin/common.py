@@ -19,7 +19,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from core.settings import Settings
 from db.models import Event, Site, User
 from db.repo import Repo
 from domain.event_forms import (
@@ -213,7 +212,8 @@ class Ctx:
     repo: Repo
     staff: User
     role: Role
-    settings: Settings
+    #: the staff member's time zone: times are asked and shown in it
+    tz: tzinfo
 
 
 def _now_line(value: str) -> str:
