@@ -119,7 +119,7 @@ def _staff(user: UserContext) -> bool:
 
 async def _screen(repo: Repo, user: UserContext) -> tuple[str, InlineKeyboardMarkup]:
     view = await use_cases.overview(repo, user.id, staff=_staff(user))
-    return screen_text(view, user.language), settings_keyboard(view)
+    return screen_text(view, user.language), settings_keyboard(view.categories, view.muted)
 
 
 async def cmd_settings(message: Message, repo: Repo, user: UserContext) -> None:

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from domain.reminders import QUIET_CHOICES, ZONES, Category, parse_quiet
-from services.settings import Overview
 from ui.callbacks.menu import SettingsAction, SettingsCb
 from ui.callbacks.settings import SetAction, SetCb
 from ui.keyboards.common import button, rows
@@ -45,13 +46,16 @@ def _mark(on: bool) -> str:
     return "✅ " if on else ""
 
 
-def settings_keyboard(view: Overview, *, consented: bool = True) -> InlineKeyboardMarkup:
+def settings_keyboard(
+    categories: Sequence[Category], muted: Collection[Category], *, consented: bool = True
+) -> InlineKeyboardMarkup:
+    """A switch per category (✅ on, 🔕 off), time zone and quiet hours, then the general rows."""
     toggles = [
         button(
-            ("✅ " if view.is_on(category) else "🔕 ") + category_name(category),
+            ("🔕 " if category in muted else "✅ ") + category_name(category),
             SetCb(action=SetAction.TOGGLE, value=category.value),
         )
-        for category in view.categories
+        for category in categories
     ]
     keyboard: list[list[InlineKeyboardButton]] = [
         *rows(toggles, 2),
