@@ -117,7 +117,8 @@ def _description_problem(text: str) -> str | None:
 
 
 def _read_start(text: str, tz: tzinfo, now: datetime) -> datetime | str:
-    """A moment typed in the service zone that must come after `now`; else the problem."""
+    """A moment typed in the staff member's zone `tz` that must come after `now`; else the
+    problem."""
     starts_at = parse_local(text, tz)
     if starts_at is None:
         return _(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +18,14 @@ from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
 from devtools.emulator import SpecValidator
 from domain.notices import Notice, NoticeKind
+from domain.roles import Role
 from services import profile, registrations
 from tests.conftest import make_settings
 from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
 from tests.sample import load_sample_events
 from tests.sample_teacher import fill_profile, ids
+from ui.callbacks.event_admin import EventEditCb, EventEditField
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.settings import MuteCb, SetAction, SetCb
 from ui.formatting import h
@@ -315,3 +317,46 @@ async def test_settings_without_consent_offer_language_and_policy_only(harness: 
     assert _buttons(screen) == ["set:language", "set:privacy"]
     sent = await _press(harness, 7499, SetCb(action=SetAction.ZONE, value=YEKATERINBURG))
     assert len(_alerts(sent)) == 1
+
+
+async def _coordinator(h: Harness, telegram_id: int) -> int:
+    """A coordinator of the sample municipality (where the tricky master-class is), English."""
+    user_id = await _teacher(h, telegram_id)
+    async with h.sessionmaker() as session:
+        repo = Repo(session)
+        user = await repo.users.require(user_id)
+        muni_id, _school = await ids(repo)
+        await repo.users.set_role(user, Role.COORDINATOR, muni_id)
+        await session.commit()
+    return user_id
+
+
+async def test_a_coordinator_types_and_reads_event_times_in_their_own_zone(
+    harness: Harness,
+) -> None:
+    """The event form reads a typed time in the coordinator's zone and shows it back in it;
+    a teacher in Moscow sees the same moment two hours earlier."""
+    event = (await _events(harness))[TRICKY]
+    await _coordinator(harness, 7410)
+    await _teacher(harness, BORIS)
+    await _press(harness, 7410, SetCb(action=SetAction.ZONE, value=YEKATERINBURG))
+
+    day = (event.starts_at + timedelta(days=1)).astimezone(ZoneInfo(YEKATERINBURG))
+    when = EventEditCb(field=EventEditField.WHEN, event=event.id).pack()
+    (question,) = _texts(await harness.callback(7410, when, lang="en"))
+    shown = event.starts_at.astimezone(ZoneInfo(YEKATERINBURG))
+    assert f"{shown:%H:%M}–" in question  # the current time, on the coordinator's clock
+    await harness.message(7410, f"{day:%d.%m.%Y} 10:00", lang="en")
+    (card,) = _texts(await harness.message(7410, "12:00", lang="en"))
+    assert f"{day:%d.%m.%Y}, 10:00–12:00" in card
+
+    async with harness.sessionmaker() as session:
+        moved = await Repo(session).events.get(event.id)
+        assert moved is not None
+        assert moved.starts_at == datetime(
+            day.year, day.month, day.day, 5, 0, tzinfo=UTC
+        )  # 10:00 in Yekaterinburg (UTC+5)
+        assert moved.ends_at - moved.starts_at == timedelta(hours=2)
+    card_cb = EvAct(action=EvAction.CARD, event=event.id).pack()
+    (boris_card,) = _texts(await harness.callback(BORIS, card_cb, lang="en"))
+    assert f"{day:%d.%m.%Y}, 08:00–10:00" in boris_card
