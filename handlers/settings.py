@@ -73,16 +73,19 @@ def zone_text(key: str, locale: str) -> str:
 
 
 def screen_text(view: Overview, locale: str) -> str:
-    quiet = view.quiet.text() if view.quiet is not None else _("off")
+    if view.quiet is not None:
+        quiet = _(
+            "🌙 Quiet hours: {quiet}. I send nothing then, except about an event starting soon."
+        ).format(quiet=view.quiet.text())
+    else:
+        quiet = _("🌙 Quiet hours: off. Messages come at any hour.")
     lines = [
         _("⚙️ <b>Settings</b>"),
         "",
         _("🕐 Time zone: {zone}. Every time I show is in it.").format(
             zone=zone_text(view.zone_key, locale)
         ),
-        _(
-            "🌙 Quiet hours: {quiet}. I send nothing then, except about an event starting soon."
-        ).format(quiet=quiet),
+        quiet,
         "",
         _("<b>Reminders</b> (tap a button below to switch them on or off):"),
     ]

@@ -82,7 +82,7 @@ async def test_overview_shows_the_effective_values_and_staff_see_the_agenda(
         assert view.quiet is not None and view.quiet.text() == "22:00–07:00"
         assert view.categories == TEACHER_CATEGORIES and view.muted == frozenset()
         assert Category.AGENDA in (await service.overview(repo, user_id, staff=True)).categories
-        assert STAFF_CATEGORIES == (*TEACHER_CATEGORIES, Category.AGENDA)
+        assert (*TEACHER_CATEGORIES, Category.AGENDA) == STAFF_CATEGORIES
 
         now = datetime.now(UTC)
         assert await service.set_timezone(repo, user_id, "Asia/Yekaterinburg", now)
