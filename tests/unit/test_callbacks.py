@@ -59,7 +59,6 @@ from ui.callbacks.profile import (
     SubjectCb,
 )
 from ui.callbacks.route import BuildAction, BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
-from ui.callbacks.settings import MuteCb, SetAction, SetCb
 
 #: one instance per class and the string the same button packed to before the actions were
 #: enums (checked against the string-typed classes of the previous release)
@@ -101,8 +100,6 @@ PACKED: list[tuple[CallbackData, str]] = [
     (DeleteCb(confirm=True), "del:1"),
     (ConsentCb(action=ConsentAction.DECLINE), "consent:decline"),
     (LangCb(code="en"), "lang:en"),
-    (SetCb(action=SetAction.ZONE, value="Asia/Yekaterinburg"), "st:zone:Asia/Yekaterinburg"),
-    (MuteCb(category="events"), "mu:events"),
 ]
 
 
@@ -118,7 +115,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 33
+    assert len(classes) == 31
     assert {type(data) for data, _ in PACKED} == classes
 
 
