@@ -14,7 +14,7 @@ from db.reference.sample_events import SAMPLE_EVENT_CODES
 from db.repo import Repo
 from domain.notices import Notice, NoticeKind
 from domain.reminders import STAFF_CATEGORIES, TEACHER_CATEGORIES, Category, Policy
-from services import registrations
+from services import registrations, reminders
 from services import settings as service
 from services.settings import Refused
 from tests.sample import load_sample_events
@@ -125,3 +125,30 @@ async def test_a_category_off_withdraws_its_rows_and_on_plans_them_again(
         )
         await session.commit()
     assert (await _prefs(sessionmaker, user_id))[2] == []
+
+
+async def test_a_new_zone_plans_the_time_of_day_reminders_again(
+    sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planners of `services.reminders.PLANNERS` run after the zone is stored, so what
+    they plan at a local hour (nudges, the agenda) moves with it; muted categories are not
+    planned."""
+    seen: list[tuple[Category, str | None]] = []
+
+    def planner(category: Category) -> reminders.Planner:
+        async def plan(repo: Repo, user_id: int, now: datetime) -> int:
+            seen.append((category, (await repo.users.require(user_id)).timezone))
+            return 0
+
+        return plan
+
+    monkeypatch.setitem(reminders.PLANNERS, Category.ROUTE, planner(Category.ROUTE))
+    monkeypatch.setitem(reminders.PLANNERS, Category.AGENDA, planner(Category.AGENDA))
+    user_id = await _user(sessionmaker)
+    now = datetime.now(UTC)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        await service.toggle(repo, user_id, "agenda", now, staff=True)  # off
+        assert await service.set_timezone(repo, user_id, "Asia/Omsk", now)
+        await session.commit()
+    assert seen == [(Category.ROUTE, "Asia/Omsk")]
