@@ -21,6 +21,7 @@ def get_routers() -> list[Router]:
         onboarding,
         profile,
         route,
+        settings,
     )
 
     modules = (
@@ -28,6 +29,7 @@ def get_routers() -> list[Router]:
         membership,
         onboarding,
         menu,
+        settings,
         admin,
         coordinator,
         event_admin,

@@ -46,7 +46,7 @@ def moment_text(value: datetime, tz: tzinfo) -> str:
 
 
 def _relative(starts_at: datetime, tz: tzinfo, now: datetime | None) -> str | None:
-    """ "today at 18:00" / "tomorrow at 10:00" in the service zone, else None."""
+    """ "today at 18:00" / "tomorrow at 10:00" in the zone `tz`, else None."""
     if now is None:
         return None
     time = starts_at.astimezone(tz).strftime("%H:%M")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from db.models import User
 from db.repo import Repo
 from domain.roles import Role
@@ -20,7 +21,7 @@ async def open_card(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     """The card as a new message below the agenda, which stays as it is (its other events'
     buttons remain at hand). Scope is checked as on every card."""
@@ -32,4 +33,4 @@ async def open_card(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await query.answer()
-    await _card(query.message, event, repo, settings)
+    await _card(query.message, event, repo, tz)
