@@ -441,6 +441,7 @@ def _describe(label: str, r: dict[str, Any], baseline: float) -> list[str]:
     serial = ph["claim"] + ph["render"]
     rss = r["rss_kb"]
     emu = r["emulator"]
+    conc = r["concurrency"]
     states = ", ".join(f"{n} {state}" for state, n in sorted(r["states"].items()))
     lines = [
         f"  {label}: {sent} sent in {elapsed:.1f} s = {r['per_s']:.0f} rows/s"
@@ -456,8 +457,9 @@ def _describe(label: str, r: dict[str, Any], baseline: float) -> list[str]:
         f"{(elapsed - serial) / rows * 1e6:.0f} µs = {elapsed / rows * 1e6:.0f} µs;"
         f" sender CPU {r['cpu_s'] / rows * 1e6:.0f} µs/row",
         f"    in the send/mark phase, latency per row: sendMessage {ph['send'] / rows * 1e3:.2f} ms,"
-        f" mark sent (own transaction) {ph['mark'] / rows * 1e3:.2f} ms,"
-        f" {r['concurrency']} chats at a time",
+        f" mark sent (own transaction) {ph['mark'] / rows * 1e3:.2f} ms; {conc} chats at a time,"
+        f" so about {ph['send'] / rows / conc * 1e6:.0f} + {ph['mark'] / rows / conc * 1e6:.0f}"
+        " µs of wall per row",
         f"    RSS MB: start {_mb(rss['start'])}, at 10/50/90 % "
         f"{_mb(rss.get('10', 0))}/{_mb(rss.get('50', 0))}/{_mb(rss.get('90', 0))}, "
         f"end {_mb(rss['end'])}; peak (ru_maxrss) {_mb(r['max_rss_kb'])}",
