@@ -77,6 +77,9 @@ T = TypeVar("T")
 MAX_BACKOFF = timedelta(minutes=10)
 #: the limiter's bucket, in seconds
 LIMITER_WINDOW = 0.1
+#: the most rows one claim takes (rendering ~4 ms a row here: under a second, far within the
+#: lease, whatever OUTBOX_RATE says; bench/reminders.py measured the cost)
+MAX_BATCH = 200
 #: how many chats' rate limiters are remembered (least recently used are forgotten)
 CHAT_LIMITERS = 10_000
 
@@ -142,7 +145,9 @@ class OutboxSender:
         # (a bucket of a whole second would let 2 x rate through in the first one)
         self.limiter = AsyncLimiter(rate * LIMITER_WINDOW, LIMITER_WINDOW)
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
-        self.batch_size = max(settings.outbox_concurrency, int(rate))
+        # about a second's worth of rows per claim, never more than MAX_BATCH: a batch is
+        # rendered before its first send, and must be well within its lease
+        self.batch_size = max(settings.outbox_concurrency, min(int(rate), MAX_BATCH))
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._slots = asyncio.Semaphore(settings.outbox_concurrency)
         self._wake = asyncio.Event()
@@ -452,4 +457,4 @@ class OutboxSender:
         return asyncio.get_running_loop().time()
 
 
-__all__ = ["OutboxSender", "Report", "backoff"]
+__all__ = ["MAX_BATCH", "OutboxSender", "Report", "backoff"]
