@@ -1,7 +1,9 @@
 """Measure update handling: dispatcher throughput with and without the user cache, the
 profile wizard, and the round trip through the Bot API emulator over HTTP.
 
-    python -m bench.run [--updates N]
+    python -m bench.run [--updates N]             everything
+    python -m bench.run reminders [--rows N | --quick] [--rate R] [--pg]
+                                                  only the 100,000 due reminders (bench/reminders.py)
 
 Everything runs on loopback with a temporary SQLite database; nothing leaves the machine.
 """
@@ -244,7 +246,7 @@ async def bench_signups(users: int = 200, seats: int = 50) -> dict[str, float]:
     return {"per_s": users / elapsed, "total_ms": elapsed * 1000}
 
 
-async def main(updates: int) -> None:
+async def main(updates: int, rows: int, rate: float, pg: bool) -> None:
     print(f"dispatcher, {updates} /help updates from 100 known users, SQLite:")
     for ttl, label in ((60.0, "user cache on "), (0.0, "user cache off")):
         r = await bench_dispatcher(updates, 100, ttl)
@@ -267,10 +269,32 @@ async def main(updates: int) -> None:
         f"score 49 answers + build a route: {d['domain_ms']:.3f} ms   radar chart: "
         f"{d['chart_ms']:.0f} ms   route PDF (3 x 6 steps): {d['pdf_ms']:.0f} ms"
     )
+    from bench.reminders import report as reminders_report
+
+    await reminders_report(rows, rate, pg)
+
+
+#: `make bench` drains this many reminders (about 2 minutes here); `bench.run reminders`
+#: drains ROWS (100,000: about 12 minutes)
+ALL_ROWS = 20_000
 
 
 if __name__ == "__main__":
+    from bench.reminders import QUICK_ROWS, RATE, ROWS
+    from bench.reminders import report as reminders_report
+
     parser = argparse.ArgumentParser()
+    parser.add_argument("which", nargs="?", choices=("all", "reminders"), default="all")
     parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=ROWS, help="due reminders to drain")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS} reminders")
+    parser.add_argument("--rate", type=float, default=RATE, help="OUTBOX_RATE of the drain")
+    parser.add_argument("--pg", action="store_true", help="reminders on PostgreSQL")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(main(parser.parse_args().updates))
+    rows = QUICK_ROWS if args.quick else args.rows
+    if args.which == "reminders":
+        asyncio.run(reminders_report(rows, args.rate, args.pg))
+    else:
+        explicit = args.quick or args.rows != ROWS
+        asyncio.run(main(args.updates, rows if explicit else ALL_ROWS, args.rate, args.pg))

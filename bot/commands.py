@@ -21,6 +21,7 @@ TEACHER_COMMANDS = [
     ("journal", __("Journal of professional growth")),
     ("checkin", __("Check in at an event: /checkin CODE")),
     ("profile", __("My profile")),
+    ("settings", __("Time zone, quiet hours, reminders")),
     ("language", __("Change language")),
     ("privacy", __("Personal data policy")),
     ("mydata", __("Download my data")),

@@ -22,6 +22,9 @@ class UserContext:
     profile_complete: bool
     #: Telegram said the user blocked the bot (`users.blocked_at`); their next update clears it
     blocked: bool = False
+    #: the user's time zone (`users.timezone`; None: the service's `TIMEZONE`). The user
+    #: middleware hands handlers the resolved `tz`: every time shown is in it
+    timezone: str | None = None
 
     @property
     def consented(self) -> bool:

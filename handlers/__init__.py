@@ -22,6 +22,7 @@ def get_routers() -> list[Router]:
         onboarding,
         profile,
         route,
+        settings,
     )
 
     modules = (
@@ -29,6 +30,7 @@ def get_routers() -> list[Router]:
         membership,
         onboarding,
         menu,
+        settings,
         admin,
         coordinator,
         broadcasts,

@@ -16,7 +16,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
 from core.clock import Clock
-from core.settings import Settings
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
 from domain.ids import parse_id
@@ -226,7 +225,7 @@ def _audit_line(entry: AuditEntry, names: dict[int, str | None], tz: tzinfo) -> 
     return line
 
 
-async def cmd_audit(message: Message, repo: Repo, settings: Settings) -> None:
+async def cmd_audit(message: Message, repo: Repo, tz: tzinfo) -> None:
     entries = await repo.audit.recent(AUDIT_SHOWN)
     if not entries:
         await message.answer(_("The audit log is empty."))
@@ -234,7 +233,7 @@ async def cmd_audit(message: Message, repo: Repo, settings: Settings) -> None:
     ids = {uid for e in entries for uid in (e.actor_user_id, e.target_user_id) if uid}
     names = await repo.users.names(ids)
     lines = [_("<b>Recent actions</b>")]
-    lines += [_audit_line(e, names, settings.tz) for e in entries]
+    lines += [_audit_line(e, names, tz) for e in entries]
     await message.answer("\n".join(lines))
 
 

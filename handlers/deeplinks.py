@@ -7,17 +7,16 @@ payloads nobody handles are ignored politely.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from db.models import User
 from db.repo import Repo
 from domain.deeplinks import DeepLink, parse_payload
 
-LinkHandler = Callable[[Message, Repo, User, DeepLink, Settings, datetime], Awaitable[None]]
+LinkHandler = Callable[[Message, Repo, User, DeepLink, tzinfo, datetime], Awaitable[None]]
 HANDLERS: dict[str, LinkHandler] = {}
 
 
@@ -26,10 +25,10 @@ def register(kind: str, handler: LinkHandler) -> None:
 
 
 async def route_payload(
-    message: Message, repo: Repo, user: User, settings: Settings, now: datetime
+    message: Message, repo: Repo, user: User, tz: tzinfo, now: datetime
 ) -> None:
     """Open what the pending deep link points at (once), then forget it; `now` is the
-    moment the link is opened at (the handler's clock)."""
+    moment the link is opened at (the handler's clock), `tz` the user's zone."""
     raw = user.pending_payload
     if not raw:
         return
@@ -41,4 +40,4 @@ async def route_payload(
             _("I do not recognise the link you came with, so I opened the main menu instead.")
         )
         return
-    await handler(message, repo, user, link, settings, now)
+    await handler(message, repo, user, link, tz, now)

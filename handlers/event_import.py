@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -57,10 +59,10 @@ async def cmd_template(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
-    today = clock.now().astimezone(settings.tz).date()
+    today = clock.now().astimezone(tz).date()
     municipality = await _allowed_municipality(repo, staff, role)
     scope = await template_scope(
         repo, allowed_municipality=municipality, home_municipality_id=staff.acting_municipality_id
@@ -219,6 +221,7 @@ async def on_document(
     role: Role,
     bot: Bot,
     settings: Settings,
+    tz: tzinfo,
     i18n: I18n,
     clock: Clock,
 ) -> None:
@@ -243,7 +246,8 @@ async def on_document(
             name,
             allowed_municipality=municipality,
             actor=staff,
-            tz=settings.tz,
+            # the times in the file are the coordinator's local times
+            tz=tz if isinstance(tz, ZoneInfo) else settings.tz,
             now=clock.now(),
         )
     except ImportFormatError as exc:

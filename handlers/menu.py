@@ -1,4 +1,5 @@
-"""Main menu entries: /help, /cancel, settings, /mydata and /deleteme."""
+"""Main menu entries: /help, /cancel, the settings buttons of personal data (/settings
+itself is `handlers.settings`), /mydata and /deleteme."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from services.privacy import erase_user
 from ui import texts
 from ui.callbacks.menu import DeleteCb, SettingsAction, SettingsCb
 from ui.keyboards.common import button
-from ui.keyboards.menu import MENU_HELP, MENU_SETTINGS, main_menu
+from ui.keyboards.menu import MENU_HELP, main_menu
 
 
 def help_text(role: Role, onboarded: bool = True) -> str:
@@ -44,6 +45,7 @@ def help_text(role: Role, onboarded: bool = True) -> str:
             "/my — your registrations · /journal — attended events and hours\n"
             "/checkin CODE — check in at an event (or scan its QR code)\n"
             "/profile — your profile: view and correct it\n"
+            "/settings — time zone, quiet hours, which reminders you get\n"
             "/language — switch between Русский and English\n"
             "/privacy — how your personal data is handled\n"
             "/mydata — download everything stored about you\n"
@@ -93,21 +95,6 @@ async def cmd_cancel(message: Message, state: FSMContext, user: UserContext) -> 
     text = _("Cancelled.") if had_state else _("There is nothing to cancel.")
     markup = main_menu(user.role) if user.profile_complete else None
     await message.answer(text, reply_markup=markup)
-
-
-async def cmd_settings(message: Message, user: UserContext) -> None:
-    buttons = [
-        [button(_("🌐 Language"), SettingsCb(action=SettingsAction.LANGUAGE))],
-        [button(_("📄 Personal data policy"), SettingsCb(action=SettingsAction.PRIVACY))],
-    ]
-    if user.consented:
-        buttons += [
-            [button(_("📦 Download my data"), SettingsCb(action=SettingsAction.MYDATA))],
-            [button(_("🗑 Delete my data"), SettingsCb(action=SettingsAction.DELETE))],
-        ]
-    await message.answer(
-        _("⚙️ <b>Settings</b>"), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
-    )
 
 
 async def settings_action(
@@ -224,8 +211,6 @@ def make_router() -> Router:
     router.message.register(cmd_help, F.text == MENU_HELP)
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_cancel, Command("cancel"))
-    router.message.register(cmd_settings, Command("settings"))
-    router.message.register(cmd_settings, F.text == MENU_SETTINGS)
     router.callback_query.register(settings_action, SettingsCb.filter())
     router.message.register(cmd_mydata, Command("mydata"), flags={"cost": 3})
     router.message.register(cmd_deleteme, Command("deleteme"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -11,7 +13,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import set_user_commands
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -59,7 +60,7 @@ async def cmd_start(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     await state.clear()
@@ -75,7 +76,7 @@ async def cmd_start(
         return
     db_user = await repo.users.require(user.id)
     await greet_member(message, db_user, user.role)
-    await route_payload(message, repo, db_user, settings, clock.now())
+    await route_payload(message, repo, db_user, tz, clock.now())
 
 
 async def consent_agree(

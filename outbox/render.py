@@ -23,7 +23,14 @@ from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
+from outbox import render_staff
 from outbox.render_broadcasts import BROADCAST_RENDERERS
+from outbox.render_nudges import (
+    assessment_unfinished,
+    retake_available,
+    route_nudge,
+    route_stalled,
+)
 from outbox.rendered import RenderContext, Rendered, Renderer
 from ui.callbacks.profile import EditCb
 from ui.callbacks.settings import MuteCb
@@ -212,6 +219,12 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.ROUTE_STEP_ADDED: route_step_added,
     NoticeKind.SCHOOL_REJECTED: school_rejected,
     NoticeKind.ROLE_CHANGED: role_changed,
+    NoticeKind.ROUTE_NUDGE: route_nudge,
+    NoticeKind.ROUTE_STALLED: route_stalled,
+    NoticeKind.ASSESSMENT_UNFINISHED: assessment_unfinished,
+    NoticeKind.RETAKE_AVAILABLE: retake_available,
+    NoticeKind.STAFF_AGENDA: render_staff.staff_agenda,
+    NoticeKind.STAFF_SUMMARY: render_staff.staff_summary,
     **BROADCAST_RENDERERS,
 }
 

@@ -31,6 +31,8 @@ class RenderContext:
     now: datetime
     #: the recipient's language (`gettext` is already switched to it)
     locale: str
+    #: the recipient (`users.id`): whose agenda, whose summary
+    user_id: int | None = None
 
 
 Renderer = Callable[[RenderContext, Mapping[str, Any]], Awaitable[Rendered | None]]

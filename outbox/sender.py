@@ -78,6 +78,9 @@ T = TypeVar("T")
 MAX_BACKOFF = timedelta(minutes=10)
 #: the limiter's bucket, in seconds
 LIMITER_WINDOW = 0.1
+#: the most rows one claim takes (rendering ~4 ms a row here: under a second, far within the
+#: lease, whatever OUTBOX_RATE says; bench/reminders.py measured the cost)
+MAX_BATCH = 200
 #: how many chats' rate limiters are remembered (least recently used are forgotten)
 CHAT_LIMITERS = 10_000
 
@@ -143,7 +146,9 @@ class OutboxSender:
         # (a bucket of a whole second would let 2 x rate through in the first one)
         self.limiter = AsyncLimiter(rate * LIMITER_WINDOW, LIMITER_WINDOW)
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
-        self.batch_size = max(settings.outbox_concurrency, int(rate))
+        # about a second's worth of rows per claim, never more than MAX_BATCH: a batch is
+        # rendered before its first send, and must be well within its lease
+        self.batch_size = max(settings.outbox_concurrency, min(int(rate), MAX_BATCH))
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._slots = asyncio.Semaphore(settings.outbox_concurrency)
         self._wake = asyncio.Event()
@@ -284,7 +289,7 @@ class OutboxSender:
         category = category_of(kind)
         if category is not None and category in prefs.muted:
             return f"muted: the recipient switched {category.value} reminders off"
-        ctx = RenderContext(repo, prefs.tz, now, who.language)
+        ctx = RenderContext(repo, prefs.tz, now, who.language, who.user_id)
         try:
             with self.i18n.context(), self.i18n.use_locale(who.language):
                 rendered = await render(kind, ctx, row.payload)
@@ -478,4 +483,4 @@ class OutboxSender:
         return asyncio.get_running_loop().time()
 
 
-__all__ = ["OutboxSender", "Report", "backoff"]
+__all__ = ["MAX_BATCH", "OutboxSender", "Report", "backoff"]

@@ -18,6 +18,7 @@ from db.models import Attempt, User
 from db.repo import Repo
 from domain.assessment import AssessmentResult, next_attempt_at, previous_statement, progress, score
 from domain.framework import Framework, Statement
+from services.nudges import plan_assessment
 
 __all__ = [
     "Finished",
@@ -160,6 +161,7 @@ async def _next(repo: Repo, user_id: int, attempt: Attempt, now: datetime) -> St
     await repo.audit.record(
         "assessment_finished", actor=user, attempt_id=attempt.id, version=framework.version
     )
+    await plan_assessment(repo, user_id, now)
     earlier = [a for a in await repo.assessments.finished(user_id) if a.id != attempt.id]
     previous = (
         AssessmentResult.from_json(earlier[-1].result) if earlier and earlier[-1].result else None
@@ -196,6 +198,7 @@ async def start(repo: Repo, user_id: int, now: datetime) -> Step:
         attempt = await repo.assessments.start(
             user_id, framework.version, await _is_manager(repo, user), now
         )
+        await plan_assessment(repo, user_id, now)
     return await _next(repo, user_id, attempt, now)
 
 

@@ -21,6 +21,7 @@ from domain.attendance import (
     step_to_complete,
 )
 from domain.route import StepStatus
+from services.nudges import plan_route
 
 
 def _facts(step: RouteStep) -> StepFacts:
@@ -54,6 +55,7 @@ async def attend(repo: Repo, reg: Registration, event: Event, now: datetime) -> 
         step, now, text=evidence, file_id=None, file_name=None, reflection=None
     )
     await repo.events.record_completion(reg, Completion(step.id, previous, evidence))
+    await plan_route(repo, reg.user_id, now)
     return step
 
 
@@ -75,6 +77,7 @@ async def unattend(repo: Repo, reg: Registration, now: datetime) -> RouteStep | 
     step.evidence_file_name = None
     step.reflection = None
     await repo.routes.set_status(step, status, now)
+    await plan_route(repo, reg.user_id, now)
     return step
 
 

@@ -26,7 +26,7 @@ from db.repositories.events import EventRepo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind, count
 from domain.schedule import JobKind, feedback_at
-from services import reminders
+from services import agenda, reminders
 from services.registrations import offer_freed_seats
 
 __all__ = [
@@ -95,13 +95,18 @@ async def _move_jobs(repo: Repo, event: Event, now: datetime) -> None:
     await repo.jobs.reschedule(JobKind.EVENT_REMINDER, event.id, None, now)
     await repo.jobs.reschedule(JobKind.FEEDBACK_REQUEST, event.id, feedback_at(event.ends_at), now)
     await reminders.replan_event(repo, event, now)
+    # the organiser's agenda and summary of the new day (the old day's rows find, when due,
+    # that the event has left their day)
+    await agenda.plan_agenda_for_event(repo, event, now)
 
 
 async def create_event(repo: Repo, event: Event, now: datetime) -> Done:
-    """Publish a new event and schedule its reminder and feedback request."""
+    """Publish a new event and schedule its feedback request and its organiser's agenda and
+    summary."""
     event.status = EventStatus.SCHEDULED.value
     await repo.events.add_event(event)
     await _schedule_jobs(repo, event, now)
+    await agenda.plan_agenda_for_event(repo, event, now)
     return Done(event)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from db.repo import Repo
 from domain.notices import NoticeKind
-from services import broadcasts
+from services import broadcasts, nudges
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,13 @@ async def _started(repo: Repo, sent: Sent, now: datetime) -> None:
     await broadcasts.attach_progress(repo, int(sent.payload["broadcast_id"]), sent.message_id, now)
 
 
+async def _next_nudge(repo: Repo, sent: Sent, now: datetime) -> None:
+    await nudges.next_nudge(repo, sent.user_id, now)
+
+
 #: kind value → what follows it
 FOLLOWUPS: dict[str, Followup] = {
+    NoticeKind.ROUTE_NUDGE.value: _next_nudge,
     NoticeKind.BROADCAST_PROGRESS.value: _progress,
     NoticeKind.BROADCAST_STARTED.value: _started,
 }

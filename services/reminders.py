@@ -21,6 +21,8 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind
 from domain.reminders import CATEGORY, Category
+from services.agenda import plan_user_agenda
+from services.nudges import plan_assessment, plan_route
 
 __all__ = [
     "PLANNERS",
@@ -113,6 +115,9 @@ Planner = Callable[[Repo, int, datetime], Awaitable[int]]
 #: time of day (route, self-assessment, agenda) move with the user's zone.
 PLANNERS: dict[Category, Planner] = {
     Category.EVENTS: plan_user_events,
+    Category.ROUTE: plan_route,
+    Category.ASSESSMENT: plan_assessment,
+    Category.AGENDA: plan_user_agenda,
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
 from db.models import Event, Route, RouteComment, RouteStep, User
@@ -33,6 +33,7 @@ from domain.route import (
     default_competencies,
     replace_summary,
 )
+from services.nudges import plan_route
 
 __all__ = [
     "ARCHIVED",
@@ -325,8 +326,10 @@ async def build(
     pace: str,
     replace: int | None,
     today: date,
+    now: datetime | None = None,
 ) -> Overview | ReplaceQuestion | Refusal:
-    """Build the route (steps dated from `today`, the teacher's local date) and audit it.
+    """Build the route (steps dated from `today`, the teacher's local date) and audit it;
+    its reminders are planned (`now`: the bot's clock; the start of `today` if not given).
 
     A current route is archived only when `replace` names it: otherwise the teacher is asked
     first (`ReplaceQuestion`)."""
@@ -345,6 +348,7 @@ async def build(
     current = await repo.routes.active(user_id)
     if current is not None and replace != current.id:
         return _replace_question(current)  # never archive a route without asking
+    now = now or datetime.combine(today, time(0), tzinfo=UTC)
     user = await repo.users.require(user_id)
     framework = await _framework(repo, result)
     muni = await repo.reference.municipality(user.municipality_id or 0)
@@ -358,7 +362,9 @@ async def build(
     )
     steps = _step_rows(framework, planned)
     route = await repo.routes.create(user_id, attempt_id, chosen_pace.value, steps)
+    route.created_at = now  # the bot's clock: the route's progress is counted from it
     await repo.audit.record("route_built", actor=user, route_id=route.id, steps=len(steps))
+    await plan_route(repo, user_id, now)
     return await _overview(repo, route)
 
 
@@ -429,6 +435,7 @@ async def change_status(
     if new is StepStatus.DONE:
         return EvidenceNeeded(step.id)
     await repo.routes.set_status(step, new, now)
+    await plan_route(repo, user_id, now)
     return StepChanged(step, step.route.status == COMPLETED)
 
 
@@ -458,6 +465,7 @@ async def record_evidence(
     await repo.routes.record_evidence(
         step, now, text=text, file_id=file_id, file_name=file_name, reflection=reflection
     )
+    await plan_route(repo, user_id, now)
     return StepChanged(step, step.route.status == COMPLETED)
 
 
@@ -593,5 +601,6 @@ async def add_methodist_step(
         ),
     )
     await repo.audit.record("route_step_added", actor=staff, target=teacher)
+    await plan_route(repo, teacher.id, now)
     await repo.outbox.add([Notice(teacher.id, NoticeKind.ROUTE_STEP_ADDED, {"title": title})], now)
     return teacher

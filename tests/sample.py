@@ -15,16 +15,24 @@ from core.clock import utcnow
 from db.models import Event
 from db.reference.sample_events import sample_events_csv, sample_sites_csv
 from db.repo import Repo
+from domain.reminders import Policy
 
 
 async def load_sample_events(
-    sessionmaker: async_sessionmaker[AsyncSession], tz: str = "Europe/Moscow"
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tz: str = "Europe/Moscow",
+    *,
+    organiser_id: int | None = None,
+    policy: Policy | None = None,
 ) -> dict[str, Event]:
-    """Import the sample sites and events; return the events by code (detached rows)."""
+    """Import the sample sites and events; return the events by code (detached rows). With
+    `organiser_id` (`users.id`) that user imports them and organises every event (their
+    agenda and summaries are planned, by `policy`)."""
     zone = ZoneInfo(tz)
     now: datetime = utcnow()
     async with sessionmaker() as session:
-        repo = Repo(session)
+        repo = Repo(session, policy)
+        actor = await repo.users.get(organiser_id) if organiser_id is not None else None
         if await repo.reference.is_empty():
             await import_reference(repo, SAMPLE_REFERENCE)
         await import_framework(repo, FRAMEWORK_FILE)
@@ -33,7 +41,7 @@ async def load_sample_events(
             ("events.csv", sample_events_csv(now.astimezone(zone).date())),
         ):
             outcome = await import_file(
-                repo, data, name, allowed_municipality=None, actor=None, tz=zone, now=now
+                repo, data, name, allowed_municipality=None, actor=actor, tz=zone, now=now
             )
             assert outcome.ok, [r for r in outcome.reports if r.action == "reject"]
         await session.commit()

@@ -30,7 +30,7 @@ from bot.app import load_i18n
 from db.models import User
 from db.repo import Repo
 from domain.notices import Notice, NoticeKind
-from outbox.sender import OutboxSender, backoff
+from outbox.sender import MAX_BATCH, OutboxSender, backoff
 from tests.conftest import TEST_TOKEN, make_settings
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -378,3 +378,30 @@ async def test_a_normal_stop_marks_what_was_sent_and_repeats_nothing(
     await _sender(sessionmaker, again, worker="w2").drain()
     assert {chat for chat, _ in again.sent}.isdisjoint({chat for chat, _ in tg.sent})
     assert len(again.sent) + len(tg.sent) == 6
+
+
+async def test_a_claim_takes_at_most_a_batch_whatever_the_configured_rate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A rate far above what the machine sends (bench/reminders.py: ~150 rows/s here) must not
+    make one claim take every due row: the batch is rendered before its first send and would
+    outlive its lease (and a second sender could take the rows meanwhile)."""
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        users = await _users(repo, *range(500, 950))
+        await repo.outbox.add([_comment(u) for u in users], NOW)
+        await session.commit()
+    telegram = ScriptedSession()
+    sender = _sender(sessionmaker, telegram, outbox_rate=100_000, outbox_chat_rate=100_000)
+    assert sender.batch_size == MAX_BATCH
+    claims: list[int] = []
+    claim = sender._claim
+
+    async def counting(repo: Repo) -> list[int]:
+        ids = await claim(repo)
+        claims.append(len(ids))
+        return ids
+
+    sender._claim = counting  # type: ignore[method-assign]
+    report = await sender.drain()
+    assert report.sent == 450 and max(claims) == MAX_BATCH

@@ -46,7 +46,7 @@ def moment_text(value: datetime, tz: tzinfo) -> str:
 
 
 def _relative(starts_at: datetime, tz: tzinfo, now: datetime | None) -> str | None:
-    """ "today at 18:00" / "tomorrow at 10:00" in the service zone, else None."""
+    """ "today at 18:00" / "tomorrow at 10:00" in the zone `tz`, else None."""
     if now is None:
         return None
     time = starts_at.astimezone(tz).strftime("%H:%M")
@@ -73,6 +73,15 @@ def when_text(
     if start.date() == end.date():
         return f"{start:%d.%m.%Y}, {start:%H:%M}–{end:%H:%M}"
     return f"{start:%d.%m.%Y %H:%M} – {end:%d.%m.%Y %H:%M}"
+
+
+def hours_text(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> str:
+    """An event's hours in a list that already names its day: "10:00–14:30" in the zone
+    `tz`, or "23:30 – 06.12.2026 01:30" when it ends on another day."""
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if start.date() == end.date():
+        return f"{start:%H:%M}–{end:%H:%M}"
+    return f"{start:%H:%M} – {end:%d.%m.%Y %H:%M}"
 
 
 def start_text(starts_at: datetime, tz: tzinfo, now: datetime) -> str:

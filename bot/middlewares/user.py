@@ -1,4 +1,6 @@
-"""Loads (or creates, with id and language only) the user of the update, through a cache."""
+"""Loads (or creates, with id and language only) the user of the update, through a cache,
+and hands handlers `user` (a `UserContext`) and `tz`: the user's time zone, in which every
+time a handler shows or reads is meant (the service's `TIMEZONE` until they choose one)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ def context_of(user: User, admin_ids: frozenset[int]) -> UserContext:
         consent=user.consent,
         profile_complete=user.profile_completed_at is not None,
         blocked=user.blocked_at is not None,
+        timezone=user.timezone,
     )
 
 
@@ -58,10 +61,11 @@ class UserMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        repo: Repo = data["repo"]
+        data["tz"] = repo.policy.default_tz
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is None or tg_user.is_bot:
             return await handler(event, data)
-        repo: Repo = data["repo"]
         ctx = self.cache.get(tg_user.id)
         if ctx is None:
             user, created = await repo.users.get_or_create(
@@ -78,4 +82,5 @@ class UserMiddleware(BaseMiddleware):
                 await repo.users.set_reachable(row)
             ctx = replace(ctx, blocked=False)
         data["user"] = ctx
+        data["tz"] = repo.policy.tz(ctx.timezone)
         return await handler(event, data)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    ScalarSelect,
     Text,
     and_,
     case,
@@ -31,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
-from db.models import Event, Site
-from domain.events import EventFacts, EventStatus
+from db.models import Event, Registration, Site
+from domain.events import EventFacts, EventStatus, RegStatus
 from domain.pagination import Page
 
 
@@ -131,6 +132,43 @@ class TeacherEvents:
         for term in terms:
             total = total + term
         return total
+
+
+#: what holds a seat (as `registrations.SEAT_STATUSES`, which imports this module)
+_SEAT_STATUSES = tuple(s.value for s in RegStatus if s.holds_seat)
+
+
+@dataclass(frozen=True, slots=True)
+class DayEvent:
+    """An event of a coordinator's morning agenda, with its seats and waitlist."""
+
+    event: Event
+    seats_taken: int
+    waitlist: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventTally:
+    """An event of a coordinator's day-after summary: who came, who did not, the feedback."""
+
+    event: Event
+    attended: int
+    #: confirmed seats that were never checked in
+    no_shows: int
+    feedback: int
+    #: the sum of the ratings given (the average is `rating_sum / feedback`)
+    rating_sum: int
+
+
+def _per_event(value: ColumnElement[int], *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """An aggregate over the registrations of the outer query's event (a correlated subquery:
+    a list of events and their counts in one statement)."""
+    return (
+        select(value)
+        .where(Registration.event_id == Event.id, *conditions)
+        .correlate(Event)
+        .scalar_subquery()
+    )
 
 
 class EventRepo:
@@ -275,3 +313,72 @@ class EventRepo:
             setattr(event, name, changes[name])
         await self.session.flush()
         return changed
+
+    # ------------------------------------------------------------------ the organiser's day
+
+    async def organiser_day(
+        self, organiser_id: int, since: datetime, until: datetime
+    ) -> list[DayEvent]:
+        """The organiser's events (not cancelled: one that ended is completed) starting in
+        [since, until), soonest first, with their seats taken and waitlist length: one
+        query."""
+        taken = _per_event(func.count(Registration.id), Registration.status.in_(_SEAT_STATUSES))
+        waiting = _per_event(
+            func.count(Registration.id), Registration.status == RegStatus.WAITLISTED.value
+        )
+        rows = await self.session.execute(
+            select(Event, taken, waiting)
+            .where(
+                Event.organiser_id == organiser_id,
+                Event.status != EventStatus.CANCELLED.value,
+                Event.starts_at >= since,
+                Event.starts_at < until,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+        return [DayEvent(event, int(n or 0), int(w or 0)) for event, n, w in rows.tuples()]
+
+    async def organiser_tally(
+        self, organiser_id: int, since: datetime, until: datetime
+    ) -> list[EventTally]:
+        """The organiser's events (not cancelled) ending in [since, until), in order, with
+        attended, no-shows (confirmed, never checked in), feedback count and rating sum: one
+        query."""
+        attended = _per_event(
+            func.count(Registration.id), Registration.status == RegStatus.ATTENDED.value
+        )
+        no_shows = _per_event(
+            func.count(Registration.id), Registration.status == RegStatus.CONFIRMED.value
+        )
+        rated = Registration.feedback_rating.is_not(None)
+        feedback = _per_event(func.count(Registration.id), rated)
+        rating_sum = _per_event(func.coalesce(func.sum(Registration.feedback_rating), 0), rated)
+        rows = await self.session.execute(
+            select(Event, attended, no_shows, feedback, rating_sum)
+            .where(
+                Event.organiser_id == organiser_id,
+                Event.status != EventStatus.CANCELLED.value,
+                Event.ends_at >= since,
+                Event.ends_at < until,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+        return [
+            EventTally(event, int(a or 0), int(n or 0), int(f or 0), int(r or 0))
+            for event, a, n, f, r in rows.tuples()
+        ]
+
+    async def organised_since(self, organiser_id: int, since: datetime) -> list[Event]:
+        """The organiser's events (not cancelled) ending after `since`: what their agenda
+        and summaries are planned from."""
+        return list(
+            await self.session.scalars(
+                select(Event)
+                .where(
+                    Event.organiser_id == organiser_id,
+                    Event.status != EventStatus.CANCELLED.value,
+                    Event.ends_at > since,
+                )
+                .order_by(Event.starts_at, Event.id)
+            )
+        )

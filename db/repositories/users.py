@@ -92,6 +92,11 @@ class UserRepo:
         user.language = language
         self._touch(user)
 
+    async def set_timezone(self, user: User, key: str | None) -> None:
+        """The user's zone (`users.timezone`, None: the service's); handlers show times in it."""
+        user.timezone = key
+        self._touch(user)
+
     async def set_consent(
         self, user: User, status: str, version: str | None, now: datetime
     ) -> None:

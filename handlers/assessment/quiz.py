@@ -3,13 +3,14 @@ a paused attempt, and the finish that stores the score and sends the results."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram import Bot
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.repo import Repo
 from handlers.assessment.results import send_results
@@ -87,7 +88,7 @@ async def _stale(query: CallbackQuery) -> None:
 
 
 async def cmd_assess(
-    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
+    message: Message, repo: Repo, user: UserContext, tz: tzinfo, clock: Clock
 ) -> None:
     intro = await service.begin(repo, user.id, clock.now())
     if isinstance(intro, service.Resume):
@@ -117,7 +118,7 @@ async def cmd_assess(
         await message.answer(
             _(
                 "Your last self-assessment is recent. A new one is possible from {date}. Your results: /results"
-            ).format(date=date_text(intro.allowed_at, settings.tz))
+            ).format(date=date_text(intro.allowed_at, tz))
         )
         return
     framework, count = intro.framework, intro.statements

@@ -3,12 +3,13 @@ of attempts (/results) and the offer to mentor colleagues."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -132,7 +133,7 @@ async def send_results(
 
 
 async def cmd_results(
-    message: Message, repo: Repo, user: UserContext, bot: Bot, settings: Settings
+    message: Message, repo: Repo, user: UserContext, bot: Bot, tz: tzinfo
 ) -> None:
     found = await service.results(repo, user.id)
     if isinstance(found, service.Refusal):
@@ -148,7 +149,7 @@ async def cmd_results(
                 ngettext(
                     "{date} — {n} deficit", "{date} — {n} deficits", len(item.result.deficits)
                 ).format(
-                    date=date_text(item.finished_at, settings.tz),
+                    date=date_text(item.finished_at, tz),
                     n=len(item.result.deficits),
                 )
             )

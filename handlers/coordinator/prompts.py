@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -11,7 +11,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from db.models import User
 from db.repo import Repo
 from domain.ids import parse_id
@@ -57,7 +56,7 @@ async def got_step_date(
     role: Role,
     bot: Bot,
     i18n: I18n,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     try:
@@ -65,7 +64,7 @@ async def got_step_date(
     except ValueError:
         await message.answer(_("Please send the date as DD.MM.YYYY, e.g. 25.12.2026."))
         return
-    if due < clock.now().astimezone(settings.tz).date():
+    if due < clock.now().astimezone(tz).date():
         await message.answer(_("This date has passed. Please send a future date."))
         return
     data = await state.get_data()

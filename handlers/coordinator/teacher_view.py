@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from db.models import RouteStep, User
 from db.repo import Repo
 from domain.ids import parse_id
@@ -122,7 +123,7 @@ async def on_teacher_action(
     staff: User,
     role: Role,
     bot: Bot,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     if callback_data.action == TeacherAction.CANCEL:
         await state.clear()
@@ -134,7 +135,7 @@ async def on_teacher_action(
         return
     assert query.message is not None
     if callback_data.action in {TeacherAction.PAST, TeacherAction.ARCH}:
-        await _show_past(query, callback_data, repo, staff, teacher, settings)
+        await _show_past(query, callback_data, repo, staff, teacher, tz)
         return
     await query.answer()
     if callback_data.action == TeacherAction.FILE:
@@ -175,7 +176,7 @@ async def _show_past(
     repo: Repo,
     staff: User,
     teacher: User,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     """The teacher's earlier routes, read-only: the list, or one route with its evidence."""
     lang = staff.language
@@ -184,7 +185,7 @@ async def _show_past(
         if isinstance(found, Refusal):
             await query.answer(_("No earlier routes."), show_alert=True)
             return
-        text, items = past_list_text(list(found.routes), settings.tz)
+        text, items = past_list_text(list(found.routes), tz)
         buttons = [
             [button(label, TeacherCb(action=TeacherAction.ARCH, user_id=teacher.id, step=route_id))]
             for label, route_id in items
@@ -211,6 +212,6 @@ async def _show_past(
     await send_long(
         query.bot,
         query.message.chat.id,
-        [f"👩‍🏫 <b>{h(teacher.full_name or '—')}</b>", *route_blocks(route, lang, settings.tz)],
+        [f"👩‍🏫 <b>{h(teacher.full_name or '—')}</b>", *route_blocks(route, lang, tz)],
         InlineKeyboardMarkup(inline_keyboard=buttons),
     )

@@ -28,6 +28,7 @@ from domain.event_forms import (
     split_place,
 )
 from domain.roles import Role
+from handlers.event_admin.agenda import open_card
 from handlers.event_admin.card import (
     cmd_myevents,
     form_cancel,
@@ -100,6 +101,7 @@ from handlers.filters import RoleFilter
 from ui.callbacks.event_admin import (
     AdminFormAction,
     AdminFormCb,
+    EventAdminAction,
     EventAdminCb,
     EventEditCb,
     NewEventAction,
@@ -209,7 +211,8 @@ def make_router() -> Router:
     msg.register(site_modules, SiteForm.modules, NOT_COMMAND)
     msg.register(use_buttons, StateFilter(SiteForm), NOT_COMMAND)
 
-    # /myevents, the card and its forms
+    # /myevents, the card and its forms (from the morning agenda: the card below it)
+    cbq.register(open_card, EventAdminCb.filter(F.action == EventAdminAction.OPEN))
     cbq.register(on_event_admin, EventAdminCb.filter())
     cbq.register(
         form_cancel,

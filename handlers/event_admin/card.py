@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -60,7 +60,7 @@ async def _events_list(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
     now: datetime,
 ) -> None:
     if role is not Role.ADMIN and staff.acting_municipality_id is None:
@@ -73,7 +73,7 @@ async def _events_list(
     buttons = []
     for item in events:
         mark = "🚫 " if item.status == EventStatus.CANCELLED.value else ""
-        day = item.starts_at.astimezone(settings.tz).strftime("%d.%m")
+        day = item.starts_at.astimezone(tz).strftime("%d.%m")
         buttons.append(
             [
                 button(
@@ -90,13 +90,13 @@ async def _events_list(
 
 
 async def cmd_myevents(
-    message: Message, repo: Repo, staff: User, role: Role, settings: Settings, clock: Clock
+    message: Message, repo: Repo, staff: User, role: Role, tz: tzinfo, clock: Clock
 ) -> None:
-    await _events_list(message, repo, staff, role, settings, clock.now())
+    await _events_list(message, repo, staff, role, tz, clock.now())
 
 
 async def _card(
-    target: Message | CallbackQuery, event: Event, repo: Repo, settings: Settings, note: str = ""
+    target: Message | CallbackQuery, event: Event, repo: Repo, tz: tzinfo, note: str = ""
 ) -> None:
     """The event admin card: edits the button's message, or answers a typed one; `note` (say,
     "✅ Saved.") goes on top."""
@@ -114,7 +114,7 @@ async def _card(
         *([note, ""] if note else []),
         f"<b>{h(event.title)}</b>",
         kind_label(event.kind),
-        "🗓 " + when_text(event.starts_at, event.ends_at, settings.tz),
+        "🗓 " + when_text(event.starts_at, event.ends_at, tz),
         where,
         _("Status: {status}").format(status=event_status_label(event.status)),
         _("🪑 Seats taken: {taken} of {capacity} · waitlist: {waiting}").format(
@@ -126,7 +126,7 @@ async def _card(
         lines.insert(
             -1,
             _("⏳ Registration until {deadline}").format(
-                deadline=local_text(event.registration_deadline, settings.tz)
+                deadline=local_text(event.registration_deadline, tz)
             ),
         )
     active = event.status == EventStatus.SCHEDULED.value
@@ -222,12 +222,13 @@ async def on_event_admin(
     bot: Bot,
     i18n: I18n,
     settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     now = clock.now()
     action = callback_data.action
     if action == EventAdminAction.LIST:
-        await _events_list(query, repo, staff, role, settings, now)
+        await _events_list(query, repo, staff, role, tz, now)
         return
     event = await repo.events.get(callback_data.event)
     if event is None or not _in_scope(event, staff, role):
@@ -249,15 +250,15 @@ async def on_event_admin(
         await query.answer(_("The event is cancelled or over."), show_alert=True)
         return
     if action == EventAdminAction.CARD:
-        await _card(query, event, repo, settings)
+        await _card(query, event, repo, tz)
     elif action == EventAdminAction.PEOPLE:
         await _participants(query, event, repo, now)
     elif action == EventAdminAction.ATT:
         await _toggle_attendance(query, event, callback_data.reg, repo, staff, now)
     elif action == EventAdminAction.CSV:
-        await _export(query, event, repo, bot, settings, now)
+        await _export(query, event, repo, bot, tz, now)
     elif action == EventAdminAction.QR:
-        await _qr(query, event, bot, settings.tz)
+        await _qr(query, event, bot, tz)
     elif action == EventAdminAction.MSG:
         if not await _recipients(repo, event):
             await query.answer(

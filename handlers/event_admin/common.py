@@ -19,7 +19,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from core.settings import Settings
 from db.models import Event, Site, User
 from db.repo import Repo
 from domain.event_forms import (
@@ -118,7 +117,8 @@ def _description_problem(text: str) -> str | None:
 
 
 def _read_start(text: str, tz: tzinfo, now: datetime) -> datetime | str:
-    """A moment typed in the service zone that must come after `now`; else the problem."""
+    """A moment typed in the staff member's zone `tz` that must come after `now`; else the
+    problem."""
     starts_at = parse_local(text, tz)
     if starts_at is None:
         return _(
@@ -213,7 +213,8 @@ class Ctx:
     repo: Repo
     staff: User
     role: Role
-    settings: Settings
+    #: the staff member's time zone: times are asked and shown in it
+    tz: tzinfo
 
 
 def _now_line(value: str) -> str:

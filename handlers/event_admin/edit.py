@@ -14,7 +14,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.event_forms import SKIP, local_text
@@ -87,7 +86,7 @@ async def on_event_edit(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     event = await repo.events.get(callback_data.event)
     if event is None or not _in_scope(event, staff, role):
@@ -95,12 +94,12 @@ async def on_event_edit(
         return
     if callback_data.field == EventEditField.CANCEL:
         await state.clear()
-        await _card(query, event, repo, settings)
+        await _card(query, event, repo, tz)
         return
     if event.status != EventStatus.SCHEDULED.value:
         await query.answer(_("The event is cancelled or over."), show_alert=True)
         return
-    question = _edit_question(callback_data.field, event, settings.tz)
+    question = _edit_question(callback_data.field, event, tz)
     if question is None:
         await query.answer(_("This button is out of date."), show_alert=True)
         return
@@ -134,7 +133,7 @@ async def _save_event(
     event: Event,
     repo: Repo,
     staff: User,
-    settings: Settings,
+    tz: tzinfo,
     now: datetime,
     changes: dict[str, object],
 ) -> None:
@@ -145,7 +144,7 @@ async def _save_event(
         return
     changed = list(done.changed)
     if not changed:
-        await _card(message, event, repo, settings, note=_("Nothing changed."))
+        await _card(message, event, repo, tz, note=_("Nothing changed."))
         return
     note = _("✅ Saved.")
     notified: int | None = None
@@ -155,31 +154,27 @@ async def _save_event(
     await repo.audit.record(
         "event_edited", actor=staff, event_id=event.id, fields=changed, notified=notified
     )
-    await _card(message, event, repo, settings, note=note)
+    await _card(message, event, repo, tz, note=note)
 
 
 # ------------------------------------------------------------------ one-answer fields
 #: a typed answer read into the event's changed columns, or the polite problem with it
-FieldReader = Callable[[str, Event, Settings, datetime], dict[str, object] | str]
+FieldReader = Callable[[str, Event, tzinfo, datetime], dict[str, object] | str]
 
 
-def _read_title(
-    text: str, event: Event, settings: Settings, now: datetime
-) -> dict[str, object] | str:
+def _read_title(text: str, event: Event, tz: tzinfo, now: datetime) -> dict[str, object] | str:
     problem = _title_problem(text)
     return problem if problem is not None else {"title": text}
 
 
 def _read_description(
-    text: str, event: Event, settings: Settings, now: datetime
+    text: str, event: Event, tz: tzinfo, now: datetime
 ) -> dict[str, object] | str:
     problem = _description_problem(text)
     return problem if problem is not None else {"description": "" if text == SKIP else text}
 
 
-def _read_new_place(
-    text: str, event: Event, settings: Settings, now: datetime
-) -> dict[str, object] | str:
+def _read_new_place(text: str, event: Event, tz: tzinfo, now: datetime) -> dict[str, object] | str:
     read = _read_place(text)
     if isinstance(read, str):
         return read
@@ -187,18 +182,16 @@ def _read_new_place(
     return {"place": place, "online_url": url}
 
 
-def _read_deadline(
-    text: str, event: Event, settings: Settings, now: datetime
-) -> dict[str, object] | str:
+def _read_deadline(text: str, event: Event, tz: tzinfo, now: datetime) -> dict[str, object] | str:
     if text == SKIP:
         return {"registration_deadline": None}
-    read = _read_start(text, settings.tz, now)  # in the future, like a start
+    read = _read_start(text, tz, now)  # in the future, like a start
     if isinstance(read, str):
         return read
     if read > event.starts_at:
         return _(
             "The deadline must not be later than the start ({start}). Please send it again."
-        ).format(start=local_text(event.starts_at, settings.tz))
+        ).format(start=local_text(event.starts_at, tz))
     return {"registration_deadline": read}
 
 
@@ -211,7 +204,7 @@ def _field_editor(read: FieldReader) -> Callable[..., Awaitable[None]]:
         repo: Repo,
         staff: User,
         role: Role,
-        settings: Settings,
+        tz: tzinfo,
         clock: Clock,
     ) -> None:
         got = await _edited_event(message, state, repo, staff, role)
@@ -219,11 +212,11 @@ def _field_editor(read: FieldReader) -> Callable[..., Awaitable[None]]:
             return
         event, text = got
         now = clock.now()
-        changes = read(text, event, settings, now)
+        changes = read(text, event, tz, now)
         if isinstance(changes, str):
             await message.answer(changes, reply_markup=_edit_cancel(event.id))
             return
-        await _save_event(message, state, event, repo, staff, settings, now, changes)
+        await _save_event(message, state, event, repo, staff, tz, now, changes)
 
     return edit_field
 
@@ -243,14 +236,14 @@ async def edit_starts(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
     if got is None:
         return
     event, text = got
-    starts_at = _read_start(text, settings.tz, clock.now())
+    starts_at = _read_start(text, tz, clock.now())
     if isinstance(starts_at, str):
         await message.answer(starts_at, reply_markup=_edit_cancel(event.id))
         return
@@ -265,7 +258,7 @@ async def edit_ends(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     got = await _edited_event(message, state, repo, staff, role)
@@ -273,7 +266,7 @@ async def edit_ends(
         return
     event, text = got
     starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
-    ends_at = _read_end(text, starts_at, settings.tz)
+    ends_at = _read_end(text, starts_at, tz)
     if isinstance(ends_at, str):
         await message.answer(ends_at, reply_markup=_edit_cancel(event.id))
         return
@@ -291,4 +284,4 @@ async def edit_ends(
     deadline = event.registration_deadline
     if deadline is not None and deadline > starts_at:  # a deadline after the start means nothing
         changes["registration_deadline"] = None
-    await _save_event(message, state, event, repo, staff, settings, now, changes)
+    await _save_event(message, state, event, repo, staff, tz, now, changes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -12,7 +12,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from db.models import Event, User
 from db.repo import Repo
 from domain.checkin import new_code
@@ -46,12 +45,12 @@ from ui.keyboards.common import button
 
 
 async def cmd_newevent(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     if staff.acting_municipality_id is None:
         await message.answer(_no_municipality())
         return
-    await EVENT_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
+    await EVENT_WIZARD.start(message, state, Ctx(repo, staff, role, tz))
 
 
 async def event_nav(
@@ -61,10 +60,10 @@ async def event_nav(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     """⬅️ Back and ➡️ Keep."""
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     await _wizard_nav(query, state, ctx, EVENT_WIZARD, callback_data.action, callback_data.value)
 
 
@@ -75,26 +74,26 @@ async def event_kind(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     if callback_data.value not in set(EventKind):
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await state.update_data(kind=callback_data.value)
-    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
 
 async def event_title(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     await _typed_step(message, state, ctx, EVENT_WIZARD, "title", _title_problem)
 
 
 async def event_description(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     await _typed_step(
         message,
         state,
@@ -112,14 +111,14 @@ async def event_starts(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
-    starts_at = _read_start(text, settings.tz, clock.now())
+    starts_at = _read_start(text, tz, clock.now())
     if isinstance(starts_at, str):
         await EVENT_WIZARD.retry(message, state, ctx, starts_at)
         return
@@ -133,14 +132,19 @@ async def event_starts(
 
 
 async def event_ends(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    staff: User,
+    role: Role,
+    tz: tzinfo,
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
     starts_at = datetime.fromisoformat(str((await state.get_data())["starts"]))
-    ends_at = _read_end(text, starts_at, settings.tz)
+    ends_at = _read_end(text, starts_at, tz)
     if isinstance(ends_at, str):
         await EVENT_WIZARD.retry(message, state, ctx, ends_at)
         return
@@ -149,9 +153,9 @@ async def event_ends(
 
 
 async def event_place(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
@@ -165,9 +169,9 @@ async def event_place(
 
 
 async def event_capacity(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     text = await _wizard_text(message, state, ctx, EVENT_WIZARD)
     if text is None:
         return
@@ -188,7 +192,7 @@ async def event_comp(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     framework = await repo.frameworks.active()
     codes = {c.code for c in framework.competencies} if framework else set()
@@ -197,13 +201,13 @@ async def event_comp(
         return
     chosen = _toggle(list((await state.get_data()).get("comps", [])), callback_data.value)
     await state.update_data(comps=chosen)
-    await EVENT_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), EventForm.competencies)
+    await EVENT_WIZARD.ask(query, state, Ctx(repo, staff, role, tz), EventForm.competencies)
 
 
 async def event_comp_done(
-    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
 
 async def event_site(
@@ -213,7 +217,7 @@ async def event_site(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     site_id = 0 if callback_data.value == "0" else (parse_id(callback_data.value) or -1)
     if site_id != 0:
@@ -224,7 +228,7 @@ async def event_site(
     await state.update_data(site=site_id or None)
     if role is not Role.ADMIN:  # only admins choose the audience (the step is left out)
         await state.update_data(region=False)
-    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
 
 async def event_audience(
@@ -234,7 +238,7 @@ async def event_audience(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     if callback_data.value not in ("muni", "region") or (
         callback_data.value == "region" and role is not Role.ADMIN
@@ -242,7 +246,7 @@ async def event_audience(
         await query.answer(_("This button is out of date."), show_alert=True)
         return
     await state.update_data(region=callback_data.value == "region")
-    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+    await EVENT_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
 
 async def event_publish(
@@ -251,14 +255,14 @@ async def event_publish(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     if staff.acting_municipality_id is None:
         await state.clear()
         await show(query, _no_municipality())
         return
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     data = await state.get_data()
     starts_at = datetime.fromisoformat(str(data["starts"]))
     now = clock.now()

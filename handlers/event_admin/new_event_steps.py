@@ -60,9 +60,7 @@ async def _ask_description(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
 
 
 async def _ask_starts(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
-    shown = _kept(
-        data, "starts", lambda v: local_text(datetime.fromisoformat(str(v)), ctx.settings.tz)
-    )
+    shown = _kept(data, "starts", lambda v: local_text(datetime.fromisoformat(str(v)), ctx.tz))
     return _start_question() + shown, []
 
 
@@ -71,7 +69,7 @@ async def _ask_ends(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
         return _end_question(), []
     starts_at = datetime.fromisoformat(str(data["starts"]))
     ends_at = datetime.fromisoformat(str(data["ends"]))
-    return _end_question() + _now_line(when_text(starts_at, ends_at, ctx.settings.tz)), []
+    return _end_question() + _now_line(when_text(starts_at, ends_at, ctx.tz)), []
 
 
 async def _ask_place(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
@@ -139,7 +137,7 @@ async def _ask_publish(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
         _("🗓 <b>Check the event before publishing</b>"),
         "",
         f"<b>{h(data['title'])}</b> · {kind_label(str(data['kind']))}",
-        _("When: {when}").format(when=when_text(starts_at, ends_at, ctx.settings.tz)),
+        _("When: {when}").format(when=when_text(starts_at, ends_at, ctx.tz)),
         _("Where: {place}").format(place=h(data.get("place") or data.get("url") or "—")),
         _("Seats: {capacity}").format(capacity=data["capacity"]),
         _("Competencies: {titles}").format(

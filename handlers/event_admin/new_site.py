@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
@@ -11,7 +12,6 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from db.models import Site, User
 from db.repo import Repo
 from domain.event_forms import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_MIN, fits, site_code
@@ -158,12 +158,12 @@ SITE_WIZARD: Wizard[Ctx] = Wizard(
 
 
 async def cmd_newsite(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     if staff.acting_municipality_id is None:
         await message.answer(_no_municipality())
         return
-    await SITE_WIZARD.start(message, state, Ctx(repo, staff, role, settings))
+    await SITE_WIZARD.start(message, state, Ctx(repo, staff, role, tz))
 
 
 async def site_nav(
@@ -173,18 +173,18 @@ async def site_nav(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     """⬅️ Back and ➡️ Keep."""
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     await _wizard_nav(query, state, ctx, SITE_WIZARD, callback_data.action, callback_data.value)
 
 
 async def site_title(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     await _typed_step(
-        message, state, Ctx(repo, staff, role, settings), SITE_WIZARD, "title", _title_problem
+        message, state, Ctx(repo, staff, role, tz), SITE_WIZARD, "title", _title_problem
     )
 
 
@@ -195,14 +195,14 @@ def _topic_problem(text: str) -> str | None:
 
 
 async def site_topic(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     if staff.acting_municipality_id is None:
         await state.clear()
         await message.answer(_no_municipality())
         return
     await _typed_step(
-        message, state, Ctx(repo, staff, role, settings), SITE_WIZARD, "topic", _topic_problem
+        message, state, Ctx(repo, staff, role, tz), SITE_WIZARD, "topic", _topic_problem
     )
 
 
@@ -213,11 +213,11 @@ async def site_school_page(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     page = parse_id(callback_data.value, maximum=10_000) or 0
     await state.update_data(school_page=page)
-    await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), SiteForm.school)
+    await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, tz), SiteForm.school)
 
 
 async def site_school(
@@ -227,7 +227,7 @@ async def site_school(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     school_id: int | None = None
     if callback_data.action == NewSiteAction.SCHOOL:
@@ -241,7 +241,7 @@ async def site_school(
             return
         school_id = school.id
     await state.update_data(school=school_id)
-    await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+    await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
 
 async def site_comp(
@@ -251,7 +251,7 @@ async def site_comp(
     repo: Repo,
     staff: User,
     role: Role,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     framework = await repo.frameworks.active()
     codes = {c.code for c in framework.competencies} if framework else set()
@@ -260,25 +260,25 @@ async def site_comp(
         return
     chosen = _toggle(list((await state.get_data()).get("comps", [])), callback_data.value)
     await state.update_data(comps=chosen)
-    await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, settings), SiteForm.competencies)
+    await SITE_WIZARD.ask(query, state, Ctx(repo, staff, role, tz), SiteForm.competencies)
 
 
 async def site_comp_done(
-    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     if not (await state.get_data()).get("comps"):
         await query.answer(_("Choose at least one competency."), show_alert=True)
         return
-    await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, settings))
+    await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
 
 async def site_description(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     await _typed_step(
         message,
         state,
-        Ctx(repo, staff, role, settings),
+        Ctx(repo, staff, role, tz),
         SITE_WIZARD,
         "description",
         _description_problem,
@@ -287,17 +287,17 @@ async def site_description(
 
 
 async def site_contact(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     await _typed_step(
-        message, state, Ctx(repo, staff, role, settings), SITE_WIZARD, "contact", _contact_problem
+        message, state, Ctx(repo, staff, role, tz), SITE_WIZARD, "contact", _contact_problem
     )
 
 
 async def site_modules(
-    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, settings: Settings
+    message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    ctx = Ctx(repo, staff, role, settings)
+    ctx = Ctx(repo, staff, role, tz)
     text = await _wizard_text(message, state, ctx, SITE_WIZARD)
     if text is None:
         return

@@ -17,7 +17,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from core.clock import Clock
-from core.settings import Settings
 from db.models import Event, Registration, User
 from db.repo import Repo
 from domain.event_forms import ATTENDANCE_BUTTONS, MESSAGE_MAX, local_text
@@ -161,11 +160,11 @@ def participants_csv(
 
 
 async def _export(
-    query: CallbackQuery, event: Event, repo: Repo, bot: Bot, settings: Settings, now: datetime
+    query: CallbackQuery, event: Event, repo: Repo, bot: Bot, tz: tzinfo, now: datetime
 ) -> None:
     regs = await repo.events.participants(event.id)
     ended = event.ends_at <= now
-    data = participants_csv(regs, await _school_names(repo, regs), settings.tz, ended=ended)
+    data = participants_csv(regs, await _school_names(repo, regs), tz, ended=ended)
     await query.answer()
     assert query.message is not None
     await bot.send_document(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import Event, User
 from db.repo import Repo
@@ -34,12 +33,11 @@ async def card(
     repo: Repo,
     user: User,
     event: Event,
-    settings: Settings,
+    tz: tzinfo,
     now: datetime,
     *,
     answer: bool = True,
 ) -> None:
-    tz = settings.tz
     taken = await repo.events.seats_taken(event.id)
     reg = await repo.events.registration(event.id, user.id)
     position = (
@@ -126,13 +124,13 @@ async def on_card(
     callback_data: EvAct,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
     event = await own_event(query, repo, db_user, callback_data.event)
     if event is not None:
-        await card(query, repo, db_user, event, settings, clock.now())
+        await card(query, repo, db_user, event, tz, clock.now())
 
 
 async def on_broadcast_event(
@@ -140,7 +138,7 @@ async def on_broadcast_event(
     callback_data: BcOpen,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     """ "📅 Open the event" under a methodist's broadcast: the card as a new message (the
@@ -152,9 +150,9 @@ async def on_broadcast_event(
         return
     if isinstance(query.message, Message):
         await query.answer()
-        await card(query.message, repo, db_user, event, settings, clock.now())
+        await card(query.message, repo, db_user, event, tz, clock.now())
     else:
-        await card(query, repo, db_user, event, settings, clock.now())
+        await card(query, repo, db_user, event, tz, clock.now())
 
 
 # ------------------------------------------------------------------ calendar, share

@@ -3,7 +3,7 @@ Dates, seats and labels are in `ui.formatting` and `ui.texts`."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -16,7 +16,7 @@ from domain.events import RegStatus
 from ui.formatting import moment_text
 
 
-def status_text(reg: Registration | None, position: int | None, tz: ZoneInfo) -> str:
+def status_text(reg: Registration | None, position: int | None, tz: tzinfo) -> str:
     if reg is None or reg.status == RegStatus.CANCELLED.value:
         return ""
     status = RegStatus(reg.status)

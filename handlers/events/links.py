@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from db.models import User
 from db.repo import Repo
 from domain.checkin import parse_checkin_payload
@@ -21,28 +20,28 @@ from handlers.events.site import show_site
 
 
 async def open_event_link(
-    message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings, now: datetime
+    message: Message, repo: Repo, user: User, link: DeepLink, tz: tzinfo, now: datetime
 ) -> None:
     event_id = parse_id(link.arg)
     event = await repo.events.get(event_id) if event_id else None
     if event is None or not await user_eligible(repo, user, event):
         await message.answer(_("This event is not available to you."))
         return
-    await card(message, repo, user, event, settings, now)
+    await card(message, repo, user, event, tz, now)
 
 
 async def open_site_link(
-    message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings, now: datetime
+    message: Message, repo: Repo, user: User, link: DeepLink, tz: tzinfo, now: datetime
 ) -> None:
     site_id = parse_id(link.arg)
     if site_id is None:
         await message.answer(_("This internship site is no longer listed."))
         return
-    await show_site(message, repo, user, site_id, settings, now)
+    await show_site(message, repo, user, site_id, tz, now)
 
 
 async def open_checkin_link(
-    message: Message, repo: Repo, user: User, link: DeepLink, settings: Settings, now: datetime
+    message: Message, repo: Repo, user: User, link: DeepLink, tz: tzinfo, now: datetime
 ) -> None:
     parsed = parse_checkin_payload(f"checkin_{link.arg}")
     event = await repo.events.get(parsed[0]) if parsed else None

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -32,7 +31,7 @@ async def _list(
     repo: Repo,
     user: User,
     query: EvList,
-    settings: Settings,
+    tz: tzinfo,
     now: datetime,
 ) -> None:
     framework = await repo.frameworks.active()
@@ -101,7 +100,6 @@ async def _list(
     page, _total = await repo.events.for_teacher(spec, query.page, EVENTS_PER_PAGE)
     taken = await repo.events.seats_taken_many([e.id for e in page.items])
     mine = await repo.events.statuses_of(user.id, [e.id for e in page.items])
-    tz = settings.tz
     lines = [title, ""]
     rows = []
     for e in page.items:
@@ -162,12 +160,12 @@ async def _list(
 
 
 async def cmd_events(
-    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
+    message: Message, repo: Repo, user: UserContext, tz: tzinfo, clock: Clock
 ) -> None:
     db_user = await repo.users.require(user.id)
     deficits, in_route = await interests(repo, user.id)
     mode = EvListMode.REC if deficits or in_route else EvListMode.ALL
-    await _list(message, repo, db_user, EvList(mode=mode), settings, clock.now())
+    await _list(message, repo, db_user, EvList(mode=mode), tz, clock.now())
 
 
 async def on_list(
@@ -175,8 +173,8 @@ async def on_list(
     callback_data: EvList,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
-    await _list(query, repo, db_user, callback_data, settings, clock.now())
+    await _list(query, repo, db_user, callback_data, tz, clock.now())

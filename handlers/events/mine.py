@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import tzinfo
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
@@ -10,7 +11,6 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.repo import Repo
 from domain.events import EventStatus, RegStatus, hours
@@ -23,9 +23,7 @@ from ui.keyboards.common import button
 from ui.texts import kind_label
 
 
-async def cmd_my(
-    message: Message, repo: Repo, user: UserContext, settings: Settings, clock: Clock
-) -> None:
+async def cmd_my(message: Message, repo: Repo, user: UserContext, tz: tzinfo, clock: Clock) -> None:
     regs = await repo.events.of_user(user.id)
     if not regs:
         await message.answer(_("You have no registrations yet. Find an event: /events"))
@@ -35,7 +33,6 @@ async def cmd_my(
     live = [r for r in regs if r.event.status != EventStatus.CANCELLED.value]
     upcoming = [r for r in live if r.event.ends_at > now]
     past = [r for r in live if r.event.ends_at <= now]
-    tz = settings.tz
     labels = {
         RegStatus.CONFIRMED.value: _("registered"),
         RegStatus.WAITLISTED.value: _("waitlist"),
@@ -73,7 +70,7 @@ async def cmd_my(
 
 
 async def cmd_journal(
-    message: Message, repo: Repo, user: UserContext, settings: Settings, bot: Bot
+    message: Message, repo: Repo, user: UserContext, tz: tzinfo, bot: Bot
 ) -> None:
     """The journal of continuous professional growth: attended events with hours."""
     attended = await repo.events.attended(user.id)
@@ -82,7 +79,6 @@ async def cmd_journal(
             _("Your journal is empty for now: attended events appear here after check-in.")
         )
         return
-    tz = settings.tz
     total = sum(hours(r.event.starts_at, r.event.ends_at) for r in attended)
     locale = get_i18n().current_locale
     lines = [

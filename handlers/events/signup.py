@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.repo import Repo
 from db.repositories.events import facts_of
@@ -28,7 +29,7 @@ async def on_signup(
     callback_data: EvAct,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     """First a confirmation, then the sign-up itself (double taps are harmless)."""
@@ -42,7 +43,7 @@ async def on_signup(
             query,
             _("Sign up for {title} on {when}?").format(
                 title=h(quoted(event.title)),
-                when=when_text(event.starts_at, event.ends_at, settings.tz, now),
+                when=when_text(event.starts_at, event.ends_at, tz, now),
             ),
             InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -57,7 +58,7 @@ async def on_signup(
         )
         return
     result = await registrations.sign_up(repo, event.id, db_user.id, now)
-    await card(query, repo, db_user, event, settings, now, answer=False)
+    await card(query, repo, db_user, event, tz, now, answer=False)
     await query.answer(_signup_message(result), show_alert=True)
 
 
@@ -85,7 +86,7 @@ async def on_cancel(
     callback_data: EvAct,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
@@ -122,7 +123,7 @@ async def on_cancel(
     if isinstance(done, CancelRefusal):  # changed meanwhile (a double tap, the organiser)
         await _cancel_refused(query, late=done is CancelRefusal.TOO_LATE)
         return
-    await card(query, repo, db_user, event, settings, now, answer=False)
+    await card(query, repo, db_user, event, tz, now, answer=False)
     await query.answer(_("Your registration is cancelled."), show_alert=True)
 
 
@@ -140,7 +141,7 @@ async def on_offer(
     callback_data: OfferCb,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     now = clock.now()
@@ -165,5 +166,5 @@ async def on_offer(
         await query.answer(popup, show_alert=True)
         return
     db_user = await repo.users.require(user.id)
-    await card(query, repo, db_user, reg.event, settings, now, answer=False)
+    await card(query, repo, db_user, reg.event, tz, now, answer=False)
     await query.answer(popup, show_alert=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -26,7 +25,7 @@ async def on_site(
     callback_data: EvAct,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
@@ -34,7 +33,7 @@ async def on_site(
     if event is None or event.site_id is None:
         await query.answer()
         return
-    await show_site(query, repo, db_user, event.site_id, settings, clock.now())
+    await show_site(query, repo, db_user, event.site_id, tz, clock.now())
 
 
 async def show_site(
@@ -42,7 +41,7 @@ async def show_site(
     repo: Repo,
     user: User,
     site_id: int,
-    settings: Settings,
+    tz: tzinfo,
     now: datetime,
 ) -> None:
     site = await repo.events.site(site_id)
@@ -77,7 +76,7 @@ async def show_site(
     rows = [
         [
             button(
-                shorten(f"{day_label(e.starts_at, settings.tz, now)} · {e.title}", 60),
+                shorten(f"{day_label(e.starts_at, tz, now)} · {e.title}", 60),
                 EvAct(action=EvAction.CARD, event=e.id),
             )
         ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
@@ -78,7 +79,7 @@ async def save_profile(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     saved = await service.save(repo, user.id, clock.now())
@@ -95,6 +96,6 @@ async def save_profile(
             ),
             reply_markup=main_menu(user.role),
         )
-        await route_payload(query.message, repo, saved.user, settings, clock.now())
+        await route_payload(query.message, repo, saved.user, tz, clock.now())
     else:
         await query.message.answer(_("Saved."), reply_markup=main_menu(user.role))

@@ -6,7 +6,8 @@ templates into the database when the route is built.
 
 Modules: `builder` (/route, the builder, the replace question), `overview` (progress, one
 competency's steps), `steps` (a step's card and status), `evidence` (evidence and reflection),
-`archive` (past routes), `export` (the PDF), `common` (shared helpers); callback data is in
+`archive` (past routes), `export` (the PDF), `nudges` (✅ Done and 🔄 +1 week under a route
+nudge), `common` (shared helpers); callback data is in
 `ui.callbacks.route`.
 """
 
@@ -21,10 +22,11 @@ from handlers.route.builder import cmd_route, on_build, on_replace, on_route_fro
 from handlers.route.common import Evidence
 from handlers.route.evidence import got_proof, got_reflection
 from handlers.route.export import on_export
+from handlers.route.nudges import on_nudge
 from handlers.route.overview import on_competency, on_overview, overview_text
 from handlers.route.steps import on_status, on_step
 from ui.callbacks.assessment import ResultAction, ResultCb
-from ui.callbacks.route import BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
+from ui.callbacks.route import BuildCb, NudgeCb, PastCb, ReplaceCb, RouteAction, RouteCb
 from ui.keyboards.menu import MENU_ROUTE
 
 __all__ = [
@@ -64,4 +66,5 @@ def make_router() -> Router:
     )
     router.callback_query.register(on_replace, ReplaceCb.filter(), flags=needs)
     router.callback_query.register(on_past, PastCb.filter(), flags=needs)
+    router.callback_query.register(on_nudge, NudgeCb.filter(), flags=needs)
     return router

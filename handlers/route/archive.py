@@ -7,7 +7,6 @@ from datetime import tzinfo
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import Route
 from db.repo import Repo
@@ -82,7 +81,7 @@ async def on_past(
     callback_data: PastCb,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
 ) -> None:
     back = [button(_("⬅️ To the route"), RouteCb(action=RouteAction.OVERVIEW))]
     if callback_data.route == 0:
@@ -90,7 +89,7 @@ async def on_past(
         if isinstance(found, Refusal):
             await query.answer(_("No earlier routes."), show_alert=True)
             return
-        text, items = past_list_text(list(found.routes), settings.tz)
+        text, items = past_list_text(list(found.routes), tz)
         buttons = [[button(label, PastCb(route=route_id))] for label, route_id in items]
         if found.has_current:
             buttons.append(back)
@@ -105,6 +104,6 @@ async def on_past(
         buttons.append(back)
     await show_long(
         query,
-        route_blocks(one.route, user.language, settings.tz),
+        route_blocks(one.route, user.language, tz),
         InlineKeyboardMarkup(inline_keyboard=buttons),
     )

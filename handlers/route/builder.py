@@ -3,12 +3,13 @@ question before a new route replaces the current one."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.repo import Repo
 from domain.route import Pace
@@ -104,7 +105,7 @@ async def on_build(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     data = await state.get_data()
@@ -124,7 +125,8 @@ async def on_build(
         chosen,
         callback_data.code,
         replace,
-        clock.now().astimezone(settings.tz).date(),
+        clock.now().astimezone(tz).date(),
+        clock.now(),
     )
     if built is Refusal.NOTHING_CHOSEN:
         await query.answer(_("Choose at least one competency."), show_alert=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import tzinfo
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from core.settings import Settings
 from core.usercache import UserContext
 from db.repo import Repo
 from domain.route import StepStatus
@@ -21,7 +21,7 @@ from ui.texts import step_kind_label, step_status_label
 
 
 async def on_export(
-    query: CallbackQuery, repo: Repo, user: UserContext, bot: Bot, settings: Settings
+    query: CallbackQuery, repo: Repo, user: UserContext, bot: Bot, tz: tzinfo
 ) -> None:
     found = await service.export(repo, user.id)
     if isinstance(found, Refusal):
@@ -72,7 +72,7 @@ async def on_export(
             (_("Position"), full.position.name(lang) if full.position else "—"),
         ],
         meta_line=_("Built {date} · pace: {pace} · {done} of {total} steps done").format(
-            date=date_text(route.created_at, settings.tz),
+            date=date_text(route.created_at, tz),
             pace=pace_label(route.pace),
             done=sum(1 for s in statuses if s.closed),
             total=len(statuses),
@@ -83,7 +83,7 @@ async def on_export(
             "Made by the methodological support bot · teacher's signature ________ · methodist's signature ________"
         ),
     )
-    pdf = await asyncio.to_thread(route_pdf, doc, created=route.created_at.astimezone(settings.tz))
+    pdf = await asyncio.to_thread(route_pdf, doc, created=route.created_at.astimezone(tz))
     await bot.send_document(
         query.message.chat.id,
         BufferedInputFile(pdf, filename="route.pdf"),

@@ -3,13 +3,14 @@ that would complete it."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
-from core.settings import Settings
 from core.usercache import UserContext
 from db.models import RouteStep
 from db.repo import Repo
@@ -96,7 +97,7 @@ async def on_step(
     state: FSMContext,
     repo: Repo,
     user: UserContext,
-    settings: Settings,
+    tz: tzinfo,
     clock: Clock,
 ) -> None:
     if await state.get_state() in {Evidence.proof.state, Evidence.reflection.state}:
@@ -111,7 +112,7 @@ async def on_step(
     if card.sessions:
         text += "\n\n" + _("<b>Upcoming sessions for this step:</b>")
         for event in card.sessions:
-            start = event.starts_at.astimezone(settings.tz)
+            start = event.starts_at.astimezone(tz)
             markup.inline_keyboard.insert(
                 -1,
                 [

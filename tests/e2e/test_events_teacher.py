@@ -20,6 +20,7 @@ from devtools.emulator import BotAPIEmulator, EmuUser
 from domain.assessment import score
 from domain.events import RegStatus
 from domain.route import Pace, build_route
+from services import registrations
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
@@ -61,8 +62,11 @@ async def _teacher(
 
 
 async def _sign_up(app: BotApp, event_id: int, user_id: int) -> None:
+    """A sign-up as the teacher's tap makes it: a confirmed seat plans its reminders."""
     async with app.sessionmaker() as session:
-        await Repo(session).events.sign_up(event_id, user_id, utcnow(), eligible=True)
+        await registrations.sign_up(
+            Repo(session, app.settings.reminders), event_id, user_id, utcnow()
+        )
         await session.commit()
 
 
@@ -179,9 +183,8 @@ async def test_every_scheduled_message_keeps_a_tricky_title_and_place(running: R
     assert any(TRICKY_TITLE in t and "вовремя" in t for t in _texts(emu, waiting[0]))
     assert any(TRICKY_TITLE in t and "освободилось" in t.lower() for t in _texts(emu, waiting[1]))
 
-    # the reminder, with the place
-    (reminder,) = await _jobs(app, "event_reminder", event_id=event.id)
-    await _run_jobs(app, reminder.run_at + timedelta(minutes=1))
+    # the reminder a day before, with the place
+    await _run_jobs(app, event.starts_at - timedelta(hours=24) + timedelta(minutes=1))
     for telegram_id in seated:
         assert any(
             TRICKY_TITLE in t and TRICKY_PLACE in t and "Напоминание" in t
@@ -208,9 +211,9 @@ async def test_every_scheduled_message_keeps_a_tricky_title_and_place(running: R
 async def test_an_undelivered_scheduled_message_is_recorded_and_never_doubled(
     running: Running,
 ) -> None:
-    """The reminder job queues one message per teacher and is done; a message Telegram
-    refuses (400) fails on its own row with the error kept, a teacher who blocked the bot (403)
-    is marked and skipped, the others are reminded once however often the tick runs."""
+    """Each seat's reminder is one row; a message Telegram refuses (400) fails on its own row
+    with the error kept, a teacher who blocked the bot (403) is marked and skipped (their later
+    reminder is withdrawn), the others are reminded once however often the tick runs."""
     app, emu = running.app, running.emu
     event = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[1]]
     muni_id, _ = await _place(app, "volgodonsk")
@@ -220,24 +223,22 @@ async def test_an_undelivered_scheduled_message_is_recorded_and_never_doubled(
     emu.fail_chat(9603, "blocked")
     for user_id in (reached, lost, blocked):
         await _sign_up(app, event.id, user_id)
-    (reminder,) = await _jobs(app, "event_reminder", event_id=event.id)
-    when = reminder.run_at + timedelta(minutes=1)
+    when = event.starts_at - timedelta(hours=24) + timedelta(minutes=1)
 
     def reminders(chat_id: int) -> int:
         return sum("Напоминание" in t for t in _texts(emu, chat_id))
 
     await _run_jobs(app, when)
-    (job,) = await _jobs(app, "event_reminder", event_id=event.id)
-    assert job.done_at is not None and job.last_error is None
     assert reminders(9601) == 1
     async with app.sessionmaker() as session:
         repo = Repo(session)
-        (ok,) = await repo.outbox.of_user(reached)
-        (refused,) = await repo.outbox.of_user(lost)
-        (gone,) = await repo.outbox.of_user(blocked)
-        assert ok.state == "sent"
+        ok, hour_before = await repo.outbox.of_user(reached)
+        refused, _ = await repo.outbox.of_user(lost)
+        gone, withdrawn = await repo.outbox.of_user(blocked)
+        assert ok.state == "sent" and hour_before.state == "pending"
         assert refused.state == "failed" and "chat not found" in (refused.last_error or "")
         assert gone.state == "failed" and "blocked" in (gone.last_error or "")
+        assert withdrawn.state == "cancelled"
         blocked_user = await repo.users.get(blocked)
         assert blocked_user is not None and blocked_user.blocked_at is not None
 

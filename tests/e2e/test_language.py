@@ -240,9 +240,15 @@ async def test_russian_teacher_events_with_sample_data(running: Running) -> None
         assert stored is not None and reg is not None
     await anna.send(f"/checkin {stored.checkin_code}")
     mine = [j for j in jobs if j.payload.get("event_id") == first.id]
-    assert {j.kind for j in mine} >= {"event_reminder", "feedback_request"}
-    for job in sorted(mine, key=lambda j: j.run_at):
-        assert await _run_jobs(running, anna, job.run_at + timedelta(minutes=1))
+    assert {j.kind for j in mine} >= {"feedback_request"}
+    # the reminders a day and an hour before (outbox rows of her seat), then the feedback job
+    for moment in (
+        stored.starts_at - timedelta(hours=24),
+        stored.starts_at - timedelta(hours=1),
+        *(j.run_at for j in sorted(mine, key=lambda j: j.run_at)),
+    ):
+        await _run_jobs(running, anna, moment + timedelta(minutes=1))
+    assert any("Напоминание" in m.plain_text for m in running.emu.sent_to(anna.user.id))
     assert "fb:" in str(anna.last.reply_markup)
     await anna.tap_data(FeedbackCb(reg=reg.id, rating=4).pack())
     await anna.send("Полезно")

@@ -17,6 +17,7 @@ from db.models import Event, Site, User
 from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
 from handlers.assessment import SECONDS_PER_STATEMENT
+from services import registrations
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.e2e.test_language import _places
@@ -203,7 +204,7 @@ async def test_the_policy_describes_what_is_stored(running: Running) -> None:
 
 
 async def test_scheduled_reminder_quotes_and_escapes_the_title(running: Running) -> None:
-    """The reminder job renders a coordinator's title (with <b>, & and quotes) as text."""
+    """The day-before reminder renders a coordinator's title (with <b>, & and quotes) as text."""
     events, _sites = await _sample(running)
     tricky = next(e for e in events if e.title == TRICKY_TITLE)
     anna = await _teacher_where(running, 8909, tricky)
@@ -211,16 +212,9 @@ async def test_scheduled_reminder_quotes_and_escapes_the_title(running: Running)
         repo = Repo(session)
         user = await repo.users.by_telegram_id(8909)
         assert user is not None
-        await repo.events.sign_up(tricky.id, user.id, utcnow(), eligible=True)
-        reminder = next(
-            j
-            for j in await repo.jobs.pending("event_reminder")
-            if j.payload["event_id"] == tricky.id
-        )
+        await registrations.sign_up(repo, tricky.id, user.id, utcnow())
         await session.commit()
     app = running.app
-    await app.tick(
-        reminder.run_at + timedelta(minutes=1),
-    )
+    await app.tick(tricky.starts_at - timedelta(hours=24) + timedelta(minutes=1))
     await anna.counter.wait_for(0)
     assert anna.last.plain_text.startswith(f"⏰ Напоминание: {TRICKY_TITLE}, ")  # its own «» kept

@@ -308,9 +308,12 @@ async def add_event(
     *,
     title: str,
     capacity: int,
-    starts_in: timedelta = timedelta(days=3),
+    starts_in: timedelta = timedelta(hours=24) - timedelta(minutes=1),
 ) -> int:
-    """A scheduled master-class of the municipality; its id (no jobs are scheduled)."""
+    """A scheduled master-class of the municipality; its id (no jobs are scheduled). By default
+    it starts in a day less a minute, so its day-before reminders are due now: an
+    `event_reminder` job (the kind events published before reminders were planned per seat
+    have) plans them and the outbox sends them at once."""
     start = utcnow() + starts_in
     async with sessionmaker() as session:
         event = Event(

@@ -59,7 +59,16 @@ from ui.callbacks.profile import (
     SchoolCb,
     SubjectCb,
 )
-from ui.callbacks.route import BuildAction, BuildCb, PastCb, ReplaceCb, RouteAction, RouteCb
+from ui.callbacks.route import (
+    BuildAction,
+    BuildCb,
+    NudgeAction,
+    NudgeCb,
+    PastCb,
+    ReplaceCb,
+    RouteAction,
+    RouteCb,
+)
 from ui.callbacks.settings import MuteCb, SetAction, SetCb
 
 #: one instance per class and the string the same button packed to before the actions were
@@ -85,6 +94,7 @@ PACKED: list[tuple[CallbackData, str]] = [
     ),
     (ReplaceCb(confirm=False, route=8), "rr:0:8"),
     (PastCb(route=8), "rp:8"),
+    (NudgeCb(action=NudgeAction.POSTPONE, step=31), "rn:postpone:31"),
     (AssessCb(action=AssessAction.BACK, attempt=5, code="1.1"), "as:back:5:1.1"),
     (AnswerCb(attempt=5, code="1.1", value=3), "aa:5:1.1:3"),
     (ResultCb(action=ResultAction.MENTOR), "ar:mentor"),
@@ -123,7 +133,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 35
+    assert len(classes) == 36
     assert {type(data) for data, _ in PACKED} == classes
 
 

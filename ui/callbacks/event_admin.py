@@ -44,6 +44,8 @@ class NewSiteCb(CallbackData, prefix="stn"):
 class EventAdminAction(StrEnum):
     LIST = "list"
     CARD = "card"
+    #: the card as a new message (from the morning agenda, which stays on screen)
+    OPEN = "open"
     PEOPLE = "people"
     ATT = "att"
     CSV = "csv"

@@ -44,3 +44,15 @@ class PastCb(CallbackData, prefix="rp"):
     """Earlier (archived) routes: the list (route=0) or one route's read-only card."""
 
     route: int = 0
+
+
+class NudgeAction(StrEnum):
+    DONE = "done"
+    POSTPONE = "postpone"
+
+
+class NudgeCb(CallbackData, prefix="rn"):
+    """The buttons of a route nudge: ✅ Done and 🔄 +1 week for one step."""
+
+    action: NudgeAction
+    step: int

@@ -17,7 +17,6 @@ class SetAction(StrEnum):
     QUIET = "quiet"
     #: switch a category on or off (`value`: the category)
     TOGGLE = "toggle"
-    CLOSE = "close"
 
 
 class SetCb(CallbackData, prefix="st"):
