@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from aiogram.types import InlineKeyboardMarkup
@@ -26,10 +27,11 @@ from domain.schedule import FEEDBACK_AFTER
 from outbox.render import render
 from outbox.rendered import RenderContext
 from scheduler.runner import run_due_jobs
-from services import nudges, registrations
+from services import broadcasts, nudges, registrations
 from tests.conftest import make_settings
 from tests.sample import load_sample_events
 from ui.callbacks.settings import MuteCb
+from ui.formatting import h
 
 Maker = async_sessionmaker[AsyncSession]
 POLICY = Policy(default_quiet="off")
@@ -107,6 +109,23 @@ async def _plan_everything(sessionmaker: Maker) -> datetime:
             now,
         )
         await nudges.plan_assessment(repo, boris.id, now)
+        # a methodist's broadcast with the event's button: a copy for each teacher
+        staff = await repo.users.get(olga_id)
+        assert staff is not None
+        sent = await broadcasts.create(
+            repo,
+            staff,
+            Role.COORDINATOR,
+            broadcasts.Draft(
+                source_chat_id=7401,
+                source_message_id=1,
+                content_kind="text",
+                preview="Новости",
+                event_id=tricky.id,
+            ),
+            now,
+        )
+        assert not isinstance(sent, broadcasts.Refusal)
         await session.commit()
     return tricky.ends_at
 
@@ -144,6 +163,16 @@ async def _check_pending(sessionmaker: Maker, covered: set[NoticeKind]) -> None:
                     rendered = await render(kind, ctx, dict(row.payload))
                 if rendered is None:
                     break  # superseded by a later row of the same cause (e.g. the 2-day one)
+                if rendered.copy_of is not None:  # a copy of the methodist's own message
+                    assert rendered.text == ""
+                    rendered = replace(
+                        rendered,
+                        text=" · ".join(
+                            h(b.text) for row in rendered.markup.inline_keyboard for b in row
+                        )
+                        if rendered.markup
+                        else "",
+                    )
                 parsed = parse_formatted(rendered.text, "HTML")  # raises on broken HTML
                 assert "<b>«Оценка" not in rendered.text and "<b>урок" not in rendered.text
                 if TRICKY_TITLE in parsed.text or STEP_TITLE in parsed.text:
