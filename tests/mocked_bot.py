@@ -16,7 +16,7 @@ from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InputFile, Message
+from aiogram.types import InputFile, Message, MessageId
 
 from devtools.emulator import SpecValidator, check_limits
 
@@ -91,6 +91,8 @@ class RecordingSession(BaseSession):
                 else None,
             }
             return Message.model_validate({k: v for k, v in data.items() if v is not None})
+        if name == "copyMessage":
+            return MessageId(message_id=next(self._ids))
         if name == "getMe":
             return method.__returning__.model_validate(
                 {

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import FRAMEWORK_FILE, SAMPLE_REFERENCE, import_framework, import_reference
 from bot.imports import import_file
 from core.clock import utcnow
-from db.models import Event
+from db.models import Event, User
 from db.reference.sample_events import sample_events_csv, sample_sites_csv
 from db.repo import Repo
 from domain.reminders import Policy
@@ -47,3 +47,24 @@ async def load_sample_events(
         await session.commit()
         events = (await session.execute(select(Event))).scalars().all()
         return {e.code: e for e in events if e.code}
+
+
+async def consenting_teacher(
+    repo: Repo, telegram_id: int, municipality_id: int, now: datetime
+) -> User:
+    """A teacher with consent and a complete profile (the first school of the municipality;
+    a young teacher of two years), as onboarding leaves one."""
+    user, _ = await repo.users.get_or_create(telegram_id, "ru")
+    await repo.users.set_consent(user, "given", "1.0", now)
+    school = (await repo.reference.schools(municipality_id))[0]
+    await repo.users.set_fields(
+        user,
+        full_name=f"Учитель {telegram_id}",
+        municipality_id=municipality_id,
+        school_id=school.id,
+        position_code="teacher",
+        experience_years=2,
+        age_band="under_35",
+    )
+    await repo.users.complete_profile(user, now)
+    return user

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import SAMPLE_REFERENCE, import_reference, load_i18n
 from core.clock import utcnow
-from db.models import OutboxMessage, RouteStep, User
+from db.models import OutboxMessage, RouteStep
 from db.reference.sample_events import SAMPLE_EVENT_CODES, TRICKY_TITLE
 from db.repo import Repo
 from devtools.emulator.formatting import parse_formatted
@@ -29,7 +29,7 @@ from outbox.rendered import RenderContext
 from scheduler.runner import run_due_jobs
 from services import broadcasts, nudges, registrations
 from tests.conftest import make_settings
-from tests.sample import load_sample_events
+from tests.sample import consenting_teacher, load_sample_events
 from ui.callbacks.settings import MuteCb
 from ui.formatting import h
 
@@ -46,23 +46,6 @@ def language(code: str) -> Iterator[None]:
         yield
 
 
-async def _person(repo: Repo, tg: int, municipality_id: int, now: datetime) -> User:
-    user, _ = await repo.users.get_or_create(tg, "ru")
-    await repo.users.set_consent(user, "given", "1.0", now)
-    school = (await repo.reference.schools(municipality_id))[0]
-    await repo.users.set_fields(
-        user,
-        full_name=f"Учитель {tg}",
-        municipality_id=municipality_id,
-        school_id=school.id,
-        position_code="teacher",
-        experience_years=2,
-        age_band="under_35",
-    )
-    await repo.users.complete_profile(user, now)
-    return user
-
-
 async def _plan_everything(sessionmaker: Maker) -> datetime:
     """Cause every reminder kind the way the bot does (but the feedback request, which the
     event's end causes); when the event ends."""
@@ -71,7 +54,7 @@ async def _plan_everything(sessionmaker: Maker) -> datetime:
         repo = Repo(session, POLICY)
         await import_reference(repo, SAMPLE_REFERENCE)
         muni = next(m.id for m in await repo.reference.municipalities() if m.code == "volgodonsk")
-        olga = await _person(repo, 7401, muni, now)
+        olga = await consenting_teacher(repo, 7401, muni, now)
         await repo.users.set_role(olga, Role.COORDINATOR, muni)
         await session.commit()
         olga_id = olga.id
@@ -81,8 +64,8 @@ async def _plan_everything(sessionmaker: Maker) -> datetime:
     assert tricky.title == TRICKY_TITLE
     async with sessionmaker() as session:
         repo = Repo(session, POLICY)
-        anna = await _person(repo, 7402, tricky.municipality_id, now)
-        boris = await _person(repo, 7403, tricky.municipality_id, now)
+        anna = await consenting_teacher(repo, 7402, tricky.municipality_id, now)
+        boris = await consenting_teacher(repo, 7403, tricky.municipality_id, now)
         # a seat: reminders a day and an hour before
         await registrations.sign_up(repo, tricky.id, anna.id, now)
         # a route with a methodist's step due in two days: the nudge and the stall message

@@ -16,27 +16,10 @@ from domain.broadcasts import BroadcastState, Filters
 from domain.roles import Role
 from scheduler.runner import run_due_jobs
 from services import broadcasts as service
-from tests.sample import load_sample_events
+from tests.sample import consenting_teacher, load_sample_events
 
 Maker = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-async def _teacher(repo: Repo, tg: int, municipality_id: int) -> User:
-    user, _ = await repo.users.get_or_create(tg, "ru")
-    await repo.users.set_consent(user, "given", "1.0", NOW)
-    school = (await repo.reference.schools(municipality_id))[0]
-    await repo.users.set_fields(
-        user,
-        full_name=f"Учитель {tg}",
-        municipality_id=municipality_id,
-        school_id=school.id,
-        position_code="teacher",
-        experience_years=2,
-        age_band="under_35",
-    )
-    await repo.users.complete_profile(user, NOW)
-    return user
 
 
 async def _world(sessionmaker: Maker) -> dict[str, list[User] | User | int]:
@@ -44,10 +27,10 @@ async def _world(sessionmaker: Maker) -> dict[str, list[User] | User | int]:
     async with sessionmaker() as session:
         repo = Repo(session)
         here, there = [m.id for m in (await repo.reference.municipalities())[:2]]
-        teachers = [await _teacher(repo, 5100 + n, here) for n in range(5)]
-        others = [await _teacher(repo, 5200 + n, there) for n in range(2)]
+        teachers = [await consenting_teacher(repo, 5100 + n, here, NOW) for n in range(5)]
+        others = [await consenting_teacher(repo, 5200 + n, there, NOW) for n in range(2)]
         teachers[0].muted = ["news"]
-        olga = await _teacher(repo, 5300, here)
+        olga = await consenting_teacher(repo, 5300, here, NOW)
         await repo.users.set_role(olga, Role.COORDINATOR, here)
         await session.commit()
     event_there = next(e for e in events.values() if e.municipality_id != here)
