@@ -332,25 +332,6 @@ class Policy:
         """The lead times still ahead for an event starting at `starts_at`."""
         return [lead for lead in self.event_leads if starts_at - lead > now]
 
-    def nudge_at(
-        self,
-        open_targets: Iterable[date],
-        last_nudge: datetime | None,
-        now: datetime,
-        tz: tzinfo,
-    ) -> datetime | None:
-        """When the next route nudge is due: the morning the first open step comes within the
-        window (or now, if one is near or overdue already), but never sooner than a week after
-        the last nudge. None without open steps."""
-        targets = list(open_targets)
-        if not targets:
-            return None
-        window_day = min(targets) - timedelta(days=self.step_window_days)
-        at = at_local(window_day, self.day_time, tz)
-        if last_nudge is not None:
-            at = max(at, last_nudge + timedelta(days=self.nudge_every_days))
-        return max(at, now)
-
     def near(self, target: date, today: date) -> bool:
         """A step is due a nudge: its target date is within the window or has passed."""
         return target - timedelta(days=self.step_window_days) <= today
