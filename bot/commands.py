@@ -37,6 +37,7 @@ COORDINATOR_COMMANDS = [
     ("newsite", __("Create an internship site")),
     ("mysites", __("Internship sites of my municipality")),
     ("template", __("Templates for importing sites and events")),
+    ("broadcast", __("A broadcast to teachers")),
 ]
 ADMIN_COMMANDS = [
     ("grant", __("Grant a role: /grant id role")),

@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Broadcast
 from domain.broadcasts import BroadcastState
 from domain.notices import NoticeKind
 from outbox.rendered import RenderContext, Rendered, Renderer
-from ui.broadcasts import progress_keyboard, progress_text, report_text
-from ui.callbacks.broadcasts import BcOpen
-from ui.keyboards.common import button
+from ui.broadcasts import copy_rows, progress_keyboard, progress_text, report_text
 
 
 async def _broadcast(ctx: RenderContext, payload: Mapping[str, Any]) -> Broadcast | None:
@@ -27,14 +25,7 @@ async def broadcast(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered 
     found = await _broadcast(ctx, payload)
     if found is None or found.state != BroadcastState.SENDING.value:
         return None
-    rows = []
-    event_id = found.buttons.get("event_id")
-    if event_id is not None:
-        rows.append([button(_("📅 Open the event"), BcOpen(bc=found.id, event=int(event_id)))])
-    url = found.buttons.get("url")
-    if url:
-        label = str(found.buttons.get("url_label") or "") or _("🔗 Open the link")
-        rows.append([InlineKeyboardButton(text=label, url=str(url))])
+    rows = copy_rows(found.id, found.buttons)
     return Rendered(
         "",
         InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,

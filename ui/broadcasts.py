@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
+from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Broadcast
 from domain.broadcasts import BroadcastState, Progress
-from ui.callbacks.broadcasts import BcAdmin, BcAdminAction
+from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen
 from ui.formatting import h, moment_text
 from ui.keyboards.common import button
 
@@ -105,3 +107,17 @@ def progress_keyboard(
         reasons = BcAdmin(action=BcAdminAction.REASONS, bc=broadcast.id)
         row.append(button(_("⚠️ Why not delivered"), reasons))
     return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def copy_rows(broadcast_id: int, buttons: Mapping[str, Any]) -> list[list[InlineKeyboardButton]]:
+    """The buttons under a broadcast's copy ("📅 Open the event", the link), from its
+    `Broadcast.buttons`; the wizard's preview shows the same (with broadcast id 0)."""
+    rows = []
+    event_id = buttons.get("event_id")
+    if event_id is not None:
+        rows.append([button(_("📅 Open the event"), BcOpen(bc=broadcast_id, event=int(event_id)))])
+    url = buttons.get("url")
+    if url:
+        label = str(buttons.get("url_label") or "") or _("🔗 Open the link")
+        rows.append([InlineKeyboardButton(text=label, url=str(url))])
+    return rows

@@ -1,6 +1,7 @@
-"""Broadcasts, the methodist's side: ⏸ stop one while it goes out, read its report.
+"""Broadcasts, the methodist's side: the `/broadcast` wizard (`handlers.broadcasts.wizard`),
+⏸ stop one while it goes out, read its report.
 
-(The `/broadcast` wizard and `/broadcasts` history come with issue #10's interface.)
+(The `/broadcasts` history comes with issue #10's interface.)
 Every action re-checks the role (`RoleFilter`) and that the broadcast is the author's own
 (an administrator's: any); the ids in callback data are never trusted.
 """
@@ -8,6 +9,7 @@ Every action re-checks the role (`RoleFilter`) and that the broadcast is the aut
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
@@ -17,11 +19,14 @@ from db.models import User
 from db.repo import Repo
 from domain.reminders import tz_of
 from domain.roles import Role
+from handlers.broadcasts.states import BcForm
+from handlers.broadcasts.wizard import cmd_broadcast, got_link, got_message, got_when, on_wizard
 from handlers.common import show
 from handlers.filters import RoleFilter
+from handlers.freetext import TypedAnswer
 from services import broadcasts as service
 from ui.broadcasts import progress_keyboard, report_text
-from ui.callbacks.broadcasts import BcAdmin, BcAdminAction
+from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcWiz
 
 __all__ = ["make_router"]
 
@@ -66,6 +71,12 @@ async def on_broadcast_admin(
 
 def make_router() -> Router:
     router = Router(name="broadcasts")
+    router.message.filter(RoleFilter(Role.COORDINATOR))
     router.callback_query.filter(RoleFilter(Role.COORDINATOR))
     router.callback_query.register(on_broadcast_admin, BcAdmin.filter())
+    router.message.register(cmd_broadcast, Command("broadcast"))
+    router.message.register(got_message, BcForm.message, TypedAnswer())
+    router.message.register(got_link, BcForm.link, TypedAnswer())
+    router.message.register(got_when, BcForm.when, TypedAnswer())
+    router.callback_query.register(on_wizard, BcWiz.filter())
     return router

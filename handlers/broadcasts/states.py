@@ -1,0 +1,70 @@
+"""The `/broadcast` wizard's states and what its steps share: the draft kept in FSM data
+(where the message is, never its content), read back without trusting it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.utils.i18n import gettext as _
+
+from db.models import User
+from domain.broadcasts import Filters, Scope
+from domain.roles import Role
+from services import broadcasts as service
+
+
+class BcForm(StatesGroup):
+    message = State()
+    buttons = State()
+    link = State()
+    audience = State()
+    preview = State()
+    when = State()
+
+
+WIZARD_STATES = frozenset(s.state for s in BcForm.__all_states__)
+
+
+def read_filters(data: dict[str, Any]) -> Filters | None:
+    """The draft's filters; None when the stored form is malformed (forged or stale)."""
+    raw = data.get("filters")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Filters.from_json(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def home_municipality(staff: User, role: Role, filters: Filters) -> int | None:
+    """Whose schools and events the pickers list: a coordinator's municipality; for an
+    administrator the one municipality chosen (None: none or several)."""
+    scope = service.scope_for(staff, role)
+    if scope is None:
+        return None
+    if scope.municipality_ids is not None:
+        return min(scope.municipality_ids) if len(scope.municipality_ids) == 1 else None
+    return filters.municipality_ids[0] if len(filters.municipality_ids) == 1 else None
+
+
+def scope_of(staff: User, role: Role) -> Scope | None:
+    return service.scope_for(staff, role)
+
+
+def refusal_text(refusal: service.Refusal) -> str:
+    if refusal is service.Refusal.OUT_OF_SCOPE:
+        return _("This is outside your municipality. Nothing was changed.")
+    if refusal is service.Refusal.PAST:
+        return _("This time has already passed. Please choose a time in the future.")
+    if refusal is service.Refusal.BAD_URL:
+        return _("This link cannot be used. Please add it again.")
+    return _("This action is not available to you.")
+
+
+def count_line(total: int, muted: int) -> str:
+    return _("👥 Recipients: {n} (of them {m} have muted news)").format(n=total, m=muted)
+
+
+def expired_text() -> str:
+    return _("This draft is no longer active. Send /broadcast to start a new one.")
