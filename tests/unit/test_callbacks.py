@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 import ui.callbacks
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
-from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen
+from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen, BcWiz, BcWizAction
 from ui.callbacks.coordinator import (
     SchoolActCb,
     SchoolAction,
@@ -118,6 +118,11 @@ PACKED: list[tuple[CallbackData, str]] = [
     # new in 0007 (broadcasts)
     (BcOpen(bc=5, event=9), "bo:5:9"),
     (BcAdmin(action=BcAdminAction.REASONS, bc=5), "ba:reasons:5"),
+    # the longest value the wizard puts there: a position code (32) or a competency code
+    (
+        BcWiz(action=BcWizAction.POSITION, value="additional_education_teacher", page=0),
+        "bw:pos:additional_education_teacher:0",
+    ),
 ]
 
 
@@ -133,7 +138,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 36
+    assert len(classes) == 37
     assert {type(data) for data, _ in PACKED} == classes
 
 
