@@ -68,7 +68,8 @@ async def cmd_broadcast(message: Message, state: FSMContext) -> None:
 
 
 async def got_message(message: Message, state: FSMContext, repo: Repo) -> None:
-    """The coordinator's message: remembered by where it is, its kind and a short preview."""
+    """The coordinator's message: remembered by where it is, its kind and a short preview
+    (sent again after "⬅️ Back", it replaces the first; the buttons and filters stay)."""
     if message.photo:
         kind = "photo"
     elif message.document is not None:
@@ -87,9 +88,6 @@ async def got_message(message: Message, state: FSMContext, repo: Repo) -> None:
         src_msg=message.message_id,
         kind=kind,
         preview=plain[:PREVIEW_MAX],
-        event_id=None,
-        url=None,
-        url_label=None,
         filters=(read_filters(await state.get_data()) or Filters()).to_json(),
     )
     await _show_buttons(message, state, repo)

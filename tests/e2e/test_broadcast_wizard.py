@@ -16,12 +16,13 @@ from db.models import Broadcast, Event, School
 from db.reference.sample_events import SAMPLE_EVENT_CODES
 from db.repo import Repo
 from domain.broadcasts import BroadcastState, Filters
-from tests.e2e.conftest import Chat, Running
+from tests.e2e.conftest import ADMIN_ID, Chat, Running
 from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
 from ui.callbacks.broadcasts import BcWiz, BcWizAction
 
 A = BcWizAction
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (8).to_bytes(4, "big") * 2
 
 
 def wiz(action: BcWizAction, value: str = "", page: int = 0) -> str:
@@ -144,7 +145,10 @@ async def test_a_scheduled_broadcast_starts_at_the_coordinators_local_time(
     running.app.dp["user_cache"].invalidate(olga.user.id)
 
     await olga.send("/broadcast")
-    await _write(olga, running, "Совещание в пятницу")
+    await _write(olga, running, "Черновик")
+    await olga.tap_data(wiz(A.BACK))  # to step 1: a photo with a caption instead
+    await olga.run(lambda: running.emu.send_photo(olga.user, PNG, caption="Совещание в пятницу"))
+    assert "Step 2" in olga.last.plain_text
     await olga.tap_data(wiz(A.LINK))
     await olga.send("ftp://example.org nope")
     assert "https://" in olga.last.plain_text  # re-asked
@@ -175,6 +179,7 @@ async def test_a_scheduled_broadcast_starts_at_the_coordinators_local_time(
     assert saved.scheduled_at == expected  # 05:00 UTC
     assert expected.hour == 5
     assert saved.buttons == {"url": "https://example.org/agenda", "url_label": "📝 Повестка"}
+    assert (saved.content_kind, saved.preview) == ("photo", "Совещание в пятницу")
 
 
 async def test_teachers_and_forged_buttons_get_nothing_and_other_municipalities_are_refused(
@@ -223,3 +228,34 @@ async def test_teachers_and_forged_buttons_get_nothing_and_other_municipalities_
     preview = await olga.tap_data(wiz(A.NEXT))
     assert count in preview.plain_text
     assert await _broadcasts(running) == []
+
+
+async def test_an_administrator_picks_municipalities_then_their_schools(running: Running) -> None:
+    emu = running.emu
+    event, _, school, other_school, olga = await _world(running, 9401)
+    teacher = running.chat(9410, lang="en", first_name="Tanya")
+    await register(teacher, emu, municipality_id=event.municipality_id, school_id=school.id)
+    admin = running.chat(ADMIN_ID, lang="en", first_name="Admin")
+    await register(
+        admin, emu, municipality_id=other_school.municipality_id, school_id=other_school.id
+    )
+    await admin.send("/broadcast")
+    await _write(admin, running, "Для всего региона")
+    region = await admin.tap_data(wiz(A.NEXT))
+    assert "👥 Recipients: 3 " in region.plain_text  # Olga, Tanya and the admin
+    labels = [b["text"] for b in region.all_inline_buttons]
+    assert "🗺 Municipalities" in labels and "🏫 Schools" not in labels
+    await admin.tap_data(wiz(A.MUNICIPALITIES))
+    picked = await admin.tap_data(wiz(A.MUNICIPALITY, str(event.municipality_id)))
+    assert "👥 Recipients: 2 " in admin.popups()[-1]
+    assert any(b["text"].startswith("✅ ") for b in picked.all_inline_buttons)
+    back = await admin.tap_data(wiz(A.AUDIENCE))
+    assert "👥 Recipients: 2 " in back.plain_text
+    assert "🏫 Schools" in [b["text"] for b in back.all_inline_buttons]
+    # a coordinator has no municipality picker: the forged button is refused
+    await olga.send("/broadcast")
+    await _write(olga, running, "Только мой район")
+    mid = (await olga.tap_data(wiz(A.NEXT))).message_id
+    assert "🗺 Municipalities" not in [b["text"] for b in olga.last.all_inline_buttons]
+    await olga.run(lambda: emu.forge_callback(olga.user, mid, wiz(A.MUNICIPALITIES)))
+    assert "not available" in olga.popups()[-1]
