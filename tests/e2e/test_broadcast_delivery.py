@@ -10,30 +10,41 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.models import School
+from db.models import Event, School
 from db.reference.sample_events import SAMPLE_EVENT_CODES
 from db.repo import Repo
 from domain.broadcasts import Filters
 from domain.roles import Role
 from services import broadcasts as service
-from tests.e2e.conftest import Running
+from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
 from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen
 
 
-async def test_a_broadcast_is_copied_to_its_audience_with_its_buttons(running: Running) -> None:
-    app, emu = running.app, running.emu
-    event = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[0]]
-    async with app.sessionmaker() as session:
+async def _methodist_and_teachers(
+    running: Running, first: int
+) -> tuple[Event, int, Chat, list[Chat]]:
+    """The sample event with the tricky title, a school of its municipality, a coordinator
+    there (`first`) and three registered English-speaking teachers (`first` + 9 …)."""
+    event = (await load_sample_events(running.app.sessionmaker))[SAMPLE_EVENT_CODES[0]]
+    async with running.app.sessionmaker() as session:
         school = await session.scalar(
             select(School).where(School.municipality_id == event.municipality_id)
         )
     assert school is not None
-    olga = await coordinator(running, 8901, event.municipality_id, school.id)
-    teachers = [running.chat(8910 + n, lang="en", first_name=f"T{n}") for n in range(3)]
+    olga = await coordinator(running, first, event.municipality_id, school.id)
+    teachers = [running.chat(first + 9 + n, lang="en", first_name=f"T{n}") for n in range(3)]
     for chat in teachers:
-        await register(chat, emu, municipality_id=event.municipality_id, school_id=school.id)
+        await register(
+            chat, running.emu, municipality_id=event.municipality_id, school_id=school.id
+        )
+    return event, school.id, olga, teachers
+
+
+async def test_a_broadcast_is_copied_to_its_audience_with_its_buttons(running: Running) -> None:
+    app, emu = running.app, running.emu
+    event, school_id, olga, teachers = await _methodist_and_teachers(running, 8901)
     async with app.sessionmaker() as session:
         repo = Repo(session)
         muted = await repo.users.by_telegram_id(teachers[2].user.id)
@@ -109,7 +120,7 @@ async def test_a_broadcast_is_copied_to_its_audience_with_its_buttons(running: R
     assert "Оценка" in reader.last.plain_text
     await reader.tap("📅 Open the event")
     outsider = running.chat(8920, lang="en", first_name="Out")  # registered after it went out
-    await register(outsider, emu, municipality_id=event.municipality_id, school_id=school.id)
+    await register(outsider, emu, municipality_id=event.municipality_id, school_id=school_id)
     forged = BcOpen(bc=broadcast_id, event=event.id).pack()
     last = outsider.last.message_id
     await outsider.run(lambda: emu.forge_callback(outsider.user, last, forged))
@@ -135,16 +146,7 @@ async def test_a_scheduled_broadcast_reports_as_it_goes_and_can_be_stopped(
     running: Running,
 ) -> None:
     app, emu, clock = running.app, running.emu, running.clock
-    event = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[0]]
-    async with app.sessionmaker() as session:
-        school = await session.scalar(
-            select(School).where(School.municipality_id == event.municipality_id)
-        )
-    assert school is not None
-    olga = await coordinator(running, 8931, event.municipality_id, school.id)
-    teachers = [running.chat(8940 + n, lang="en", first_name=f"T{n}") for n in range(3)]
-    for chat in teachers:
-        await register(chat, emu, municipality_id=event.municipality_id, school_id=school.id)
+    _, _, olga, teachers = await _methodist_and_teachers(running, 8931)
     update: dict[str, Any] = {}
     await olga.run(lambda: update.update(emu.send_message(olga.user, "Совещание в пятницу")))
     at = clock.now() + timedelta(hours=1)
