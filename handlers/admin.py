@@ -48,6 +48,8 @@ def action_names() -> dict[str, str]:
         "attendance_unmarked": _("removed an attendance mark"),
         "broadcast_cancelled": _("cancelled a scheduled broadcast"),
         "broadcast_created": _("created a broadcast"),
+        "broadcast_edited": _("replaced the message of a scheduled broadcast"),
+        "broadcast_rescheduled": _("moved a scheduled broadcast to another time"),
         "broadcast_stopped": _("stopped a broadcast"),
         "checked_in": _("checked in at an event"),
         "cli": _("command line"),

@@ -6,7 +6,9 @@
   process running the same tick can therefore neither lose a job nor run it twice; and as a job
   never talks to Telegram, nothing is sent twice either — the outbox sender delivers after the
   commit.
-* the cron table (`CRON`): housekeeping at fixed times.
+* the cron table (`CRON`): housekeeping at fixed times;
+* every tick also ends the broadcasts that have sent everything but that no progress message
+  follows (`services.broadcasts.finish_unwatched`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from db.repo import Repo
 from domain.reminders import Policy
 from domain.schedule import JobKind
 from scheduler.jobs import JOBS
+from services import broadcasts
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,19 @@ async def run_due_jobs(
         ran += 1
         if repo.outbox.added and on_commit is not None:
             on_commit()
+    await _finish_broadcasts(sessionmaker, now)
     return ran
+
+
+async def _finish_broadcasts(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """Every tick: a broadcast that has sent everything, with no progress message following
+    it, is marked finished (`services.broadcasts.finish_unwatched`)."""
+    try:
+        async with sessionmaker() as session:
+            if await broadcasts.finish_unwatched(Repo(session), now):
+                await session.commit()
+    except Exception:  # the database is failing: the next tick tries again
+        log.exception("could not finish the broadcasts that have sent everything")
 
 
 async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> int:

@@ -29,8 +29,12 @@ __all__ = [
     "cancel",
     "create",
     "finish_if_done",
+    "finish_unwatched",
+    "history",
     "opened",
+    "replace_message",
     "report",
+    "reschedule",
     "scope_for",
     "start",
     "stop",
@@ -160,6 +164,11 @@ async def start(repo: Repo, broadcast_id: int, now: datetime, *, announce: bool 
     transaction. How many (0 if it was started or cancelled meanwhile). With `announce` (a
     scheduled one, started by its job) the author is told, and that message then shows the
     progress."""
+    if announce:
+        # the job of a time that was changed since (`reschedule` closes it; this is the guard)
+        planned = await repo.broadcasts.get(broadcast_id)
+        if planned is not None and planned.scheduled_at is not None and planned.scheduled_at > now:
+            return 0
     if not await repo.broadcasts.move_state(
         broadcast_id, [BroadcastState.SCHEDULED], BroadcastState.SENDING, started_at=now
     ):
@@ -308,6 +317,15 @@ async def finish_if_done(repo: Repo, broadcast_id: int, now: datetime) -> bool:
     )
 
 
+async def finish_unwatched(repo: Repo, now: datetime) -> int:
+    """End the broadcasts that have sent everything but whose progress no message follows
+    (the scheduler's tick; a followed one ends with its last progress update); how many."""
+    ended = 0
+    for broadcast_id in await repo.broadcasts.unwatched_sending():
+        ended += await finish_if_done(repo, broadcast_id, now)
+    return ended
+
+
 async def opened(repo: Repo, user_id: int, broadcast_id: int, event_id: int, now: datetime) -> bool:
     """A recipient opened the broadcast's event: counted once for its report. Callback data is
     not trusted: only a recipient of that broadcast, for the broadcast's own event, counts."""
@@ -317,3 +335,85 @@ async def opened(repo: Repo, user_id: int, broadcast_id: int, event_id: int, now
     if not await repo.broadcasts.is_recipient(broadcast_id, user_id):
         return False
     return await repo.broadcasts.click(broadcast_id, user_id, now)
+
+
+HISTORY_PAGE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A page of `/broadcasts`: the scheduled ones (soonest first) on the first page, then the
+    rest, newest first, with how many each delivered."""
+
+    scheduled: list[Broadcast]
+    past: list[Broadcast]
+    delivered: dict[int, int]
+    page: int
+    pages: int
+
+
+async def history(repo: Repo, staff: User, role: Role, page: int) -> History | Refusal:
+    """An administrator sees everyone's broadcasts, a coordinator their own."""
+    if scope_for(staff, role) is None:
+        return Refusal.NOT_STAFF
+    author = None if role is Role.ADMIN else staff.id
+    scheduled = await repo.broadcasts.scheduled(author) if page == 0 else []
+    total = await repo.broadcasts.count_past(author)
+    pages = max(1, -(-total // HISTORY_PAGE))
+    page = min(max(page, 0), pages - 1)
+    past = await repo.broadcasts.past(author, HISTORY_PAGE, page * HISTORY_PAGE)
+    delivered = await repo.broadcasts.delivered([b.id for b in past])
+    return History(scheduled, past, delivered, page, pages)
+
+
+async def _scheduled_own(
+    repo: Repo, staff: User, role: Role, broadcast_id: int
+) -> Broadcast | Refusal:
+    broadcast = await _own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal):
+        return broadcast
+    if broadcast.state != BroadcastState.SCHEDULED.value:
+        return Refusal.NOT_NOW
+    return broadcast
+
+
+async def reschedule(
+    repo: Repo, staff: User, role: Role, broadcast_id: int, at: datetime, now: datetime
+) -> Broadcast | Refusal:
+    """A scheduled broadcast starts at another time (until it has started)."""
+    broadcast = await _scheduled_own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal):
+        return broadcast
+    if at <= now:
+        return Refusal.PAST
+    broadcast.scheduled_at = at
+    for job in await repo.jobs.pending(JobKind.BROADCAST_START.value):
+        if job.payload.get("broadcast_id") == broadcast.id:
+            job.done_at = now
+    await repo.jobs.schedule(JobKind.BROADCAST_START, at, broadcast_id=broadcast.id)
+    await repo.audit.record(
+        "broadcast_rescheduled", actor=staff, broadcast_id=broadcast.id, scheduled_at=at.isoformat()
+    )
+    return broadcast
+
+
+async def replace_message(
+    repo: Repo,
+    staff: User,
+    role: Role,
+    broadcast_id: int,
+    source: tuple[int, int],
+    content_kind: str,
+    preview: str,
+) -> Broadcast | Refusal:
+    """A scheduled broadcast will copy another message of its author's chat (`source`:
+    chat id, message id) instead; its buttons, audience and time stay."""
+    broadcast = await _scheduled_own(repo, staff, role, broadcast_id)
+    if isinstance(broadcast, Refusal):
+        return broadcast
+    if broadcast.author_user_id != staff.id:
+        return Refusal.NOT_FOUND  # a message of someone else's chat cannot be theirs
+    broadcast.source_chat_id, broadcast.source_message_id = source
+    broadcast.content_kind, broadcast.preview = content_kind, preview[:500]
+    await repo.audit.record("broadcast_edited", actor=staff, broadcast_id=broadcast.id)
+    return broadcast

@@ -156,3 +156,132 @@ async def test_a_scheduled_broadcast_starts_by_its_job_and_a_cancelled_one_never
         assert await repo.broadcasts.recipients_of(dropped_id) == []
         gone = await repo.broadcasts.get(dropped_id)
         assert gone is not None and gone.state == BroadcastState.CANCELLED.value
+
+
+async def test_a_scheduled_broadcast_moves_to_another_time_and_message_until_it_starts(
+    sessionmaker: Maker,
+) -> None:
+    world = await _world(sessionmaker)
+    at, later = NOW + timedelta(hours=1), NOW + timedelta(hours=4)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        teacher = await repo.users.get(world["teachers"][1].id)  # type: ignore[index]
+        assert olga is not None and teacher is not None
+        planned = await service.create(repo, olga, Role.COORDINATOR, _draft(scheduled_at=at), NOW)
+        assert not isinstance(planned, service.Refusal)
+        # a teacher, the past, another coordinator's broadcast: refused
+        assert await service.reschedule(repo, teacher, Role.TEACHER, planned.id, later, NOW) is (
+            service.Refusal.NOT_STAFF
+        )
+        assert await service.reschedule(repo, olga, Role.COORDINATOR, planned.id, NOW, NOW) is (
+            service.Refusal.PAST
+        )
+        other = await consenting_teacher(repo, 5301, int(world["here"]), NOW)  # type: ignore[arg-type]
+        await repo.users.set_role(other, Role.COORDINATOR, int(world["here"]))  # type: ignore[arg-type]
+        assert await service.reschedule(repo, other, Role.COORDINATOR, planned.id, later, NOW) is (
+            service.Refusal.NOT_FOUND
+        )
+        moved = await service.reschedule(repo, olga, Role.COORDINATOR, planned.id, later, NOW)
+        assert not isinstance(moved, service.Refusal) and moved.scheduled_at == later
+        edited = await service.replace_message(
+            repo, olga, Role.COORDINATOR, planned.id, (5300, 99), "photo", "Новая афиша"
+        )
+        assert not isinstance(edited, service.Refusal)
+        # an administrator may cancel it, but the message must come from its author's chat
+        assert (
+            await service.replace_message(
+                repo, other, Role.ADMIN, planned.id, (5301, 5), "text", "x"
+            )
+            is service.Refusal.NOT_FOUND
+        )
+        await session.commit()
+        planned_id = planned.id
+    # the old time passes: nothing starts; at the new time it does, with the new message
+    assert await run_due_jobs(sessionmaker, at) == 0
+    assert await run_due_jobs(sessionmaker, later) == 1
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        started = await repo.broadcasts.get(planned_id)
+        assert started is not None and started.state == BroadcastState.SENDING.value
+        assert (started.source_message_id, started.content_kind) == (99, "photo")
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        assert olga is not None
+        assert (
+            await service.reschedule(
+                repo, olga, Role.COORDINATOR, planned_id, later + timedelta(days=1), later
+            )
+            is service.Refusal.NOT_NOW
+        )
+
+
+async def test_a_stale_job_of_a_moved_broadcast_does_not_start_it_early(
+    sessionmaker: Maker,
+) -> None:
+    """Even if an old start job were left due (a second process scheduled it), the broadcast
+    waits for its own time."""
+    world = await _world(sessionmaker)
+    at = NOW + timedelta(hours=1)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        assert olga is not None
+        planned = await service.create(repo, olga, Role.COORDINATOR, _draft(scheduled_at=at), NOW)
+        assert not isinstance(planned, service.Refusal)
+        planned.scheduled_at = at + timedelta(hours=2)  # its job still says `at`
+        await session.commit()
+        planned_id = planned.id
+    assert await run_due_jobs(sessionmaker, at) == 1
+    async with sessionmaker() as session:
+        stored = await Repo(session).broadcasts.get(planned_id)
+        assert stored is not None and stored.state == BroadcastState.SCHEDULED.value
+
+
+async def test_history_pages_and_a_broadcast_nobody_follows_ends_by_the_tick(
+    sessionmaker: Maker,
+) -> None:
+    world = await _world(sessionmaker)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        assert olga is not None
+        ids = []
+        for n in range(service.HISTORY_PAGE + 2):
+            sent = await service.create(
+                repo, olga, Role.COORDINATOR, _draft(), NOW + timedelta(minutes=n)
+            )
+            assert not isinstance(sent, service.Refusal)
+            ids.append(sent.id)
+        waiting = await service.create(
+            repo, olga, Role.COORDINATOR, _draft(scheduled_at=NOW + timedelta(days=1)), NOW
+        )
+        assert not isinstance(waiting, service.Refusal)
+        await session.commit()
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        olga = await repo.users.get(world["olga"].id)  # type: ignore[union-attr]
+        assert olga is not None
+        first = await service.history(repo, olga, Role.COORDINATOR, 0)
+        assert not isinstance(first, service.Refusal)
+        assert [b.id for b in first.scheduled] == [waiting.id]
+        assert [b.id for b in first.past] == ids[::-1][: service.HISTORY_PAGE]
+        assert first.pages == 2 and first.delivered == {b: 0 for b in ids[::-1][:8]}
+        second = await service.history(repo, olga, Role.COORDINATOR, 5)  # clamped to the last
+        assert not isinstance(second, service.Refusal)
+        assert (
+            second.page == 1
+            and second.scheduled == []
+            and [b.id for b in second.past] == ids[1::-1]
+        )
+        teacher = await repo.users.get(world["teachers"][1].id)  # type: ignore[index]
+        assert teacher is not None
+        assert await service.history(repo, teacher, Role.TEACHER, 0) is service.Refusal.NOT_STAFF
+        # every copy is accounted for (here: withdrawn), no progress message follows: it ends
+        for broadcast_id in ids:
+            await repo.outbox.cancel_ref(ref_of(broadcast_id), "test")
+        assert await service.finish_unwatched(repo, NOW) == len(ids)
+        assert await service.finish_unwatched(repo, NOW) == 0
+        done = await repo.broadcasts.get(ids[0])
+        assert done is not None
+        await session.refresh(done)
+        assert done.state == BroadcastState.DONE.value

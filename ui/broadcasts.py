@@ -72,6 +72,8 @@ def report_text(
     lines = [_title(broadcast), head]
     if broadcast.started_at is not None:
         lines.append(_("Started: {at}").format(at=moment_text(broadcast.started_at, tz)))
+    elif broadcast.scheduled_at is not None and state is BroadcastState.CANCELLED:
+        lines.append(_("Was to start: {at}").format(at=moment_text(broadcast.scheduled_at, tz)))
     elif broadcast.scheduled_at is not None:
         lines.append(_("Starts: {at}").format(at=moment_text(broadcast.scheduled_at, tz)))
     if state is not BroadcastState.SCHEDULED and state is not BroadcastState.CANCELLED:

@@ -63,12 +63,64 @@ class BroadcastRepo:
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self.session.get(Broadcast, broadcast_id)
 
-    async def history(self, author_id: int | None, limit: int = 20) -> list[Broadcast]:
-        """The latest broadcasts (of one author; None: everyone's), newest first."""
-        query = select(Broadcast).order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+    async def scheduled(self, author_id: int | None) -> list[Broadcast]:
+        """Broadcasts waiting for their time (of one author; None: everyone's), soonest first."""
+        query = select(Broadcast).where(Broadcast.state == BroadcastState.SCHEDULED.value)
         if author_id is not None:
             query = query.where(Broadcast.author_user_id == author_id)
-        return list(await self.session.scalars(query.limit(limit)))
+        return list(
+            await self.session.scalars(query.order_by(Broadcast.scheduled_at, Broadcast.id))
+        )
+
+    def _past(self, author_id: int | None) -> Any:
+        query = select(Broadcast).where(Broadcast.state != BroadcastState.SCHEDULED.value)
+        if author_id is not None:
+            query = query.where(Broadcast.author_user_id == author_id)
+        return query
+
+    async def count_past(self, author_id: int | None) -> int:
+        query = self._past(author_id).with_only_columns(func.count(Broadcast.id))
+        return int(await self.session.scalar(query) or 0)
+
+    async def past(self, author_id: int | None, limit: int, offset: int) -> list[Broadcast]:
+        """Started, finished, stopped or cancelled broadcasts, newest first."""
+        query = self._past(author_id).order_by(
+            func.coalesce(Broadcast.started_at, Broadcast.created_at).desc(), Broadcast.id.desc()
+        )
+        return list(await self.session.scalars(query.limit(limit).offset(offset)))
+
+    async def delivered(self, broadcast_ids: Sequence[int]) -> dict[int, int]:
+        """How many copies each of these broadcasts delivered (one query)."""
+        if not broadcast_ids:
+            return {}
+        refs = {ref_of(b): b for b in broadcast_ids}
+        rows = await self.session.execute(
+            select(OutboxMessage.ref, func.count())
+            .where(
+                OutboxMessage.ref.in_(list(refs)),
+                OutboxMessage.state == OutboxState.SENT.value,
+                OutboxMessage.kind == NoticeKind.BROADCAST.value,
+            )
+            .group_by(OutboxMessage.ref)
+        )
+        counts = {refs[str(ref)]: int(n) for ref, n in rows.tuples()}
+        return {b: counts.get(b, 0) for b in broadcast_ids}
+
+    async def unwatched_sending(self) -> list[int]:
+        """Sending broadcasts whose progress no pending message follows (sent without one,
+        its author gone or unreachable): `services.broadcasts.finish_unwatched` ends them."""
+        watched = select(OutboxMessage.id).where(
+            OutboxMessage.ref
+            == literal("broadcast:", String) + cast(Broadcast.id, String) + literal(":progress"),
+            OutboxMessage.state == OutboxState.PENDING.value,
+        )
+        return list(
+            await self.session.scalars(
+                select(Broadcast.id).where(
+                    Broadcast.state == BroadcastState.SENDING.value, ~watched.exists()
+                )
+            )
+        )
 
     async def move_state(
         self,

@@ -1,7 +1,7 @@
 """Broadcasts, the methodist's side: the `/broadcast` wizard (`handlers.broadcasts.wizard`),
 ⏸ stop one while it goes out, read its report.
 
-(The `/broadcasts` history comes with issue #10's interface.)
+The `/broadcasts` history is `handlers.broadcasts.history`.
 Every action re-checks the role (`RoleFilter`) and that the broadcast is the author's own
 (an administrator's: any); the ids in callback data are never trusted.
 """
@@ -19,6 +19,13 @@ from db.models import User
 from db.repo import Repo
 from domain.reminders import tz_of
 from domain.roles import Role
+from handlers.broadcasts.history import (
+    BcHistForm,
+    cmd_broadcasts,
+    got_new_message,
+    got_new_time,
+    on_history,
+)
 from handlers.broadcasts.states import BcForm
 from handlers.broadcasts.wizard import cmd_broadcast, got_link, got_message, got_when, on_wizard
 from handlers.common import show
@@ -26,6 +33,7 @@ from handlers.filters import RoleFilter
 from handlers.freetext import TypedAnswer
 from services import broadcasts as service
 from ui.broadcasts import progress_keyboard, report_text
+from ui.callbacks.broadcast_history import BcHist
 from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcWiz
 
 __all__ = ["make_router"]
@@ -75,6 +83,10 @@ def make_router() -> Router:
     router.callback_query.filter(RoleFilter(Role.COORDINATOR))
     router.callback_query.register(on_broadcast_admin, BcAdmin.filter())
     router.message.register(cmd_broadcast, Command("broadcast"))
+    router.message.register(cmd_broadcasts, Command("broadcasts"))
+    router.callback_query.register(on_history, BcHist.filter())
+    router.message.register(got_new_time, BcHistForm.when, TypedAnswer())
+    router.message.register(got_new_message, BcHistForm.message, TypedAnswer())
     router.message.register(got_message, BcForm.message, TypedAnswer())
     router.message.register(got_link, BcForm.link, TypedAnswer())
     router.message.register(got_when, BcForm.when, TypedAnswer())
