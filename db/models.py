@@ -450,6 +450,29 @@ class BroadcastClick(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ExternalDiagnosis(Base):
+    """A diagnosis of a teacher made outside the bot (the seeds' "диагностика в ЦНППМ"),
+    imported from a file: it counts for the "diagnosed" indicator and shows beside the
+    teacher's self-assessment. A re-import of the same row changes nothing (unique key)."""
+
+    __tablename__ = "external_diagnoses"
+    __table_args__ = (UniqueConstraint("user_id", "diagnosed_on", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    diagnosed_on: Mapped[date] = mapped_column(Date)
+    #: who diagnosed, as the file says (e.g. "ЦНППМ")
+    source: Mapped[str] = mapped_column(String(200))
+    #: competency codes of the framework found to be deficits
+    deficits: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: competency code -> score, where the file gives scores
+    scores: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    imported_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     """Privileged actions and consent changes, for admins and accountability."""
 
@@ -471,6 +494,7 @@ __all__ = [
     "Broadcast",
     "BroadcastClick",
     "Event",
+    "ExternalDiagnosis",
     "FrameworkVersion",
     "Job",
     "Municipality",
