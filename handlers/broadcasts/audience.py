@@ -22,6 +22,7 @@ from domain.roles import Role
 from handlers.broadcasts.states import (
     BcForm,
     count_line,
+    empty_text,
     home_municipality,
     read_filters,
     refusal_text,
@@ -86,6 +87,8 @@ async def show_audience(
         deficit_label = "🧩 " + (found.short.text(lang) if found else filters.deficit)
     lines = [_("Step 3. Who gets it? Tap the criteria; all of them must match."), ""]
     lines.append(count_line(*size))
+    if size[0] == 0:
+        lines.append(empty_text())
     text = "\n".join(lines)
     markup = audience_markup(
         filters,
@@ -93,6 +96,7 @@ async def show_audience(
         admin=role is Role.ADMIN,
         schools=home_municipality(staff, role, filters) is not None,
         deficit_label=deficit_label,
+        anyone=size[0] > 0,
     )
     await show(event, text, markup, answer=answer)
     return True
@@ -237,7 +241,7 @@ async def on_audience_action(
             await query.answer(refusal_text(size), show_alert=True)
             return
         await state.update_data(filters=changed.to_json())
-        await query.answer(count_line(*size))
+        await query.answer(count_line(*size) + ("" if size[0] else "\n" + empty_text()))
         lst = _LIST_OF[action]
         items = await _picker_items(lst, repo, staff, role, changed, lang) or []
         markup = pick_markup(paginate(items, page, PER_PAGE), action, lst)

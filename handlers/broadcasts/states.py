@@ -59,11 +59,17 @@ def refusal_text(refusal: service.Refusal) -> str:
         return _("This time has already passed. Please choose a time in the future.")
     if refusal is service.Refusal.BAD_URL:
         return _("This link cannot be used. Please add it again.")
+    if refusal is service.Refusal.EMPTY:
+        return empty_text()
     return _("This action is not available to you.")
 
 
 def count_line(total: int, muted: int) -> str:
     return _("👥 Recipients: {n} (of them {m} have muted news)").format(n=total, m=muted)
+
+
+def empty_text() -> str:
+    return _("Nobody matches these filters — change them.")
 
 
 def expired_text() -> str:

@@ -35,6 +35,7 @@ from handlers.broadcasts.states import (
     WIZARD_STATES,
     BcForm,
     count_line,
+    empty_text,
     expired_text,
     read_filters,
     refusal_text,
@@ -65,6 +66,14 @@ async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(BcForm.message)
     await message.answer(_prompt(), reply_markup=nav_markup())
+
+
+async def on_menu_new(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    """ "📣 Broadcast" under the coordinator's tools: the same wizard as `/broadcast`."""
+    await state.clear()
+    await state.set_state(BcForm.message)
+    await query.answer()
+    await bot.send_message(query.from_user.id, _prompt(), reply_markup=nav_markup())
 
 
 async def got_message(message: Message, state: FSMContext, repo: Repo) -> None:
@@ -137,6 +146,7 @@ async def _preview(
     staff: User,
     role: Role,
     bot: Bot,
+    lang: str,
 ) -> None:
     filters = read_filters(data)
     if filters is None:
@@ -145,6 +155,10 @@ async def _preview(
     size = await service.audience_size(repo, staff, role, filters)
     if isinstance(size, service.Refusal):
         await query.answer(refusal_text(size), show_alert=True)
+        return
+    if size[0] == 0:  # nobody to preview for: back to the filters, which say so
+        await query.answer(empty_text(), show_alert=True)
+        await show_audience(query, state, repo, staff, role, filters, lang, answer=False)
         return
     await query.answer()
     chat_id = query.from_user.id
@@ -178,6 +192,23 @@ def _draft(data: dict[str, Any], scheduled_at: datetime | None) -> service.Draft
         url_label=label if isinstance(label, str) else None,
         scheduled_at=scheduled_at,
     )
+
+
+async def _anyone(
+    query: CallbackQuery, data: dict[str, Any], repo: Repo, staff: User, role: Role
+) -> bool:
+    """Does the draft's audience have anyone in it now? If not, say so (no scheduling for
+    nobody; "send now" is refused by `service.create` itself)."""
+    filters = read_filters(data)
+    if filters is None:
+        await query.answer(_("This draft is damaged. Please tap ♻️ Reset."), show_alert=True)
+        return False
+    size = await service.audience_size(repo, staff, role, filters)
+    if isinstance(size, service.Refusal) or size[0] == 0:
+        text = refusal_text(size) if isinstance(size, service.Refusal) else empty_text()
+        await query.answer(text, show_alert=True)
+        return False
+    return True
 
 
 async def _send_now(
@@ -312,7 +343,7 @@ async def on_wizard(
                 query, state, repo, staff, role, read_filters(data) or Filters(), lang
             )
         else:  # the time prompt
-            await _preview(query, data, state, repo, staff, role, bot)
+            await _preview(query, data, state, repo, staff, role, bot, lang)
         return
     if current == BcForm.message.state:
         await query.answer(expired_text(), show_alert=True)
@@ -349,7 +380,7 @@ async def on_wizard(
     elif action is A.NEXT and current in (BcForm.buttons.state, BcForm.link.state):
         await show_audience(query, state, repo, staff, role, read_filters(data) or Filters(), lang)
     elif action is A.NEXT and current == BcForm.audience.state:
-        await _preview(query, data, state, repo, staff, role, bot)
+        await _preview(query, data, state, repo, staff, role, bot, lang)
     elif action in AUDIENCE_ACTIONS:
         await on_audience_action(
             query,
@@ -368,6 +399,8 @@ async def on_wizard(
     elif action is A.SEND and current == BcForm.preview.state:
         await _send_now(query, data, state, repo, staff, role, bot, now)
     elif action is A.SCHEDULE and current == BcForm.preview.state:
+        if not await _anyone(query, data, repo, staff, role):
+            return
         await state.set_state(BcForm.when)
         await query.answer()
         await bot.send_message(query.from_user.id, _when_prompt(tz), reply_markup=nav_markup())
