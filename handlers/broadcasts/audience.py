@@ -5,7 +5,7 @@ administrator). Every change is re-checked on the server before it is kept."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
@@ -35,6 +35,8 @@ from ui.keyboards.broadcasts import audience_markup, events_markup, pick_markup
 
 A = BcWizAction
 PER_PAGE = 8
+#: the people-of-an-event picker lists the events that ended this recently, and later ones
+PAST_EVENTS = timedelta(days=60)
 #: the actions this module handles
 AUDIENCE_ACTIONS = frozenset(
     {
@@ -204,7 +206,7 @@ async def on_audience_action(
     role: Role,
     lang: str,
     tz: tzinfo,
-    now: Any,
+    now: datetime,
 ) -> None:
     filters = read_filters(data)
     if filters is None:
@@ -218,12 +220,13 @@ async def on_audience_action(
     if action is A.FILTER_EVENTS:
         scope = scope_of(staff, role)
         muni = home_municipality(staff, role, filters) if scope and not scope.region else None
-        events = await repo.events.of_municipality(muni, now)
+        # past events too: their no-shows are only known once they are over
+        events = await repo.events.of_municipality(muni, now - PAST_EVENTS)
         if scope is not None:
             events = [e for e in events if scope.allows(e.municipality_id)]
         text = _("Teachers of which event?")
         if not events:
-            text += "\n" + _("There are no upcoming events.")
+            text += "\n" + _("There are no recent or upcoming events.")
         picked = paginate(events, page, PER_PAGE)
         await show(query, text, events_markup(picked, tz, A.FILTER_EVENT, action, A.AUDIENCE))
         return
