@@ -47,7 +47,7 @@ def recipients(text: str) -> int:
     return int(line.split("Recipients:")[1].split()[0])
 
 
-async def _teacher(
+async def teacher_on_file(
     running: Running, telegram_id: int, name: str, school: School, band: str, years: int
 ) -> int:
     """A teacher with a complete profile (created directly: onboarding is not under test)."""
@@ -85,7 +85,9 @@ async def _world(running: Running) -> tuple[Chat, dict[str, int], Event, str, st
     olga = await coordinator(running, 9501, event.municipality_id, school.id)
     people = {"Alla": (9510, "under_35", 2), "Boris": (9511, "under_35", 6)}
     people |= {"Vera": (9512, "35_plus", 1), "Gleb": (9513, "under_35", 3)}
-    ids = {n: await _teacher(running, tg, n, school, b, y) for n, (tg, b, y) in people.items()}
+    ids = {
+        n: await teacher_on_file(running, tg, n, school, b, y) for n, (tg, b, y) in people.items()
+    }
     async with running.app.sessionmaker() as session:
         repo = Repo(session)
         framework = await repo.frameworks.active()
