@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from db.models import User
+from db.repo import Repo
 from domain.broadcasts import Filters, Scope
 from domain.roles import Role
 from services import broadcasts as service
@@ -74,3 +76,20 @@ def empty_text() -> str:
 
 def expired_text() -> str:
     return _("This draft is no longer active. Send /broadcast to start a new one.")
+
+
+async def has_anyone(
+    query: CallbackQuery, data: dict[str, Any], repo: Repo, staff: User, role: Role
+) -> bool:
+    """Does the draft's audience have anyone in it now? If not, say so (no scheduling for
+    nobody; "send now" is refused by `service.create` itself)."""
+    filters = read_filters(data)
+    if filters is None:
+        await query.answer(_("This draft is damaged. Please tap ♻️ Reset."), show_alert=True)
+        return False
+    size = await service.audience_size(repo, staff, role, filters)
+    if isinstance(size, service.Refusal) or size[0] == 0:
+        text = refusal_text(size) if isinstance(size, service.Refusal) else empty_text()
+        await query.answer(text, show_alert=True)
+        return False
+    return True

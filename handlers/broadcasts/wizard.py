@@ -37,6 +37,7 @@ from handlers.broadcasts.states import (
     count_line,
     empty_text,
     expired_text,
+    has_anyone,
     read_filters,
     refusal_text,
     scope_of,
@@ -192,23 +193,6 @@ def _draft(data: dict[str, Any], scheduled_at: datetime | None) -> service.Draft
         url_label=label if isinstance(label, str) else None,
         scheduled_at=scheduled_at,
     )
-
-
-async def _anyone(
-    query: CallbackQuery, data: dict[str, Any], repo: Repo, staff: User, role: Role
-) -> bool:
-    """Does the draft's audience have anyone in it now? If not, say so (no scheduling for
-    nobody; "send now" is refused by `service.create` itself)."""
-    filters = read_filters(data)
-    if filters is None:
-        await query.answer(_("This draft is damaged. Please tap ♻️ Reset."), show_alert=True)
-        return False
-    size = await service.audience_size(repo, staff, role, filters)
-    if isinstance(size, service.Refusal) or size[0] == 0:
-        text = refusal_text(size) if isinstance(size, service.Refusal) else empty_text()
-        await query.answer(text, show_alert=True)
-        return False
-    return True
 
 
 async def _send_now(
@@ -399,7 +383,7 @@ async def on_wizard(
     elif action is A.SEND and current == BcForm.preview.state:
         await _send_now(query, data, state, repo, staff, role, bot, now)
     elif action is A.SCHEDULE and current == BcForm.preview.state:
-        if not await _anyone(query, data, repo, staff, role):
+        if not await has_anyone(query, data, repo, staff, role):
             return
         await state.set_state(BcForm.when)
         await query.answer()
