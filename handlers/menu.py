@@ -69,6 +69,11 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/mysites — internship sites of your municipality: programme, contacts\n"
                 "/template — forms for importing sites and events; then send me the filled file"
             )
+            + "\n"
+            + _(
+                "/broadcast — a broadcast to the teachers you choose, now or at a set time\n"
+                "/broadcasts — past and scheduled broadcasts with their reports"
+            )
         )
     if role.at_least(Role.ADMIN):
         parts.append(

@@ -51,6 +51,8 @@ class Refusal(StrEnum):
     #: the chosen time has passed
     PAST = "past"
     BAD_URL = "bad_url"
+    #: "send now" to filters that match nobody
+    EMPTY = "empty"
 
 
 def scope_for(staff: User, role: Role) -> Scope | None:
@@ -128,6 +130,14 @@ async def create(
         buttons |= {"url": draft.url, "url_label": (draft.url_label or "")[:64]}
     if draft.scheduled_at is not None and draft.scheduled_at <= now:
         return Refusal.PAST
+    if draft.scheduled_at is None:
+        # "now" to nobody is refused. A scheduled one is not: its recipients are resolved at
+        # its start (teachers may register or sign up meanwhile); if nobody matches then, it
+        # ends as done with 0 and its author is told (`start`). The wizard offers neither
+        # button while the audience is empty.
+        total, _muted = await repo.broadcasts.audience_size(draft.filters, scope)
+        if total == 0:
+            return Refusal.EMPTY
     broadcast = await repo.broadcasts.add(
         Broadcast(
             author_user_id=staff.id,

@@ -8,7 +8,7 @@ Every action re-checks the role (`RoleFilter`) and that the broadcast is the aut
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -25,16 +25,24 @@ from handlers.broadcasts.history import (
     got_new_message,
     got_new_time,
     on_history,
+    on_menu_history,
 )
 from handlers.broadcasts.states import BcForm
-from handlers.broadcasts.wizard import cmd_broadcast, got_link, got_message, got_when, on_wizard
+from handlers.broadcasts.wizard import (
+    cmd_broadcast,
+    got_link,
+    got_message,
+    got_when,
+    on_menu_new,
+    on_wizard,
+)
 from handlers.common import show
 from handlers.filters import RoleFilter
 from handlers.freetext import TypedAnswer
 from services import broadcasts as service
 from ui.broadcasts import progress_keyboard, report_text
 from ui.callbacks.broadcast_history import BcHist
-from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcWiz
+from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcMenu, BcMenuAction, BcWiz
 
 __all__ = ["make_router"]
 
@@ -91,4 +99,6 @@ def make_router() -> Router:
     router.message.register(got_link, BcForm.link, TypedAnswer())
     router.message.register(got_when, BcForm.when, TypedAnswer())
     router.callback_query.register(on_wizard, BcWiz.filter())
+    router.callback_query.register(on_menu_new, BcMenu.filter(F.action == BcMenuAction.NEW))
+    router.callback_query.register(on_menu_history, BcMenu.filter(F.action == BcMenuAction.HISTORY))
     return router

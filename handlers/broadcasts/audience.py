@@ -5,7 +5,7 @@ administrator). Every change is re-checked on the server before it is kept."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
@@ -22,6 +22,7 @@ from domain.roles import Role
 from handlers.broadcasts.states import (
     BcForm,
     count_line,
+    empty_text,
     home_municipality,
     read_filters,
     refusal_text,
@@ -34,6 +35,8 @@ from ui.keyboards.broadcasts import audience_markup, events_markup, pick_markup
 
 A = BcWizAction
 PER_PAGE = 8
+#: the people-of-an-event picker lists the events that ended this recently, and later ones
+PAST_EVENTS = timedelta(days=60)
 #: the actions this module handles
 AUDIENCE_ACTIONS = frozenset(
     {
@@ -86,6 +89,8 @@ async def show_audience(
         deficit_label = "🧩 " + (found.short.text(lang) if found else filters.deficit)
     lines = [_("Step 3. Who gets it? Tap the criteria; all of them must match."), ""]
     lines.append(count_line(*size))
+    if size[0] == 0:
+        lines.append(empty_text())
     text = "\n".join(lines)
     markup = audience_markup(
         filters,
@@ -93,6 +98,7 @@ async def show_audience(
         admin=role is Role.ADMIN,
         schools=home_municipality(staff, role, filters) is not None,
         deficit_label=deficit_label,
+        anyone=size[0] > 0,
     )
     await show(event, text, markup, answer=answer)
     return True
@@ -200,7 +206,7 @@ async def on_audience_action(
     role: Role,
     lang: str,
     tz: tzinfo,
-    now: Any,
+    now: datetime,
 ) -> None:
     filters = read_filters(data)
     if filters is None:
@@ -214,12 +220,13 @@ async def on_audience_action(
     if action is A.FILTER_EVENTS:
         scope = scope_of(staff, role)
         muni = home_municipality(staff, role, filters) if scope and not scope.region else None
-        events = await repo.events.of_municipality(muni, now)
+        # past events too: their no-shows are only known once they are over
+        events = await repo.events.of_municipality(muni, now - PAST_EVENTS)
         if scope is not None:
             events = [e for e in events if scope.allows(e.municipality_id)]
         text = _("Teachers of which event?")
         if not events:
-            text += "\n" + _("There are no upcoming events.")
+            text += "\n" + _("There are no recent or upcoming events.")
         picked = paginate(events, page, PER_PAGE)
         await show(query, text, events_markup(picked, tz, A.FILTER_EVENT, action, A.AUDIENCE))
         return
@@ -237,7 +244,7 @@ async def on_audience_action(
             await query.answer(refusal_text(size), show_alert=True)
             return
         await state.update_data(filters=changed.to_json())
-        await query.answer(count_line(*size))
+        await query.answer(count_line(*size) + ("" if size[0] else "\n" + empty_text()))
         lst = _LIST_OF[action]
         items = await _picker_items(lst, repo, staff, role, changed, lang) or []
         markup = pick_markup(paginate(items, page, PER_PAGE), action, lst)

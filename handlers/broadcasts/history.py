@@ -23,7 +23,13 @@ from domain.broadcasts import BroadcastState, Filters
 from domain.event_forms import DATE_FORMAT, parse_local
 from domain.pagination import Page
 from domain.roles import Role
-from handlers.broadcasts.states import count_line, refusal_text
+from handlers.broadcasts.states import (
+    content_of,
+    content_prompt,
+    count_line,
+    refusal_text,
+    when_prompt,
+)
 from handlers.common import show
 from services import broadcasts as service
 from ui.broadcast_history import (
@@ -35,11 +41,17 @@ from ui.broadcast_history import (
 )
 from ui.broadcasts import report_text
 from ui.callbacks.broadcast_history import BcHist, BcHistAction
-from ui.formatting import h
 
 H = BcHistAction
 
-__all__ = ["BcHistForm", "cmd_broadcasts", "got_new_message", "got_new_time", "on_history"]
+__all__ = [
+    "BcHistForm",
+    "cmd_broadcasts",
+    "got_new_message",
+    "got_new_time",
+    "on_history",
+    "on_menu_history",
+]
 
 
 class BcHistForm(StatesGroup):
@@ -76,6 +88,17 @@ async def cmd_broadcasts(
 ) -> None:
     await state.clear()
     await _list(message, repo, staff, role, tz, 0)
+
+
+async def on_menu_history(
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
+) -> None:
+    """ "📜 Broadcasts" under the coordinator's tools: the list, as a new message (the tools
+    stay on screen)."""
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _list(query.message, repo, staff, role, tz, 0)
 
 
 async def _card(
@@ -197,7 +220,7 @@ async def _ask(
         return
     if action is H.TIME:
         await state.set_state(BcHistForm.when)
-        text = _when_prompt(tz)
+        text = when_prompt(tz)
     else:
         await state.set_state(BcHistForm.message)
         text = _(
@@ -206,13 +229,6 @@ async def _ask(
         ).format(id=bc)
     await state.update_data(bc=bc, page=page)
     await show(query, text, back_markup(bc, page))
-
-
-def _when_prompt(tz: tzinfo) -> str:
-    return _(
-        "When should it start? Send the date and time as DD.MM.YYYY HH:MM in your time zone "
-        "({zone}), e.g. 25.12.2026 10:00."
-    ).format(zone=h(str(tz)))
 
 
 async def _pending(state: FSMContext) -> tuple[int, int] | None:
@@ -239,7 +255,7 @@ async def got_new_time(
     bc, page = pending
     at = parse_local(message.text or "", tz)
     if at is None:
-        await message.answer(_when_prompt(tz), reply_markup=back_markup(bc, page))
+        await message.answer(when_prompt(tz), reply_markup=back_markup(bc, page))
         return
     moved = await service.reschedule(repo, staff, role, bc, at, clock.now())
     if isinstance(moved, service.Refusal):
@@ -265,19 +281,11 @@ async def got_new_message(
         await state.clear()
         return
     bc, page = pending
-    if message.photo:
-        kind = "photo"
-    elif message.document is not None:
-        kind = "document"
-    elif message.text:
-        kind = "text"
-    else:
-        await message.answer(
-            _("Please send a text, a photo or a document with a caption."),
-            reply_markup=back_markup(bc, page),
-        )
+    content = content_of(message)
+    if content is None:
+        await message.answer(content_prompt(), reply_markup=back_markup(bc, page))
         return
-    plain = " ".join((message.text or message.caption or "").split())
+    kind, plain = content
     replaced = await service.replace_message(
         repo, staff, role, bc, (message.chat.id, message.message_id), kind, plain
     )

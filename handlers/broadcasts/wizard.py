@@ -34,11 +34,16 @@ from handlers.broadcasts.audience import (
 from handlers.broadcasts.states import (
     WIZARD_STATES,
     BcForm,
+    content_of,
+    content_prompt,
     count_line,
+    empty_text,
     expired_text,
+    has_anyone,
     read_filters,
     refusal_text,
     scope_of,
+    when_prompt,
 )
 from handlers.common import show
 from outbox.render import mute_label
@@ -67,22 +72,22 @@ async def cmd_broadcast(message: Message, state: FSMContext) -> None:
     await message.answer(_prompt(), reply_markup=nav_markup())
 
 
+async def on_menu_new(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    """ "📣 Broadcast" under the coordinator's tools: the same wizard as `/broadcast`."""
+    await state.clear()
+    await state.set_state(BcForm.message)
+    await query.answer()
+    await bot.send_message(query.from_user.id, _prompt(), reply_markup=nav_markup())
+
+
 async def got_message(message: Message, state: FSMContext, repo: Repo) -> None:
     """The coordinator's message: remembered by where it is, its kind and a short preview
     (sent again after "⬅️ Back", it replaces the first; the buttons and filters stay)."""
-    if message.photo:
-        kind = "photo"
-    elif message.document is not None:
-        kind = "document"
-    elif message.text:
-        kind = "text"
-    else:
-        await message.answer(
-            _("Please send a text, a photo or a document with a caption."),
-            reply_markup=nav_markup(),
-        )
+    content = content_of(message)
+    if content is None:
+        await message.answer(content_prompt(), reply_markup=nav_markup())
         return
-    plain = " ".join((message.text or message.caption or "").split())
+    kind, plain = content
     await state.update_data(
         src_chat=message.chat.id,
         src_msg=message.message_id,
@@ -137,6 +142,7 @@ async def _preview(
     staff: User,
     role: Role,
     bot: Bot,
+    lang: str,
 ) -> None:
     filters = read_filters(data)
     if filters is None:
@@ -145,6 +151,10 @@ async def _preview(
     size = await service.audience_size(repo, staff, role, filters)
     if isinstance(size, service.Refusal):
         await query.answer(refusal_text(size), show_alert=True)
+        return
+    if size[0] == 0:  # nobody to preview for: back to the filters, which say so
+        await query.answer(empty_text(), show_alert=True)
+        await show_audience(query, state, repo, staff, role, filters, lang, answer=False)
         return
     await query.answer()
     chat_id = query.from_user.id
@@ -215,7 +225,7 @@ async def got_when(
 ) -> None:
     at = parse_local(message.text or "", tz)
     if at is None:
-        await message.answer(_when_prompt(tz), reply_markup=nav_markup())
+        await message.answer(when_prompt(tz), reply_markup=nav_markup())
         return
     now = clock.now()
     draft = _draft(await state.get_data(), at)
@@ -232,13 +242,6 @@ async def got_when(
     await message.answer(
         _("🗓 Broadcast #{id} is scheduled for {at} (your time).").format(id=created.id, at=local)
     )
-
-
-def _when_prompt(tz: tzinfo) -> str:
-    return _(
-        "When should it start? Send the date and time as DD.MM.YYYY HH:MM in your time zone "
-        "({zone}), e.g. 25.12.2026 10:00."
-    ).format(zone=h(str(tz)))
 
 
 async def _pick_event(
@@ -312,7 +315,7 @@ async def on_wizard(
                 query, state, repo, staff, role, read_filters(data) or Filters(), lang
             )
         else:  # the time prompt
-            await _preview(query, data, state, repo, staff, role, bot)
+            await _preview(query, data, state, repo, staff, role, bot, lang)
         return
     if current == BcForm.message.state:
         await query.answer(expired_text(), show_alert=True)
@@ -349,7 +352,7 @@ async def on_wizard(
     elif action is A.NEXT and current in (BcForm.buttons.state, BcForm.link.state):
         await show_audience(query, state, repo, staff, role, read_filters(data) or Filters(), lang)
     elif action is A.NEXT and current == BcForm.audience.state:
-        await _preview(query, data, state, repo, staff, role, bot)
+        await _preview(query, data, state, repo, staff, role, bot, lang)
     elif action in AUDIENCE_ACTIONS:
         await on_audience_action(
             query,
@@ -368,8 +371,10 @@ async def on_wizard(
     elif action is A.SEND and current == BcForm.preview.state:
         await _send_now(query, data, state, repo, staff, role, bot, now)
     elif action is A.SCHEDULE and current == BcForm.preview.state:
+        if not await has_anyone(query, data, repo, staff, role):
+            return
         await state.set_state(BcForm.when)
         await query.answer()
-        await bot.send_message(query.from_user.id, _when_prompt(tz), reply_markup=nav_markup())
+        await bot.send_message(query.from_user.id, when_prompt(tz), reply_markup=nav_markup())
     else:
         await query.answer(_("This button belongs to another step."), show_alert=True)

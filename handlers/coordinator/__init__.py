@@ -19,6 +19,7 @@ from handlers.coordinator.schools import (
 )
 from handlers.coordinator.teacher_view import cmd_teacher, on_teacher_action
 from handlers.coordinator.teachers import cmd_teachers
+from handlers.coordinator.tools import staff_menu
 from handlers.filters import RoleFilter
 from handlers.freetext import TypedAnswer
 from ui.callbacks.coordinator import SchoolActCb, TeacherCb, VerifySchoolCb
@@ -38,7 +39,7 @@ def make_router() -> Router:
     router.message.register(got_step_title, CoordinatorForm.step_title, TypedAnswer())
     router.message.register(got_step_date, CoordinatorForm.step_date, TypedAnswer())
     router.message.register(cmd_schools, Command("schools"))
-    router.message.register(cmd_schools, F.text == MENU_STAFF)
+    router.message.register(staff_menu, F.text == MENU_STAFF)
     router.callback_query.register(verify_school, VerifySchoolCb.filter())
     router.message.register(cmd_teachers, Command("teachers"))
     router.message.register(cmd_teacher, Command("teacher"))

@@ -12,14 +12,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.commands import commands_for
 from db.models import Broadcast, Event, School
 from db.reference.sample_events import SAMPLE_EVENT_CODES
 from db.repo import Repo
+from devtools.emulator import BotMessage
 from domain.broadcasts import BroadcastState, Filters
+from domain.roles import Role
 from tests.e2e.conftest import ADMIN_ID, Chat, Running
 from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
-from ui.callbacks.broadcasts import BcWiz, BcWizAction
+from ui.callbacks.broadcasts import BcMenu, BcMenuAction, BcWiz, BcWizAction
 
 A = BcWizAction
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (8).to_bytes(4, "big") * 2
@@ -259,3 +262,82 @@ async def test_an_administrator_picks_municipalities_then_their_schools(running:
     assert "🗺 Municipalities" not in [b["text"] for b in olga.last.all_inline_buttons]
     await olga.run(lambda: emu.forge_callback(olga.user, mid, wiz(A.MUNICIPALITIES)))
     assert "not available" in olga.popups()[-1]
+
+
+def _nav(message: BotMessage) -> bool:
+    return {"⬅️ Back", "✖️ Cancel"} <= {b["text"] for b in message.all_inline_buttons}
+
+
+async def test_the_menu_opens_the_wizard_and_every_step_has_back_and_cancel(
+    running: Running,
+) -> None:
+    emu = running.emu
+    event, _, school, _, olga = await _world(running, 9501)
+    anna = running.chat(9510, lang="en", first_name="Anna")
+    await register(anna, emu, municipality_id=event.municipality_id, school_id=school.id)
+
+    # the coordinator's menu: 📣 starts the wizard; 📜 is there for the history
+    helped = await olga.send("/help")
+    assert "/broadcast — " in helped.plain_text and "/broadcasts — " in helped.plain_text
+    assert "🗂 Coordinator tools" in helped.reply_keyboard_texts
+    tools = await olga.send("🗂 Coordinator tools")
+    labels = [b["text"] for b in tools.all_inline_buttons]
+    assert labels == ["📣 Broadcast", "📜 Broadcasts"]
+    assert BcMenu(action=BcMenuAction.HISTORY).pack() in [
+        b.get("callback_data") for b in tools.all_inline_buttons
+    ]
+    coordinator_commands = commands_for(Role.COORDINATOR, "en", running.app.i18n)
+    assert {"broadcast", "broadcasts"} <= {c.command for c in coordinator_commands}
+    teacher_commands = commands_for(Role.TEACHER, "en", running.app.i18n)
+    assert not {"broadcast", "broadcasts"} & {c.command for c in teacher_commands}
+
+    step1 = await olga.tap("📣 Broadcast")
+    assert "Step 1" in step1.plain_text and _nav(step1)
+    await _write(olga, running, "Проверка кнопок")
+    step2 = olga.last
+    assert "Step 2" in step2.plain_text and _nav(step2)
+    # each screen: Back and Cancel; ⬅️ Back goes to the screen before
+    listing = await olga.tap_data(wiz(A.EVENTS))
+    assert _nav(listing)
+    assert "Step 2" in (await olga.tap("⬅️ Back")).plain_text
+    link = await olga.tap_data(wiz(A.LINK))
+    assert _nav(link)
+    assert _nav(await olga.send("not a link"))  # asked again, still with both
+    assert "Step 2" in (await olga.tap("⬅️ Back")).plain_text
+    step3 = await olga.tap_data(wiz(A.NEXT))
+    assert "Step 3" in step3.plain_text and _nav(step3)
+    for picker in (A.DEFICITS, A.SCHOOLS, A.FILTER_EVENTS):
+        shown = await olga.tap_data(wiz(picker))
+        assert _nav(shown), picker
+        assert "Step 3" in (await olga.tap("⬅️ Back")).plain_text, picker
+    assert "Step 2" in (await olga.tap("⬅️ Back")).plain_text
+    await olga.tap_data(wiz(A.NEXT))
+    step4 = await olga.tap_data(wiz(A.NEXT))
+    assert "Step 4" in step4.plain_text and _nav(step4)
+    assert "Step 3" in (await olga.tap("⬅️ Back")).plain_text
+    await olga.tap_data(wiz(A.NEXT))
+    when = await olga.tap_data(wiz(A.SCHEDULE))
+    assert "DD.MM.YYYY" in when.plain_text and _nav(when)
+    assert _nav(await olga.send("tomorrow"))  # asked again
+    assert "Step 4" in (await olga.tap("⬅️ Back")).plain_text
+    # ⬅️ Back from step 1 and ✖️ Cancel anywhere end the draft; its buttons then do nothing
+    cancelled = await olga.tap("✖️ Cancel")
+    assert "cancelled" in cancelled.plain_text
+    await olga.run(lambda: emu.forge_callback(olga.user, step4.message_id, wiz(A.SEND)))
+    assert "no longer active" in olga.popups()[-1]
+    await olga.send("/broadcast")
+    await _write(olga, running, "Ещё одна")
+    await olga.tap_data(wiz(A.NEXT))
+    await olga.tap_data(wiz(A.DEFICITS))
+    assert "cancelled" in (await olga.tap("✖️ Cancel")).plain_text
+    await olga.tap("📣 Broadcast")
+    assert "cancelled" in (await olga.tap("⬅️ Back")).plain_text
+    assert await _broadcasts(running) == []
+
+    # a teacher has no such menu; typing its label or forging 📣 starts nothing
+    assert "🗂 Coordinator tools" not in anna.last.reply_keyboard_texts
+    await anna.send("🗂 Coordinator tools")
+    forged = BcMenu(action=BcMenuAction.NEW).pack()
+    await anna.run(lambda: emu.forge_callback(anna.user, anna.last.message_id, forged))
+    assert not any("New broadcast" in t or "📣 Broadcast" in t for t in anna.texts())
+    assert "/broadcast" not in (await anna.send("/help")).plain_text

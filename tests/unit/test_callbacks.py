@@ -16,7 +16,16 @@ from pydantic import ValidationError
 
 import ui.callbacks
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
-from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen, BcWiz, BcWizAction
+from ui.callbacks.broadcast_history import BcHist, BcHistAction
+from ui.callbacks.broadcasts import (
+    BcAdmin,
+    BcAdminAction,
+    BcMenu,
+    BcMenuAction,
+    BcOpen,
+    BcWiz,
+    BcWizAction,
+)
 from ui.callbacks.coordinator import (
     SchoolActCb,
     SchoolAction,
@@ -123,6 +132,9 @@ PACKED: list[tuple[CallbackData, str]] = [
         BcWiz(action=BcWizAction.POSITION, value="additional_education_teacher", page=0),
         "bw:pos:additional_education_teacher:0",
     ),
+    # the coordinator's tools: 📣 a new broadcast, 📜 the history
+    (BcMenu(action=BcMenuAction.HISTORY), "bm:history"),
+    (BcHist(action=BcHistAction.CANCEL_OK, bc=12, page=1), "bh:cancelok:12:1"),
 ]
 
 
@@ -138,7 +150,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 37
+    assert len(classes) == 39
     assert {type(data) for data, _ in PACKED} == classes
 
 

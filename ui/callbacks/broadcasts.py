@@ -68,3 +68,16 @@ class BcWiz(CallbackData, prefix="bw"):
     action: BcWizAction
     value: str = ""
     page: int = 0
+
+
+class BcMenuAction(StrEnum):
+    #: start the `/broadcast` wizard
+    NEW = "new"
+    #: the `/broadcasts` history
+    HISTORY = "history"
+
+
+class BcMenu(CallbackData, prefix="bm"):
+    """The broadcast buttons of the coordinator's tools ("🗂 Coordinator tools")."""
+
+    action: BcMenuAction

@@ -94,8 +94,10 @@ def audience_markup(
     admin: bool,
     schools: bool,
     deficit_label: str | None,
+    anyone: bool = True,
 ) -> InlineKeyboardMarkup:
-    """The toggles of the audience step; `positions` are (code, label)."""
+    """The toggles of the audience step; `positions` are (code, label). Without `anyone`
+    (nobody matches) there is no "➡️ Next" to the preview and its send buttons."""
     keyboard = rows(
         [
             _wiz(_tick(code in filters.positions, label), A.POSITION, code)
@@ -141,7 +143,10 @@ def audience_markup(
                 for g in EventGroup
             ]
         )
-    keyboard.append([_wiz(_("♻️ Reset"), A.RESET), _wiz(_("➡️ Next"), A.NEXT)])
+    last = [_wiz(_("♻️ Reset"), A.RESET)]
+    if anyone:
+        last.append(_wiz(_("➡️ Next"), A.NEXT))
+    keyboard.append(last)
     keyboard.append(nav_row())
     return InlineKeyboardMarkup(inline_keyboard=keyboard)
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from domain.roles import Role
+from ui.callbacks.broadcasts import BcMenu, BcMenuAction
+from ui.keyboards.common import button
 
 # Main menu (reply keyboard). Later features append their entries here, in order.
 MENU_ASSESS = __("📝 Self-assessment")
@@ -34,4 +36,17 @@ def main_menu(role: Role) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         is_persistent=True,
         input_field_placeholder=_("Choose a section below"),
+    )
+
+
+def staff_tools_markup() -> InlineKeyboardMarkup:
+    """The inline buttons under the coordinator's tools (the "🗂 Coordinator tools" answer):
+    a new broadcast (the `/broadcast` wizard) and the history (`/broadcasts`)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(_("📣 Broadcast"), BcMenu(action=BcMenuAction.NEW)),
+                button(_("📜 Broadcasts"), BcMenu(action=BcMenuAction.HISTORY)),
+            ]
+        ]
     )
