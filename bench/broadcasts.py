@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -83,6 +84,8 @@ NO_API = "http://127.0.0.1:9"
 TEXT = "Семинар для учителей: формирующее оценивание. Программа и запись по ссылке."
 #: the share of a sender's copies left out at each end of its run when the rate is taken
 EDGE = 0.05
+#: a stretch without a copy longer than this (seconds) is idle time, not sending time
+IDLE = 1.0
 
 
 def settings_for(api: str, database_url: str, **extra: Any) -> Settings:
@@ -314,11 +317,19 @@ class Child:
 
 
 def steady_rate(times: list[float]) -> float:
-    """Copies a second over a run, its first and last EDGE of copies left out."""
+    """Copies a second over a run, its first and last EDGE of copies left out, and the idle
+    stretches (no copy for over IDLE seconds: the new sender waiting for the dead one's lease)
+    not counted as time."""
     if len(times) < 20:
         return float("nan")
     lo, hi = int(len(times) * EDGE), int(len(times) * (1 - EDGE)) - 1
-    return (hi - lo) / (times[hi] - times[lo]) if times[hi] > times[lo] else float("nan")
+    span = times[hi] - times[lo]
+    span -= sum(gap for a, b in itertools.pairwise(times[lo : hi + 1]) if (gap := b - a) > IDLE)
+    return (hi - lo) / span if span > 0 else float("nan")
+
+
+def idle_s(times: list[float]) -> float:
+    return sum(gap for a, b in itertools.pairwise(times) if (gap := b - a) > IDLE)
 
 
 async def _copied(emu: EmulatorProcess) -> int:
@@ -365,10 +376,6 @@ async def free_pass(
     times: list[float] = stats.pop("copy_at")
     before = [t for t in times if killed_at is None or t < killed_at]
     after = [t for t in times if killed_at is not None and t >= killed_at]
-    # the dead sender's claimed rows become free a lease after their claim (at most a batch,
-    # about a second, before the kill): the new sender's own run ends before that
-    lapse = (killed_at or 0.0) + lease - 2.0
-    own, leased = [t for t in after if t < lapse], [t for t in after if t >= lapse]
     return {
         "recipients": recipients,
         "fill_s": fill_s,
@@ -377,8 +384,9 @@ async def free_pass(
         "killed": killed_at is not None,
         "copies_before_kill": len(before),
         "rate_before": steady_rate(before),
-        "rate_after": steady_rate(own),
-        "after_lease": len(leased),
+        "rate_after": steady_rate(after),
+        "idle_after_s": idle_s(after),
+        "kill_gap_s": (after[0] - before[-1]) if before and after else 0.0,
         "first_to_last_s": times[-1] - times[0] if times else 0.0,
         "run": runs[-1] if runs else {},
         "emulator": stats,
@@ -473,15 +481,15 @@ async def report(recipients: int = RECIPIENTS, pg: bool = False, lease: float = 
             f"  OUTBOX_RATE=30 against a 30/s limit: {free['total']} rows created in"
             f" {free['create_s']:.1f} s; sustained {free['rate_before']:.2f}/s"
             f" ({free['rate_before'] / LIMIT:.3f} of the limit) before the kill,"
-            f" {free['rate_after']:.2f}/s ({free['rate_after'] / LIMIT:.3f}) after (the new"
-            f" sender's own rows; the {free['after_lease']} the dead one held went out when its"
-            " lease lapsed);"
+            f" {free['rate_after']:.2f}/s ({free['rate_after'] / LIMIT:.3f}) after (idle"
+            f" {free['idle_after_s']:.0f} s waiting for the dead sender's lease not counted);"
             f" {emu['refused']} × 429",
             flush=True,
         )
         print(
             f"    SIGKILL of the sender after {free['copies_before_kill']} copies, a new one"
-            f" finished: total {free['total_s']:.0f} s (first to last copy"
+            f" finished (no copy for {free['kill_gap_s']:.1f} s around the restart):"
+            f" total {free['total_s']:.0f} s (first to last copy"
             f" {free['first_to_last_s']:.0f} s; the dead sender's rows wait for their lease,"
             f" {free['lease_s']:.0f} s); {_deliveries(free)}; rows {free['states']}",
             flush=True,
