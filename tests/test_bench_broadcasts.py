@@ -32,4 +32,3 @@ async def test_a_killed_and_resumed_broadcast_reaches_everyone_once(tmp_path: Pa
     # the new sender finished the job (and it was timed)
     assert result["run"]["sent"] >= RECIPIENTS - result["copies_before_kill"]
     assert all(seconds > 0 for seconds in result["run"]["phase_s"].values())
-
