@@ -4,6 +4,9 @@ profile wizard, and the round trip through the Bot API emulator over HTTP.
     python -m bench.run [--updates N]             everything
     python -m bench.run reminders [--rows N | --quick] [--rate R] [--pg]
                                                   only the 100,000 due reminders (bench/reminders.py)
+    python -m bench.run broadcasts [--recipients N | --quick] [--pg]
+                                                  only the 10,000-recipient broadcast against
+                                                  Telegram's limits (bench/broadcasts.py)
 
 Everything runs on loopback with a temporary SQLite database; nothing leaves the machine.
 """
@@ -280,14 +283,23 @@ ALL_ROWS = 20_000
 
 
 if __name__ == "__main__":
+    from bench.broadcasts import LEASE, QUICK, QUICK_LEASE, RECIPIENTS
+    from bench.broadcasts import report as broadcasts_report
     from bench.reminders import QUICK_ROWS, RATE, ROWS
     from bench.reminders import report as reminders_report
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", nargs="?", choices=("all", "reminders"), default="all")
+    parser.add_argument(
+        "which", nargs="?", choices=("all", "reminders", "broadcasts"), default="all"
+    )
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=ROWS, help="due reminders to drain")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS} reminders")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_ROWS} reminders, {QUICK} recipients"
+    )
+    parser.add_argument(
+        "--recipients", type=int, default=RECIPIENTS, help="teachers a broadcast goes to"
+    )
     parser.add_argument("--rate", type=float, default=RATE, help="OUTBOX_RATE of the drain")
     parser.add_argument("--pg", action="store_true", help="reminders on PostgreSQL")
     args = parser.parse_args()
@@ -295,6 +307,10 @@ if __name__ == "__main__":
     rows = QUICK_ROWS if args.quick else args.rows
     if args.which == "reminders":
         asyncio.run(reminders_report(rows, args.rate, args.pg))
+    elif args.which == "broadcasts":
+        lease = QUICK_LEASE if args.quick else LEASE
+        recipients = QUICK if args.quick else args.recipients
+        asyncio.run(broadcasts_report(recipients, args.pg, lease))
     else:
         explicit = args.quick or args.rows != ROWS
         asyncio.run(main(args.updates, rows if explicit else ALL_ROWS, args.rate, args.pg))

@@ -21,6 +21,7 @@ from devtools.emulator.models import (
     RecordedCall,
     StoredFile,
 )
+from devtools.emulator.ratelimit import RateLimits
 from devtools.emulator.server import NOT_MODIFIED, BotAPIEmulator, CallHook
 from devtools.emulator.spec import SpecValidator, load_spec
 
@@ -33,6 +34,7 @@ __all__ = [
     "EmuUser",
     "EmulatorTimeout",
     "ParsedText",
+    "RateLimits",
     "RecordedCall",
     "SpecValidator",
     "StoredFile",

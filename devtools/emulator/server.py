@@ -39,6 +39,7 @@ from devtools.emulator.models import (
     RecordedCall,
     StoredFile,
 )
+from devtools.emulator.ratelimit import RateLimits
 from devtools.emulator.spec import SpecValidator, decode_wire_value
 
 __all__ = ["BotAPIEmulator", "CallHook", "FailureKind", "MessageListener"]
@@ -178,6 +179,7 @@ class BotAPIEmulator:
         strict_chats: bool = True,
         file_store: Path | None = None,
         latency: float = 0.0,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         """Create an emulator; call :meth:`start` (or use ``async with``) to serve.
 
@@ -192,6 +194,11 @@ class BotAPIEmulator:
 
         ``latency``: seconds every call except ``getUpdates`` takes before it is handled, like
         the round trip to Telegram; :attr:`latency` can be changed while the emulator runs.
+
+        ``rate_limits``: enforce Telegram's flood limits (30 messages/s overall, 1000/s with
+        ``allow_paid_broadcast``, 1/s per chat; see :mod:`devtools.emulator.ratelimit`),
+        answering ``429 retry after N`` beyond them; off by default. Its ``refused`` counts
+        the 429s sent.
         """
         self.token = token
         self.spec = spec
@@ -203,6 +210,7 @@ class BotAPIEmulator:
         self.port = port
         self.strict_chats = strict_chats
         self.latency = latency
+        self.rate_limits = rate_limits
 
         self.calls: list[RecordedCall] = []
         self.violations: list[str] = []
@@ -940,6 +948,12 @@ class BotAPIEmulator:
             self.violations.extend(problems)
             error = _ApiError(400, "Bad Request: " + "; ".join(problems))
             return error.payload(), 400
+        if self.rate_limits is not None:
+            retry = self.rate_limits.check(method, _chat_id_of(call.params), call.params)
+            if retry is not None:
+                raise _ApiError(
+                    429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
+                )
         self._check_failure(name, call.params)
         handler = self._handlers.get(name, self._generic)
         result = await handler(_Call(method, call.params, call.files, file_types))
