@@ -23,6 +23,7 @@ from db.repositories.reference import ReferenceRepo
 from db.repositories.registrations import RegistrationRepo
 from db.repositories.routes import RouteRepo
 from db.repositories.sites import SiteRepo
+from db.repositories.stats import StatsRepo
 from domain.reminders import Policy
 
 
@@ -52,3 +53,4 @@ class Repo:
         self.outbox = OutboxRepo(session)
         self.imports = ImportRepo(session)
         self.broadcasts = BroadcastRepo(session)
+        self.stats = StatsRepo(session)
