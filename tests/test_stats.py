@@ -25,7 +25,8 @@ People (A = Alpha, B = Beta; S1a, S1b in Alpha, S2a in Beta; young = under 35 AN
 * ira (A/S1b, young at exactly 3 years): an unfinished self-assessment started this week; a
   no-show at seminar E4; a seat at workshop E9 (started, not yet closed).
 * gleb (A/S1a): registered after the week (Monday 23 Nov 01:00 Moscow).
-* pavel (B/S2a, young): self-assessment 10 Nov (b), route 10 Nov replaced by a new one on
+* pavel (B/S2a, young): self-assessment 10 Nov (b) and an external diagnosis the same day (c:
+  the self-assessment wins), route 10 Nov replaced by a new one on
   18 Nov; waitlisted at E1.
 * a user who never consented (A): never counted.
 """
@@ -153,7 +154,7 @@ async def _world(sessionmaker: Maker) -> World:
         fedor = person(s1a, young=("under_35", 0), since=at(15, 22))  # Mon 01:00 Moscow
         olga = person(s1a, young=old, role="coordinator", staff_municipality_id=alpha.id)
         ira = person(s1b, young=("under_35", 3))
-        gleb = person(s1a, young=old, since=at(22, 22))  # Mon 23 Nov 01:00 Moscow
+        person(s1a, young=old, since=at(22, 22))  # Mon 23 Nov 01:00 Moscow
         pavel = person(s2a)
         person(s1a, consent="none", profile_completed_at=None)
         await session.flush()
@@ -173,8 +174,8 @@ async def _world(sessionmaker: Maker) -> World:
 
         attempt(anna, at(1), at(1, 12), "comp_d")
         anna_attempt = attempt(anna, PREV, PREV, "comp_a", "comp_b")
-        boris_attempt = attempt(boris, at(15, 20), at(16, 8), "comp_b")
-        vera_attempt = attempt(vera, PREV, PREV, "comp_a")
+        attempt(boris, at(15, 20), at(16, 8), "comp_b")
+        attempt(vera, PREV, PREV, "comp_a")
         fedor_attempt = attempt(fedor, THIS, THIS, "comp_a")
         attempt(ira, THIS, None)
         pavel_attempt = attempt(pavel, PREV, PREV, "comp_b")
@@ -191,6 +192,13 @@ async def _world(sessionmaker: Maker) -> World:
                 ExternalDiagnosis(
                     user_id=vera.id,
                     diagnosed_on=date(2026, 11, 17),
+                    source="ЦНППМ",
+                    deficits=["comp_c"],
+                ),
+                # the same day as his self-assessment: the self-assessment wins
+                ExternalDiagnosis(
+                    user_id=pavel.id,
+                    diagnosed_on=date(2026, 11, 10),
                     source="ЦНППМ",
                     deficits=["comp_c"],
                 ),
@@ -363,7 +371,6 @@ async def _world(sessionmaker: Maker) -> World:
                     )
                 )
                 n += 1
-        del gleb
         await session.commit()
         return World(alpha.id, beta.id, s1a.id, s1b.id, s2a.id, olga.id, anna.id)
 
@@ -573,6 +580,7 @@ async def test_an_administrator_gets_the_region_by_municipality(
     deficits = report.deficits
     assert deficits.columns == [(world.alpha, "Альфа"), (world.beta, "Бета")]
     assert deficits.cells[("comp_b", world.beta)] == (1, 1)
+    assert deficits.cells[("comp_c", world.beta)] == (0, 1)
     assert deficits.cells[("comp_a", world.alpha)] == (3, 5)
     assert deficits.cells[("comp_c", world.alpha)] == (1, 5)
     assert [
