@@ -335,7 +335,8 @@ class StatsRepo:
                 case((young == 1, mentored)).label("mentored_at"),
             )
             .where(*conditions(Filters(), scope), User.profile_completed_at < latest)
-            .subquery("people")
+            .cte("people")
+            .prefix_with("MATERIALIZED")
         )
         p = people.c
         current, newer = aliased(Route), aliased(Route)
