@@ -239,6 +239,172 @@ def _name_of(group: Group, locale: str) -> tuple[Any, Any]:
     return Municipality, Municipality.name_en if locale == "en" else Municipality.name_ru
 
 
+def _correlated_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """Per teacher, the first time each indicator became true: correlated MIN lookups on
+    indexed columns (`users.id` of the enclosing query). The work grows with the scope: the
+    choice for a municipality or a school."""
+    attempt_done = (
+        select(func.min(Attempt.finished_at))
+        .where(Attempt.user_id == User.id, Attempt.finished_at.is_not(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    external = (
+        select(func.min(ExternalDiagnosis.diagnosed_on))
+        .where(ExternalDiagnosis.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    routed = (
+        select(func.min(Route.created_at))
+        .where(Route.user_id == User.id, Route.attempt_id.is_not(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    course = (
+        select(func.min(RouteStep.completed_at))
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            Route.user_id == User.id,
+            Route.attempt_id.is_not(None),
+            RouteStep.kind == StepKind.LEARN.value,
+            RouteStep.status == StepStatus.DONE.value,
+            RouteStep.evidence_file_id.is_not(None),
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+    def attended(kinds: Collection[str] | None) -> Any:
+        query = (
+            select(func.min(Registration.attended_at))
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.user_id == User.id,
+                Registration.status == RegStatus.ATTENDED.value,
+                Registration.attended_at.is_not(None),
+            )
+        )
+        if kinds is not None:
+            query = query.where(Event.kind.in_(list(kinds)))
+        return query.correlate(User).scalar_subquery()
+
+    done = (
+        select(func.min(Route.completed_at))
+        .where(Route.user_id == User.id, Route.completed_at.is_not(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    mentored = (
+        select(func.min(RouteStep.completed_at))
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            Route.user_id == User.id,
+            RouteStep.kind == StepKind.MENTORING.value,
+            RouteStep.status == StepStatus.DONE.value,
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
+    young = _young()
+    return [
+        attempt_done.label("assessed_at"),
+        external.label("external_on"),
+        routed.label("routed_at"),
+        course.label("course_at"),
+        attended(ATTENDANCE_KINDS).label("attended_at"),
+        done.label("done_at"),
+        # only the young specialists' support is asked: skip the lookups for others
+        case((young == 1, attended(None))).label("any_attended_at"),
+        case((young == 1, mentored)).label("mentored_at"),
+    ], []
+
+
+def _grouped_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """The same first times as `_correlated_lookups`, as one GROUP BY pass over each table
+    joined to `users`: cheaper when the scope is the whole region."""
+    done_step = RouteStep.status == StepStatus.DONE.value
+    assessed = (
+        select(Attempt.user_id, func.min(Attempt.finished_at).label("at"))
+        .where(Attempt.finished_at.is_not(None))
+        .group_by(Attempt.user_id)
+        .subquery("assessed")
+    )
+    external = (
+        select(ExternalDiagnosis.user_id, func.min(ExternalDiagnosis.diagnosed_on).label("on"))
+        .group_by(ExternalDiagnosis.user_id)
+        .subquery("external")
+    )
+    routes = (
+        select(
+            Route.user_id,
+            func.min(case((Route.attempt_id.is_not(None), Route.created_at))).label("routed"),
+            func.min(Route.completed_at).label("done"),
+        )
+        .group_by(Route.user_id)
+        .subquery("routes")
+    )
+    steps = (
+        select(
+            Route.user_id,
+            func.min(
+                case(
+                    (
+                        and_(
+                            Route.attempt_id.is_not(None),
+                            RouteStep.kind == StepKind.LEARN.value,
+                            RouteStep.evidence_file_id.is_not(None),
+                        ),
+                        RouteStep.completed_at,
+                    )
+                )
+            ).label("course"),
+            func.min(
+                case((RouteStep.kind == StepKind.MENTORING.value, RouteStep.completed_at))
+            ).label("mentored"),
+        )
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            done_step,
+            RouteStep.kind.in_([StepKind.LEARN.value, StepKind.MENTORING.value]),
+        )
+        .group_by(Route.user_id)
+        .subquery("steps")
+    )
+    visits = (
+        select(
+            Registration.user_id,
+            func.min(case((Event.kind.in_(ATTENDANCE_KINDS), Registration.attended_at))).label(
+                "kinds"
+            ),
+            func.min(Registration.attended_at).label("any"),
+        )
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.status == RegStatus.ATTENDED.value,
+            Registration.attended_at.is_not(None),
+        )
+        .group_by(Registration.user_id)
+        .subquery("visits")
+    )
+    return [
+        assessed.c.at.label("assessed_at"),
+        external.c.on.label("external_on"),
+        routes.c.routed.label("routed_at"),
+        steps.c.course.label("course_at"),
+        visits.c.kinds.label("attended_at"),
+        routes.c.done.label("done_at"),
+        visits.c.any.label("any_attended_at"),
+        steps.c.mentored.label("mentored_at"),
+    ], [
+        (assessed, assessed.c.user_id == User.id),
+        (external, external.c.user_id == User.id),
+        (routes, routes.c.user_id == User.id),
+        (steps, steps.c.user_id == User.id),
+        (visits, visits.c.user_id == User.id),
+    ]
+
+
 class StatsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -250,91 +416,25 @@ class StatsRepo:
     ) -> list[GroupCounts]:
         """The indicator counts of every group (school or municipality) at every moment, in
         one statement: per teacher the first time each indicator became true (correlated
-        MIN on indexed columns), then conditional sums per moment, grouped."""
+        lookups for a narrower scope, grouped passes for the region), then conditional sums
+        per moment (a route active at the moment: a correlated EXISTS, for the young
+        specialists not supported otherwise), grouped."""
         if not moments:
             return []
         latest = max(t for t, _ in moments)
-        attempt_done = (
-            select(func.min(Attempt.finished_at))
-            .where(Attempt.user_id == User.id, Attempt.finished_at.is_not(None))
-            .correlate(User)
-            .scalar_subquery()
+        lookups, joins = _grouped_lookups() if scope.region else _correlated_lookups()
+        query = select(
+            User.id.label("uid"),
+            _group_column(group).label("grp"),
+            User.profile_completed_at.label("since"),
+            _young().label("young"),
+            *lookups,
         )
-        external = (
-            select(func.min(ExternalDiagnosis.diagnosed_on))
-            .where(ExternalDiagnosis.user_id == User.id)
-            .correlate(User)
-            .scalar_subquery()
-        )
-        routed = (
-            select(func.min(Route.created_at))
-            .where(Route.user_id == User.id, Route.attempt_id.is_not(None))
-            .correlate(User)
-            .scalar_subquery()
-        )
-        course = (
-            select(func.min(RouteStep.completed_at))
-            .join(Route, Route.id == RouteStep.route_id)
-            .where(
-                Route.user_id == User.id,
-                Route.attempt_id.is_not(None),
-                RouteStep.kind == StepKind.LEARN.value,
-                RouteStep.status == StepStatus.DONE.value,
-                RouteStep.evidence_file_id.is_not(None),
-            )
-            .correlate(User)
-            .scalar_subquery()
-        )
-
-        def attended(kinds: Collection[str] | None) -> Any:
-            query = (
-                select(func.min(Registration.attended_at))
-                .join(Event, Event.id == Registration.event_id)
-                .where(
-                    Registration.user_id == User.id,
-                    Registration.status == RegStatus.ATTENDED.value,
-                    Registration.attended_at.is_not(None),
-                )
-            )
-            if kinds is not None:
-                query = query.where(Event.kind.in_(list(kinds)))
-            return query.correlate(User).scalar_subquery()
-
-        done = (
-            select(func.min(Route.completed_at))
-            .where(Route.user_id == User.id, Route.completed_at.is_not(None))
-            .correlate(User)
-            .scalar_subquery()
-        )
-        mentored = (
-            select(func.min(RouteStep.completed_at))
-            .join(Route, Route.id == RouteStep.route_id)
-            .where(
-                Route.user_id == User.id,
-                RouteStep.kind == StepKind.MENTORING.value,
-                RouteStep.status == StepStatus.DONE.value,
-            )
-            .correlate(User)
-            .scalar_subquery()
-        )
-        young = _young()
+        for table, on in joins:
+            query = query.outerjoin(table, on)
         people = (
-            select(
-                User.id.label("uid"),
-                _group_column(group).label("grp"),
-                User.profile_completed_at.label("since"),
-                young.label("young"),
-                attempt_done.label("assessed_at"),
-                external.label("external_on"),
-                routed.label("routed_at"),
-                course.label("course_at"),
-                attended(ATTENDANCE_KINDS).label("attended_at"),
-                done.label("done_at"),
-                # only the young specialists' support is asked: skip the lookups for others
-                case((young == 1, attended(None))).label("any_attended_at"),
-                case((young == 1, mentored)).label("mentored_at"),
-            )
-            .where(*conditions(Filters(), scope), User.profile_completed_at < latest)
+            query.where(*conditions(Filters(), scope), User.profile_completed_at < latest)
+            # SQLite would flatten a plain subquery and redo the lookups for every moment
             .cte("people")
             .prefix_with("MATERIALIZED")
         )
