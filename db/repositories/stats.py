@@ -638,7 +638,8 @@ class StatsRepo:
                 latest_external.label("external_id"),
             )
             .where(*conditions(Filters(), scope), User.profile_completed_at < t)
-            .subquery("people")
+            .cte("people")
+            .prefix_with("MATERIALIZED")
         )
         p = people.c
         external_wins = and_(
