@@ -3,7 +3,7 @@
 The queries live in `db.repositories.<area>`: `users` (+ `privacy`: export and erasure),
 `reference`, `audit`, `assessment` (frameworks and attempts), `routes`, `events` (events, the
 teacher's listing, the event lock), `registrations` (seats, waitlist, offers, attendance),
-`sites`, `imports`, `outbox` and `jobs`. Repositories never commit: the session middleware owns the unit of work
+`sites`, `imports`, `outbox`, `jobs` and `stats` (monitoring). Repositories never commit: the session middleware owns the unit of work
 (one commit per update). Writes that change what `UserContext` caches are recorded in
 `Repo.dirty_users` so the middleware can drop those cache entries after the commit.
 """

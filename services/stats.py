@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from enum import StrEnum
 
-from core.clock import utcnow
 from db.models import User
 from db.repo import Repo
 from db.repositories.stats import ZERO, Counts, Group, GroupCounts, Moment
@@ -112,10 +111,11 @@ async def report_for_scope(
     now: datetime | None = None,
 ) -> StatsReport:
     """The report of a scope, broken down by school (`by_school`) or by municipality.
-    `locale` picks the municipalities' names; `now` (default: the wall clock) decides which
-    events are upcoming for the seat suggestions."""
-    now = now or utcnow()
+    `locale` picks the municipalities' names; `now` (pass the bot's clock: `clock.now()`)
+    decides which events are upcoming for the seat suggestions; without it, those starting
+    after the period."""
     since, until = period.bounds(tz)
+    now = now or until
     weeks: list[Period] = []
     if trend_weeks > 0:
         last = Period.containing(PeriodKind.WEEK, period.last_day)
