@@ -629,3 +629,17 @@ async def test_only_staff_get_statistics(sessionmaker: Maker) -> None:
         assert await service.report(repo, anna, Role.COORDINATOR, WEEK, MOSCOW) is (
             service.Refusal.NOT_STAFF
         )
+
+
+async def test_an_administrator_looks_at_one_municipality(sessionmaker: Maker) -> None:
+    """A narrower scope takes the correlated lookups, the region the grouped ones: the same
+    numbers either way."""
+    world = await _world(sessionmaker)
+    async with sessionmaker() as session:
+        report = await service.report_for_scope(
+            Repo(session), Scope(frozenset({world.alpha})), WEEK, MOSCOW, by_school=False, now=NOW
+        )
+    assert [(r.id, r.name, r.teachers) for r in report.breakdown] == [(world.alpha, "Альфа", 8)]
+    assert _table(report.breakdown[0].indicators) == ALPHA == _table(report.indicators)
+    assert report.deficits.columns == [(world.alpha, "Альфа")]
+    assert report.deficits.cells[("comp_a", world.alpha)] == (3, 5)
