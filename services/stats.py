@@ -113,7 +113,8 @@ async def report_for_scope(
     """The report of a scope, broken down by school (`by_school`) or by municipality.
     `locale` picks the municipalities' names; `now` (pass the bot's clock: `clock.now()`)
     decides which events are upcoming for the seat suggestions; without it, those starting
-    after the period."""
+    after the period. Teachers without a school (a municipality) count in the totals but in
+    no breakdown row or deficit-map column; rows are sorted by name, columns too."""
     since, until = period.bounds(tz)
     now = now or until
     weeks: list[Period] = []
