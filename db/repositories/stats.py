@@ -1,0 +1,311 @@
+"""Monitoring (issue #11) in SQL: the indicators, the activity of a period and the deficit map,
+each as a few aggregate statements (GROUP BY, conditional sums, correlated EXISTS/MIN on
+indexed columns); never a query per teacher. `services.stats` turns the rows into a
+`domain.stats.StatsReport`. The per-teacher pieces are in `db.repositories.stats_people`, the
+period's activity in `db.repositories.stats_activity` (the modules stay small).
+
+Who counts (the population of a scope as of a moment T): the people
+`db.repositories.audience.conditions(Filters(), scope)` picks — the one SQL form of "a
+reachable registered teacher in a scope" (consent given, profile complete, data not erased,
+placed in the scope) — whose profile was completed before T.
+
+* Staff roles count: the bot's role is a power, not a profession. A coordinator or a school
+  methodist with a completed profile is a teacher or manager of their school too (the seeds
+  count "teachers and managers"), and a deputy head made school methodist must not vanish
+  from their school's numbers. An administrator without a profile is not counted.
+* A person who erased their data (/deleteme) does not count in any period, past ones
+  included: the numbers are recomputed from what is stored now, and `audience.conditions`
+  drops them (no telegram id, consent withdrawn).
+* A teacher who moved counts where they are now (municipality and school), in every period:
+  the placement's history is not kept.
+
+The indicators of a moment T (cumulative: everything stored with a time before T; the
+"previous" value of a period is the same count as of the previous period's end):
+
+* DIAGNOSED: a self-assessment finished before T, or an external diagnosis
+  (`external_diagnoses`) dated before T's local date.
+* ROUTED: a route made from a self-assessment (`routes.attempt_id` set: `services.route.build`
+  always sets it; archived routes count, they were built) created before T.
+* COURSES: a step of kind "learn" of such a route, status "done", with an uploaded evidence
+  file (`evidence_file_id`: the certificate), completed before T. Typed evidence alone does not
+  count. The courses themselves come with the forms-of-support issue.
+* YOUNG_SUPPORTED: its denominator is the young specialists (`domain.broadcasts.
+  is_young_specialist`: under 35 AND at most 3 years; their current profile). Supported at T:
+  an attended event (any kind) before T, a "mentoring" route step done before T (the only
+  mentoring the data knows: there is no mentor–mentee relation; `users.mentor_volunteer` is a
+  mentor's readiness, not support received), or a route active at T (created before T, not
+  completed before T, not yet replaced by a newer route at T).
+* ATTENDED: attended (checked in) an event of kind internship or masterclass before T.
+* ROUTE_DONE: a route completed before T (`routes.completed_at`, kept when it is archived).
+
+Activity of a period [from, to):
+* new teachers: profiles completed in the period; assessments started / finished; routes
+  created; route steps done (not skipped) — all of teachers in the population now.
+* events: those organised in the scope (their municipality; `municipality_ids` is resolved
+  with `Scope.allows` by the caller) starting in the period, not cancelled. Their sign-ups
+  (registrations holding a seat or attended), attended, no-shows (a seat held, not attended,
+  the event completed), ratings — of every participant, erased people's anonymous rows
+  included (a region-wide event's guests from elsewhere too: it is the scope's event).
+* broadcasts: started in the period by an author whose scope (stored with the broadcast) lies
+  inside the viewer's scope (a region-wide broadcast belongs to the region only); their reach
+  is the copies delivered (outbox rows sent).
+
+The deficit map as of T: each teacher's latest diagnosis before T — the latest finished
+self-assessment's `result["deficits"]`, or the latest external diagnosis if it is dated after
+the day (UTC) that self-assessment finished (on the same day the self-assessment wins: it has
+a time, the external one only a date) — counted per competency and column, of the column's
+diagnosed teachers. Seats: scheduled events not yet started, organised in the scope or
+region-wide (open to the scope's teachers), capacity minus the seats held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    Attempt,
+    ExternalDiagnosis,
+    Route,
+    User,
+)
+from db.repositories.audience import conditions, json_member
+from db.repositories.events import json_list_has
+from db.repositories.stats_activity import (
+    ActivityCounts,
+    EventRow,
+    StatsActivityRepo,
+    UpcomingEvent,
+)
+from db.repositories.stats_people import (
+    ATTENDANCE_KINDS,
+    ZERO,
+    Counts,
+    Group,
+    GroupCounts,
+    Moment,
+    correlated_lookups,
+    count_if,
+    group_column,
+    grouped_lookups,
+    name_of,
+    utc_date,
+    young,
+)
+from domain.broadcasts import Filters, Scope
+from domain.stats import IndicatorCode
+
+
+@dataclass(frozen=True, slots=True)
+class DeficitColumn:
+    id: int | None
+    name: str
+    diagnosed: int
+    #: competency -> teachers with that deficit
+    having: dict[str, int] = field(default_factory=dict)
+
+
+class StatsRepo(StatsActivityRepo):
+    """The numbers of `/stats` (`services.stats`); the activity half is in
+    `db.repositories.stats_activity`."""
+
+    async def indicators(
+        self, scope: Scope, moments: Sequence[Moment], group: Group, locale: str = "ru"
+    ) -> list[GroupCounts]:
+        """The indicator counts of every group (school or municipality) at every moment, in
+        one statement: per teacher the first time each indicator became true (correlated
+        lookups for a narrower scope, grouped passes for the region), then conditional sums
+        per moment (a route active at the moment: a correlated EXISTS, for the young
+        specialists not supported otherwise), grouped."""
+        if not moments:
+            return []
+        latest = max(t for t, _ in moments)
+        lookups, joins = grouped_lookups() if scope.region else correlated_lookups()
+        query = select(
+            User.id.label("uid"),
+            group_column(group).label("grp"),
+            User.profile_completed_at.label("since"),
+            young().label("young"),
+            *lookups,
+        )
+        for table, on in joins:
+            query = query.outerjoin(table, on)
+        people = (
+            query.where(*conditions(Filters(), scope), User.profile_completed_at < latest)
+            # SQLite would flatten a plain subquery and redo the lookups for every moment
+            .cte("people")
+            .prefix_with("MATERIALIZED")
+        )
+        p = people.c
+        current, newer = aliased(Route), aliased(Route)
+
+        def active_route(t: datetime) -> ColumnElement[bool]:
+            return exists(
+                select(current.id).where(
+                    current.user_id == p.uid,
+                    current.created_at < t,
+                    or_(current.completed_at.is_(None), current.completed_at >= t),
+                    ~exists(
+                        select(newer.id).where(
+                            newer.user_id == current.user_id,
+                            newer.id > current.id,
+                            newer.created_at < t,
+                        )
+                    ),
+                )
+            )
+
+        columns: list[ColumnElement[int]] = []
+        for t, day in moments:
+            alive = p.since < t
+            supported = case(
+                (or_(p.any_attended_at < t, p.mentored_at < t), 1),
+                (active_route(t), 1),
+                else_=0,
+            )
+            columns += [
+                count_if(alive),
+                count_if(and_(alive, p.young == 1)),
+                count_if(and_(alive, or_(p.assessed_at < t, p.external_on < day))),
+                count_if(and_(alive, p.routed_at < t)),
+                count_if(and_(alive, p.course_at < t)),
+                func.coalesce(func.sum(case((and_(alive, p.young == 1), supported), else_=0)), 0),
+                count_if(and_(alive, p.attended_at < t)),
+                count_if(and_(alive, p.done_at < t)),
+            ]
+        table, name = name_of(group, locale)
+        query = (
+            select(p.grp, name, *columns)
+            .select_from(people)
+            .outerjoin(table, table.id == p.grp)
+            .group_by(p.grp, name)
+            .order_by(name, p.grp)
+        )
+        order = (
+            IndicatorCode.DIAGNOSED,
+            IndicatorCode.ROUTED,
+            IndicatorCode.COURSES,
+            IndicatorCode.YOUNG_SUPPORTED,
+            IndicatorCode.ATTENDED,
+            IndicatorCode.ROUTE_DONE,
+        )
+        result = []
+        for row in (await self.session.execute(query)).tuples():
+            values = [int(v) for v in row[2:]]
+            by_moment = []
+            for k in range(len(moments)):
+                chunk = values[8 * k : 8 * k + 8]
+                by_moment.append(
+                    Counts(chunk[0], chunk[1], dict(zip(order, chunk[2:], strict=True)))
+                )
+            result.append(GroupCounts(row[0], row[1] or "", by_moment))
+        return result
+
+    # ------------------------------------------------------------------ activity
+
+    async def deficits(
+        self,
+        scope: Scope,
+        moment: Moment,
+        competencies: Sequence[str],
+        group: Group,
+        locale: str = "ru",
+    ) -> list[DeficitColumn]:
+        """Per column: the diagnosed teachers (as of the moment) and, per competency, those
+        whose latest diagnosis has it as a deficit. One statement."""
+        t, day = moment
+        latest_attempt = (
+            select(Attempt.id)
+            .where(
+                Attempt.user_id == User.id,
+                Attempt.finished_at.is_not(None),
+                Attempt.finished_at < t,
+            )
+            .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
+            .limit(1)
+            .correlate(User)
+            .scalar_subquery()
+        )
+        latest_external = (
+            select(ExternalDiagnosis.id)
+            .where(ExternalDiagnosis.user_id == User.id, ExternalDiagnosis.diagnosed_on < day)
+            .order_by(ExternalDiagnosis.diagnosed_on.desc(), ExternalDiagnosis.id.desc())
+            .limit(1)
+            .correlate(User)
+            .scalar_subquery()
+        )
+        people = (
+            select(
+                group_column(group).label("grp"),
+                latest_attempt.label("attempt_id"),
+                latest_external.label("external_id"),
+            )
+            .where(*conditions(Filters(), scope), User.profile_completed_at < t)
+            .cte("people")
+            .prefix_with("MATERIALIZED")
+        )
+        p = people.c
+        external_wins = and_(
+            ExternalDiagnosis.id.is_not(None),
+            or_(
+                Attempt.id.is_(None),
+                ExternalDiagnosis.diagnosed_on > utc_date(Attempt.finished_at),
+            ),
+        )
+        having = [
+            count_if(
+                or_(
+                    and_(external_wins, json_list_has(ExternalDiagnosis.deficits, code)),
+                    and_(not_(external_wins), json_member(Attempt.result, "deficits", code)),
+                )
+            )
+            for code in competencies
+        ]
+        table, name = name_of(group, locale)
+        query = (
+            select(p.grp, name, func.count(), *having)
+            .select_from(people)
+            .outerjoin(Attempt, Attempt.id == p.attempt_id)
+            .outerjoin(ExternalDiagnosis, ExternalDiagnosis.id == p.external_id)
+            .outerjoin(table, table.id == p.grp)
+            .where(or_(p.attempt_id.is_not(None), p.external_id.is_not(None)))
+            .group_by(p.grp, name)
+            .order_by(name, p.grp)
+        )
+        return [
+            DeficitColumn(
+                row[0],
+                row[1] or "",
+                int(row[2]),
+                {code: int(n) for code, n in zip(competencies, row[3:], strict=True)},
+            )
+            for row in (await self.session.execute(query)).tuples()
+        ]
+
+
+__all__ = [
+    "ATTENDANCE_KINDS",
+    "ZERO",
+    "ActivityCounts",
+    "Counts",
+    "DeficitColumn",
+    "EventRow",
+    "Group",
+    "GroupCounts",
+    "Moment",
+    "StatsRepo",
+    "UpcomingEvent",
+]

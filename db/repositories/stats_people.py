@@ -1,0 +1,316 @@
+"""Monitoring: who counts and when each indicator became true for each teacher, as SQL
+pieces for `db.repositories.stats` (whose docstring defines the population and every
+indicator). Two equivalent forms of the per-teacher "first time" lookups: correlated (work
+grows with the scope) and grouped (one pass per table: the region).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from db.models import (
+    Attempt,
+    Event,
+    ExternalDiagnosis,
+    Municipality,
+    Registration,
+    Route,
+    RouteStep,
+    School,
+    User,
+)
+from domain.broadcasts import YOUNG_MAX_YEARS
+from domain.events import EventKind, RegStatus
+from domain.framework import StepKind
+from domain.profile import AgeBand
+from domain.route import StepStatus
+from domain.stats import IndicatorCode
+
+#: event kinds of indicator 5a
+ATTENDANCE_KINDS = (EventKind.INTERNSHIP.value, EventKind.MASTERCLASS.value)
+
+
+class Group(StrEnum):
+    """What a breakdown row or a deficit-map column is."""
+
+    SCHOOL = "school"
+    MUNICIPALITY = "municipality"
+
+
+#: (the moment T in UTC, the local date T begins): external diagnoses have only a date
+Moment = tuple[datetime, date]
+
+
+class utc_date(FunctionElement[date]):
+    """The UTC calendar day of a UTC timestamp column."""
+
+    type = Date()
+    inherit_cache = True
+    name = "utc_date"
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps UTC timestamps as naive "YYYY-MM-DD HH:MM:SS…" text, dates as "YYYY-MM-DD"
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_pg(element: utc_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The indicator counts of one group at one moment."""
+
+    teachers: int
+    young: int
+    numerators: dict[IndicatorCode, int]
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.teachers + other.teachers,
+            self.young + other.young,
+            {c: self.numerators.get(c, 0) + other.numerators.get(c, 0) for c in IndicatorCode},
+        )
+
+
+ZERO = Counts(0, 0, dict.fromkeys(IndicatorCode, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCounts:
+    """A school or municipality (id None: teachers without one) with its counts per moment."""
+
+    id: int | None
+    name: str
+    by_moment: list[Counts]
+
+
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def young() -> ColumnElement[int]:
+    """`domain.broadcasts.is_young_specialist` in SQL (as 1/0)."""
+    return case(
+        (
+            and_(
+                User.age_band == AgeBand.UNDER_35.value,
+                User.experience_years.is_not(None),
+                User.experience_years <= YOUNG_MAX_YEARS,
+            ),
+            1,
+        ),
+        else_=0,
+    )
+
+
+def group_column(group: Group) -> Any:
+    return User.school_id if group is Group.SCHOOL else User.municipality_id
+
+
+def name_of(group: Group, locale: str) -> tuple[Any, Any]:
+    """(the table holding the group's name, the name column)."""
+    if group is Group.SCHOOL:
+        return School, School.short_name
+    return Municipality, Municipality.name_en if locale == "en" else Municipality.name_ru
+
+
+def correlated_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """Per teacher, the first time each indicator became true: correlated MIN lookups on
+    indexed columns (`users.id` of the enclosing query). The work grows with the scope: the
+    choice for a municipality or a school."""
+    attempt_done = (
+        select(func.min(Attempt.finished_at))
+        .where(Attempt.user_id == User.id, Attempt.finished_at.is_not(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    external = (
+        select(func.min(ExternalDiagnosis.diagnosed_on))
+        .where(ExternalDiagnosis.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    routed = (
+        select(func.min(Route.created_at))
+        .where(Route.user_id == User.id, Route.attempt_id.is_not(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    course = (
+        select(func.min(RouteStep.completed_at))
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            Route.user_id == User.id,
+            Route.attempt_id.is_not(None),
+            RouteStep.kind == StepKind.LEARN.value,
+            RouteStep.status == StepStatus.DONE.value,
+            RouteStep.evidence_file_id.is_not(None),
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+    def attended(kinds: Collection[str] | None) -> Any:
+        query = (
+            select(func.min(Registration.attended_at))
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.user_id == User.id,
+                Registration.status == RegStatus.ATTENDED.value,
+                Registration.attended_at.is_not(None),
+            )
+        )
+        if kinds is not None:
+            query = query.where(Event.kind.in_(list(kinds)))
+        return query.correlate(User).scalar_subquery()
+
+    done = (
+        select(func.min(Route.completed_at))
+        .where(Route.user_id == User.id, Route.completed_at.is_not(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    mentored = (
+        select(func.min(RouteStep.completed_at))
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            Route.user_id == User.id,
+            RouteStep.kind == StepKind.MENTORING.value,
+            RouteStep.status == StepStatus.DONE.value,
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
+    is_young = young()
+    return [
+        attempt_done.label("assessed_at"),
+        external.label("external_on"),
+        routed.label("routed_at"),
+        course.label("course_at"),
+        attended(ATTENDANCE_KINDS).label("attended_at"),
+        done.label("done_at"),
+        # only the young specialists' support is asked: skip the lookups for others
+        case((is_young == 1, attended(None))).label("any_attended_at"),
+        case((is_young == 1, mentored)).label("mentored_at"),
+    ], []
+
+
+def grouped_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """The same first times as `correlated_lookups`, as one GROUP BY pass over each table
+    joined to `users`: cheaper when the scope is the whole region."""
+    done_step = RouteStep.status == StepStatus.DONE.value
+    assessed = (
+        select(Attempt.user_id, func.min(Attempt.finished_at).label("at"))
+        .where(Attempt.finished_at.is_not(None))
+        .group_by(Attempt.user_id)
+        .subquery("assessed")
+    )
+    external = (
+        select(ExternalDiagnosis.user_id, func.min(ExternalDiagnosis.diagnosed_on).label("on"))
+        .group_by(ExternalDiagnosis.user_id)
+        .subquery("external")
+    )
+    routes = (
+        select(
+            Route.user_id,
+            func.min(case((Route.attempt_id.is_not(None), Route.created_at))).label("routed"),
+            func.min(Route.completed_at).label("done"),
+        )
+        .group_by(Route.user_id)
+        .subquery("routes")
+    )
+    steps = (
+        select(
+            Route.user_id,
+            func.min(
+                case(
+                    (
+                        and_(
+                            Route.attempt_id.is_not(None),
+                            RouteStep.kind == StepKind.LEARN.value,
+                            RouteStep.evidence_file_id.is_not(None),
+                        ),
+                        RouteStep.completed_at,
+                    )
+                )
+            ).label("course"),
+            func.min(
+                case((RouteStep.kind == StepKind.MENTORING.value, RouteStep.completed_at))
+            ).label("mentored"),
+        )
+        .join(Route, Route.id == RouteStep.route_id)
+        .where(
+            done_step,
+            RouteStep.kind.in_([StepKind.LEARN.value, StepKind.MENTORING.value]),
+        )
+        .group_by(Route.user_id)
+        .subquery("steps")
+    )
+    visits = (
+        select(
+            Registration.user_id,
+            func.min(case((Event.kind.in_(ATTENDANCE_KINDS), Registration.attended_at))).label(
+                "kinds"
+            ),
+            func.min(Registration.attended_at).label("any"),
+        )
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.status == RegStatus.ATTENDED.value,
+            Registration.attended_at.is_not(None),
+        )
+        .group_by(Registration.user_id)
+        .subquery("visits")
+    )
+    return [
+        assessed.c.at.label("assessed_at"),
+        external.c.on.label("external_on"),
+        routes.c.routed.label("routed_at"),
+        steps.c.course.label("course_at"),
+        visits.c.kinds.label("attended_at"),
+        routes.c.done.label("done_at"),
+        visits.c.any.label("any_attended_at"),
+        steps.c.mentored.label("mentored_at"),
+    ], [
+        (assessed, assessed.c.user_id == User.id),
+        (external, external.c.user_id == User.id),
+        (routes, routes.c.user_id == User.id),
+        (steps, steps.c.user_id == User.id),
+        (visits, visits.c.user_id == User.id),
+    ]
+
+
+__all__ = [
+    "ATTENDANCE_KINDS",
+    "ZERO",
+    "Counts",
+    "Group",
+    "GroupCounts",
+    "Moment",
+    "correlated_lookups",
+    "count_if",
+    "group_column",
+    "grouped_lookups",
+    "name_of",
+    "utc_date",
+    "young",
+]
