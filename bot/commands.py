@@ -38,6 +38,7 @@ COORDINATOR_COMMANDS = [
     ("mysites", __("Internship sites of my municipality")),
     ("template", __("Templates for importing sites and events")),
     ("broadcast", __("A broadcast to teachers")),
+    ("stats", __("Statistics: indicators, activity, deficits")),
 ]
 ADMIN_COMMANDS = [
     ("grant", __("Grant a role: /grant id role")),
