@@ -33,6 +33,7 @@ from domain.roles import Role
 from domain.stats import IndicatorCode, Period, PeriodKind, StatsReport
 from handlers.common import show
 from handlers.filters import RoleFilter
+from services.digest import competency_names, scope_names
 from ui.callbacks.stats import StatsAction, StatsCb
 from ui.files.stats_workbook import workbook_bytes, workbook_name
 from ui.keyboards.menu import MENU_STATS
@@ -77,20 +78,7 @@ def _report_fn(stats_report: ReportFn | None) -> ReportFn:
 async def _scope_name(repo: Repo, report: StatsReport, locale: str) -> str:
     if report.municipality_ids is None:
         return _("the whole region")
-    names = [
-        m.name(locale)
-        for m in await repo.reference.municipalities()
-        if m.id in report.municipality_ids
-    ]
-    return ", ".join(names) or "—"
-
-
-async def competency_names(repo: Repo, locale: str) -> dict[str, str]:
-    """The framework's short names of the competencies (code → name)."""
-    framework = await repo.frameworks.active()
-    if framework is None:
-        return {}
-    return {c.code: c.short.text(locale) for c in framework.competencies}
+    return await scope_names(repo, report.municipality_ids, locale)
 
 
 async def _report(
