@@ -374,6 +374,8 @@ class ChartSpec:
     draw: Callable[[], bytes]
     caption: str
     filename: str
+    #: the chart's own title (drawn on it)
+    title: str
 
 
 def _heatmap_axes(
@@ -409,13 +411,16 @@ def report_charts(
         labels = [indicator_label(i.code) for i in report.indicators]
         shares = [i.share for i in report.indicators]
         targets = [i.target for i in report.indicators]
-        title = _("Indicators · {period}").format(period=period)
+        bars_title = _("Indicators · {period}").format(period=period)
         target = _("target")
         specs.append(
             ChartSpec(
-                lambda: indicator_bars(labels, shares, targets, title=title, target_label=target),
+                lambda: indicator_bars(
+                    labels, shares, targets, title=bars_title, target_label=target
+                ),
                 _("🎯 Indicators against their targets"),
                 "indicators.png",
+                bars_title,
             )
         )
     codes, columns = _heatmap_axes(report)
@@ -423,16 +428,17 @@ def report_charts(
         rows = [names.get(code, code) for code in codes]
         cols = [name for _cid, name in columns]
         grid = [[report.deficits.share(code, cid) for cid, _name in columns] for code in codes]
-        title = (
+        map_title = (
             _("Deficits by school · {period}")
             if by_school
             else _("Deficits by municipality · {period}")
         ).format(period=period)
         specs.append(
             ChartSpec(
-                lambda: deficit_heatmap(rows, cols, grid, title=title),
+                lambda: deficit_heatmap(rows, cols, grid, title=map_title),
                 _("🧩 Share of diagnosed teachers with each deficit"),
                 "deficits.png",
+                map_title,
             )
         )
     if report.trend and report.indicators:
@@ -447,12 +453,13 @@ def report_charts(
             )
             for i in report.indicators
         ]
-        title = _("The last {n} weeks").format(n=len(weeks))
+        trend_title = _("The last {n} weeks").format(n=len(weeks))
         specs.append(
             ChartSpec(
-                lambda: trend_lines(weeks, series, title=title),
+                lambda: trend_lines(weeks, series, title=trend_title),
                 _("📈 Indicators week by week"),
                 "trend.png",
+                trend_title,
             )
         )
     return specs

@@ -193,19 +193,19 @@ def _draw_heatmap(
     n_rows, n_cols = len(rows), len(columns)
     cell_w = min(0.9, 5.2 / n_cols)
     width_in = max(WIDTH_IN, 2.9 + cell_w * n_cols + 0.3)
-    header_in, footer_in, per_row_in = 0.9, 1.6, 0.5
+    header_in, footer_in, per_row_in = 0.75, 1.6, 0.5
     height_in = header_in + footer_in + per_row_in * n_rows
     fig = _new_figure(width_in, height_in, DPI)
     _title(fig, title, y=1 - 0.15 / height_in, size=14, width=60)
-    left = 2.9 / width_in
+    # the labels (2.9 in) and the cells, centred
+    left = ((width_in - (2.9 + cell_w * n_cols + 0.3)) / 2 + 2.9) / width_in
     ax = fig.add_axes(
         (left, footer_in / height_in, cell_w * n_cols / width_in, per_row_in * n_rows / height_in)
     )
     data = np.ma.masked_invalid(
         np.array([[np.nan if v is None else v * 100 for v in line] for line in grid], dtype=float)
     )
-    cmap = colormaps["YlOrRd"].copy()
-    cmap.set_bad(_EMPTY)
+    cmap = colormaps["YlOrRd"].with_extremes(bad=_EMPTY)
     ax.imshow(data, cmap=cmap, vmin=0, vmax=100, aspect="auto", interpolation="nearest")
     for r, line in enumerate(grid):
         for c, value in enumerate(line):
