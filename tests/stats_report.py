@@ -25,10 +25,11 @@ WEEK = Period.containing(PeriodKind.WEEK, date(2026, 11, 25))  # 23–29 Novembe
 TRICKY_SCHOOL = 'МБОУ <b>СОШ</b> №1 & "Лицей"'
 #: a school name a spreadsheet would run as a formula
 FORMULA_SCHOOL = "=cmd|' /C calc'!A0"
-COMPETENCIES = ("subject", "digital", "assessment")
+#: codes of the shipped framework; `NAMES` are its short names (`Competency.short`)
+COMPETENCIES = ("subject_methodical", "digital", "assessment")
 NAMES = {
-    "subject": "Предметные знания",
-    "digital": "Цифровые компетенции",
+    "subject_methodical": "Предмет и методика",
+    "digital": "Цифровая среда",
     "assessment": "Оценивание",
 }
 C = IndicatorCode
@@ -79,8 +80,8 @@ def sample_report(*, trend: bool = False, period: Period = WEEK) -> StatsReport:
         competencies=list(COMPETENCIES),
         columns=[(1, TRICKY_SCHOOL), (2, "Гимназия №2"), (3, FORMULA_SCHOOL)],
         cells={
-            ("subject", 1): (10, 20),
-            ("subject", 2): (5, 25),
+            ("subject_methodical", 1): (10, 20),
+            ("subject_methodical", 2): (5, 25),
             ("digital", 1): (15, 20),
             ("digital", 2): (20, 25),
             ("assessment", 1): (0, 20),
@@ -90,7 +91,7 @@ def sample_report(*, trend: bool = False, period: Period = WEEK) -> StatsReport:
         suggestions=[
             SeatSuggestion("digital", 45, 12, 2),
             SeatSuggestion("assessment", 25, 10, 1),
-            SeatSuggestion("subject", 15, 60, 0),
+            SeatSuggestion("subject_methodical", 15, 60, 0),
         ],
     )
     points = []

@@ -41,7 +41,7 @@ def test_indicator_bars_against_targets() -> None:
 
 def test_a_heatmap_with_empty_cells() -> None:
     png = deficit_heatmap(
-        ["Предметные знания", "Цифровые компетенции", "Оценивание"],
+        ["Предмет и методика", "Цифровая среда", "Оценивание"],
         [TRICKY_SCHOOL, "Гимназия №2", "=cmd"],
         [[0.5, 0.2, None], [0.75, 0.8, None], [0.0, 1.0, None]],
         title="Дефициты по школам",

@@ -123,14 +123,14 @@ def test_the_russian_summary() -> None:
     assert "• Стажировка: 1 мероприятие, записей 12, пришли 12, не пришли 0 (0%)" in plain
     assert "Рассылок: 2, доставлено: 150" in plain
     assert (
-        "📌 Запланируйте ещё 2 мастер-класса по «Цифровые компетенции»: "
+        "📌 Запланируйте ещё 2 мастер-класса по «Цифровая среда»: "
         "45 педагогов с дефицитом, 12 мест впереди" in plain
     )
     assert (
         "📌 Запланируйте ещё 1 мастер-класс по «Оценивание»: "
         "25 педагогов с дефицитом, 10 мест впереди" in plain
     )
-    assert "✅ «Предметные знания»: 15 педагогов с дефицитом, 60 мест впереди — хватает" in plain
+    assert "✅ «Предмет и методика»: 15 педагогов с дефицитом, 60 мест впереди — хватает" in plain
     assert "digital" not in plain  # the competency's name, never its code
 
 
@@ -144,7 +144,7 @@ def test_the_english_summary() -> None:
         "• Master-class: 3 events, sign-ups 40, attended 30, no-shows 10 (25%), ⭐ 4.5 (20)"
         in plain
     )
-    assert "📌 Plan 2 more master-classes on «Цифровые компетенции»: 45 teachers" in plain
+    assert "📌 Plan 2 more master-classes on «Цифровая среда»: 45 teachers" in plain
     for russian in ("Охват", "Прошли", "педагогов:", "Неделя", "Рассылок", "Запланируйте"):
         assert russian not in plain
 

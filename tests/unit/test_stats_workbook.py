@@ -82,7 +82,7 @@ def test_numbers_are_numbers() -> None:
     assert trend["B9"].value == datetime(2026, 11, 29)
     deficits = book["Дефициты"]
     rows = [[c.value for c in row] for row in deficits.iter_rows(min_row=2)]
-    assert ["Цифровые компетенции", "Гимназия №2", 20, 25, 0.8] in rows
+    assert ["Цифровая среда", "Гимназия №2", 20, 25, 0.8] in rows
     assert ["Оценивание", FORMULA_SCHOOL, 0, 0, None] in rows  # nobody diagnosed: no share
 
 
