@@ -71,8 +71,9 @@ async def _rows(sessionmaker: Maker, state: str = "pending") -> dict[int, Outbox
         return {row.user_id: row for row in rows}
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+def _utc(value: datetime | None) -> datetime:
+    assert value is not None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 async def test_each_staff_member_gets_it_at_nine_on_their_monday(sessionmaker: Maker) -> None:
@@ -166,7 +167,7 @@ async def test_it_renders_last_weeks_report_with_its_buttons(
             assert row.due_at is not None
             ctx = RenderContext(
                 repo, POLICY.tz("Europe/Moscow"), _utc(row.due_at), code, row.user_id
-            )  # type: ignore[arg-type]
+            )
             with language(code):
                 rendered = await render(NoticeKind.STATS_DIGEST, ctx, dict(row.payload))
             assert rendered is not None and rendered.about is None  # waits out quiet hours
