@@ -189,7 +189,11 @@ async def test_forged_callbacks_are_refused(harness: Harness) -> None:
         assert answered[0].params.get("show_alert") is True
         assert "нет" in str(answered[0].params.get("text"))
     # an unknown kind or sort is no stats button at all
-    for data in ("st:show:decade:0:diagnosed", "st:xlsx:week:0:salary", "st:drop:week:0:diagnosed"):
+    for data in (
+        "sts:show:decade:0:diagnosed",
+        "sts:xlsx:week:0:salary",
+        "sts:drop:week:0:diagnosed",
+    ):
         answered = await harness.callback(COORDINATOR, data)
         assert not [r for r in answered if r.method in {"sendDocument", "editMessageText"}]
     assert fake.calls == []

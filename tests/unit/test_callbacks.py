@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from pydantic import ValidationError
 
 import ui.callbacks
+from domain.stats import IndicatorCode, PeriodKind
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
 from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen, BcWiz, BcWizAction
 from ui.callbacks.coordinator import (
@@ -70,6 +71,7 @@ from ui.callbacks.route import (
     RouteCb,
 )
 from ui.callbacks.settings import MuteCb, SetAction, SetCb
+from ui.callbacks.stats import StatsAction, StatsCb
 
 #: one instance per class and the string the same button packed to before the actions were
 #: enums (checked against the string-typed classes of the previous release)
@@ -123,6 +125,16 @@ PACKED: list[tuple[CallbackData, str]] = [
         BcWiz(action=BcWizAction.POSITION, value="additional_education_teacher", page=0),
         "bw:pos:additional_education_teacher:0",
     ),
+    # new with issue #11 (/stats): the longest kind and sort
+    (
+        StatsCb(
+            action=StatsAction.CHARTS,
+            kind=PeriodKind.QUARTER,
+            day=20261123,
+            sort=IndicatorCode.YOUNG_SUPPORTED,
+        ),
+        "sts:charts:quarter:20261123:young_supported",
+    ),
 ]
 
 
@@ -138,7 +150,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 37
+    assert len(classes) == 38 + 1  # + StatsCb (issue #11)
     assert {type(data) for data, _ in PACKED} == classes
 
 
@@ -191,6 +203,8 @@ def test_string_actions_became_enums() -> None:
         (EvList, "el:secret::all:0"),
         (EventEditCb, "eedt:capacity:9"),
         (SettingsCb, "set:CARD"),
+        (StatsCb, "sts:show:decade:0:diagnosed"),
+        (StatsCb, "sts:show:week:0:salary"),
     ],
 )
 def test_an_unknown_action_is_rejected(cls: type[CallbackData], forged: str) -> None:

@@ -25,7 +25,7 @@ class StatsAction(StrEnum):
     XLSX = "xlsx"
 
 
-class StatsCb(CallbackData, prefix="st"):
+class StatsCb(CallbackData, prefix="sts"):
     action: StatsAction
     kind: PeriodKind = PeriodKind.WEEK
     #: a day of the period as yyyymmdd (0: the current period)
