@@ -69,6 +69,11 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/mysites — internship sites of your municipality: programme, contacts\n"
                 "/template — forms for importing sites and events; then send me the filled file"
             )
+            + "\n"
+            + _(
+                "/stats — statistics: indicators against targets, activity, deficits; "
+                "charts and an Excel workbook; a digest every Monday at 09:00"
+            )
         )
     if role.at_least(Role.ADMIN):
         parts.append(
