@@ -107,7 +107,11 @@ async def _screen(
     sort: IndicatorCode,
     today: date,
     stats_report: ReportFn | None,
+    *,
+    fresh: bool = False,
 ) -> None:
+    """The summary with its keyboard: a new message for a command (or a `fresh` button),
+    otherwise the message with the button edited in place."""
     report = await _report(repo, staff, role, period, tz, stats_report)
     if report is None:
         await show(event, _("Statistics are for coordinators and administrators."))
@@ -128,6 +132,10 @@ async def _screen(
         has_next=period.start < Period.containing(period.kind, today).start,
         has_previous=period.shift(-1).start.year >= today.year - MAX_YEARS_BACK,
     )
+    if fresh and isinstance(event, CallbackQuery) and event.message is not None:
+        await event.bot.send_message(event.message.chat.id, text, reply_markup=markup)  # type: ignore[union-attr]
+        await event.answer()
+        return
     await show(event, text, markup)
 
 
@@ -170,7 +178,18 @@ async def on_stats(
         await query.answer(_("There are no statistics for that period."), show_alert=True)
         return
     if callback_data.action is StatsAction.SHOW:
-        await _screen(query, repo, staff, role, tz, period, callback_data.sort, today, stats_report)
+        await _screen(
+            query,
+            repo,
+            staff,
+            role,
+            tz,
+            period,
+            callback_data.sort,
+            today,
+            stats_report,
+            fresh=callback_data.fresh,
+        )
         return
     if not isinstance(query.message, Message):
         await query.answer()

@@ -177,7 +177,9 @@ async def test_it_renders_last_weeks_report_with_its_buttons(
             day = 20261123
             assert buttons == [
                 [
-                    StatsCb(action=StatsAction.SHOW, kind=PeriodKind.WEEK, day=day).pack(),
+                    StatsCb(
+                        action=StatsAction.SHOW, kind=PeriodKind.WEEK, day=day, fresh=True
+                    ).pack(),
                     StatsCb(action=StatsAction.XLSX, kind=PeriodKind.WEEK, day=day).pack(),
                 ],
                 [MuteCb(category=Category.AGENDA.value).pack()],

@@ -251,7 +251,7 @@ def _breakdown_block(
 
 def _kind_line(item: KindActivity, locale: str) -> str:
     parts = [
-        ngettext("{n} event", "{n} events", item.events).format(n=item.events),
+        ngettext("{n} event held", "{n} events held", item.events).format(n=item.events),
         _("sign-ups {n}").format(n=item.signups),
         _("attended {n}").format(n=item.attended),
     ]

@@ -153,6 +153,14 @@ async def test_a_coordinator_reads_pages_and_sorts_their_statistics(harness: Har
     [edit] = [r for r in sorted_by if r.method == "editMessageText"]
     assert "по показателю «С индивидуальным маршрутом»" in str(edit.params["text"])
 
+    # the digest's "📊 Open /stats" opens the week in a new message, the digest stays
+    fresh = StatsCb(
+        action=StatsAction.SHOW, kind=PeriodKind.WEEK, day=day_code(date(2026, 11, 16)), fresh=True
+    ).pack()
+    opened = await harness.callback(COORDINATOR, fresh)
+    assert [r.method for r in opened] == ["sendMessage", "answerCallbackQuery"]
+    assert "Неделя 16–22 ноября 2026" in _texts(opened)
+
     # the menu button opens it too
     menu = await harness.message(COORDINATOR, "📊 Статистика")
     assert "Неделя 23–29 ноября 2026" in _texts(menu)

@@ -133,7 +133,7 @@ PACKED: list[tuple[CallbackData, str]] = [
             day=20261123,
             sort=IndicatorCode.YOUNG_SUPPORTED,
         ),
-        "sts:charts:quarter:20261123:young_supported",
+        "sts:charts:quarter:20261123:young_supported:0",
     ),
 ]
 
@@ -203,8 +203,8 @@ def test_string_actions_became_enums() -> None:
         (EvList, "el:secret::all:0"),
         (EventEditCb, "eedt:capacity:9"),
         (SettingsCb, "set:CARD"),
-        (StatsCb, "sts:show:decade:0:diagnosed"),
-        (StatsCb, "sts:show:week:0:salary"),
+        (StatsCb, "sts:show:decade:0:diagnosed:0"),
+        (StatsCb, "sts:show:week:0:salary:0"),
     ],
 )
 def test_an_unknown_action_is_rejected(cls: type[CallbackData], forged: str) -> None:

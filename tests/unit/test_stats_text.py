@@ -141,7 +141,7 @@ def test_the_english_summary() -> None:
     assert "▫️ Diagnosed: 45% (54 of 120) · ▲ 5 pp" in plain
     assert "🗺 By municipality · sorted by «Diagnosed»" in plain
     assert (
-        "• Master-class: 3 events, sign-ups 40, attended 30, no-shows 10 (25%), ⭐ 4.5 (20)"
+        "• Master-class: 3 events held, sign-ups 40, attended 30, no-shows 10 (25%), ⭐ 4.5 (20)"
         in plain
     )
     assert "📌 Plan 2 more master-classes on «Цифровая среда»: 45 teachers" in plain

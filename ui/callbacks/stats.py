@@ -32,3 +32,5 @@ class StatsCb(CallbackData, prefix="sts"):
     day: int = 0
     #: the indicator the breakdown is sorted by
     sort: IndicatorCode = IndicatorCode.DIAGNOSED
+    #: open the screen as a new message, leaving the one with the button as it is (the digest)
+    fresh: bool = False

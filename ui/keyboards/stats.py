@@ -89,7 +89,8 @@ def digest_keyboard(period: Period) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 button(
-                    _("📊 Open /stats"), StatsCb(action=StatsAction.SHOW, kind=period.kind, day=day)
+                    _("📊 Open /stats"),
+                    StatsCb(action=StatsAction.SHOW, kind=period.kind, day=day, fresh=True),
                 ),
                 button(_("📥 Excel"), StatsCb(action=StatsAction.XLSX, kind=period.kind, day=day)),
             ]
