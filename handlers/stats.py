@@ -58,7 +58,7 @@ def period_of(kind: PeriodKind, day: int, today: date) -> Period | None:
         return current
     try:
         parsed = date(day // 10000, day // 100 % 100, day % 100)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     period = Period.containing(kind, parsed)
     if period.start > current.start or parsed.year < today.year - MAX_YEARS_BACK:

@@ -191,7 +191,7 @@ async def test_charts_and_the_workbook(harness: Harness) -> None:
 
 async def test_forged_callbacks_are_refused(harness: Harness) -> None:
     fake = await _setup(harness)
-    for day in (day_code(date(2026, 11, 30)), 20261399, 19990101, 9):
+    for day in (day_code(date(2026, 11, 30)), 20261399, 19990101, 9, -5, 10**30):
         answered = await harness.callback(COORDINATOR, _cb(StatsAction.XLSX, PeriodKind.WEEK, day))
         assert [r.method for r in answered] == ["answerCallbackQuery"], day
         assert answered[0].params.get("show_alert") is True
