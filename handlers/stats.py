@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -89,10 +89,20 @@ async def _report(
     tz: tzinfo,
     stats_report: ReportFn | None,
     *,
+    now: datetime,
     trend_weeks: int = 0,
 ) -> StatsReport | None:
+    """`services.stats.report` in the reader's language; `now` (the bot's clock) decides
+    which events are upcoming for the seat suggestions."""
     found = await _report_fn(stats_report)(
-        repo, staff, role, period, tz, trend_weeks=trend_weeks, locale=get_i18n().current_locale
+        repo,
+        staff,
+        role,
+        period,
+        tz,
+        trend_weeks=trend_weeks,
+        locale=get_i18n().current_locale,
+        now=now,
     )
     return found if isinstance(found, StatsReport) else None
 
@@ -105,14 +115,15 @@ async def _screen(
     tz: tzinfo,
     period: Period,
     sort: IndicatorCode,
-    today: date,
+    now: datetime,
     stats_report: ReportFn | None,
     *,
     fresh: bool = False,
 ) -> None:
     """The summary with its keyboard: a new message for a command (or a `fresh` button),
     otherwise the message with the button edited in place."""
-    report = await _report(repo, staff, role, period, tz, stats_report)
+    today = now.astimezone(tz).date()
+    report = await _report(repo, staff, role, period, tz, stats_report, now=now)
     if report is None:
         await show(event, _("Statistics are for coordinators and administrators."))
         return
@@ -139,10 +150,6 @@ async def _screen(
     await show(event, text, markup)
 
 
-def _today(clock: Clock, tz: tzinfo) -> date:
-    return clock.now().astimezone(tz).date()
-
-
 async def cmd_stats(
     message: Message,
     state: FSMContext,
@@ -154,10 +161,10 @@ async def cmd_stats(
     stats_report: ReportFn | None = None,
 ) -> None:
     await state.clear()
-    today = _today(clock, tz)
-    period = Period.containing(PeriodKind.WEEK, today)
+    now = clock.now()
+    period = Period.containing(PeriodKind.WEEK, now.astimezone(tz).date())
     await _screen(
-        message, repo, staff, role, tz, period, IndicatorCode.DIAGNOSED, today, stats_report
+        message, repo, staff, role, tz, period, IndicatorCode.DIAGNOSED, now, stats_report
     )
 
 
@@ -172,8 +179,8 @@ async def on_stats(
     clock: Clock,
     stats_report: ReportFn | None = None,
 ) -> None:
-    today = _today(clock, tz)
-    period = period_of(callback_data.kind, callback_data.day, today)
+    now = clock.now()
+    period = period_of(callback_data.kind, callback_data.day, now.astimezone(tz).date())
     if period is None:
         await query.answer(_("There are no statistics for that period."), show_alert=True)
         return
@@ -186,7 +193,7 @@ async def on_stats(
             tz,
             period,
             callback_data.sort,
-            today,
+            now,
             stats_report,
             fresh=callback_data.fresh,
         )
@@ -197,7 +204,9 @@ async def on_stats(
     chat_id = query.message.chat.id
     locale = get_i18n().current_locale
     if callback_data.action is StatsAction.XLSX:
-        report = await _report(repo, staff, role, period, tz, stats_report, trend_weeks=TREND_WEEKS)
+        report = await _report(
+            repo, staff, role, period, tz, stats_report, now=now, trend_weeks=TREND_WEEKS
+        )
         if report is None:
             await query.answer(
                 _("Statistics are for coordinators and administrators."), show_alert=True
@@ -217,7 +226,9 @@ async def on_stats(
             caption=_("📥 Statistics workbook"),
         )
         return
-    report = await _report(repo, staff, role, period, tz, stats_report, trend_weeks=TREND_WEEKS)
+    report = await _report(
+        repo, staff, role, period, tz, stats_report, now=now, trend_weeks=TREND_WEEKS
+    )
     if report is None:
         await query.answer(
             _("Statistics are for coordinators and administrators."), show_alert=True

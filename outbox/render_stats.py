@@ -52,7 +52,9 @@ async def stats_digest(ctx: RenderContext, payload: Mapping[str, Any]) -> Render
     if not role.at_least(Role.COORDINATOR):
         return None  # no longer staff
     period = Period.containing(PeriodKind.WEEK, date.fromisoformat(str(payload["week"])))
-    report = await _report_fn()(ctx.repo, user, role, period, ctx.tz, locale=ctx.locale)
+    report = await _report_fn()(
+        ctx.repo, user, role, period, ctx.tz, locale=ctx.locale, now=ctx.now
+    )
     if not isinstance(report, StatsReport):
         return None
     scope = (

@@ -191,6 +191,7 @@ async def test_it_renders_last_weeks_report_with_its_buttons(
             Period(PeriodKind.WEEK, datetime(2026, 11, 23).date(), datetime(2026, 11, 30).date()),
         )
         assert asked[0][3]["locale"] == "ru"
+        assert asked[0][3]["now"] == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # when it is sent
         assert texts["ru"].startswith("🗓 <b>Итоги прошлой недели</b> · Неделя 23–29 ноября 2026")
         assert "Охват: г. Волгодонск · педагогов: 120" in texts["ru"]
         assert "«Цифровая среда»" in texts["ru"]  # the framework's name of `digital`

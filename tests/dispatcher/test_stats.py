@@ -50,7 +50,9 @@ class FakeStats:
         *,
         trend_weeks: int = 0,
         locale: str = "ru",
+        now: datetime | None = None,
     ) -> StatsReport:
+        assert now == NOW  # the bot's clock decides what is upcoming
         self.calls.append(
             {"staff": staff.telegram_id, "role": role, "period": period, "trend": trend_weeks}
         )
