@@ -39,6 +39,7 @@ COORDINATOR_COMMANDS = [
     ("template", __("Templates for importing sites and events")),
     ("broadcast", __("A broadcast to teachers")),
     ("broadcasts", __("Past and scheduled broadcasts")),
+    ("stats", __("Statistics: indicators, activity, deficits")),
 ]
 ADMIN_COMMANDS = [
     ("grant", __("Grant a role: /grant id role")),

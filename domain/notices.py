@@ -54,6 +54,9 @@ class NoticeKind(StrEnum):
     STAFF_AGENDA = "staff_agenda"
     #: a coordinator's events of yesterday: attended, no-shows, feedback (`day`)
     STAFF_SUMMARY = "staff_summary"
+    #: a coordinator's (administrator's) statistics of last week, on Monday morning
+    #: (`week`: the Monday of the week summed up)
+    STATS_DIGEST = "stats_digest"
     #: a copy of a methodist's broadcast (`broadcast_id`)
     BROADCAST = "broadcast"
     #: the author's live progress message of a broadcast, edited in place (`broadcast_id`)

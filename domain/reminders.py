@@ -31,7 +31,8 @@ class Category(StrEnum):
     ASSESSMENT = "assessment"
     #: broadcasts from methodists
     NEWS = "news"
-    #: staff only: the morning agenda and the day-after summary of their events
+    #: staff only: the morning agenda and the day-after summary of their events, the Monday
+    #: statistics digest
     AGENDA = "agenda"
 
 
@@ -51,6 +52,7 @@ CATEGORY: dict[NoticeKind, Category] = {
     NoticeKind.RETAKE_AVAILABLE: Category.ASSESSMENT,
     NoticeKind.STAFF_AGENDA: Category.AGENDA,
     NoticeKind.STAFF_SUMMARY: Category.AGENDA,
+    NoticeKind.STATS_DIGEST: Category.AGENDA,
     NoticeKind.BROADCAST: Category.NEWS,
 }
 
@@ -277,6 +279,8 @@ class Policy:
     agenda_time: time = time(8, 0)
     #: local time of the day-after summary
     summary_time: time = time(10, 0)
+    #: local time of the staff's statistics digest on Mondays
+    digest_time: time = time(9, 0)
     #: quiet hours for users who have not chosen ("" = none)
     default_quiet: str = "21:00-08:00"
     #: an event starting this soon breaks the quiet hours

@@ -23,6 +23,7 @@ def get_routers() -> list[Router]:
         profile,
         route,
         settings,
+        stats,
     )
 
     modules = (
@@ -34,6 +35,7 @@ def get_routers() -> list[Router]:
         admin,
         coordinator,
         broadcasts,
+        stats,
         event_admin,
         event_import,
         assessment,

@@ -26,6 +26,7 @@ from ui.keyboards.menu import (
     MENU_ROUTE,
     MENU_SETTINGS,
     MENU_STAFF,
+    MENU_STATS,
 )
 
 MENU_ENTRIES = (
@@ -37,6 +38,7 @@ MENU_ENTRIES = (
     MENU_SETTINGS,
     MENU_HELP,
     MENU_STAFF,
+    MENU_STATS,
 )
 #: `/cmd`, `/cmd@bot`, `/cmd args`; "/home/user/file" is not a command
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?(\s|$)")

@@ -74,6 +74,11 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/broadcast — a broadcast to the teachers you choose, now or at a set time\n"
                 "/broadcasts — past and scheduled broadcasts with their reports"
             )
+            + "\n"
+            + _(
+                "/stats — statistics: indicators against targets, activity, deficits; "
+                "charts and an Excel workbook; a digest every Monday at 09:00"
+            )
         )
     if role.at_least(Role.ADMIN):
         parts.append(

@@ -43,7 +43,10 @@ def category_hint(category: Category) -> str:
         Category.ROUTE: _("when a step of your route is due soon or overdue, at most once a week"),
         Category.ASSESSMENT: _("an unfinished self-assessment; a retake that became available"),
         Category.NEWS: _("messages from methodists"),
-        Category.AGENDA: _("your events of the day each morning; the summary the day after"),
+        Category.AGENDA: _(
+            "your events of the day each morning; the summary the day after; "
+            "last week's statistics on Mondays"
+        ),
     }[category]
 
 

@@ -23,7 +23,7 @@ from domain.profile import Field
 from domain.reminders import Category, category_of
 from domain.roles import Role
 from domain.typography import quoted
-from outbox import render_staff
+from outbox import render_staff, render_stats
 from outbox.render_broadcasts import BROADCAST_RENDERERS
 from outbox.render_nudges import (
     assessment_unfinished,
@@ -225,6 +225,7 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.RETAKE_AVAILABLE: retake_available,
     NoticeKind.STAFF_AGENDA: render_staff.staff_agenda,
     NoticeKind.STAFF_SUMMARY: render_staff.staff_summary,
+    NoticeKind.STATS_DIGEST: render_stats.stats_digest,
     **BROADCAST_RENDERERS,
 }
 

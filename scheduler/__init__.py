@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.settings import Settings
-from scheduler.runner import UNCONSENTED_RETENTION, purge_unconsented, run_due_jobs
+from scheduler.runner import (
+    UNCONSENTED_RETENTION,
+    plan_stats_digests,
+    purge_unconsented,
+    run_due_jobs,
+)
 
 #: (job id, function, cron fields): housekeeping at fixed local times
 CRON = (("purge_unconsented", purge_unconsented, {"hour": 3, "minute": 17}),)
@@ -42,6 +47,21 @@ def build_scheduler(
         replace_existing=True,
         coalesce=True,
         max_instances=1,
+        next_run_time=datetime.now(settings.tz),
+    )
+
+    async def plan_digests() -> int:
+        return await plan_stats_digests(sessionmaker, clock, policy=policy)
+
+    # hourly: the next Monday digest of every staff member (the row key keeps it to one)
+    scheduler.add_job(
+        plan_digests,
+        "cron",
+        minute=7,
+        id="plan_stats_digests",
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=3600,
         next_run_time=datetime.now(settings.tz),
     )
     for job_id, func, fields in CRON:

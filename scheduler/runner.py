@@ -24,7 +24,7 @@ from db.repo import Repo
 from domain.reminders import Policy
 from domain.schedule import JobKind
 from scheduler.jobs import JOBS
-from services import broadcasts
+from services import broadcasts, digest
 
 log = logging.getLogger(__name__)
 
@@ -94,4 +94,15 @@ async def purge_unconsented(sessionmaker: async_sessionmaker[AsyncSession], cloc
     return removed
 
 
-__all__ = ["UNCONSENTED_RETENTION", "purge_unconsented", "run_due_jobs"]
+async def plan_stats_digests(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *, policy: Policy | None = None
+) -> int:
+    """Every hour: each coordinator's and administrator's next Monday digest is planned (new
+    staff, a changed zone); one row per person per Monday (`services.digest.plan_all`)."""
+    async with sessionmaker() as session:
+        added = await digest.plan_all(Repo(session, policy), clock.now())
+        await session.commit()
+    return added
+
+
+__all__ = ["UNCONSENTED_RETENTION", "plan_stats_digests", "purge_unconsented", "run_due_jobs"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from db.repo import Repo
 from domain.notices import NoticeKind
-from services import broadcasts, nudges
+from services import broadcasts, digest, nudges
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,19 @@ async def _next_nudge(repo: Repo, sent: Sent, now: datetime) -> None:
     await nudges.next_nudge(repo, sent.user_id, now)
 
 
+async def _next_digest(repo: Repo, sent: Sent, now: datetime) -> None:
+    """The Monday digest was sent: the next Monday's is planned."""
+    user = await repo.users.get(sent.user_id)
+    if user is not None:
+        await digest.plan_digest(repo, user, now)
+
+
 #: kind value → what follows it
 FOLLOWUPS: dict[str, Followup] = {
     NoticeKind.ROUTE_NUDGE.value: _next_nudge,
     NoticeKind.BROADCAST_PROGRESS.value: _progress,
     NoticeKind.BROADCAST_STARTED.value: _started,
+    NoticeKind.STATS_DIGEST.value: _next_digest,
 }
 
 __all__ = ["FOLLOWUPS", "Followup", "Sent"]

@@ -21,6 +21,7 @@ from db.repo import Repo
 from domain.events import EventStatus, RegStatus
 from domain.notices import Notice, NoticeKind
 from domain.reminders import CATEGORY, Category
+from services import digest
 from services.agenda import plan_user_agenda
 from services.nudges import plan_assessment, plan_route
 
@@ -110,6 +111,15 @@ async def plan_user_events(repo: Repo, user_id: int, now: datetime) -> int:
 
 Planner = Callable[[Repo, int, datetime], Awaitable[int]]
 
+
+async def plan_staff(repo: Repo, user_id: int, now: datetime) -> int:
+    """The AGENDA category: the agendas and summaries of the user's events, the Monday
+    statistics digest."""
+    return await plan_user_agenda(repo, user_id, now) + await digest.plan_user_digest(
+        repo, user_id, now
+    )
+
+
 #: what plans a user's reminders of each category from the database (after a category is
 #: switched back on, a new time zone or new quiet hours). Categories planned at a fixed local
 #: time of day (route, self-assessment, agenda) move with the user's zone.
@@ -117,7 +127,7 @@ PLANNERS: dict[Category, Planner] = {
     Category.EVENTS: plan_user_events,
     Category.ROUTE: plan_route,
     Category.ASSESSMENT: plan_assessment,
-    Category.AGENDA: plan_user_agenda,
+    Category.AGENDA: plan_staff,
 }
 
 

@@ -27,7 +27,7 @@ from domain.schedule import FEEDBACK_AFTER
 from outbox.render import render
 from outbox.rendered import RenderContext
 from scheduler.runner import run_due_jobs
-from services import broadcasts, nudges, registrations
+from services import broadcasts, digest, nudges, registrations
 from tests.conftest import make_settings
 from tests.sample import consenting_teacher, load_sample_events
 from ui.callbacks.settings import MuteCb
@@ -109,6 +109,8 @@ async def _plan_everything(sessionmaker: Maker) -> datetime:
             now,
         )
         assert not isinstance(sent, broadcasts.Refusal)
+        # the coordinator's Monday statistics digest (counted by `services.stats` when due)
+        assert await digest.plan_all(repo, now) == 1
         await session.commit()
     return tricky.ends_at
 

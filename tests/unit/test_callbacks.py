@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from pydantic import ValidationError
 
 import ui.callbacks
+from domain.stats import IndicatorCode, PeriodKind
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
 from ui.callbacks.broadcast_history import BcHist, BcHistAction
 from ui.callbacks.broadcasts import (
@@ -79,6 +80,7 @@ from ui.callbacks.route import (
     RouteCb,
 )
 from ui.callbacks.settings import MuteCb, SetAction, SetCb
+from ui.callbacks.stats import StatsAction, StatsCb
 
 #: one instance per class and the string the same button packed to before the actions were
 #: enums (checked against the string-typed classes of the previous release)
@@ -135,6 +137,16 @@ PACKED: list[tuple[CallbackData, str]] = [
     # the coordinator's tools: 📣 a new broadcast, 📜 the history
     (BcMenu(action=BcMenuAction.HISTORY), "bm:history"),
     (BcHist(action=BcHistAction.CANCEL_OK, bc=12, page=1), "bh:cancelok:12:1"),
+    # new with issue #11 (/stats): the longest kind and sort
+    (
+        StatsCb(
+            action=StatsAction.CHARTS,
+            kind=PeriodKind.QUARTER,
+            day=20261123,
+            sort=IndicatorCode.YOUNG_SUPPORTED,
+        ),
+        "sts:charts:quarter:20261123:young_supported:0",
+    ),
 ]
 
 
@@ -150,7 +162,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 39
+    assert len(classes) == 40  # + BcHist (history), StatsCb (issue #11)
     assert {type(data) for data, _ in PACKED} == classes
 
 
@@ -203,6 +215,8 @@ def test_string_actions_became_enums() -> None:
         (EvList, "el:secret::all:0"),
         (EventEditCb, "eedt:capacity:9"),
         (SettingsCb, "set:CARD"),
+        (StatsCb, "sts:show:decade:0:diagnosed:0"),
+        (StatsCb, "sts:show:week:0:salary:0"),
     ],
 )
 def test_an_unknown_action_is_rejected(cls: type[CallbackData], forged: str) -> None:

@@ -20,6 +20,7 @@ MENU_PROFILE = __("👤 My profile")
 MENU_SETTINGS = __("⚙️ Settings")
 MENU_HELP = __("❓ Help")
 MENU_STAFF = __("🗂 Coordinator tools")
+MENU_STATS = __("📊 Statistics")
 
 
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
@@ -31,6 +32,7 @@ def main_menu(role: Role) -> ReplyKeyboardMarkup:
     ]
     if role.at_least(Role.COORDINATOR):
         keyboard[3].append(KeyboardButton(text=str(MENU_STAFF)))
+        keyboard[3].append(KeyboardButton(text=str(MENU_STATS)))
     return ReplyKeyboardMarkup(
         keyboard=keyboard,
         resize_keyboard=True,
