@@ -35,10 +35,18 @@ async def register(
     assert chat.last.reply_keyboard_texts, emu.dump_chat(chat.user.id)
 
 
-async def coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
-    """A registered methodist (English client) whom an administrator made the coordinator of
-    their municipality."""
-    chat = running.chat(tg_id, lang="en", first_name="Olga")
+async def coordinator(
+    running: Running,
+    tg_id: int,
+    municipality_id: int,
+    school_id: int,
+    *,
+    lang: str = "en",
+    first_name: str = "Olga",
+) -> Chat:
+    """A registered methodist (an English client unless `lang` says otherwise) whom an
+    administrator made the coordinator of their municipality."""
+    chat = running.chat(tg_id, lang=lang, first_name=first_name)
     await register(
         chat,
         running.emu,

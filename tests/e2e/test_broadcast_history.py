@@ -21,7 +21,7 @@ from domain.roles import Role
 from domain.schedule import JobKind
 from services import broadcasts as service
 from tests.e2e.conftest import Chat, Running
-from tests.e2e.flows import register
+from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
 from ui.callbacks.broadcast_history import BcHist, BcHistAction
 from ui.formatting import moment_text
@@ -31,24 +31,9 @@ H = BcHistAction
 
 async def _staff(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:
     """A registered methodist with a Russian client, made the coordinator of her municipality."""
-    chat = running.chat(tg_id, lang="ru", first_name="Марина")
-    await register(
-        chat,
-        running.emu,
-        municipality_id=municipality_id,
-        school_id=school_id,
-        position="methodist",
-        age="35_plus",
-        years="20",
+    return await coordinator(
+        running, tg_id, municipality_id, school_id, lang="ru", first_name="Марина"
     )
-    async with running.app.sessionmaker() as session:
-        repo = Repo(session)
-        row = await repo.users.by_telegram_id(tg_id)
-        assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
-        await session.commit()
-    running.app.dp["user_cache"].invalidate(tg_id)
-    return chat
 
 
 async def _broadcast(running: Running, author: Chat, text: str, at: datetime | None) -> int:
