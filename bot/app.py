@@ -241,13 +241,15 @@ class BotApp:
         menus: dict[int, tuple[Role, str]] = {}
         async with self.sessionmaker() as session:
             repo = Repo(session)
-            for user in await repo.users.with_roles([Role.COORDINATOR, Role.ADMIN]):
+            for user in await repo.users.with_roles(
+                [Role.SCHOOL_METHODIST, Role.COORDINATOR, Role.ADMIN]
+            ):
                 assert user.telegram_id is not None
                 role = effective_role(
                     user.role,
                     user.telegram_id,
                     admin_ids,
-                    staff_municipality_id=user.staff_municipality_id,
+                    has_scope=bool(await repo.staff.assignments(user.id)),
                 )
                 menus[user.telegram_id] = (role, user.language)
             for admin_id in admin_ids - menus.keys():

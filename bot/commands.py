@@ -47,10 +47,17 @@ ADMIN_COMMANDS = [
 ]
 
 
+#: a school methodist's: their school's teachers, events, sites and broadcasts (no typed-in
+#: schools to check, no imports)
+SCHOOL_METHODIST_COMMANDS = [c for c in COORDINATOR_COMMANDS if c[0] not in {"schools", "template"}]
+
+
 def commands_for(role: Role, locale: str, i18n: I18n) -> list[BotCommand]:
     entries = list(TEACHER_COMMANDS)
     if role.at_least(Role.COORDINATOR):
         entries += COORDINATOR_COMMANDS
+    elif role is Role.SCHOOL_METHODIST:
+        entries += SCHOOL_METHODIST_COMMANDS
     if role.at_least(Role.ADMIN):
         entries += ADMIN_COMMANDS
     with i18n.context(), i18n.use_locale(locale):

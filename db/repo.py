@@ -3,7 +3,7 @@
 The queries live in `db.repositories.<area>`: `users` (+ `privacy`: export and erasure),
 `reference`, `audit`, `assessment` (frameworks and attempts), `routes`, `events` (events, the
 teacher's listing, the event lock), `registrations` (seats, waitlist, offers, attendance),
-`sites`, `imports`, `outbox` and `jobs`. Repositories never commit: the session middleware owns the unit of work
+`sites`, `imports`, `outbox`, `jobs` and `staff` (scopes and invites). Repositories never commit: the session middleware owns the unit of work
 (one commit per update). Writes that change what `UserContext` caches are recorded in
 `Repo.dirty_users` so the middleware can drop those cache entries after the commit.
 """
@@ -23,6 +23,7 @@ from db.repositories.reference import ReferenceRepo
 from db.repositories.registrations import RegistrationRepo
 from db.repositories.routes import RouteRepo
 from db.repositories.sites import SiteRepo
+from db.repositories.staff import StaffRepo
 from domain.reminders import Policy
 
 
@@ -52,3 +53,4 @@ class Repo:
         self.outbox = OutboxRepo(session)
         self.imports = ImportRepo(session)
         self.broadcasts = BroadcastRepo(session)
+        self.staff = StaffRepo(session, self.dirty_users)

@@ -70,6 +70,18 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/template — forms for importing sites and events; then send me the filled file"
             )
         )
+    if role is Role.SCHOOL_METHODIST:
+        parts.append(
+            _(
+                "<b>School methodist</b>\n"
+                "/teachers — teachers of your school: diagnosis and route progress\n"
+                "/teacher &lt;telegram id&gt; — a teacher's results and route; comment, add a step\n"
+                "/myevents — your school's events: participants, export, messages, QR check-in\n"
+                "/newevent, /newsite — create an event at your school's site, or the site\n"
+                "/mysites — your school's internship sites\n"
+                "/broadcast — a message to your school's teachers"
+            )
+        )
     if role.at_least(Role.ADMIN):
         parts.append(
             _(

@@ -17,6 +17,7 @@ from domain.roles import Role
 from scheduler.runner import run_due_jobs
 from services import broadcasts as service
 from tests.sample import consenting_teacher, load_sample_events
+from tests.staffing import make_staff
 
 Maker = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ async def _world(sessionmaker: Maker) -> dict[str, list[User] | User | int]:
         others = [await consenting_teacher(repo, 5200 + n, there, NOW) for n in range(2)]
         teachers[0].muted = ["news"]
         olga = await consenting_teacher(repo, 5300, here, NOW)
-        await repo.users.set_role(olga, Role.COORDINATOR, here)
+        await make_staff(repo, olga, Role.COORDINATOR, here)
         await session.commit()
     event_there = next(e for e in events.values() if e.municipality_id != here)
     return {
@@ -178,7 +179,7 @@ async def test_a_scheduled_broadcast_moves_to_another_time_and_message_until_it_
             service.Refusal.PAST
         )
         other = await consenting_teacher(repo, 5301, int(world["here"]), NOW)  # type: ignore[arg-type]
-        await repo.users.set_role(other, Role.COORDINATOR, int(world["here"]))  # type: ignore[arg-type]
+        await make_staff(repo, other, Role.COORDINATOR, int(world["here"]))  # type: ignore[arg-type]
         assert await service.reschedule(repo, other, Role.COORDINATOR, planned.id, later, NOW) is (
             service.Refusal.NOT_FOUND
         )

@@ -6,6 +6,7 @@ from db.repo import Repo
 from devtools.emulator import BotAPIEmulator
 from domain.roles import Role
 from tests.e2e.conftest import Chat, Running
+from tests.staffing import make_staff
 from ui.callbacks.onboarding import ConsentCb
 from ui.callbacks.profile import AgeCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb
 
@@ -52,7 +53,7 @@ async def coordinator(running: Running, tg_id: int, municipality_id: int, school
         repo = Repo(session)
         row = await repo.users.by_telegram_id(tg_id)
         assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
+        await make_staff(repo, row, Role.COORDINATOR, row.municipality_id)
         await session.commit()
     running.app.dp["user_cache"].invalidate(tg_id)
     return chat

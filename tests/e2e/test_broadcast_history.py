@@ -23,6 +23,7 @@ from services import broadcasts as service
 from tests.e2e.conftest import Chat, Running
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
+from tests.staffing import make_staff
 from ui.callbacks.broadcast_history import BcHist, BcHistAction
 from ui.formatting import moment_text
 
@@ -45,7 +46,7 @@ async def _staff(running: Running, tg_id: int, municipality_id: int, school_id: 
         repo = Repo(session)
         row = await repo.users.by_telegram_id(tg_id)
         assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
+        await make_staff(repo, row, Role.COORDINATOR, row.municipality_id)
         await session.commit()
     running.app.dp["user_cache"].invalidate(tg_id)
     return chat
