@@ -94,6 +94,49 @@ async def test_a_coordinator_broadcasts_within_their_scope_only(sessionmaker: Ma
         assert await service.audience_size(repo, olga, Role.ADMIN, there) == (2, 0)
 
 
+async def test_a_school_methodists_broadcast_never_leaves_the_school(sessionmaker: Maker) -> None:
+    world = await _world(sessionmaker)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        teachers = [await repo.users.get(u.id) for u in world["teachers"]]  # type: ignore[union-attr]
+        school = await repo.reference.school(int(teachers[0].school_id or 0))  # type: ignore[union-attr]
+        assert school is not None
+        # two of the five teachers move to another school of the municipality
+        another = next(
+            s for s in await repo.reference.schools(school.municipality_id) if s.id != school.id
+        )
+        for moved in teachers[3:]:
+            assert moved is not None
+            await repo.users.set_fields(moved, school_id=another.id)
+        head = await consenting_teacher(repo, 5400, school.municipality_id, NOW)
+        await make_staff(repo, head, Role.SCHOOL_METHODIST, school_id=school.id)
+        await session.commit()
+        everyone = Filters(municipality_ids=(school.municipality_id,))
+        sent = await service.create(repo, head, Role.SCHOOL_METHODIST, _draft(), NOW)
+        assert not isinstance(sent, service.Refusal)
+        await session.commit()
+        assert sent.scope == {
+            "municipality_ids": [school.municipality_id],
+            "school_ids": [school.id],
+        }
+        olga = world["olga"]
+        expected = sorted([u.id for u in teachers[:3] if u is not None] + [olga.id, head.id])  # type: ignore[union-attr]
+        assert await repo.broadcasts.recipients_of(sent.id) == expected
+        # naming their municipality does not widen it; another school is refused
+        wide = await service.create(
+            repo, head, Role.SCHOOL_METHODIST, _draft(filters=everyone), NOW
+        )
+        assert not isinstance(wide, service.Refusal)
+        assert await repo.broadcasts.recipients_of(wide.id) == expected
+        assert await service.create(
+            repo,
+            head,
+            Role.SCHOOL_METHODIST,
+            _draft(filters=Filters(school_ids=(another.id,))),
+            NOW,
+        ) is (service.Refusal.OUT_OF_SCOPE)
+
+
 async def test_a_broadcast_becomes_one_row_per_recipient_once(sessionmaker: Maker) -> None:
     world = await _world(sessionmaker)
     async with sessionmaker() as session:
