@@ -118,6 +118,9 @@ class User(Base):
     #: NULL once the user erased their data (/deleteme): the row stays as an anonymous aggregate
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     language: Mapped[str] = mapped_column(String(8))
+    #: the Telegram @username, lower case, kept once they consented (an admin grants a role by
+    #: it); refreshed when they write
+    username: Mapped[str | None] = mapped_column(String(32), index=True)
     role: Mapped[str] = mapped_column(String(16), default="teacher")
     consent: Mapped[str] = mapped_column(String(16), default="none")
     consent_version: Mapped[str | None] = mapped_column(String(16))

@@ -15,11 +15,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 
 from bot.commands import set_user_commands
 from core.clock import Clock
 from db.models import AuditEntry, Municipality, School, User
 from db.repo import Repo
+from domain.deeplinks import make_link
 from domain.ids import parse_id
 from domain.roles import Role
 from domain.scope import Assignment
@@ -65,6 +67,8 @@ def action_names() -> dict[str, str]:
         "event_edited": _("edited an event"),
         "event_message": _("messaged event participants"),
         "import": _("imported a file"),
+        "invite_created": _("created a staff invitation link"),
+        "invite_used": _("accepted a staff invitation link"),
         "mentor_volunteer": _("volunteered as a mentor"),
         "profile_completed": _("completed the profile"),
         "registration_cancelled": _("cancelled a registration"),
@@ -84,7 +88,7 @@ def action_names() -> dict[str, str]:
 
 def _usage_grant() -> str:
     return _(
-        "Usage: <code>/grant &lt;telegram id&gt; coordinator &lt;municipality codes&gt;</code> "
+        "Usage: <code>/grant &lt;telegram id or @username&gt; coordinator &lt;municipality codes&gt;</code> "
         "(several, or <code>region</code>), "
         "<code>/grant &lt;telegram id&gt; school_methodist &lt;school id or code&gt;</code>, "
         "<code>/grant &lt;telegram id&gt; admin</code> or "
@@ -134,6 +138,36 @@ async def describe(repo: Repo, user: User, locale: str) -> str:
     return f"<code>{user.telegram_id}</code> — {name} — {role}"
 
 
+def grant_text(grant: staff_service.Grant) -> str:
+    """«coordinator, Volgodonsk, Timashevsky district» in the reader's language (escaped)."""
+    locale = get_i18n().current_locale
+    role = role_name(grant.role)
+    if grant.region:
+        return _("{role}, {scope}").format(role=role, scope=_("the whole region"))
+    if grant.school is not None:
+        name = h(grant.school.short_name or grant.school.name)
+        return _("{role}, {scope}").format(role=role, scope=name)
+    if grant.municipalities:
+        names = ", ".join(h(m.name(locale)) for m in grant.municipalities)
+        return _("{role}, {scope}").format(role=role, scope=names)
+    return role
+
+
+async def _target(repo: Repo, ref: str) -> User | None:
+    """The user an admin names: a Telegram id or the @username of someone known."""
+    if ref.startswith("@"):
+        return await repo.users.by_username(ref)
+    telegram_id = parse_id(ref)
+    return await repo.users.by_telegram_id(telegram_id) if telegram_id is not None else None
+
+
+def _unknown_target(ref: str) -> str:
+    return _(
+        "No user {ref}. They need to open the bot and send /start first "
+        "(an @username is known once they have agreed to the data policy)."
+    ).format(ref=h(ref))
+
+
 def scope_problem_text(problem: staff_service.ScopeProblem, codes: str) -> str:
     P = staff_service.ScopeProblem
     if problem in (P.NEED_MUNICIPALITIES, P.UNKNOWN_MUNICIPALITY):
@@ -160,9 +194,9 @@ async def cmd_grant(
     clock: Clock,
 ) -> None:
     args = (command.args or "").split()
-    telegram_id = parse_id(args[0]) if args else None
+    well_formed = bool(args) and (args[0].startswith("@") or parse_id(args[0]) is not None)
     role = Role(args[1]) if len(args) > 1 and args[1] in {r.value for r in Role} else None
-    if telegram_id is None or role is None:
+    if not well_formed or role is None:
         await message.answer(_usage_grant())
         return
     grant = await staff_service.resolve_grant(repo, role, args[2:])
@@ -171,7 +205,7 @@ async def cmd_grant(
             scope_problem_text(grant, await _municipality_codes(repo)) + "\n" + _usage_grant()
         )
         return
-    await _set_role(message, repo, staff, bot, i18n, telegram_id, grant, clock)
+    await _set_role(message, repo, staff, bot, i18n, args[0], grant, clock)
 
 
 async def cmd_revoke(
@@ -183,14 +217,16 @@ async def cmd_revoke(
     i18n: I18n,
     clock: Clock,
 ) -> None:
-    telegram_id = parse_id(command.args or "")
-    if telegram_id is None:
+    ref = (command.args or "").strip()
+    if not (ref.startswith("@") and len(ref) > 1) and parse_id(ref) is None:
         await message.answer(
-            _("Usage: {usage}").format(usage="<code>/revoke &lt;telegram id&gt;</code>")
+            _("Usage: {usage}").format(
+                usage="<code>/revoke &lt;telegram id or @username&gt;</code>"
+            )
         )
         return
     grant = staff_service.Grant(Role.TEACHER)
-    await _set_role(message, repo, staff, bot, i18n, telegram_id, grant, clock)
+    await _set_role(message, repo, staff, bot, i18n, ref, grant, clock)
 
 
 async def _set_role(
@@ -199,17 +235,13 @@ async def _set_role(
     staff: User,
     bot: Bot,
     i18n: I18n,
-    telegram_id: int,
+    ref: str,
     grant: staff_service.Grant,
     clock: Clock,
 ) -> None:
-    target = await repo.users.by_telegram_id(telegram_id)
+    target = await _target(repo, ref)
     if target is None:
-        await message.answer(
-            _(
-                "No user with Telegram id {id}. They need to open the bot and send /start first."
-            ).format(id=telegram_id)
-        )
+        await message.answer(_unknown_target(ref))
         return
     if target.id == staff.id and grant.role is not Role.ADMIN:
         await message.answer(_("You cannot take the admin role from yourself."))
@@ -219,6 +251,52 @@ async def _set_role(
     await set_user_commands(bot, i18n, target.telegram_id, grant.role, target.language)
     await message.answer(
         _("Done: {user}").format(user=await describe(repo, target, i18n.current_locale))
+    )
+
+
+def _usage_invite() -> str:
+    return _(
+        "Usage: <code>/invite coordinator &lt;municipality codes&gt;</code> (several, or "
+        "<code>region</code>) or <code>/invite school_methodist &lt;school id or code&gt;</code>. "
+        "The link works once, for {days} days."
+    ).format(days=staff_service.INVITE_TTL.days)
+
+
+async def cmd_invite(
+    message: Message,
+    command: CommandObject,
+    repo: Repo,
+    staff: User,
+    bot: Bot,
+    tz: tzinfo,
+    clock: Clock,
+) -> None:
+    """A one-time, expiring link that makes whoever opens it first a coordinator or a school
+    methodist with the scope named here."""
+    args = (command.args or "").split()
+    staff_roles = {Role.COORDINATOR.value, Role.SCHOOL_METHODIST.value}
+    if not args or args[0] not in staff_roles:
+        await message.answer(_usage_invite())
+        return
+    grant = await staff_service.resolve_grant(repo, Role(args[0]), args[1:])
+    if isinstance(grant, staff_service.ScopeProblem):
+        await message.answer(
+            scope_problem_text(grant, await _municipality_codes(repo)) + "\n" + _usage_invite()
+        )
+        return
+    invite = await staff_service.create_invite(repo, staff, grant, clock.now())
+    me = await bot.me()
+    link = make_link(me.username or "", f"{staff_service.INVITE_KIND}_{invite.code}")
+    await message.answer(
+        _(
+            "🔗 A one-time invitation: {grant}.\n{link}\n"
+            "It works once, until {until}. Send it to the person privately: whoever opens it "
+            "first gets the role after registering."
+        ).format(
+            grant=grant_text(grant),
+            link=h(link),
+            until=f"{invite.expires_at.astimezone(tz):%d.%m.%Y %H:%M}",
+        )
     )
 
 
@@ -299,5 +377,6 @@ def make_router() -> Router:
     router.message.register(cmd_grant, Command("grant"))
     router.message.register(cmd_revoke, Command("revoke"))
     router.message.register(cmd_staff, Command("staff"))
+    router.message.register(cmd_invite, Command("invite"))
     router.message.register(cmd_audit, Command("audit"))
     return router

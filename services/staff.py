@@ -5,12 +5,13 @@ in the same unit of work."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from db.models import Municipality, School, User
+from db.models import Municipality, School, StaffInvite, User
 from db.repo import Repo
 from domain.notices import Notice, NoticeKind
 from domain.roles import Role
@@ -111,10 +112,12 @@ async def set_role(
     now: datetime,
     *,
     actor: User | None = None,
+    notify: bool = True,
     **audit: Any,
 ) -> None:
     """Give `target` the role and scope of `grant`; audited (with the previous role and
-    scope), and a notice tells them what they can do now. `audit` adds details."""
+    scope), and a notice tells them what they can do now (unless `notify` is False: they are
+    answered directly). `audit` adds details."""
     previous = target.role
     before = await repo.staff.assignments(target.id)
     await repo.users.set_role(target, grant.role)
@@ -130,7 +133,112 @@ async def set_role(
         **grant.details(),
         **audit,
     )
-    await repo.outbox.add([Notice(target.id, NoticeKind.ROLE_CHANGED, grant.details())], now)
+    if notify:
+        await repo.outbox.add([Notice(target.id, NoticeKind.ROLE_CHANGED, grant.details())], now)
+
+
+# ------------------------------------------------------------------ invite links
+
+#: how long an invite link works unless the administrator says otherwise
+INVITE_TTL = timedelta(days=7)
+#: the longest an administrator may make one last
+INVITE_TTL_MAX = timedelta(days=30)
+#: the deep-link kind of an invite: `start=staff_<code>`
+INVITE_KIND = "staff"
+
+
+class InviteProblem(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    #: the municipality or school it named is gone
+    STALE = "stale"
+
+
+def _invite_scope(grant: Grant) -> dict[str, Any]:
+    if grant.region:
+        return {"region": True}
+    if grant.school is not None:
+        return {"school_id": grant.school.id}
+    return {"municipality_ids": [m.id for m in grant.municipalities]}
+
+
+async def create_invite(
+    repo: Repo, actor: User, grant: Grant, now: datetime, ttl: timedelta = INVITE_TTL
+) -> StaffInvite:
+    """A one-time link for a staff role (coordinator or school methodist) with its scope;
+    audited. The code is random (128 bits) and unguessable."""
+    if grant.role not in (Role.COORDINATOR, Role.SCHOOL_METHODIST):
+        raise GrantError("invites are for coordinators and school methodists")
+    invite = await repo.staff.add_invite(
+        StaffInvite(
+            code=secrets.token_hex(16),
+            role=grant.role.value,
+            scope=_invite_scope(grant),
+            created_by_user_id=actor.id,
+            created_at=now,
+            expires_at=now + min(ttl, INVITE_TTL_MAX),
+        )
+    )
+    await repo.audit.record(
+        "invite_created",
+        actor=actor,
+        invite_id=invite.id,
+        expires_at=invite.expires_at.isoformat(),
+        **grant.details(),
+    )
+    return invite
+
+
+async def invite_grant(repo: Repo, invite: StaffInvite) -> Grant | None:
+    """The role and scope an invite gives (None: what it named is gone)."""
+    role = Role(invite.role)
+    scope = invite.scope
+    try:
+        if scope.get("region"):
+            return Grant(role, region=True)
+        if scope.get("school_id") is not None:
+            school = await repo.reference.school(int(scope["school_id"]))
+            return Grant(role, school=school) if school is not None else None
+        municipalities = [
+            await repo.reference.municipality(int(m)) for m in scope.get("municipality_ids", [])
+        ]
+        found = tuple(m for m in municipalities if m is not None)
+        return Grant(role, municipalities=found) if found else None
+    except (GrantError, ValueError, TypeError):
+        return None
+
+
+async def check_invite(repo: Repo, code: str, now: datetime) -> StaffInvite | InviteProblem:
+    """The invite behind a link, if it can still be used (nothing changes)."""
+    invite = await repo.staff.invite(code)
+    if invite is None:
+        return InviteProblem.UNKNOWN
+    if invite.used_at is not None:
+        return InviteProblem.USED
+    if invite.expires_at <= now:
+        return InviteProblem.EXPIRED
+    return invite
+
+
+async def accept_invite(repo: Repo, user: User, code: str, now: datetime) -> Grant | InviteProblem:
+    """`user` (onboarded) opens the link: they get its role and scope, once. Audited as the
+    inviting administrator's grant; the link is used up even if two people open it at once
+    (a conditional update decides)."""
+    invite = await check_invite(repo, code, now)
+    if isinstance(invite, InviteProblem):
+        return invite
+    grant = await invite_grant(repo, invite)
+    if grant is None:
+        return InviteProblem.STALE
+    if not await repo.staff.claim_invite(invite.id, user.id, now):
+        return InviteProblem.USED
+    inviter = await repo.users.get(invite.created_by_user_id) if invite.created_by_user_id else None
+    await set_role(
+        repo, user, grant, now, actor=inviter, notify=False, via="invite", invite_id=invite.id
+    )
+    await repo.audit.record("invite_used", actor=user, target=user, invite_id=invite.id)
+    return grant
 
 
 async def scope(repo: Repo, staff: User, role: Role) -> Scope:
@@ -143,10 +251,17 @@ async def scope(repo: Repo, staff: User, role: Role) -> Scope:
 
 
 __all__ = [
+    "INVITE_KIND",
+    "INVITE_TTL",
     "REGION",
     "Grant",
     "GrantError",
+    "InviteProblem",
     "ScopeProblem",
+    "accept_invite",
+    "check_invite",
+    "create_invite",
+    "invite_grant",
     "resolve_grant",
     "scope",
     "set_role",

@@ -74,6 +74,7 @@ class UserMiddleware(BaseMiddleware):
             )
             has_scope = bool(await repo.staff.assignments(user.id)) if not created else False
             ctx = context_of(user, self.admin_ids, has_scope=has_scope)
+            await repo.users.remember_username(user, tg_user.username)
             if not created:  # a new row is cached once its transaction has committed
                 self.cache.put(ctx)
         if ctx.blocked and not _blocks_the_bot(event):

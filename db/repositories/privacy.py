@@ -20,12 +20,11 @@ from db.models import (
     RouteStep,
     School,
     Site,
-    StaffInvite,
-    StaffScope,
     User,
     UserSubject,
 )
 from db.repositories.broadcasts import BroadcastRepo
+from db.repositories.staff import StaffRepo
 from db.repositories.users import UserRepo
 from domain.roles import Role
 
@@ -91,19 +90,11 @@ class PersonalDataRepo(UserRepo):
             update(Event).where(Event.organiser_id == uid).values(organiser_id=None)
         )
         await BroadcastRepo(self.session).forget_person(uid, now)
-        await self.session.execute(delete(StaffScope).where(StaffScope.user_id == uid))
-        for column in (StaffInvite.created_by_user_id, StaffInvite.used_by_user_id):
-            await self.session.execute(
-                update(StaffInvite).where(column == uid).values({column.key: None})
-            )
-        await self.session.execute(
-            update(StaffScope)
-            .where(StaffScope.granted_by_user_id == uid)
-            .values(granted_by_user_id=None)
-        )
+        await StaffRepo(self.session, set()).forget_person(uid)
         school_id = user.school_id
         user.telegram_id = None
         user.full_name = None
+        user.username = None
         user.school_id = None
         user.experience_years = None
         user.pending_payload = None
@@ -176,6 +167,7 @@ class PersonalDataRepo(UserRepo):
         return {
             "exported_at": _iso(now),
             "telegram_id": user.telegram_id,
+            "username": user.username,
             "language": user.language,
             "role": user.role,
             "consent": {
@@ -211,47 +203,8 @@ class PersonalDataRepo(UserRepo):
             "registrations": await self._export_registrations(user_id),
             "as_methodist": await self._export_authored(user_id, user.language),
             "messages": await self._export_messages(user_id),
-            "staff": await self._export_staff(user_id),
+            "staff": await StaffRepo(self.session, set()).export(user_id),
             "history": history,
-        }
-
-    async def _export_staff(self, user_id: int) -> dict[str, Any]:
-        """Where they act as staff, and the invite links they made or opened."""
-        scopes = await self.session.scalars(
-            select(StaffScope).where(StaffScope.user_id == user_id).order_by(StaffScope.id)
-        )
-        invites = await self.session.scalars(
-            select(StaffInvite)
-            .where(
-                (StaffInvite.created_by_user_id == user_id)
-                | (StaffInvite.used_by_user_id == user_id)
-            )
-            .order_by(StaffInvite.id)
-        )
-        return {
-            "scopes": [
-                {
-                    "id": s.id,
-                    "municipality_id": s.municipality_id,
-                    "school_id": s.school_id,
-                    "granted_at": _iso(s.granted_at),
-                }
-                for s in scopes
-            ],
-            "invites": [
-                {
-                    "id": i.id,
-                    "code": i.code,
-                    "role": i.role,
-                    "scope": i.scope,
-                    "made_by_you": i.created_by_user_id == user_id,
-                    "used_by_you": i.used_by_user_id == user_id,
-                    "created_at": _iso(i.created_at),
-                    "expires_at": _iso(i.expires_at),
-                    "used_at": _iso(i.used_at),
-                }
-                for i in invites
-            ],
         }
 
     async def _export_messages(self, user_id: int) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -137,6 +137,59 @@ class StaffRepo:
             result[uid].append(Assignment(m, s, sm))
         return result
 
+    async def forget_person(self, user_id: int) -> None:
+        """Erasure (/deleteme): their assignments go; invites and grants they made or used
+        stay, unsigned."""
+        await self.session.execute(delete(StaffScope).where(StaffScope.user_id == user_id))
+        for column in (StaffInvite.created_by_user_id, StaffInvite.used_by_user_id):
+            await self.session.execute(
+                update(StaffInvite).where(column == user_id).values({column.key: None})
+            )
+        await self.session.execute(
+            update(StaffScope)
+            .where(StaffScope.granted_by_user_id == user_id)
+            .values(granted_by_user_id=None)
+        )
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Where they act as staff, and the invite links they made or opened."""
+        scopes = await self.session.scalars(
+            select(StaffScope).where(StaffScope.user_id == user_id).order_by(StaffScope.id)
+        )
+        invites = await self.session.scalars(
+            select(StaffInvite)
+            .where(
+                (StaffInvite.created_by_user_id == user_id)
+                | (StaffInvite.used_by_user_id == user_id)
+            )
+            .order_by(StaffInvite.id)
+        )
+        return {
+            "scopes": [
+                {
+                    "id": s.id,
+                    "municipality_id": s.municipality_id,
+                    "school_id": s.school_id,
+                    "granted_at": _iso(s.granted_at),
+                }
+                for s in scopes
+            ],
+            "invites": [
+                {
+                    "id": i.id,
+                    "code": i.code,
+                    "role": i.role,
+                    "scope": i.scope,
+                    "made_by_you": i.created_by_user_id == user_id,
+                    "used_by_you": i.used_by_user_id == user_id,
+                    "created_at": _iso(i.created_at),
+                    "expires_at": _iso(i.expires_at),
+                    "used_at": _iso(i.used_at),
+                }
+                for i in invites
+            ],
+        }
+
     # ---------------------------------------------------------------- invites
 
     async def add_invite(self, invite: StaffInvite) -> StaffInvite:
@@ -174,6 +227,10 @@ class StaffRepo:
                 .limit(limit)
             )
         )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 __all__ = ["StaffRepo", "events_in", "schools_in", "sites_in", "users_in"]

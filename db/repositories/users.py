@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -89,6 +89,29 @@ class UserRepo:
                 raise
             return existing, False
         return user, True
+
+    async def by_username(self, username: str) -> User | None:
+        """A known user by their @username (with or without the @, any case)."""
+        name = username.removeprefix("@").lower()
+        if not name:
+            return None
+        user: User | None = await self.session.scalar(
+            select(User).where(User.username == name, User.telegram_id.is_not(None))
+        )
+        return user
+
+    async def remember_username(self, user: User, username: str | None) -> None:
+        """Keep the @username of someone who consented (others: nothing beyond the id)."""
+        name = username.lower()[:32] if username and user.consent == "given" else None
+        if user.username != name and (name is not None or user.username is not None):
+            if name is not None:  # someone else's old name is theirs no more
+                await self.session.execute(
+                    update(User)
+                    .where(User.username == name, User.id != user.id)
+                    .values(username=None)
+                    .execution_options(synchronize_session=False)
+                )
+            user.username = name
 
     async def set_language(self, user: User, language: str) -> None:
         user.language = language

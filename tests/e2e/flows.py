@@ -20,9 +20,12 @@ async def register(
     position: str = "teacher",
     age: str = "under_35",
     years: str = "2",
+    start: str = "/start",
+    menu_last: bool = True,
 ) -> None:
-    """Consent and a complete profile through the real handlers."""
-    await chat.send("/start")
+    """Consent and a complete profile through the real handlers (`start`: the first message,
+    e.g. a deep link; `menu_last`: the main menu is the last message)."""
+    await chat.send(start)
     await chat.tap_data(ConsentCb(action="agree").pack())
     await chat.send("Иванова Анна Петровна")
     await chat.tap_data(MuniCb(id=municipality_id).pack())
@@ -33,7 +36,8 @@ async def register(
     await chat.send(years)
     await chat.tap_data(AgeCb(band=age).pack())
     await chat.tap_data(Nav(action="save").pack())
-    assert chat.last.reply_keyboard_texts, emu.dump_chat(chat.user.id)
+    if menu_last:  # else the deep link's answer follows the menu
+        assert chat.last.reply_keyboard_texts, emu.dump_chat(chat.user.id)
 
 
 async def coordinator(running: Running, tg_id: int, municipality_id: int, school_id: int) -> Chat:

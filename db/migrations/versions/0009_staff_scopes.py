@@ -109,10 +109,14 @@ def upgrade() -> None:
             batch_op.f("fk_users_staff_municipality_id_municipalities"), type_="foreignkey"
         )
         batch_op.drop_column("staff_municipality_id")
+        batch_op.add_column(sa.Column("username", sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f("ix_users_username"), ["username"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_username"))
+        batch_op.drop_column("username")
         batch_op.add_column(sa.Column("staff_municipality_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_users_staff_municipality_id_municipalities"),
