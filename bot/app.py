@@ -34,6 +34,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from core.clock import Clock, SystemClock
+from core.health import install_error_log
 from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from core.settings import Settings
 from core.usercache import UserCache
@@ -208,6 +209,8 @@ class BotApp:
             self.settings, self.sessionmaker, clock=self.clock, on_commit=self.sender.wake
         )
         self.dp["scheduler"] = self.scheduler
+        self.dp["error_log"] = install_error_log()
+        self.dp["started_at"] = self.clock.now()
         self.dp.startup.register(self._on_startup)
         self.dp.shutdown.register(self._on_shutdown)
 

@@ -44,6 +44,8 @@ ADMIN_COMMANDS = [
     ("revoke", __("Revoke a role: /revoke id")),
     ("staff", __("Coordinators and admins")),
     ("audit", __("Recent privileged actions")),
+    ("invite", __("A one-time link for a new coordinator or school methodist")),
+    ("admin", __("Users, roles and system health")),
 ]
 
 

@@ -371,12 +371,16 @@ async def cmd_audit(message: Message, repo: Repo, tz: tzinfo) -> None:
 
 
 def make_router() -> Router:
+    from handlers import admin_panel  # it uses this module's texts
+
     """A fresh router (a router can belong to only one dispatcher)."""
     router = Router(name="admin")
     router.message.filter(RoleFilter(Role.ADMIN))
+    router.callback_query.filter(RoleFilter(Role.ADMIN))
     router.message.register(cmd_grant, Command("grant"))
     router.message.register(cmd_revoke, Command("revoke"))
     router.message.register(cmd_staff, Command("staff"))
     router.message.register(cmd_invite, Command("invite"))
+    admin_panel.register(router)
     router.message.register(cmd_audit, Command("audit"))
     return router

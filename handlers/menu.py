@@ -86,10 +86,14 @@ def help_text(role: Role, onboarded: bool = True) -> str:
         parts.append(
             _(
                 "<b>Administrator</b>\n"
-                "/grant &lt;telegram id&gt; coordinator &lt;municipality code&gt; — make a coordinator of a municipality\n"
+                "/admin — users by role, find a user, grant or change a scope, system health\n"
+                "/invite coordinator &lt;municipality codes | region&gt; or "
+                "/invite school_methodist &lt;school&gt; — a one-time link that gives the role\n"
+                "/grant &lt;telegram id or @username&gt; coordinator &lt;codes | region&gt; — make a coordinator\n"
+                "/grant &lt;telegram id&gt; school_methodist &lt;school&gt; — make a school methodist\n"
                 "/grant &lt;telegram id&gt; admin — make an administrator\n"
-                "/revoke &lt;telegram id&gt; — make the user a teacher again\n"
-                "/staff — coordinators and administrators\n"
+                "/revoke &lt;telegram id or @username&gt; — make the user a teacher again\n"
+                "/staff — staff members and their scopes\n"
                 "/audit — recent privileged actions"
             )
         )

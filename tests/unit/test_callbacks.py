@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from pydantic import ValidationError
 
 import ui.callbacks
+from ui.callbacks.admin import AdminAction, AdminCb
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
 from ui.callbacks.broadcasts import BcAdmin, BcAdminAction, BcOpen, BcWiz, BcWizAction
 from ui.callbacks.coordinator import (
@@ -74,6 +75,7 @@ from ui.callbacks.settings import MuteCb, SetAction, SetCb
 #: one instance per class and the string the same button packed to before the actions were
 #: enums (checked against the string-typed classes of the previous release)
 PACKED: list[tuple[CallbackData, str]] = [
+    (AdminCb(action=AdminAction.MUNI, user_id=123456, value=14), "ad:muni:123456:14"),
     (
         EvList(mode=EvListMode.COMP, value="assessment", when=EvListWhen.WEEK, page=2),
         "el:comp:assessment:week:2",
