@@ -51,7 +51,14 @@ ADMIN_COMMANDS = [
 
 #: a school methodist's: their school's teachers, events, sites and broadcasts (no typed-in
 #: schools to check, no imports)
-SCHOOL_METHODIST_COMMANDS = [c for c in COORDINATOR_COMMANDS if c[0] not in {"schools", "template"}]
+SCHOOL_METHODIST_COMMANDS = [
+    ("teachers", __("Teachers of my school")),
+    ("myevents", __("Events of my school")),
+    ("newevent", __("Create an event")),
+    ("newsite", __("Create an internship site")),
+    ("mysites", __("Internship sites of my school")),
+    ("broadcast", __("A broadcast to teachers")),
+]
 
 
 def commands_for(role: Role, locale: str, i18n: I18n) -> list[BotCommand]:

@@ -12,12 +12,13 @@ from db.repo import Repo
 from domain.broadcasts import Filters
 from domain.roles import Role
 from domain.scope import Scope
+from handlers.event_admin.states import EventForm
 from services import broadcasts as bc_service
 from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
 from tests.sample import consenting_teacher, load_sample_events
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
-from ui.callbacks.event_admin import EventAdminAction, EventAdminCb
+from ui.callbacks.event_admin import EventAdminAction, EventAdminCb, NewEventAction, NewEventCb
 
 ADMIN = 900
 
@@ -220,3 +221,34 @@ async def test_a_school_methodist_sees_only_their_school(harness: Harness) -> No
                 repo, user, Role.SCHOOL_METHODIST, filters
             )
             assert refused_size is bc_service.Refusal.OUT_OF_SCOPE, filters
+
+
+async def test_a_school_methodists_event_is_at_their_schools_site(harness: Harness) -> None:
+    world = await _setup(harness)
+    events: dict[str, Event] = world["events"]
+    own_site = int(events["vdn-assess-mc-1"].site_id or 0)
+    other_site = int(events["tim-funclit-intern-1"].site_id or 0)
+    async with harness.sessionmaker() as session:
+        site = await Repo(session).events.site(own_site)
+        assert site is not None and site.school_id is not None
+        school_id = site.school_id
+    await harness.message(44, "/start")
+    await harness.message(ADMIN, f"/grant 44 school_methodist {school_id}")
+    started = _all(await harness.message(44, "/newevent"))
+    assert "площадке" not in started  # they have a site: the wizard starts
+
+    context = harness.dp.fsm.get_context(harness.bot, chat_id=44, user_id=44)
+    await context.set_state(EventForm.site)
+    for forged in (str(other_site), "0"):  # another school's site, or none at all
+        popup = _all(
+            await harness.callback(44, NewEventCb(action=NewEventAction.SITE, value=forged).pack())
+        )
+        assert "устарела" in popup, forged
+        assert (await context.get_data()).get("site") is None
+    accepted = _all(
+        await harness.callback(
+            44, NewEventCb(action=NewEventAction.SITE, value=str(own_site)).pack()
+        )
+    )
+    assert "устарела" not in accepted
+    assert (await context.get_data()).get("site") == own_site
