@@ -129,6 +129,11 @@ class User(Base):
     municipality_id: Mapped[int | None] = mapped_column(
         ForeignKey("municipalities.id", ondelete="SET NULL")
     )
+    #: emptied by migration 0009 (moved into `staff_scopes`); nothing reads or writes it. Kept
+    #: only because dropping it on SQLite would recreate `users` (see the migration)
+    legacy_staff_municipality_id: Mapped[int | None] = mapped_column(
+        "staff_municipality_id", ForeignKey("municipalities.id", ondelete="SET NULL")
+    )
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
     position_code: Mapped[str | None] = mapped_column(
         ForeignKey("positions.code", ondelete="SET NULL")

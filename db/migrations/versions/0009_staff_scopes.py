@@ -9,8 +9,6 @@ Create Date: 2026-11-30
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -79,52 +77,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_invites")),
         sa.UniqueConstraint("code", name=op.f("uq_staff_invites_code")),
     )
-    # Each coordinator's one municipality becomes their first scope row; the column goes
-    # (nothing reads it any more: `domain.scope` over `staff_scopes` is the one source).
-    users = sa.table(
-        "users",
-        sa.column("id", sa.Integer()),
-        sa.column("role", sa.String()),
-        sa.column("staff_municipality_id", sa.Integer()),
+    # Each coordinator's one municipality becomes their first scope row; the old column is
+    # emptied and nothing reads it any more (`domain.scope` over `staff_scopes` is the one
+    # source). It is not dropped: on SQLite that means recreating `users` (batch mode), and
+    # with foreign keys on, dropping the old table would cascade-delete every row that refers
+    # to a user.
+    op.execute(
+        "INSERT INTO staff_scopes (user_id, municipality_id, granted_at) "
+        "SELECT id, staff_municipality_id, CURRENT_TIMESTAMP FROM users "
+        "WHERE role = 'coordinator' AND staff_municipality_id IS NOT NULL"
     )
-    rows = op.get_bind().execute(
-        sa.select(users.c.id, users.c.staff_municipality_id).where(
-            users.c.role == "coordinator", users.c.staff_municipality_id.is_not(None)
-        )
-    )
-    scopes = sa.table(
-        "staff_scopes",
-        sa.column("user_id", sa.Integer()),
-        sa.column("municipality_id", sa.Integer()),
-        sa.column("granted_at", sa.DateTime(timezone=True)),
-    )
-    moved = [
-        {"user_id": uid, "municipality_id": mid, "granted_at": datetime.now(UTC)}
-        for uid, mid in rows
-    ]
-    if moved:
-        op.bulk_insert(scopes, moved)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_users_staff_municipality_id_municipalities"), type_="foreignkey"
-        )
-        batch_op.drop_column("staff_municipality_id")
-        batch_op.add_column(sa.Column("username", sa.String(length=32), nullable=True))
-        batch_op.create_index(batch_op.f("ix_users_username"), ["username"], unique=False)
+    op.execute("UPDATE users SET staff_municipality_id = NULL")
+    op.add_column("users", sa.Column("username", sa.String(length=32), nullable=True))
+    op.create_index(op.f("ix_users_username"), "users", ["username"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_users_username"))
-        batch_op.drop_column("username")
-        batch_op.add_column(sa.Column("staff_municipality_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_users_staff_municipality_id_municipalities"),
-            "municipalities",
-            ["staff_municipality_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
+    op.drop_index(op.f("ix_users_username"), table_name="users")
+    op.drop_column("users", "username")
     # a coordinator keeps one of their municipalities (the smallest id); region and school
     # scopes have no place in the old column
     op.execute(
