@@ -50,11 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     grant = sub.add_parser("grant", help="grant a role to a user who has sent /start")
     grant.add_argument("telegram_id", type=int)
-    grant.add_argument("role", choices=["teacher", "coordinator", "admin"])
+    grant.add_argument("role", choices=["teacher", "school_methodist", "coordinator", "admin"])
     grant.add_argument(
-        "municipality",
-        nargs="?",
-        help="for a coordinator: the code of the municipality they serve",
+        "scope",
+        nargs="*",
+        help="a coordinator: municipality codes or `region`; a school methodist: a school id or code",
     )
     return parser
 
@@ -134,7 +134,7 @@ async def _import_framework(settings: Settings, path: Path) -> int:
 
 
 async def _import_events(
-    settings: Settings, path: Path, data: bytes, municipality: str | None
+    settings: Settings, path: Path, data: bytes, municipalities: frozenset[str] | None
 ) -> int:
     from bot.app import prepare_database
     from bot.imports import ImportFormatError, import_file
@@ -148,7 +148,7 @@ async def _import_events(
                 Repo(session),
                 data,
                 path.name,
-                allowed_municipality=municipality,
+                allowed_municipalities=municipalities,
                 actor=None,
                 tz=settings.tz,
                 now=SystemClock().now(),
@@ -168,8 +168,17 @@ async def _import_events(
     return 0
 
 
+_CLI_SCOPE_PROBLEMS = {
+    "need_municipalities": "a coordinator needs municipality codes (or `region`)",
+    "unknown_municipality": "unknown municipality code",
+    "need_school": "a school methodist needs one school: its id or code",
+    "unknown_school": "unknown school",
+    "no_scope": "only a coordinator or a school methodist is given a scope",
+}
+
+
 async def _grant(
-    settings: Settings, telegram_id: int, role_name: str, municipality_code: str | None
+    settings: Settings, telegram_id: int, role_name: str, scope_words: list[str]
 ) -> int:
     from bot.app import prepare_database
     from core.clock import SystemClock
@@ -184,17 +193,10 @@ async def _grant(
             user = await repo.users.by_telegram_id(telegram_id)
             if user is None:
                 return _fail(f"no user with Telegram id {telegram_id}: they must send /start first")
-            role = Role(role_name)
-            municipality = None
-            if role is Role.COORDINATOR:
-                if not municipality_code:
-                    return _fail("a coordinator needs the code of the municipality they serve")
-                municipality = await repo.reference.municipality_by_code(municipality_code)
-                if municipality is None:
-                    return _fail(f"unknown municipality code {municipality_code!r}")
-            elif municipality_code:
-                return _fail("only a coordinator is assigned a municipality")
-            await staff.set_role(repo, user, role, municipality, SystemClock().now(), via="cli")
+            grant = await staff.resolve_grant(repo, Role(role_name), scope_words)
+            if isinstance(grant, staff.ScopeProblem):
+                return _fail(_CLI_SCOPE_PROBLEMS[grant])
+            await staff.set_role(repo, user, grant, SystemClock().now(), via="cli")
             await session.commit()
     finally:
         await engine.dispose()
@@ -241,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.file.is_file():
                 return _fail(f"{args.file}: no such file")
             data = args.file.read_bytes()
-            return asyncio.run(_import_events(settings, args.file, data, args.municipality))
+            municipalities = frozenset({args.municipality}) if args.municipality else None
+            return asyncio.run(_import_events(settings, args.file, data, municipalities))
         if command == "grant":
-            return asyncio.run(_grant(settings, args.telegram_id, args.role, args.municipality))
+            return asyncio.run(_grant(settings, args.telegram_id, args.role, args.scope))
         from devtools.console import run_console
 
         return asyncio.run(

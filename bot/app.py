@@ -34,6 +34,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from core.clock import Clock, SystemClock
+from core.health import install_error_log
 from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from core.settings import Settings
 from core.usercache import UserCache
@@ -208,6 +209,8 @@ class BotApp:
             self.settings, self.sessionmaker, clock=self.clock, on_commit=self.sender.wake
         )
         self.dp["scheduler"] = self.scheduler
+        self.dp["error_log"] = install_error_log()
+        self.dp["started_at"] = self.clock.now()
         self.dp.startup.register(self._on_startup)
         self.dp.shutdown.register(self._on_shutdown)
 
@@ -241,13 +244,15 @@ class BotApp:
         menus: dict[int, tuple[Role, str]] = {}
         async with self.sessionmaker() as session:
             repo = Repo(session)
-            for user in await repo.users.with_roles([Role.COORDINATOR, Role.ADMIN]):
+            for user in await repo.users.with_roles(
+                [Role.SCHOOL_METHODIST, Role.COORDINATOR, Role.ADMIN]
+            ):
                 assert user.telegram_id is not None
                 role = effective_role(
                     user.role,
                     user.telegram_id,
                     admin_ids,
-                    staff_municipality_id=user.staff_municipality_id,
+                    has_scope=bool(await repo.staff.assignments(user.id)),
                 )
                 menus[user.telegram_id] = (role, user.language)
             for admin_id in admin_ids - menus.keys():

@@ -46,6 +46,20 @@ ADMIN_COMMANDS = [
     ("revoke", __("Revoke a role: /revoke id")),
     ("staff", __("Coordinators and admins")),
     ("audit", __("Recent privileged actions")),
+    ("invite", __("A one-time link for a new coordinator or school methodist")),
+    ("admin", __("Users, roles and system health")),
+]
+
+
+#: a school methodist's: their school's teachers, events, sites and broadcasts (no typed-in
+#: schools to check, no imports)
+SCHOOL_METHODIST_COMMANDS = [
+    ("teachers", __("Teachers of my school")),
+    ("myevents", __("Events of my school")),
+    ("newevent", __("Create an event")),
+    ("newsite", __("Create an internship site")),
+    ("mysites", __("Internship sites of my school")),
+    ("broadcast", __("A broadcast to teachers")),
 ]
 
 
@@ -53,6 +67,8 @@ def commands_for(role: Role, locale: str, i18n: I18n) -> list[BotCommand]:
     entries = list(TEACHER_COMMANDS)
     if role.at_least(Role.COORDINATOR):
         entries += COORDINATOR_COMMANDS
+    elif role is Role.SCHOOL_METHODIST:
+        entries += SCHOOL_METHODIST_COMMANDS
     if role.at_least(Role.ADMIN):
         entries += ADMIN_COMMANDS
     with i18n.context(), i18n.use_locale(locale):

@@ -52,14 +52,14 @@ async def import_file(
     data: bytes,
     filename: str,
     *,
-    allowed_municipality: str | None,
+    allowed_municipalities: frozenset[str] | None,
     actor: User | None,
     tz: ZoneInfo,
     now: datetime,
 ) -> ImportOutcome:
     """Validate and (only if every row is valid) apply a sites or events file.
 
-    `allowed_municipality` None means an administrator: any municipality and region-wide
+    `allowed_municipalities` (codes) None means an administrator: any municipality and region-wide
     events. Raises ImportFormatError for an unreadable file. Never commits: the notices the
     changes produced (`ImportOutcome.notices`) are queued in the outbox with them and leave
     after the caller's commit.
@@ -77,19 +77,17 @@ async def import_file(
         else frozenset(),
         positions=frozenset(p.code for p in await repo.reference.positions()),
         subjects=frozenset(s.code for s in await repo.reference.subjects()),
-        allowed_municipalities=None
-        if allowed_municipality is None
-        else frozenset({allowed_municipality}),
+        allowed_municipalities=allowed_municipalities,
         tz=tz,
         now=now,
     )
     columns = set().union(*(row.keys() for row in rows))
     if "kind" in columns:
         events = validate_events(rows, ctx)
-        events = _refuse_foreign_updates(events, codes.events, allowed_municipality)
+        events = _refuse_foreign_updates(events, codes.events, allowed_municipalities)
         if not events.ok:
             return _outcome("events", events)
-        return await _apply_events(repo, events, codes, allowed_municipality, actor, now)
+        return await _apply_events(repo, events, codes, allowed_municipalities, actor, now)
     sites = validate_sites(rows, ctx)
     if sites.ok:
         for site in sites.drafts:
@@ -101,7 +99,7 @@ async def _apply_events(
     repo: Repo,
     events: ImportResult[EventDraft],
     codes: ImportCodes,
-    allowed_municipality: str | None,
+    allowed_municipalities: frozenset[str] | None,
     actor: User | None,
     now: datetime,
 ) -> ImportOutcome:
@@ -119,7 +117,7 @@ async def _apply_events(
     if refused:
         return _outcome("events", _reject(events, refused))
 
-    default_muni = codes.municipalities.get(allowed_municipality or "") or next(
+    default_muni = codes.municipalities.get(min(allowed_municipalities or {""})) or next(
         iter(codes.municipalities.values())
     )
     notices: list[services.Notice] = []
@@ -163,15 +161,15 @@ def _reject(
 
 
 def _refuse_foreign_updates(
-    result: ImportResult[EventDraft], owners: dict[str, str], allowed: str | None
+    result: ImportResult[EventDraft], owners: dict[str, str], allowed: frozenset[str] | None
 ) -> ImportResult[EventDraft]:
-    """A coordinator may update only events of their own municipality (codes are global)."""
+    """A coordinator may update only events of their own municipalities (codes are global)."""
     if allowed is None:
         return result
     reports = []
     for report in result.reports:
         owner = owners.get(report.key)
-        if report.action == "update" and owner is not None and owner != allowed:
+        if report.action == "update" and owner is not None and owner not in allowed:
             report = RowReport(
                 report.row,
                 report.key,
@@ -194,19 +192,24 @@ def _outcome(
 
 
 async def template_scope(
-    repo: Repo, *, allowed_municipality: str | None, home_municipality_id: int | None = None
+    repo: Repo,
+    *,
+    allowed_municipalities: frozenset[str] | None,
+    home_municipality_id: int | None = None,
 ) -> TemplateScope:
     """The codes a user may use and the municipality of the example rows: the coordinator's
-    own (`allowed_municipality`); for an administrator (None) every municipality, and the
-    examples for their profile municipality (or the first one)."""
+    own (`allowed_municipalities`); for an administrator (None) every municipality; the
+    examples are for their home municipality (or the first one they may use)."""
     municipalities = await repo.reference.municipalities()
     in_scope = [
-        m for m in municipalities if allowed_municipality is None or m.code == allowed_municipality
+        m
+        for m in municipalities
+        if allowed_municipalities is None or m.code in allowed_municipalities
     ]
     by_id = {m.id: m.code for m in in_scope}
-    example = allowed_municipality or next(
-        (m.code for m in municipalities if m.id == home_municipality_id),
-        municipalities[0].code if municipalities else "",
+    example = next(
+        (m.code for m in in_scope if m.id == home_municipality_id),
+        in_scope[0].code if in_scope else "",
     )
     schools: list[tuple[str, str, str]] = []
     for muni in in_scope:
@@ -217,7 +220,7 @@ async def template_scope(
         ]
     sites = [
         (site.code, site.title, by_id[site.municipality_id])
-        for site in await repo.events.sites(None)
+        for site in await repo.events.sites()
         if site.municipality_id in by_id
     ]
     codes = await repo.imports.codes()

@@ -118,6 +118,9 @@ class User(Base):
     #: NULL once the user erased their data (/deleteme): the row stays as an anonymous aggregate
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     language: Mapped[str] = mapped_column(String(8))
+    #: the Telegram @username, lower case, kept once they consented (an admin grants a role by
+    #: it); refreshed when they write
+    username: Mapped[str | None] = mapped_column(String(32), index=True)
     role: Mapped[str] = mapped_column(String(16), default="teacher")
     consent: Mapped[str] = mapped_column(String(16), default="none")
     consent_version: Mapped[str | None] = mapped_column(String(16))
@@ -126,10 +129,10 @@ class User(Base):
     municipality_id: Mapped[int | None] = mapped_column(
         ForeignKey("municipalities.id", ondelete="SET NULL")
     )
-    #: the municipality a coordinator serves: a staff assignment that only an administrator sets
-    #: (/grant, audited), never the profile; a coordinator without one has no staff powers
-    staff_municipality_id: Mapped[int | None] = mapped_column(
-        ForeignKey("municipalities.id", ondelete="SET NULL")
+    #: emptied by migration 0009 (moved into `staff_scopes`); nothing reads or writes it. Kept
+    #: only because dropping it on SQLite would recreate `users` (see the migration)
+    legacy_staff_municipality_id: Mapped[int | None] = mapped_column(
+        "staff_municipality_id", ForeignKey("municipalities.id", ondelete="SET NULL")
     )
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
     position_code: Mapped[str | None] = mapped_column(
@@ -158,15 +161,6 @@ class User(Base):
     municipality: Mapped[Municipality | None] = relationship(
         lazy="raise", foreign_keys=[municipality_id]
     )
-
-    @property
-    def acting_municipality_id(self) -> int | None:
-        """Where a staff member acts: a coordinator's assigned municipality (never their
-        profile's); an administrator's own (admins see every municipality: this only places
-        what they create)."""
-        if self.role == "coordinator":
-            return self.staff_municipality_id
-        return self.municipality_id
 
     school: Mapped[School | None] = relationship(lazy="raise")
     position: Mapped[Position | None] = relationship(lazy="raise")
@@ -413,8 +407,9 @@ class Broadcast(Base):
     author_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    #: where the author could broadcast when they created it (NULL: the whole region)
-    scope: Mapped[list[int] | None] = mapped_column(JSON)
+    #: where the author could broadcast when they created it (`domain.scope.Scope.to_json`:
+    #: NULL the whole region, a list of municipality ids, or {municipality_ids, school_ids})
+    scope: Mapped[list[int] | dict[str, list[int]] | None] = mapped_column(JSON)
     #: `domain.broadcasts.Filters.to_json()`
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source_chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -473,6 +468,46 @@ class ExternalDiagnosis(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StaffScope(Base):
+    """Where a coordinator or school methodist acts (`domain.scope`): one row per municipality,
+    one school, or one row with neither for the whole region. Only an administrator writes them
+    (/grant, an invite, /admin), audited; the user's profile never does."""
+
+    __tablename__ = "staff_scopes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="CASCADE")
+    )
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    granted_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffInvite(Base):
+    """A one-time link (`start=staff_<code>`) an administrator made: whoever opens it first,
+    before `expires_at`, gets `role` with `scope` once their onboarding is done."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: random and unguessable (`secrets.token_urlsafe`)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    #: {"region": true} | {"municipality_ids": [...]} | {"school_id": N}
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     """Privileged actions and consent changes, for admins and accountability."""
 
@@ -506,6 +541,8 @@ __all__ = [
     "RouteStep",
     "School",
     "Site",
+    "StaffInvite",
+    "StaffScope",
     "Subject",
     "User",
     "UserSubject",

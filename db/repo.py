@@ -3,7 +3,7 @@
 The queries live in `db.repositories.<area>`: `users` (+ `privacy`: export and erasure),
 `reference`, `audit`, `assessment` (frameworks and attempts), `routes`, `events` (events, the
 teacher's listing, the event lock), `registrations` (seats, waitlist, offers, attendance),
-`sites`, `imports`, `outbox`, `jobs` and `stats` (monitoring). Repositories never commit: the session middleware owns the unit of work
+`sites`, `imports`, `outbox`, `jobs`, `stats` (monitoring), `staff` (scopes and invites) and `health` (/admin's numbers). Repositories never commit: the session middleware owns the unit of work
 (one commit per update). Writes that change what `UserContext` caches are recorded in
 `Repo.dirty_users` so the middleware can drop those cache entries after the commit.
 """
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories.assessment import AssessmentRepo, FrameworkRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.broadcasts import BroadcastRepo
+from db.repositories.health import HealthRepo
 from db.repositories.imports import ImportRepo
 from db.repositories.jobs import JobRepo
 from db.repositories.outbox import OutboxRepo
@@ -23,6 +24,7 @@ from db.repositories.reference import ReferenceRepo
 from db.repositories.registrations import RegistrationRepo
 from db.repositories.routes import RouteRepo
 from db.repositories.sites import SiteRepo
+from db.repositories.staff import StaffRepo
 from db.repositories.stats import StatsRepo
 from domain.reminders import Policy
 
@@ -54,3 +56,5 @@ class Repo:
         self.imports = ImportRepo(session)
         self.broadcasts = BroadcastRepo(session)
         self.stats = StatsRepo(session)
+        self.staff = StaffRepo(session, self.dirty_users)
+        self.health = HealthRepo(session)

@@ -34,6 +34,7 @@ from db.reference.sample_events import SAMPLE_EVENT_CODES, sample_events_csv, sa
 from db.repo import Repo
 from devtools.emulator import BotAPIEmulator, BotMessage, EmuUser, load_spec
 from domain.roles import Role
+from domain.scope import Assignment
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +344,7 @@ async def import_sample_events(app: BotApp) -> str:
         ):
             try:
                 outcome = await import_file(
-                    repo, data, name, allowed_municipality=None, actor=None, tz=tz, now=now
+                    repo, data, name, allowed_municipalities=None, actor=None, tz=tz, now=now
                 )
             except ImportFormatError as exc:
                 return f"sample sites and events not imported: {name}: {exc}"
@@ -420,7 +421,10 @@ async def _run(
                 repo = Repo(db)
                 row, _ = await repo.users.get_or_create(CONSOLE_USER_ID, lang)
                 scope = row.municipality_id or (await repo.reference.municipalities())[0].id
-                await repo.users.set_role(row, Role.COORDINATOR, scope)
+                await repo.users.set_role(row, Role.COORDINATOR)
+                await repo.staff.replace(
+                    row, [Assignment(municipality_id=scope)], None, clock.now()
+                )
                 await db.commit()
         imported = await import_sample_events(app) if sample_events else None
         await app.start_polling()

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.profile import AgeBand
+from domain.scope import Scope
 
 #: the seeds' "young teacher" for the monitoring and for broadcasts: under 35 AND in the
 #: first three years of work (`domain.profile.is_young_teacher`, used for route templates, is
@@ -58,20 +59,6 @@ class BroadcastState(StrEnum):
     @property
     def editable(self) -> bool:
         return self is BroadcastState.SCHEDULED
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Where a staff member may broadcast: some municipalities, or the region (None)."""
-
-    municipality_ids: frozenset[int] | None
-
-    @property
-    def region(self) -> bool:
-        return self.municipality_ids is None
-
-    def allows(self, municipality_id: int | None) -> bool:
-        return self.municipality_ids is None or municipality_id in self.municipality_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +161,10 @@ class Filters:
 
 
 def within(filters: Filters, scope: Scope) -> bool:
-    """Are the chosen municipalities inside the scope? (Schools and events are checked
-    against the scope by their municipality where they are chosen.)"""
+    """Are the chosen municipalities and schools inside the scope? (Schools and events are
+    also checked against the scope by their municipality where they are chosen.)"""
+    if scope.school_ids is not None and not set(filters.school_ids) <= scope.school_ids:
+        return False
     return scope.municipality_ids is None or set(filters.municipality_ids) <= scope.municipality_ids
 
 
@@ -209,6 +198,8 @@ def matches(filters: Filters, scope: Scope, teacher: Teacher) -> bool:
     """Does the teacher get the broadcast? (`db.repositories.audience` is this in SQL.)"""
     allowed = municipalities(filters, scope)
     if allowed is not None and teacher.municipality_id not in allowed:
+        return False
+    if scope.school_ids is not None and teacher.school_id not in scope.school_ids:
         return False
     if filters.school_ids and teacher.school_id not in filters.school_ids:
         return False

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 class Role(StrEnum):
     TEACHER = "teacher"
+    #: a school's methodist or deputy head: staff powers within one school
+    SCHOOL_METHODIST = "school_methodist"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
 
@@ -17,8 +19,13 @@ class Role(StrEnum):
     def at_least(self, other: Role) -> bool:
         return self.rank >= other.rank
 
+    @property
+    def scoped(self) -> bool:
+        """A staff role that acts only within assigned municipalities or a school."""
+        return self in (Role.SCHOOL_METHODIST, Role.COORDINATOR)
 
-_RANK = {Role.TEACHER: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
+
+_RANK = {Role.TEACHER: 0, Role.SCHOOL_METHODIST: 1, Role.COORDINATOR: 2, Role.ADMIN: 3}
 
 
 def effective_role(
@@ -26,12 +33,13 @@ def effective_role(
     telegram_id: int | None,
     admin_ids: frozenset[int],
     *,
-    staff_municipality_id: int | None,
+    has_scope: bool,
 ) -> Role:
     """ADMIN_IDS always make an admin; otherwise the stored role (unknown values → teacher).
 
-    A coordinator acts only within the municipality an administrator assigned: without that
-    assignment they have a teacher's powers. The user's own profile never enters here.
+    A coordinator or school methodist acts only within the scope an administrator assigned
+    (`domain.scope`, the `staff_scopes` rows): without one they have a teacher's powers. The
+    user's own profile never enters here.
     """
     if telegram_id is not None and telegram_id in admin_ids:
         return Role.ADMIN
@@ -39,18 +47,6 @@ def effective_role(
         role = Role(stored)
     except ValueError:
         return Role.TEACHER
-    if role is Role.COORDINATOR and staff_municipality_id is None:
+    if role.scoped and not has_scope:
         return Role.TEACHER
     return role
-
-
-def staff_scope(role: Role, staff_municipality_id: int | None) -> int | None:
-    """The municipality whose data a staff member sees; None means every one (admins).
-
-    Only for a role that passed `effective_role`: a coordinator always has an assignment.
-    """
-    if role is Role.ADMIN:
-        return None
-    if staff_municipality_id is None:
-        raise PermissionError("a coordinator without an assigned municipality")
-    return staff_municipality_id

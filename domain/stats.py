@@ -240,3 +240,7 @@ class StatsReport:
     deficits: DeficitMap
     #: the last weeks, oldest first (empty when not asked for)
     trend: list[TrendPoint] = field(default_factory=list)
+    #: the breakdown is by school (else by municipality)
+    by_school: bool = False
+    #: the school of a school methodist's scope (None: not one school)
+    school_ids: frozenset[int] | None = None

@@ -32,25 +32,23 @@ from domain.event_import import (
     sites_template_csv,
     sites_template_xlsx,
 )
-from domain.roles import Role, staff_scope
+from domain.roles import Role
+from domain.scope import Scope
 from handlers.event_admin import notified_text
 from handlers.filters import RoleFilter
+from services import staff as staff_service
 from ui.files.tables import csv_writer
 from ui.formatting import h
 
 REPORT_LINES = 25
 
 
-async def _allowed_municipality(repo: Repo, staff: User, role: Role) -> str | None:
-    """The code of the municipality a coordinator imports for (their staff assignment: the
-    role filter lets no coordinator through without one); None for an administrator (all)."""
-    scope = staff_scope(role, staff.acting_municipality_id)
-    if scope is None:
+async def _allowed_municipalities(scope: Scope, repo: Repo) -> frozenset[str] | None:
+    """The codes of the municipalities a coordinator imports for (their staff assignment:
+    the role filter lets no coordinator through without one); None for the region (all)."""
+    if scope.municipality_ids is None:
         return None
-    municipality = await repo.reference.municipality(scope)
-    if municipality is None:  # the foreign key keeps it: only a deleted row could do this
-        raise LookupError(f"municipality {scope} of a coordinator is gone")
-    return municipality.code
+    return frozenset(m.code for m in await repo.reference.municipalities() if scope.allows(m.id))
 
 
 async def cmd_template(
@@ -63,16 +61,18 @@ async def cmd_template(
     clock: Clock,
 ) -> None:
     today = clock.now().astimezone(tz).date()
-    municipality = await _allowed_municipality(repo, staff, role)
-    scope = await template_scope(
-        repo, allowed_municipality=municipality, home_municipality_id=staff.acting_municipality_id
+    scope = await staff_service.scope(repo, staff, role)
+    template = await template_scope(
+        repo,
+        allowed_municipalities=await _allowed_municipalities(scope, repo),
+        home_municipality_id=scope.home_municipality(staff.municipality_id),
     )
     for name, data in (
-        ("events-template.xlsx", events_template_xlsx(scope, today)),
-        ("events-template.csv", events_template_csv(scope, today)),
-        ("sites-template.xlsx", sites_template_xlsx(scope)),
-        ("sites-template.csv", sites_template_csv(scope)),
-        ("codes.csv", codes_csv(scope)),
+        ("events-template.xlsx", events_template_xlsx(template, today)),
+        ("events-template.csv", events_template_csv(template, today)),
+        ("sites-template.xlsx", sites_template_xlsx(template)),
+        ("sites-template.csv", sites_template_csv(template)),
+        ("codes.csv", codes_csv(template)),
     ):
         await bot.send_document(message.chat.id, BufferedInputFile(data, filename=name))
     await message.answer(
@@ -236,7 +236,9 @@ async def on_document(
     if (document.file_size or 0) > MAX_FILE_BYTES:
         await message.answer(_("The file is larger than 2 MB. Please split it."))
         return
-    municipality = await _allowed_municipality(repo, staff, role)
+    municipalities = await _allowed_municipalities(
+        await staff_service.scope(repo, staff, role), repo
+    )
     buffer = await bot.download(document)
     assert buffer is not None
     try:
@@ -244,7 +246,7 @@ async def on_document(
             repo,
             buffer.read(),
             name,
-            allowed_municipality=municipality,
+            allowed_municipalities=municipalities,
             actor=staff,
             # the times in the file are the coordinator's local times
             tz=tz if isinstance(tz, ZoneInfo) else settings.tz,

@@ -80,14 +80,30 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "charts and an Excel workbook; a digest every Monday at 09:00"
             )
         )
+    if role is Role.SCHOOL_METHODIST:
+        parts.append(
+            _(
+                "<b>School methodist</b>\n"
+                "/teachers — teachers of your school: diagnosis and route progress\n"
+                "/teacher &lt;telegram id&gt; — a teacher's results and route; comment, add a step\n"
+                "/myevents — your school's events: participants, export, messages, QR check-in\n"
+                "/newevent, /newsite — create an event at your school's site, or the site\n"
+                "/mysites — your school's internship sites\n"
+                "/broadcast — a message to your school's teachers"
+            )
+        )
     if role.at_least(Role.ADMIN):
         parts.append(
             _(
                 "<b>Administrator</b>\n"
-                "/grant &lt;telegram id&gt; coordinator &lt;municipality code&gt; — make a coordinator of a municipality\n"
+                "/admin — users by role, find a user, grant or change a scope, system health\n"
+                "/invite coordinator &lt;municipality codes | region&gt; or "
+                "/invite school_methodist &lt;school&gt; — a one-time link that gives the role\n"
+                "/grant &lt;telegram id or @username&gt; coordinator &lt;codes | region&gt; — make a coordinator\n"
+                "/grant &lt;telegram id&gt; school_methodist &lt;school&gt; — make a school methodist\n"
                 "/grant &lt;telegram id&gt; admin — make an administrator\n"
-                "/revoke &lt;telegram id&gt; — make the user a teacher again\n"
-                "/staff — coordinators and administrators\n"
+                "/revoke &lt;telegram id or @username&gt; — make the user a teacher again\n"
+                "/staff — staff members and their scopes\n"
                 "/audit — recent privileged actions"
             )
         )

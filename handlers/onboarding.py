@@ -20,6 +20,7 @@ from domain.profile import address_name
 from domain.roles import Role
 from handlers.common import show
 from handlers.deeplinks import route_payload
+from handlers.invites import notice_at_start
 from handlers.profile import begin_profile
 from services import profile as service
 from services.profile import Consent
@@ -66,6 +67,8 @@ async def cmd_start(
     await state.clear()
     if not await service.remember_link(repo, user.id, command.args):
         await message.answer(_("This link looks broken, so I simply opened the bot for you."))
+    elif not user.profile_complete:
+        await notice_at_start(message, repo, command.args, clock.now())
     if not user.consented:
         await message.answer(texts.welcome())
         await message.answer(texts.consent_request(), reply_markup=consent_keyboard(user.language))

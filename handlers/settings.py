@@ -120,7 +120,7 @@ def refused_text() -> str:
 
 
 def _staff(user: UserContext) -> bool:
-    return user.role.at_least(Role.COORDINATOR)
+    return user.role.at_least(Role.SCHOOL_METHODIST)
 
 
 async def _screen(repo: Repo, user: UserContext) -> tuple[str, InlineKeyboardMarkup]:

@@ -2,13 +2,13 @@
 scope, an administrator's of the region, as a short text with ◀ ▶ periods, the period kinds,
 the breakdown's sort, 📊 the charts and 📥 the workbook.
 
-The router lets only coordinators and administrators in (`RoleFilter`); the numbers come
+The router lets only staff in (`RoleFilter`: school methodists, coordinators, administrators); the numbers come
 from `services.stats.report`, which checks the role and the scope again. Callback data is
 never trusted: the kind and the sort are enums, the day is kept within the periods one may
 page through (`period_of`).
 
 The report function is the dispatcher's `stats_report` when set (a test seam), otherwise
-`services.stats.report` (imported when first needed).
+`services.stats.report`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from domain.stats import IndicatorCode, Period, PeriodKind, StatsReport
 from handlers.common import show
 from handlers.filters import RoleFilter
 from services import stats as stats_service
-from services.digest import competency_names, scope_names
+from services.digest import competency_names, scope_label
 from ui.callbacks.stats import StatsAction, StatsCb
 from ui.files.stats_workbook import workbook_bytes, workbook_name
 from ui.keyboards.menu import MENU_STATS
@@ -73,9 +73,7 @@ def _report_fn(stats_report: ReportFn | None) -> ReportFn:
 
 
 async def _scope_name(repo: Repo, report: StatsReport, locale: str) -> str:
-    if report.municipality_ids is None:
-        return _("the whole region")
-    return await scope_names(repo, report.municipality_ids, locale)
+    return await scope_label(repo, report, locale) or _("the whole region")
 
 
 async def _report(
@@ -130,7 +128,7 @@ async def _screen(
         scope=await _scope_name(repo, report, locale),
         locale=locale,
         sort=sort,
-        by_school=role is not Role.ADMIN,
+        by_school=report.by_school,
         names=await competency_names(repo, locale),
     )
     markup = stats_keyboard(
@@ -215,7 +213,7 @@ async def on_stats(
             scope=await _scope_name(repo, report, locale),
             locale=locale,
             names=await competency_names(repo, locale),
-            by_school=role is not Role.ADMIN,
+            by_school=report.by_school,
         )
         await bot.send_document(
             chat_id,
@@ -236,7 +234,7 @@ async def on_stats(
         report,
         names=await competency_names(repo, locale),
         locale=locale,
-        by_school=role is not Role.ADMIN,
+        by_school=report.by_school,
     )
     for spec in specs:
         png = await asyncio.to_thread(spec.draw)
@@ -247,8 +245,8 @@ async def on_stats(
 
 def make_router() -> Router:
     router = Router(name="stats")
-    router.message.filter(RoleFilter(Role.COORDINATOR))
-    router.callback_query.filter(RoleFilter(Role.COORDINATOR))
+    router.message.filter(RoleFilter(Role.SCHOOL_METHODIST))
+    router.callback_query.filter(RoleFilter(Role.SCHOOL_METHODIST))
     router.message.register(cmd_stats, Command("stats"))
     router.message.register(cmd_stats, F.text == MENU_STATS)
     router.callback_query.register(on_stats, StatsCb.filter())

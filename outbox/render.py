@@ -194,13 +194,32 @@ async def school_rejected(ctx: RenderContext, payload: Mapping[str, Any]) -> Ren
 async def role_changed(ctx: RenderContext, payload: Mapping[str, Any]) -> Rendered | None:
     role = Role(payload["role"])
     if role is Role.COORDINATOR:
-        municipality = await ctx.repo.reference.municipality(int(payload["municipality_id"]))
-        if municipality is None:
-            return None
+        if payload.get("region"):
+            where = _("the whole region")
+        else:
+            ids = payload.get("municipality_ids") or [payload.get("municipality_id")]
+            names = []
+            for municipality_id in ids:
+                found = await ctx.repo.reference.municipality(int(municipality_id or 0))
+                if found is not None:
+                    names.append(h(found.name(ctx.locale)))
+            if not names:
+                return None
+            where = ", ".join(names)
         return Rendered(
             _(
                 "You are now a coordinator for {municipality}. Send /help to see your commands."
-            ).format(municipality=h(municipality.name(ctx.locale)))
+            ).format(municipality=where)
+        )
+    if role is Role.SCHOOL_METHODIST:
+        school = await ctx.repo.reference.school(int(payload.get("school_id") or 0))
+        if school is None:
+            return None
+        return Rendered(
+            _(
+                "You are now the methodist of {school}: you see its teachers and run its events. "
+                "Send /help to see your commands."
+            ).format(school=h(school.short_name or school.name))
         )
     if role is Role.ADMIN:
         return Rendered(_("You are now an administrator. Send /help to see your commands."))

@@ -23,7 +23,7 @@ from domain.roles import Role
 from domain.stats import Period, PeriodKind, StatsReport
 from outbox.rendered import RenderContext, Rendered
 from services import stats as stats_service
-from services.digest import competency_names, scope_names, stored_role
+from services.digest import competency_names, scope_label, stored_role
 from ui.keyboards.stats import digest_keyboard
 from ui.stats import stats_text
 
@@ -47,8 +47,8 @@ async def stats_digest(ctx: RenderContext, payload: Mapping[str, Any]) -> Render
     user = await ctx.repo.users.get(ctx.user_id)
     if user is None or user.erased_at is not None:
         return None
-    role = stored_role(user)
-    if not role.at_least(Role.COORDINATOR):
+    role = await stored_role(ctx.repo, user)
+    if not role.at_least(Role.SCHOOL_METHODIST):
         return None  # no longer staff
     period = Period.containing(PeriodKind.WEEK, date.fromisoformat(str(payload["week"])))
     report = await _report_fn()(
@@ -56,16 +56,12 @@ async def stats_digest(ctx: RenderContext, payload: Mapping[str, Any]) -> Render
     )
     if not isinstance(report, StatsReport):
         return None
-    scope = (
-        _("the whole region")
-        if report.municipality_ids is None
-        else await scope_names(ctx.repo, report.municipality_ids, ctx.locale)
-    )
+    scope = await scope_label(ctx.repo, report, ctx.locale) or _("the whole region")
     text = stats_text(
         report,
         scope=scope,
         locale=ctx.locale,
-        by_school=role is not Role.ADMIN,
+        by_school=report.by_school,
         names=await competency_names(ctx.repo, ctx.locale),
         heading=_("🗓 <b>Last week</b>"),
     )

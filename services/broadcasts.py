@@ -55,14 +55,11 @@ class Refusal(StrEnum):
     EMPTY = "empty"
 
 
-def scope_for(staff: User, role: Role) -> Scope | None:
+async def scope_for(repo: Repo, staff: User, role: Role) -> Scope | None:
     """Where a staff member may broadcast: an administrator the region, a coordinator their
-    assigned municipality; nobody else anywhere (None)."""
-    if role is Role.ADMIN:
-        return Scope(None)
-    if role is Role.COORDINATOR and staff.staff_municipality_id is not None:
-        return Scope(frozenset({staff.staff_municipality_id}))
-    return None
+    assigned municipalities (or the region), a school methodist their school; nobody else
+    anywhere (None)."""
+    return await repo.staff.scope(staff, role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +83,11 @@ async def _check_filters(repo: Repo, filters: Filters, scope: Scope) -> Refusal 
         return Refusal.OUT_OF_SCOPE
     for school_id in filters.school_ids:
         school = await repo.reference.school(school_id)
-        if school is None or not scope.allows(school.municipality_id):
+        if school is None or not scope.allows(school.municipality_id, school.id):
             return Refusal.OUT_OF_SCOPE
     if filters.event_id is not None:
         event = await repo.events.get(filters.event_id)
-        if event is None or not scope.allows(event.municipality_id):
+        if not await repo.staff.event_allowed(scope, event):
             return Refusal.OUT_OF_SCOPE
     return None
 
@@ -99,7 +96,7 @@ async def audience_size(
     repo: Repo, staff: User, role: Role, filters: Filters
 ) -> tuple[int, int] | Refusal:
     """(recipients, of them muted "news from methodists") — the wizard's live count."""
-    scope = scope_for(staff, role)
+    scope = await scope_for(repo, staff, role)
     if scope is None:
         return Refusal.NOT_STAFF
     refused = await _check_filters(repo, filters, scope)
@@ -112,7 +109,7 @@ async def create(
     repo: Repo, staff: User, role: Role, draft: Draft, now: datetime
 ) -> Broadcast | Refusal:
     """Save the broadcast; start it now, or schedule its start."""
-    scope = scope_for(staff, role)
+    scope = await scope_for(repo, staff, role)
     if scope is None:
         return Refusal.NOT_STAFF
     refused = await _check_filters(repo, draft.filters, scope)
@@ -121,7 +118,7 @@ async def create(
     buttons: dict[str, Any] = {}
     if draft.event_id is not None:
         event = await repo.events.get(draft.event_id)
-        if event is None or not scope.allows(event.municipality_id):
+        if event is None or not await repo.staff.event_allowed(scope, event):
             return Refusal.OUT_OF_SCOPE
         buttons["event_id"] = event.id
     if draft.url is not None:
@@ -141,7 +138,7 @@ async def create(
     broadcast = await repo.broadcasts.add(
         Broadcast(
             author_user_id=staff.id,
-            scope=None if scope.municipality_ids is None else sorted(scope.municipality_ids),
+            scope=scope.to_json(),
             filters=draft.filters.to_json(),
             source_chat_id=draft.source_chat_id,
             source_message_id=draft.source_message_id,
@@ -247,7 +244,7 @@ async def progress_sent(repo: Repo, broadcast_id: int, now: datetime) -> None:
 
 
 async def _own(repo: Repo, staff: User, role: Role, broadcast_id: int) -> Broadcast | Refusal:
-    scope = scope_for(staff, role)
+    scope = await scope_for(repo, staff, role)
     if scope is None:
         return Refusal.NOT_STAFF
     broadcast = await repo.broadcasts.get(broadcast_id)
@@ -364,7 +361,7 @@ class History:
 
 async def history(repo: Repo, staff: User, role: Role, page: int) -> History | Refusal:
     """An administrator sees everyone's broadcasts, a coordinator their own."""
-    if scope_for(staff, role) is None:
+    if await scope_for(repo, staff, role) is None:
         return Refusal.NOT_STAFF
     author = None if role is Role.ADMIN else staff.id
     scheduled = await repo.broadcasts.scheduled(author) if page == 0 else []

@@ -28,6 +28,7 @@ from db.repo import Repo
 from domain.notices import Notice, NoticeKind
 from domain.reminders import Category, at_local
 from domain.roles import Role, effective_role
+from domain.stats import StatsReport
 
 __all__ = [
     "competency_names",
@@ -56,27 +57,30 @@ def digest_due(now: datetime, tz: tzinfo, at: time) -> tuple[date, datetime]:
     return monday, due
 
 
-def stored_role(user: User) -> Role:
-    """The user's role as stored (ADMIN_IDS are not known here): a coordinator without an
-    assigned municipality is a teacher."""
-    return effective_role(
-        user.role, user.telegram_id, frozenset(), staff_municipality_id=user.staff_municipality_id
-    )
+async def stored_role(repo: Repo, user: User) -> Role:
+    """The user's role as stored (ADMIN_IDS are not known here): a coordinator or school
+    methodist without an assigned scope is a teacher."""
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return Role.TEACHER
+    has_scope = not role.scoped or await repo.staff.scope(user, role) is not None
+    return effective_role(user.role, user.telegram_id, frozenset(), has_scope=has_scope)
 
 
-def _wants(user: User) -> bool:
+async def _wants(repo: Repo, user: User) -> bool:
     return (
         user.erased_at is None
         and user.telegram_id is not None
-        and stored_role(user).at_least(Role.COORDINATOR)
         and Category.AGENDA.value not in (user.muted or [])
+        and (await stored_role(repo, user)).at_least(Role.SCHOOL_METHODIST)
     )
 
 
 async def plan_digest(repo: Repo, user: User, now: datetime) -> int:
     """Plan the user's next digest (if they are staff and did not mute AGENDA); 1 if a row
     was added, 0 if not (or it is planned already)."""
-    if not _wants(user):
+    if not await _wants(repo, user):
         return 0
     monday, due = digest_due(now, repo.policy.tz(user.timezone), repo.policy.digest_time)
     key = digest_key(user.id, monday)
@@ -105,7 +109,8 @@ async def plan_all(repo: Repo, now: datetime) -> int:
     """Every staff member's next digest (the key keeps it to one row each); how many rows
     were added."""
     added = 0
-    for user in await repo.users.with_roles([Role.COORDINATOR, Role.ADMIN]):
+    staff = [Role.SCHOOL_METHODIST, Role.COORDINATOR, Role.ADMIN]
+    for user in await repo.users.with_roles(staff):
         added += await plan_digest(repo, user, now)
     return added
 
@@ -118,6 +123,16 @@ async def scope_names(repo: Repo, municipality_ids: Iterable[int], locale: str) 
     wanted = set(municipality_ids)
     names = [m.name(locale) for m in await repo.reference.municipalities() if m.id in wanted]
     return ", ".join(names) or "—"
+
+
+async def scope_label(repo: Repo, report: StatsReport, locale: str) -> str | None:
+    """Whose numbers a report holds: a school, municipalities; None: the whole region."""
+    if report.school_ids:
+        schools = [await repo.reference.school(school_id) for school_id in report.school_ids]
+        return ", ".join(s.short_name for s in schools if s is not None) or "—"
+    if report.municipality_ids is None:
+        return None
+    return await scope_names(repo, report.municipality_ids, locale)
 
 
 async def competency_names(repo: Repo, locale: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ from domain.attendance import STEP_FOR_KIND
 from domain.framework import Framework
 from domain.notices import Notice, NoticeKind
 from domain.profile import is_young_teacher
-from domain.roles import Role, staff_scope
+from domain.roles import Role
 from domain.route import (
     Pace,
     PlannedStep,
@@ -507,12 +507,13 @@ async def export(repo: Repo, user_id: int) -> RouteExport | Refusal:
 
 async def teacher_in_scope(repo: Repo, staff: User, role: Role, user_id: int) -> User | Refusal:
     """The teacher (with school, municipality, position, subjects) when the staff member may
-    see them: admins everyone, a coordinator their municipality's teachers."""
+    see them: admins everyone, a coordinator their municipalities' teachers, a school
+    methodist their school's."""
     teacher = await repo.users.get_full(user_id)
     if teacher is None or teacher.telegram_id is None:
         return Refusal.NOT_IN_SCOPE
-    scope = staff_scope(role, staff.acting_municipality_id)
-    if scope is not None and teacher.municipality_id != scope:
+    scope = await repo.staff.scope(staff, role)
+    if scope is None or not scope.allows(teacher.municipality_id, teacher.school_id):
         return Refusal.NOT_IN_SCOPE
     return teacher
 

@@ -67,6 +67,14 @@ class Refusal(StrEnum):
     NOT_STAFF = "not_staff"
 
 
+def breaks_down_by_school(scope: Scope) -> bool:
+    """One municipality or one school is broken down by school; several municipalities and
+    the region by municipality."""
+    if scope.school_ids is not None:
+        return True
+    return scope.municipality_ids is not None and len(scope.municipality_ids) == 1
+
+
 async def report(
     repo: Repo,
     staff: User,
@@ -80,7 +88,7 @@ async def report(
 ) -> StatsReport | Refusal:
     """The report of the staff member's own scope (`role`: their current role, as the
     middleware resolved it; never trusted from the client)."""
-    scope = scope_for(staff, role)
+    scope = await scope_for(repo, staff, role)
     if scope is None:
         return Refusal.NOT_STAFF
     return await report_for_scope(
@@ -88,7 +96,7 @@ async def report(
         scope,
         period,
         tz,
-        by_school=role is not Role.ADMIN,
+        by_school=breaks_down_by_school(scope),
         trend_weeks=trend_weeks,
         locale=locale,
         now=now,
@@ -168,6 +176,8 @@ async def report_for_scope(
         activity=activity,
         deficits=deficits,
         trend=trend,
+        by_school=by_school,
+        school_ids=scope.school_ids,
     )
 
 

@@ -41,7 +41,7 @@ async def load_sample_events(
             ("events.csv", sample_events_csv(now.astimezone(zone).date())),
         ):
             outcome = await import_file(
-                repo, data, name, allowed_municipality=None, actor=actor, tz=zone, now=now
+                repo, data, name, allowed_municipalities=None, actor=actor, tz=zone, now=now
             )
             assert outcome.ok, [r for r in outcome.reports if r.action == "reject"]
         await session.commit()

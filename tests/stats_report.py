@@ -116,4 +116,5 @@ def sample_report(*, trend: bool = False, period: Period = WEEK) -> StatsReport:
         activity=activity,
         deficits=deficits,
         trend=points,
+        by_school=True,
     )

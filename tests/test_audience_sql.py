@@ -199,7 +199,13 @@ async def test_the_sql_audience_is_the_domain_rule(sessionmaker: Maker) -> None:
         Filters(young=True, no_route=True, positions=("teacher",), subjects=("math",)),
         Filters(deficit="assessment", municipality_ids=(munis[0],), no_route=True),
     ]
-    scopes = [Scope(None), Scope(frozenset({munis[0]}))]
+    scopes = [
+        Scope(None),
+        Scope(frozenset({munis[0]})),
+        Scope(frozenset({munis[0], munis[1]})),
+        # a school methodist's: the school, whatever the filters name
+        Scope(frozenset({munis[0]}), frozenset({schools[0]})),
+    ]
     async with sessionmaker() as session:
         for f, scope in itertools.product(filters, scopes):
             expected = {p.user_id for p in people if matches(f, scope, p.facts)}
@@ -209,6 +215,13 @@ async def test_the_sql_audience_is_the_domain_rule(sessionmaker: Maker) -> None:
         # a municipality outside the scope yields nobody, not the municipality
         outside = Filters(municipality_ids=(munis[1],))
         assert await _ids(session, outside, scopes[1]) == set()
+        # a school scope never reaches another school, even one the filters name
+        school_scope = scopes[3]
+        assert await _ids(session, Filters(school_ids=(schools[1],)), school_scope) == set()
+        only_school = await _ids(session, Filters(), school_scope)
+        assert only_school and only_school == {
+            p.user_id for p in people if p.facts.school_id == schools[0]
+        }
         # someone who muted news is counted apart
         first = min(p.user_id for p in people)
         user = await Repo(session).users.get(first)

@@ -30,6 +30,7 @@ from db.models import (
     RouteComment,
     RouteStep,
     School,
+    StaffInvite,
     User,
 )
 from db.repo import Repo
@@ -38,6 +39,7 @@ from domain.notices import Notice, NoticeKind
 from domain.roles import Role
 from services.privacy import erase_user
 from tests.sample import load_sample_events
+from tests.staffing import make_staff
 
 Maker = async_sessionmaker[AsyncSession]
 TABLES = Base.metadata.tables
@@ -180,8 +182,19 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
         me = await _teacher(repo, 7001, f"Иванова {MARK} Анна", now)
         other = await _teacher(repo, 7002, "Петрова Мария Ивановна", now)
         methodist = await _teacher(repo, 7003, "Сидорова Ольга Петровна", now)
-        await repo.users.set_role(methodist, Role.COORDINATOR, methodist.municipality_id)
-        await repo.users.set_role(me, Role.COORDINATOR, me.municipality_id)
+        await make_staff(repo, methodist, Role.COORDINATOR, methodist.municipality_id)
+        await make_staff(repo, me, Role.COORDINATOR, me.municipality_id)
+        await repo.staff.add_invite(
+            StaffInvite(
+                code="invite7001",
+                role="coordinator",
+                scope={"region": True},
+                created_by_user_id=me.id,
+                expires_at=now,
+                used_by_user_id=me.id,
+                used_at=now,
+            )
+        )
         typed = await repo.reference.find_or_add_school(me.municipality_id or 0, f"Школа {MARK}")
         await repo.users.set_fields(
             me, school_id=typed.id, mentor_volunteer=True, pending_payload=f"event_{MARK}"

@@ -30,6 +30,7 @@ from scheduler.runner import run_due_jobs
 from services import broadcasts, digest, nudges, registrations
 from tests.conftest import make_settings
 from tests.sample import consenting_teacher, load_sample_events
+from tests.staffing import make_staff
 from ui.callbacks.settings import MuteCb
 from ui.formatting import h
 
@@ -55,7 +56,7 @@ async def _plan_everything(sessionmaker: Maker) -> datetime:
         await import_reference(repo, SAMPLE_REFERENCE)
         muni = next(m.id for m in await repo.reference.municipalities() if m.code == "volgodonsk")
         olga = await consenting_teacher(repo, 7401, muni, now)
-        await repo.users.set_role(olga, Role.COORDINATOR, muni)
+        await make_staff(repo, olga, Role.COORDINATOR, muni)
         await session.commit()
         olga_id = olga.id
     # the coordinator organises the sample events: her agendas and summaries

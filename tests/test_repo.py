@@ -17,6 +17,8 @@ from db.models import AuditEntry, School, User, UserSubject
 from db.repo import Repo
 from domain.reference import ReferenceError, parse_reference
 from domain.roles import Role
+from domain.scope import Scope
+from tests.staffing import make_staff
 
 Maker = async_sessionmaker[AsyncSession]
 #: the caller's clock, years away from the wall clock: what a repository stamps is this
@@ -83,7 +85,9 @@ async def test_typed_school_is_reused_and_unverified(sessionmaker: Maker) -> Non
         b = await repo.reference.find_or_add_school(muni.id, "мбоу сош №99")
         assert a.id == b.id and not a.verified
         assert a not in await repo.reference.schools(muni.id)
-        assert [s.id for s in await repo.reference.unverified_schools(muni.id)] == [a.id]
+        assert [
+            s.id for s in await repo.reference.unverified_schools(Scope(frozenset({muni.id})))
+        ] == [a.id]
         await repo.reference.verify_school(a)
         assert a in await repo.reference.schools(muni.id)
         listed = (await repo.reference.schools(muni.id))[0]
@@ -137,7 +141,7 @@ async def test_erase_keeps_only_anonymous_aggregates(sessionmaker: Maker) -> Non
     async with sessionmaker() as session:
         repo = Repo(session)
         user = await _full_user(repo, 43)
-        await repo.users.set_role(user, Role.COORDINATOR, user.municipality_id)
+        await make_staff(repo, user, Role.COORDINATOR, user.municipality_id)
         await repo.users.erase(user, AWAY + timedelta(days=5))
         await session.commit()
         assert repo.dirty_users == {43}

@@ -17,6 +17,7 @@ from domain.roles import Role
 from scheduler.runner import run_due_jobs
 from services import broadcasts as service
 from tests.sample import consenting_teacher, load_sample_events
+from tests.staffing import make_staff
 
 Maker = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ async def _world(sessionmaker: Maker) -> dict[str, list[User] | User | int]:
         others = [await consenting_teacher(repo, 5200 + n, there, NOW) for n in range(2)]
         teachers[0].muted = ["news"]
         olga = await consenting_teacher(repo, 5300, here, NOW)
-        await repo.users.set_role(olga, Role.COORDINATOR, here)
+        await make_staff(repo, olga, Role.COORDINATOR, here)
         await session.commit()
     event_there = next(e for e in events.values() if e.municipality_id != here)
     return {
@@ -91,6 +92,49 @@ async def test_a_coordinator_broadcasts_within_their_scope_only(sessionmaker: Ma
         ) is (service.Refusal.BAD_URL)
         # an administrator reaches the region
         assert await service.audience_size(repo, olga, Role.ADMIN, there) == (2, 0)
+
+
+async def test_a_school_methodists_broadcast_never_leaves_the_school(sessionmaker: Maker) -> None:
+    world = await _world(sessionmaker)
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        teachers = [await repo.users.get(u.id) for u in world["teachers"]]  # type: ignore[union-attr]
+        school = await repo.reference.school(int(teachers[0].school_id or 0))  # type: ignore[union-attr]
+        assert school is not None
+        # two of the five teachers move to another school of the municipality
+        another = next(
+            s for s in await repo.reference.schools(school.municipality_id) if s.id != school.id
+        )
+        for moved in teachers[3:]:
+            assert moved is not None
+            await repo.users.set_fields(moved, school_id=another.id)
+        head = await consenting_teacher(repo, 5400, school.municipality_id, NOW)
+        await make_staff(repo, head, Role.SCHOOL_METHODIST, school_id=school.id)
+        await session.commit()
+        everyone = Filters(municipality_ids=(school.municipality_id,))
+        sent = await service.create(repo, head, Role.SCHOOL_METHODIST, _draft(), NOW)
+        assert not isinstance(sent, service.Refusal)
+        await session.commit()
+        assert sent.scope == {
+            "municipality_ids": [school.municipality_id],
+            "school_ids": [school.id],
+        }
+        olga = world["olga"]
+        expected = sorted([u.id for u in teachers[:3] if u is not None] + [olga.id, head.id])  # type: ignore[union-attr]
+        assert await repo.broadcasts.recipients_of(sent.id) == expected
+        # naming their municipality does not widen it; another school is refused
+        wide = await service.create(
+            repo, head, Role.SCHOOL_METHODIST, _draft(filters=everyone), NOW
+        )
+        assert not isinstance(wide, service.Refusal)
+        assert await repo.broadcasts.recipients_of(wide.id) == expected
+        assert await service.create(
+            repo,
+            head,
+            Role.SCHOOL_METHODIST,
+            _draft(filters=Filters(school_ids=(another.id,))),
+            NOW,
+        ) is (service.Refusal.OUT_OF_SCOPE)
 
 
 async def test_a_broadcast_becomes_one_row_per_recipient_once(sessionmaker: Maker) -> None:
@@ -178,7 +222,7 @@ async def test_a_scheduled_broadcast_moves_to_another_time_and_message_until_it_
             service.Refusal.PAST
         )
         other = await consenting_teacher(repo, 5301, int(world["here"]), NOW)  # type: ignore[arg-type]
-        await repo.users.set_role(other, Role.COORDINATOR, int(world["here"]))  # type: ignore[arg-type]
+        await make_staff(repo, other, Role.COORDINATOR, int(world["here"]))  # type: ignore[arg-type]
         assert await service.reschedule(repo, other, Role.COORDINATOR, planned.id, later, NOW) is (
             service.Refusal.NOT_FOUND
         )

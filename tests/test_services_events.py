@@ -64,7 +64,7 @@ async def test_event_rules_are_shared_by_the_card_and_the_import(
         refused = await services.change_capacity(repo, event_id, 2, now)
         assert refused == services.Refused(services.Refusal.BELOW_TAKEN, seats_taken=3)
         outcome = await import_file(
-            repo, _only(MC, "2"), "e.csv", allowed_municipality=None, actor=None, tz=TZ, now=now
+            repo, _only(MC, "2"), "e.csv", allowed_municipalities=None, actor=None, tz=TZ, now=now
         )
         assert not outcome.ok and outcome.notices == ()
         (problem,) = outcome.reports[0].errors
@@ -77,7 +77,7 @@ async def test_event_rules_are_shared_by_the_card_and_the_import(
         assert (await repo.events.get(event_id)).capacity == 3  # type: ignore[union-attr]
 
         outcome = await import_file(
-            repo, _only(MC, "4"), "e.csv", allowed_municipality=None, actor=None, tz=TZ, now=now
+            repo, _only(MC, "4"), "e.csv", allowed_municipalities=None, actor=None, tz=TZ, now=now
         )
         assert outcome.ok and [n.kind for n in outcome.notices] == [
             services.NoticeKind.SEAT_OFFERED
@@ -118,7 +118,7 @@ async def test_event_rules_are_shared_by_the_card_and_the_import(
     async with sessionmaker() as session:
         repo = Repo(session)
         outcome = await import_file(
-            repo, _only(MC, "4"), "e.csv", allowed_municipality=None, actor=None, tz=TZ, now=now
+            repo, _only(MC, "4"), "e.csv", allowed_municipalities=None, actor=None, tz=TZ, now=now
         )
         assert not outcome.ok
         assert [p.code for p in outcome.reports[0].errors] == [Err.EVENT_CANCELLED]

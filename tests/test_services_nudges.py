@@ -28,6 +28,7 @@ from services.nudges import Postponed, PostponeRefusal, plan_route, postpone_ste
 from services.route import Overview
 from tests.conftest import make_settings
 from tests.sample_teacher import WEAK, answer_all, sample_teacher
+from tests.staffing import make_staff
 
 Maker = async_sessionmaker[AsyncSession]
 MSK, YEKT = ZoneInfo("Europe/Moscow"), ZoneInfo("Asia/Yekaterinburg")
@@ -181,7 +182,7 @@ async def test_stale_rows_render_to_nothing_and_due_ones_list_every_due_step(
         methodist, _ = await repo.users.get_or_create(6141, "ru")
         await session.flush()
         teacher = await repo.users.require(anna)
-        await repo.users.set_role(methodist, Role.COORDINATOR, teacher.municipality_id)
+        await make_staff(repo, methodist, Role.COORDINATOR, teacher.municipality_id)
         added = await route_service.add_methodist_step(
             repo, methodist, Role.COORDINATOR, anna, TRICKY_TITLE, D + timedelta(1), T0
         )

@@ -20,6 +20,7 @@ from domain.route import Pace, StepStatus
 from services import route as service
 from services.route import Builder, Overview, Refusal, ReplaceQuestion, StepChanged
 from tests.sample_teacher import WEAK, answer_all, fill_profile, ids, sample_teacher
+from tests.staffing import make_staff
 
 Maker = async_sessionmaker[AsyncSession]
 TODAY = date(2026, 9, 1)
@@ -258,7 +259,7 @@ async def test_staff_see_a_teacher_only_within_their_scope(sessionmaker: Maker) 
         ):
             user, _ = await repo.users.get_or_create(tg, "ru")
             await session.flush()
-            await repo.users.set_role(user, role, muni)
+            await make_staff(repo, user, role, muni)
             staff[tg] = user
         # another teacher, of the same municipality, without a result or a route
         fresh, _ = await repo.users.get_or_create(5003, "ru")
@@ -325,7 +326,7 @@ async def test_a_methodists_comment_and_step_reach_only_teachers_in_scope(
         for tg, muni in ((6101, sample.municipality_id), (6102, sample.municipality_id + 1)):
             user, _ = await repo.users.get_or_create(tg, "ru")
             await session.flush()
-            await repo.users.set_role(user, Role.COORDINATOR, muni)
+            await make_staff(repo, user, Role.COORDINATOR, muni)
             staff.append(user)
         await session.commit()
     own, stranger = staff

@@ -55,6 +55,7 @@ from db.models import (
     Route,
     RouteStep,
     School,
+    StaffScope,
     User,
 )
 from db.repo import Repo
@@ -152,12 +153,13 @@ async def _world(sessionmaker: Maker) -> World:
             erased_at=PREV,
         )
         fedor = person(s1a, young=("under_35", 0), since=at(15, 22))  # Mon 01:00 Moscow
-        olga = person(s1a, young=old, role="coordinator", staff_municipality_id=alpha.id)
+        olga = person(s1a, young=old, role="coordinator")
         ira = person(s1b, young=("under_35", 3))
         person(s1a, young=old, since=at(22, 22))  # Mon 23 Nov 01:00 Moscow
         pavel = person(s2a)
         person(s1a, consent="none", profile_completed_at=None)
         await session.flush()
+        session.add(StaffScope(user_id=olga.id, municipality_id=alpha.id))  # Alpha's methodist
 
         def attempt(
             user: User, started: datetime, finished: datetime | None, *deficits: str
@@ -432,9 +434,9 @@ async def test_a_coordinator_gets_their_municipality_by_school(
                 repo, olga, Role.COORDINATOR, WEEK, MOSCOW, trend_weeks=2, now=NOW
             )
         assert isinstance(report, StatsReport)
-        # municipalities (scope), indicators (every moment and school at once), activity,
-        # events, broadcasts, the framework, the deficit map, the upcoming seats
-        assert len(seen) == 8, seen
+        # her staff scope, municipalities (scope), indicators (every moment and school at
+        # once), activity, events, broadcasts, the framework, the deficit map, the upcoming seats
+        assert len(seen) == 9, seen
 
     assert report.municipality_ids == frozenset({world.alpha})
     assert report.teachers == 8

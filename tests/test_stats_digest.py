@@ -25,6 +25,7 @@ from outbox.rendered import RenderContext
 from services import digest, reminders, settings
 from services.followups import FOLLOWUPS, Sent
 from tests.sample import consenting_teacher, load_sample_events
+from tests.staffing import make_staff
 from tests.stats_report import sample_report
 from tests.unit.test_stats_text import language
 from ui.callbacks.settings import MuteCb
@@ -55,8 +56,8 @@ async def _people(sessionmaker: Maker) -> dict[str, int]:
             user = await consenting_teacher(repo, 8100 + n, muni, NOW)
             await repo.users.set_timezone(user, zone)
             people[name] = user
-        await repo.users.set_role(people["moscow"], Role.COORDINATOR, muni)
-        await repo.users.set_role(people["vladivostok"], Role.COORDINATOR, muni)
+        await make_staff(repo, people["moscow"], Role.COORDINATOR, muni)
+        await make_staff(repo, people["vladivostok"], Role.COORDINATOR, muni)
         await repo.users.set_role(people["admin"], Role.ADMIN)
         people["unassigned"].role = Role.COORDINATOR.value  # no municipality: a teacher's powers
         await session.commit()

@@ -20,7 +20,8 @@ from db.repo import Repo
 from domain.roles import effective_role
 
 
-def context_of(user: User, admin_ids: frozenset[int]) -> UserContext:
+def context_of(user: User, admin_ids: frozenset[int], *, has_scope: bool) -> UserContext:
+    """`has_scope`: the user has staff assignments (`Repo.staff`)."""
     assert user.telegram_id is not None
     return UserContext(
         id=user.id,
@@ -30,7 +31,7 @@ def context_of(user: User, admin_ids: frozenset[int]) -> UserContext:
             user.role,
             user.telegram_id,
             admin_ids,
-            staff_municipality_id=user.staff_municipality_id,
+            has_scope=has_scope,
         ),
         consent=user.consent,
         profile_complete=user.profile_completed_at is not None,
@@ -71,7 +72,9 @@ class UserMiddleware(BaseMiddleware):
             user, created = await repo.users.get_or_create(
                 tg_user.id, client_locale(tg_user, self.default_locale)
             )
-            ctx = context_of(user, self.admin_ids)
+            has_scope = bool(await repo.staff.assignments(user.id)) if not created else False
+            ctx = context_of(user, self.admin_ids, has_scope=has_scope)
+            await repo.users.remember_username(user, tg_user.username)
             if not created:  # a new row is cached once its transaction has committed
                 self.cache.put(ctx)
         if ctx.blocked and not _blocks_the_bot(event):

@@ -91,6 +91,8 @@ def conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
     allowed = municipalities(filters, scope)
     if allowed is not None:
         where.append(User.municipality_id.in_(sorted(allowed)))
+    if scope.school_ids is not None:  # a school methodist's: never beyond the school
+        where.append(User.school_id.in_(sorted(scope.school_ids)))
     if filters.school_ids:
         where.append(User.school_id.in_(list(filters.school_ids)))
     if filters.positions:

@@ -48,7 +48,7 @@ def ref_of(broadcast_id: int) -> str:
 
 
 def scope_of(broadcast: Broadcast) -> Scope:
-    return Scope(None if broadcast.scope is None else frozenset(broadcast.scope))
+    return Scope.from_json(broadcast.scope)
 
 
 class BroadcastRepo:

@@ -33,8 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from db.models import Event, Registration, Site
+from db.repositories.staff import events_in
 from domain.events import EventFacts, EventStatus, RegStatus
 from domain.pagination import Page
+from domain.scope import Scope
 
 
 def facts_of(event: Event) -> EventFacts:
@@ -216,11 +218,13 @@ class EventRepo:
         title: str | None = await self.session.scalar(select(Site.title).where(Site.id == site_id))
         return title
 
-    async def of_municipality(self, municipality_id: int | None, since: datetime) -> list[Event]:
-        """Events organised by a municipality (all when None) that end after `since`."""
-        query = select(Event).where(Event.ends_at > since).order_by(Event.starts_at, Event.id)
-        if municipality_id is not None:
-            query = query.where(Event.municipality_id == municipality_id)
+    async def in_scope(self, scope: Scope, since: datetime) -> list[Event]:
+        """Events organised inside a staff member's scope that end after `since`."""
+        query = (
+            select(Event)
+            .where(Event.ends_at > since, *events_in(scope))
+            .order_by(Event.starts_at, Event.id)
+        )
         return list(await self.session.scalars(query.limit(100)))
 
     async def event_by_code(self, code: str) -> Event | None:

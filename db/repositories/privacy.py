@@ -24,6 +24,7 @@ from db.models import (
     UserSubject,
 )
 from db.repositories.broadcasts import BroadcastRepo
+from db.repositories.staff import StaffRepo
 from db.repositories.users import UserRepo
 from domain.roles import Role
 
@@ -89,9 +90,11 @@ class PersonalDataRepo(UserRepo):
             update(Event).where(Event.organiser_id == uid).values(organiser_id=None)
         )
         await BroadcastRepo(self.session).forget_person(uid, now)
+        await StaffRepo(self.session, set()).forget_person(uid)
         school_id = user.school_id
         user.telegram_id = None
         user.full_name = None
+        user.username = None
         user.school_id = None
         user.experience_years = None
         user.pending_payload = None
@@ -103,7 +106,6 @@ class PersonalDataRepo(UserRepo):
         user.consent_version = None
         user.consent_at = None
         user.role = Role.TEACHER.value
-        user.staff_municipality_id = None
         user.erased_at = now
         await self.session.flush()
         if school_id is not None:
@@ -165,6 +167,7 @@ class PersonalDataRepo(UserRepo):
         return {
             "exported_at": _iso(now),
             "telegram_id": user.telegram_id,
+            "username": user.username,
             "language": user.language,
             "role": user.role,
             "consent": {
@@ -200,6 +203,7 @@ class PersonalDataRepo(UserRepo):
             "registrations": await self._export_registrations(user_id),
             "as_methodist": await self._export_authored(user_id, user.language),
             "messages": await self._export_messages(user_id),
+            "staff": await StaffRepo(self.session, set()).export(user_id),
             "history": history,
         }
 

@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Municipality, Position, School, Site, Subject, User
+from db.repositories.staff import schools_in
+from domain.ids import parse_id
 from domain.profile import school_key, short_school_name
 from domain.reference import ReferenceData
+from domain.scope import Scope
 
 
 @dataclass(slots=True)
@@ -57,6 +60,14 @@ class ReferenceRepo:
     async def school(self, school_id: int) -> School | None:
         return await self.session.get(School, school_id)
 
+    async def school_by_ref(self, ref: str) -> School | None:
+        """A school by its id (digits) or its code (as in the reference files)."""
+        school_id = parse_id(ref)
+        if school_id is not None:
+            return await self.session.get(School, school_id)
+        found: School | None = await self.session.scalar(select(School).where(School.code == ref))
+        return found
+
     async def find_or_add_school(self, municipality_id: int, name: str) -> School:
         """A school typed by a teacher: reuse a matching one, else add it unverified."""
         key = school_key(name)
@@ -88,11 +99,11 @@ class ReferenceRepo:
     async def position(self, code: str) -> Position | None:
         return await self.session.get(Position, code)
 
-    async def unverified_schools(self, municipality_id: int | None) -> list[School]:
-        """Schools typed in by teachers, oldest first (all municipalities when None)."""
-        query = select(School).where(School.verified.is_(False)).order_by(School.id)
-        if municipality_id is not None:
-            query = query.where(School.municipality_id == municipality_id)
+    async def unverified_schools(self, scope: Scope) -> list[School]:
+        """Schools typed in by teachers inside a staff scope, oldest first."""
+        query = (
+            select(School).where(School.verified.is_(False), *schools_in(scope)).order_by(School.id)
+        )
         return list(await self.session.scalars(query.options(selectinload(School.municipality))))
 
     async def verify_school(self, school: School) -> None:

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Event, Site
+from db.repositories.staff import sites_in
 from domain.events import EventStatus
+from domain.scope import Scope
 
 
 class SiteRepo:
@@ -24,10 +26,11 @@ class SiteRepo:
         site: Site | None = await self.session.scalar(select(Site).where(Site.code == code))
         return site
 
-    async def sites(self, municipality_id: int | None = None) -> list[Site]:
+    async def sites(self, scope: Scope | None = None) -> list[Site]:
+        """The sites inside a scope (all when None), by title."""
         query = select(Site).order_by(Site.title).options(selectinload(Site.school))
-        if municipality_id is not None:
-            query = query.where(Site.municipality_id == municipality_id)
+        if scope is not None:
+            query = query.where(*sites_in(scope))
         return list(await self.session.scalars(query))
 
     async def site_events(self, site_id: int, now: datetime) -> list[Event]:

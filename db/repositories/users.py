@@ -8,14 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import Subject, User, UserSubject
+from db.repositories.staff import users_in
 from domain.profile import ProfileSnapshot
 from domain.roles import Role
+from domain.scope import Scope
 
 #: what `UserRepo.set_fields` may change: the user's own profile and flags, never their powers
 PROFILE_FIELDS = frozenset(
@@ -88,6 +90,29 @@ class UserRepo:
             return existing, False
         return user, True
 
+    async def by_username(self, username: str) -> User | None:
+        """A known user by their @username (with or without the @, any case)."""
+        name = username.removeprefix("@").lower()
+        if not name:
+            return None
+        user: User | None = await self.session.scalar(
+            select(User).where(User.username == name, User.telegram_id.is_not(None))
+        )
+        return user
+
+    async def remember_username(self, user: User, username: str | None) -> None:
+        """Keep the @username of someone who consented (others: nothing beyond the id)."""
+        name = username.lower()[:32] if username and user.consent == "given" else None
+        if user.username != name and (name is not None or user.username is not None):
+            if name is not None:  # someone else's old name is theirs no more
+                await self.session.execute(
+                    update(User)
+                    .where(User.username == name, User.id != user.id)
+                    .values(username=None)
+                    .execution_options(synchronize_session=False)
+                )
+            user.username = name
+
     async def set_language(self, user: User, language: str) -> None:
         user.language = language
         self._touch(user)
@@ -112,14 +137,10 @@ class UserRepo:
             self._touch(user)
             await self.session.flush()
 
-    async def set_role(
-        self, user: User, role: Role, staff_municipality_id: int | None = None
-    ) -> None:
-        """The role and, for a coordinator, the municipality they serve (None otherwise)."""
-        if role is Role.COORDINATOR and staff_municipality_id is None:
-            raise ValueError("a coordinator serves a municipality: name it")
+    async def set_role(self, user: User, role: Role) -> None:
+        """The stored role; its scope is `StaffRepo.replace` (`services.staff.set_role` does
+        both)."""
         user.role = role.value
-        user.staff_municipality_id = staff_municipality_id if role is Role.COORDINATOR else None
         self._touch(user)
 
     async def set_fields(self, user: User, **values: Any) -> None:
@@ -167,17 +188,15 @@ class UserRepo:
             user.profile_completed_at = now
         self._touch(user)
 
-    async def teachers_of(self, municipality_id: int | None, limit: int = 50) -> list[User]:
-        """Registered (consented, profile complete) users, by name; all when None."""
+    async def teachers_of(self, scope: Scope, limit: int = 50) -> list[User]:
+        """Registered (consented, profile complete) users inside a staff scope, by name."""
         query = (
             select(User)
             .where(User.telegram_id.is_not(None), User.profile_completed_at.is_not(None))
             .order_by(User.full_name)
             .limit(limit)
         )
-        if municipality_id is not None:
-            query = query.where(User.municipality_id == municipality_id)
-        return list(await self.session.scalars(query))
+        return list(await self.session.scalars(query.where(*users_in(scope))))
 
     async def names(self, user_ids: set[int]) -> dict[int, str | None]:
         """Full names by user id (None: no profile yet, or erased)."""

@@ -87,8 +87,8 @@ async def on_broadcast_admin(
 
 def make_router() -> Router:
     router = Router(name="broadcasts")
-    router.message.filter(RoleFilter(Role.COORDINATOR))
-    router.callback_query.filter(RoleFilter(Role.COORDINATOR))
+    router.message.filter(RoleFilter(Role.SCHOOL_METHODIST))
+    router.callback_query.filter(RoleFilter(Role.SCHOOL_METHODIST))
     router.callback_query.register(on_broadcast_admin, BcAdmin.filter())
     router.message.register(cmd_broadcast, Command("broadcast"))
     router.message.register(cmd_broadcasts, Command("broadcasts"))

@@ -24,6 +24,7 @@ from handlers.broadcasts.states import (
     count_line,
     empty_text,
     home_municipality,
+    picks_municipalities,
     read_filters,
     refusal_text,
     scope_of,
@@ -92,11 +93,12 @@ async def show_audience(
     if size[0] == 0:
         lines.append(empty_text())
     text = "\n".join(lines)
+    scope = await scope_of(repo, staff, role)
     markup = audience_markup(
         filters,
         positions,
-        admin=role is Role.ADMIN,
-        schools=home_municipality(staff, role, filters) is not None,
+        admin=picks_municipalities(scope),
+        schools=home_municipality(scope, filters) is not None,
         deficit_label=deficit_label,
         anyone=size[0] > 0,
     )
@@ -107,8 +109,9 @@ async def show_audience(
 async def _picker_items(
     action: BcWizAction, repo: Repo, staff: User, role: Role, filters: Filters, lang: str
 ) -> list[tuple[str, str, bool]] | None:
+    scope = await scope_of(repo, staff, role)
     if action is A.SCHOOLS:
-        muni = home_municipality(staff, role, filters)
+        muni = home_municipality(scope, filters)
         if muni is None:
             return None
         schools = await repo.reference.schools(muni)
@@ -117,9 +120,9 @@ async def _picker_items(
         framework = await repo.frameworks.active()
         comps = framework.competencies if framework else ()
         return [(c.code, c.short.text(lang), c.code == filters.deficit) for c in comps]
-    if role is not Role.ADMIN:
+    if scope is None or not picks_municipalities(scope):
         return None
-    munis = await repo.reference.municipalities()
+    munis = [m for m in await repo.reference.municipalities() if scope.allows(m.id)]
     return [(str(m.id), m.name(lang), m.id in filters.municipality_ids) for m in munis]
 
 
@@ -186,7 +189,7 @@ async def _changed(
     if action is A.FILTER_EVENT:
         same = filters.event_id == number
         return replace(filters, event_id=None if same else number)
-    if action is A.MUNICIPALITY and role is Role.ADMIN:
+    if action is A.MUNICIPALITY:  # the scope is checked when the audience is counted
         if await repo.reference.municipality(number) is None:
             return None
         changed = filters.toggled("municipality_ids", number)
@@ -218,12 +221,12 @@ async def on_audience_action(
         await _show_picker(query, action, page, repo, staff, role, filters, lang)
         return
     if action is A.FILTER_EVENTS:
-        scope = scope_of(staff, role)
-        muni = home_municipality(staff, role, filters) if scope and not scope.region else None
+        scope = await scope_of(repo, staff, role)
+        muni = home_municipality(scope, filters)
         # past events too: their no-shows are only known once they are over
-        events = await repo.events.of_municipality(muni, now - PAST_EVENTS)
-        if scope is not None:
-            events = [e for e in events if scope.allows(e.municipality_id)]
+        events = await repo.events.in_scope(scope, now - PAST_EVENTS) if scope is not None else []
+        if muni is not None:
+            events = [e for e in events if e.municipality_id == muni]
         text = _("Teachers of which event?")
         if not events:
             text += "\n" + _("There are no recent or upcoming events.")

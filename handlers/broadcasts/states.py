@@ -41,19 +41,28 @@ def read_filters(data: dict[str, Any]) -> Filters | None:
         return None
 
 
-def home_municipality(staff: User, role: Role, filters: Filters) -> int | None:
-    """Whose schools and events the pickers list: a coordinator's municipality; for an
-    administrator the one municipality chosen (None: none or several)."""
-    scope = service.scope_for(staff, role)
-    if scope is None:
+def home_municipality(scope: Scope | None, filters: Filters) -> int | None:
+    """Whose schools and events the pickers list: the scope's one municipality, or the one
+    chosen of several (None: none or several chosen; a school scope: its one school needs
+    no picking)."""
+    if scope is None or scope.school_ids is not None:
         return None
-    if scope.municipality_ids is not None:
-        return min(scope.municipality_ids) if len(scope.municipality_ids) == 1 else None
+    if scope.municipality_ids is not None and len(scope.municipality_ids) == 1:
+        return min(scope.municipality_ids)
     return filters.municipality_ids[0] if len(filters.municipality_ids) == 1 else None
 
 
-def scope_of(staff: User, role: Role) -> Scope | None:
-    return service.scope_for(staff, role)
+def picks_municipalities(scope: Scope | None) -> bool:
+    """Can the sender narrow the audience by municipality (the region, or several)?"""
+    return (
+        scope is not None
+        and scope.school_ids is None
+        and (scope.municipality_ids is None or len(scope.municipality_ids) > 1)
+    )
+
+
+async def scope_of(repo: Repo, staff: User, role: Role) -> Scope | None:
+    return await service.scope_for(repo, staff, role)
 
 
 def refusal_text(refusal: service.Refusal) -> str:

@@ -256,25 +256,20 @@ async def _pick_event(
     tz: tzinfo,
     now: datetime,
 ) -> None:
-    scope = scope_of(staff, role)
+    scope = await scope_of(repo, staff, role)
     if scope is None:
         await query.answer(refusal_text(service.Refusal.NOT_STAFF), show_alert=True)
         return
     if action is A.EVENT:
         event_id = parse_id(value)
         found = await repo.events.get(event_id) if event_id is not None else None
-        if found is None or not scope.allows(found.municipality_id):
+        if found is None or not await repo.staff.event_allowed(scope, found):
             await query.answer(refusal_text(service.Refusal.OUT_OF_SCOPE), show_alert=True)
             return
         await state.update_data(event_id=found.id)
         await _show_buttons(query, state, repo)
         return
-    muni = None
-    if scope.municipality_ids is not None and len(scope.municipality_ids) == 1:
-        muni = min(scope.municipality_ids)
-    events = [
-        e for e in await repo.events.of_municipality(muni, now) if scope.allows(e.municipality_id)
-    ]
+    events = await repo.events.in_scope(scope, now)
     text = _("Which event should the button open?")
     if not events:
         text += "\n" + _("There are no upcoming events.")

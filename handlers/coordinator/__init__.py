@@ -31,8 +31,8 @@ __all__ = ["make_router"]
 def make_router() -> Router:
     """A fresh router (a router can belong to only one dispatcher)."""
     router = Router(name="coordinator")
-    router.message.filter(RoleFilter(Role.COORDINATOR))
-    router.callback_query.filter(RoleFilter(Role.COORDINATOR))
+    router.message.filter(RoleFilter(Role.SCHOOL_METHODIST))
+    router.callback_query.filter(RoleFilter(Role.SCHOOL_METHODIST))
     # typed answers first: a command or a menu button sent instead ends the prompt (TypedAnswer)
     router.message.register(got_school_name, SchoolForm.name, TypedAnswer())
     router.message.register(got_comment, CoordinatorForm.comment, TypedAnswer())

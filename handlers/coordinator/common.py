@@ -1,4 +1,4 @@
-"""Shared pieces of the coordinator's screens: the prompt states and the municipality scope."""
+"""Shared pieces of the coordinator's screens: the prompt states and the staff scope."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import User
-from domain.roles import Role, staff_scope
+from db.repo import Repo
+from domain.roles import Role
+from domain.scope import Scope
+from services import staff as staff_service
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
 from ui.keyboards.common import button
 
@@ -16,9 +19,10 @@ class SchoolForm(StatesGroup):
     name = State()
 
 
-def _scope(staff: User, role: Role) -> int | None:
-    """Admins see every municipality; a coordinator only their own."""
-    return staff_scope(role, staff.acting_municipality_id)
+async def _scope(repo: Repo, staff: User, role: Role) -> Scope:
+    """Admins see the region; a coordinator their municipalities; a school methodist their
+    school."""
+    return await staff_service.scope(repo, staff, role)
 
 
 class CoordinatorForm(StatesGroup):

@@ -28,12 +28,7 @@ MERGE_TARGETS_PER_PAGE = 8
 
 
 async def cmd_schools(message: Message, repo: Repo, staff: User, role: Role) -> None:
-    if role is not Role.ADMIN and staff.acting_municipality_id is None:
-        await message.answer(
-            _("Set your municipality in /profile first: you will see its schools.")
-        )
-        return
-    schools = await repo.reference.unverified_schools(_scope(staff, role))
+    schools = await repo.reference.unverified_schools(await _scope(repo, staff, role))
     if not schools:
         await message.answer(_("✅ No schools are waiting for a check."))
         return
@@ -85,12 +80,12 @@ def _school_keyboard(school_id: int) -> InlineKeyboardMarkup:
 async def _typed_school_in_scope(
     repo: Repo, staff: User, role: Role, school_id: int
 ) -> School | None:
-    """A typed-in (unverified) school of the methodist's municipality (any for admins)."""
+    """A typed-in (unverified) school inside the methodist's scope (any for admins)."""
     school = await repo.reference.school(school_id)
-    scope = _scope(staff, role)
+    scope = await _scope(repo, staff, role)
     if school is None or school.verified:
         return None
-    if scope is not None and school.municipality_id != scope:
+    if not scope.allows(school.municipality_id, school.id):
         return None
     return school
 
@@ -99,8 +94,8 @@ async def verify_school(
     query: CallbackQuery, callback_data: VerifySchoolCb, repo: Repo, staff: User, role: Role
 ) -> None:
     school = await repo.reference.school(callback_data.school_id)
-    scope = _scope(staff, role)
-    if school is None or (scope is not None and school.municipality_id != scope):
+    scope = await _scope(repo, staff, role)
+    if school is None or not scope.allows(school.municipality_id, school.id):
         await query.answer(_("You cannot change this school."), show_alert=True)
         return
     if school.verified:

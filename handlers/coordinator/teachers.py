@@ -1,4 +1,4 @@
-"""/teachers: the teachers of the municipality with their self-assessment and route marks."""
+"""/teachers: the teachers in the staff member's scope with their self-assessment and route marks."""
 
 from __future__ import annotations
 
@@ -13,12 +13,7 @@ from ui.formatting import h, split_html
 
 
 async def cmd_teachers(message: Message, repo: Repo, staff: User, role: Role) -> None:
-    if role is not Role.ADMIN and staff.acting_municipality_id is None:
-        await message.answer(
-            _("Set your municipality in /profile first: you will see its schools.")
-        )
-        return
-    teachers = await repo.users.teachers_of(_scope(staff, role))
+    teachers = await repo.users.teachers_of(await _scope(repo, staff, role))
     if not teachers:
         await message.answer(_("No registered teachers yet."))
         return

@@ -142,8 +142,8 @@ NOT_COMMAND = ~F.text.startswith("/")
 def make_router() -> Router:
     """A fresh router (a router can belong to only one dispatcher)."""
     router = Router(name="event_admin")
-    router.message.filter(RoleFilter(Role.COORDINATOR))
-    router.callback_query.filter(RoleFilter(Role.COORDINATOR))
+    router.message.filter(RoleFilter(Role.SCHOOL_METHODIST))
+    router.callback_query.filter(RoleFilter(Role.SCHOOL_METHODIST))
     msg, cbq = router.message, router.callback_query
 
     msg.register(cmd_newevent, Command("newevent"))

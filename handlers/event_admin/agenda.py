@@ -26,7 +26,7 @@ async def open_card(
     """The card as a new message below the agenda, which stays as it is (its other events'
     buttons remain at hand). Scope is checked as on every card."""
     event = await repo.events.get(callback_data.event)
-    if event is None or not _in_scope(event, staff, role):
+    if event is None or not await _in_scope(repo, event, staff, role):
         await query.answer(_("You cannot manage this event."), show_alert=True)
         return
     if not isinstance(query.message, Message):

@@ -34,7 +34,6 @@ from handlers.event_admin.common import (
     _form_event,
     _in_scope,
     _markup,
-    _no_municipality,
     _scope,
     _typed,
 )
@@ -63,10 +62,7 @@ async def _events_list(
     tz: tzinfo,
     now: datetime,
 ) -> None:
-    if role is not Role.ADMIN and staff.acting_municipality_id is None:
-        await show(event, _no_municipality())
-        return
-    events = await repo.events.of_municipality(_scope(staff, role), now - SHOWN_SINCE)
+    events = await repo.events.in_scope(await _scope(repo, staff, role), now - SHOWN_SINCE)
     if not events:
         await show(event, _("No events yet. Create one with /newevent."))
         return
@@ -231,7 +227,7 @@ async def on_event_admin(
         await _events_list(query, repo, staff, role, tz, now)
         return
     event = await repo.events.get(callback_data.event)
-    if event is None or not _in_scope(event, staff, role):
+    if event is None or not await _in_scope(repo, event, staff, role):
         await query.answer(_("You cannot manage this event."), show_alert=True)
         return
     scheduled = event.status == EventStatus.SCHEDULED.value

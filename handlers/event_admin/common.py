@@ -40,9 +40,11 @@ from domain.event_forms import (
     split_place,
 )
 from domain.framework import Framework
-from domain.roles import Role, staff_scope
+from domain.roles import Role
+from domain.scope import Scope
 from handlers.common import show
 from handlers.wizard import Rows, Wizard
+from services import staff as staff_service
 from ui.callbacks.event_admin import (
     AdminFormAction,
     AdminFormCb,
@@ -76,15 +78,26 @@ def _site_edit_cancel(site_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def _scope(staff: User, role: Role) -> int | None:
-    """Admins see every municipality; a coordinator only their own."""
-    return staff_scope(role, staff.acting_municipality_id)
+async def _scope(repo: Repo, staff: User, role: Role) -> Scope:
+    """Admins see the region; a coordinator their municipalities; a school methodist the
+    events and sites of their school."""
+    return await staff_service.scope(repo, staff, role)
 
 
-def _in_scope(event: Event | Site | None, staff: User, role: Role) -> bool:
-    if event is None:
+async def _in_scope(repo: Repo, item: Event | Site | None, staff: User, role: Role) -> bool:
+    """May the staff member manage this event or site? (Re-checked on every callback.)"""
+    if item is None:
         return False
-    return role is Role.ADMIN or event.municipality_id == staff.acting_municipality_id
+    scope = await _scope(repo, staff, role)
+    if isinstance(item, Site):
+        return scope.allows(item.municipality_id, item.school_id)
+    return await repo.staff.event_allowed(scope, item)
+
+
+async def _home(repo: Repo, staff: User, role: Role) -> int | None:
+    """The municipality what the staff member creates belongs to (`Scope.home_municipality`;
+    a school methodist's: their school's)."""
+    return (await _scope(repo, staff, role)).home_municipality(staff.municipality_id)
 
 
 def _no_municipality() -> str:
@@ -300,7 +313,7 @@ async def use_buttons(message: Message) -> None:
 
 async def _form_event(state: FSMContext, repo: Repo, staff: User, role: Role) -> Event | None:
     event = await repo.events.get(int((await state.get_data()).get("event", 0)))
-    return event if _in_scope(event, staff, role) else None
+    return event if await _in_scope(repo, event, staff, role) else None
 
 
 def _where_text(event: Event) -> str:

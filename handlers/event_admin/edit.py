@@ -89,7 +89,7 @@ async def on_event_edit(
     tz: tzinfo,
 ) -> None:
     event = await repo.events.get(callback_data.event)
-    if event is None or not _in_scope(event, staff, role):
+    if event is None or not await _in_scope(repo, event, staff, role):
         await query.answer(_("You cannot manage this event."), show_alert=True)
         return
     if callback_data.field == EventEditField.CANCEL:

@@ -23,11 +23,14 @@ from handlers.common import show
 from handlers.event_admin.common import (
     Ctx,
     _description_problem,
+    _home,
+    _in_scope,
     _markup,
     _no_municipality,
     _read_end,
     _read_place,
     _read_start,
+    _scope,
     _title_problem,
     _toggle,
     _typed_step,
@@ -47,8 +50,16 @@ from ui.keyboards.common import button
 async def cmd_newevent(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    if staff.acting_municipality_id is None:
+    if await _home(repo, staff, role) is None:
         await message.answer(_no_municipality())
+        return
+    scope = await _scope(repo, staff, role)
+    if scope.school_ids is not None and not await repo.events.sites(scope):
+        await message.answer(
+            _(
+                "Your school's events are held at its internship site: create it first with /newsite."
+            )
+        )
         return
     await EVENT_WIZARD.start(message, state, Ctx(repo, staff, role, tz))
 
@@ -222,9 +233,12 @@ async def event_site(
     site_id = 0 if callback_data.value == "0" else (parse_id(callback_data.value) or -1)
     if site_id != 0:
         site = await repo.events.site(site_id) if site_id > 0 else None
-        if site is None or site.municipality_id != staff.acting_municipality_id:
+        if site is None or not await _in_scope(repo, site, staff, role):
             await query.answer(_("This button is out of date."), show_alert=True)
             return
+    elif (await _scope(repo, staff, role)).school_ids is not None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
     await state.update_data(site=site_id or None)
     if role is not Role.ADMIN:  # only admins choose the audience (the step is left out)
         await state.update_data(region=False)
@@ -258,12 +272,20 @@ async def event_publish(
     tz: tzinfo,
     clock: Clock,
 ) -> None:
-    if staff.acting_municipality_id is None:
+    ctx = Ctx(repo, staff, role, tz)
+    data = await state.get_data()
+    # the site (re-checked: the scope may have changed since it was chosen) places the event;
+    # without one, the staff member's home municipality
+    site = await repo.events.site(int(data["site"])) if data.get("site") else None
+    if site is not None and not await _in_scope(repo, site, staff, role):
+        site = None
+    municipality = site.municipality_id if site is not None else await _home(repo, staff, role)
+    if municipality is None or (
+        site is None and (await _scope(repo, staff, role)).school_ids is not None
+    ):
         await state.clear()
         await show(query, _no_municipality())
         return
-    ctx = Ctx(repo, staff, role, tz)
-    data = await state.get_data()
     starts_at = datetime.fromisoformat(str(data["starts"]))
     now = clock.now()
     if starts_at <= now:
@@ -285,8 +307,8 @@ async def event_publish(
             title=str(data["title"]),
             description=str(data.get("description", "")),
             competencies=list(data.get("comps", [])),
-            site_id=data.get("site") or None,
-            municipality_id=staff.acting_municipality_id,
+            site_id=site.id if site is not None else None,
+            municipality_id=municipality,
             region_wide=bool(data.get("region")) and role is Role.ADMIN,
             starts_at=starts_at,
             ends_at=ends_at,

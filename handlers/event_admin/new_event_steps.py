@@ -20,6 +20,7 @@ from handlers.event_admin.common import (
     _mark,
     _now_line,
     _place_question,
+    _scope,
     _start_question,
 )
 from handlers.event_admin.states import EventForm
@@ -94,8 +95,8 @@ async def _ask_event_competencies(data: dict[str, Any], ctx: Ctx) -> tuple[str, 
 
 
 async def _ask_site(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
-    municipality = ctx.staff.acting_municipality_id
-    sites = await ctx.repo.events.sites(municipality) if municipality else []
+    scope = await _scope(ctx.repo, ctx.staff, ctx.role)
+    sites = await ctx.repo.events.sites(scope)
     chosen = data.get("site", -1)
     buttons = [
         [
@@ -106,9 +107,10 @@ async def _ask_site(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
         ]
         for s in sites
     ]
-    buttons.append(
-        [button(_mark(chosen is None) + _("No site"), _event_cb(NewEventAction.SITE, "0"))]
-    )
+    if scope.school_ids is None:  # a school's events are those at its sites
+        buttons.append(
+            [button(_mark(chosen is None) + _("No site"), _event_cb(NewEventAction.SITE, "0"))]
+        )
     return _("Is it held at an internship site?"), buttons
 
 

@@ -18,6 +18,7 @@ from domain.event_forms import SCHOOLS_PER_PAGE, SKIP, TITLE_MAX, TITLE_MIN, fit
 from domain.ids import parse_id
 from domain.pagination import paginate
 from domain.roles import Role
+from domain.scope import Scope
 from domain.typography import quoted, shorten
 from handlers.common import show
 from handlers.event_admin.common import (
@@ -26,12 +27,14 @@ from handlers.event_admin.common import (
     _competency_titles,
     _contact_problem,
     _description_problem,
+    _home,
     _kept,
     _mark,
     _modules_lines,
     _modules_question,
     _no_municipality,
     _read_modules,
+    _scope,
     _title_problem,
     _toggle,
     _typed_step,
@@ -62,11 +65,13 @@ async def _ask_topic(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
 
 
 async def _ask_school(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
-    schools = (
-        await ctx.repo.reference.schools(ctx.staff.acting_municipality_id)
-        if ctx.staff.acting_municipality_id is not None
-        else []
-    )
+    scope = await _scope(ctx.repo, ctx.staff, ctx.role)
+    home = scope.home_municipality(ctx.staff.municipality_id)
+    schools = [
+        s
+        for s in (await ctx.repo.reference.schools(home) if home is not None else [])
+        if scope.allows(s.municipality_id, s.id)
+    ]
     chosen = data.get("school", -1)
     current = paginate(schools, int(data.get("school_page", 0)), SCHOOLS_PER_PAGE)
     buttons = rows(
@@ -82,7 +87,8 @@ async def _ask_school(data: dict[str, Any], ctx: Ctx) -> tuple[str, Rows]:
     pager = pager_row(current, lambda p: _site_cb(NewSiteAction.PAGE, str(p)))
     if pager:
         buttons.append(pager)
-    buttons.append([button(_mark(chosen is None) + _("Skip"), _site_cb(NewSiteAction.SKIP))])
+    if scope.school_ids is None:  # a school methodist's site is their school's
+        buttons.append([button(_mark(chosen is None) + _("Skip"), _site_cb(NewSiteAction.SKIP))])
     return _("Which school hosts the site?"), buttons
 
 
@@ -160,7 +166,7 @@ SITE_WIZARD: Wizard[Ctx] = Wizard(
 async def cmd_newsite(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    if staff.acting_municipality_id is None:
+    if await _home(repo, staff, role) is None:
         await message.answer(_no_municipality())
         return
     await SITE_WIZARD.start(message, state, Ctx(repo, staff, role, tz))
@@ -197,7 +203,7 @@ def _topic_problem(text: str) -> str | None:
 async def site_topic(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
-    if staff.acting_municipality_id is None:
+    if await _home(repo, staff, role) is None:
         await state.clear()
         await message.answer(_no_municipality())
         return
@@ -236,10 +242,18 @@ async def site_school(
             if (school_ref := parse_id(callback_data.value))
             else None
         )
-        if school is None or school.municipality_id != staff.acting_municipality_id:
+        scope = await _scope(repo, staff, role)
+        if (
+            school is None
+            or not scope.allows(school.municipality_id, school.id)
+            or school.municipality_id != scope.home_municipality(staff.municipality_id)
+        ):
             await query.answer(_("This button is out of date."), show_alert=True)
             return
         school_id = school.id
+    elif (await _scope(repo, staff, role)).school_ids is not None:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
     await state.update_data(school=school_id)
     await SITE_WIZARD.advance(query, state, Ctx(repo, staff, role, tz))
 
@@ -309,23 +323,30 @@ async def site_modules(
     await SITE_WIZARD.advance(message, state, ctx)
 
 
-async def site_create(query: CallbackQuery, state: FSMContext, repo: Repo, staff: User) -> None:
-    if staff.acting_municipality_id is None:
+async def site_create(
+    query: CallbackQuery, state: FSMContext, repo: Repo, staff: User, role: Role
+) -> None:
+    data = await state.get_data()
+    scope = await _scope(repo, staff, role)
+    home = scope.home_municipality(staff.municipality_id)
+    school = await repo.reference.school(int(data["school"])) if data.get("school") else None
+    if school is not None and not scope.allows(school.municipality_id, school.id):
+        school = None  # the scope changed while the form was open
+    if home is None or (school is None and scope.school_ids is not None):
         await state.clear()
         await show(query, _no_municipality())
         return
-    municipality = await repo.reference.municipality(staff.acting_municipality_id)
+    municipality = await repo.reference.municipality(home)
     assert municipality is not None
-    data = await state.get_data()
-    existing = await repo.events.sites(staff.acting_municipality_id)
+    existing = await repo.events.sites(Scope(frozenset({home})))
     number = len(existing) + 1
     while await repo.events.site_by_code(site_code(municipality.code, number)) is not None:
         number += 1
     site = await repo.events.add_site(
         Site(
             code=site_code(municipality.code, number),
-            municipality_id=staff.acting_municipality_id,
-            school_id=data.get("school") or None,
+            municipality_id=home,
+            school_id=school.id if school is not None else None,
             title=str(data["title"]),
             topic=str(data["topic"]),
             competencies=list(data.get("comps", [])),

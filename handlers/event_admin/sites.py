@@ -30,7 +30,6 @@ from handlers.event_admin.common import (
     _markup,
     _modules_lines,
     _modules_question,
-    _no_municipality,
     _read_modules,
     _scope,
     _site_edit_cancel,
@@ -49,10 +48,7 @@ from ui.keyboards.common import button, pager_row
 async def _sites_list(
     target: Message | CallbackQuery, repo: Repo, staff: User, role: Role, page: int = 0
 ) -> None:
-    if role is not Role.ADMIN and staff.acting_municipality_id is None:
-        await show(target, _no_municipality())
-        return
-    sites = await repo.events.sites(_scope(staff, role))
+    sites = await repo.events.sites(await _scope(repo, staff, role))
     if not sites:
         await show(target, _("No sites yet. Create one with /newsite."))
         return
@@ -163,7 +159,7 @@ async def on_site_admin(
         await _sites_list(query, repo, staff, role, callback_data.page)
         return
     site = await repo.events.site(callback_data.site)
-    if site is None or not _in_scope(site, staff, role):
+    if site is None or not await _in_scope(repo, site, staff, role):
         await query.answer(_("You cannot manage this site."), show_alert=True)
         return
     if callback_data.action in {SiteAdminAction.CARD, SiteAdminAction.CANCEL}:
@@ -190,7 +186,7 @@ async def _edited_site(
     if text is None:
         return None
     site = await repo.events.site(site_id)
-    if site is None or not _in_scope(site, staff, role):
+    if site is None or not await _in_scope(repo, site, staff, role):
         await state.clear()
         await message.answer(_("You cannot manage this site."))
         return None

@@ -18,10 +18,12 @@ from db.reference.sample_events import TRICKY_TITLE
 from db.repo import Repo
 from devtools.emulator.formatting import parse_html
 from domain.assessment import score
+from domain.roles import Role
 from handlers.events import FeedbackForm
 from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
 from tests.sample import load_sample_events
+from tests.staffing import make_staff
 from ui.callbacks.assessment import ResultCb
 from ui.callbacks.coordinator import SchoolActCb, TeacherCb
 from ui.callbacks.route import BuildCb, PastCb, ReplaceCb, RouteCb
@@ -77,13 +79,15 @@ async def _user(
             consent_at=utcnow(),
             full_name=name or f"Педагог {telegram_id}",
             municipality_id=municipality_id,
-            staff_municipality_id=municipality_id if role == "coordinator" else None,
             position_code=position.code,
             experience_years=10,
             age_band="35_plus",
             profile_completed_at=utcnow(),
         )
         session.add(user)
+        await session.flush()
+        if role == "coordinator":
+            await make_staff(repo, user, Role.COORDINATOR, municipality_id)
         await session.commit()
         return user.id
 

@@ -25,6 +25,7 @@ from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
 from tests.sample import load_sample_events
 from tests.sample_teacher import fill_profile, ids
+from tests.staffing import make_staff
 from ui.callbacks.event_admin import EventEditCb, EventEditField
 from ui.callbacks.events import EvAct, EvAction
 from ui.callbacks.settings import MuteCb, SetAction, SetCb
@@ -326,7 +327,7 @@ async def _coordinator(h: Harness, telegram_id: int) -> int:
         repo = Repo(session)
         user = await repo.users.require(user_id)
         muni_id, _school = await ids(repo)
-        await repo.users.set_role(user, Role.COORDINATOR, muni_id)
+        await make_staff(repo, user, Role.COORDINATOR, muni_id)
         await session.commit()
     return user_id
 

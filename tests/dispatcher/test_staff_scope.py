@@ -13,6 +13,7 @@ from bot.app import load_i18n
 from db.models import AuditEntry, Municipality, User
 from db.repo import Repo
 from domain.roles import Role
+from domain.scope import Assignment
 from handlers.admin import action_names
 from tests.conftest import make_settings
 from tests.dispatcher.conftest import Harness
@@ -52,6 +53,11 @@ async def _user(h: Harness, telegram_id: int) -> User:
         return user
 
 
+async def _assigned(h: Harness, user: User) -> list[Assignment]:
+    async with h.sessionmaker() as session:
+        return await Repo(session).staff.assignments(user.id)
+
+
 async def test_editing_the_profile_never_moves_a_coordinators_scope(harness: Harness) -> None:
     munis = await _munis(harness)
     vdn, tim = munis["volgodonsk"], munis["timashevsky"]
@@ -66,12 +72,13 @@ async def test_editing_the_profile_never_moves_a_coordinators_scope(harness: Har
     granted = await harness.message(ADMIN, "/grant 30 coordinator volgodonsk")
     assert "координатор" in _texts(granted)
     coordinator = await _user(harness, 30)
-    assert (coordinator.role, coordinator.staff_municipality_id) == ("coordinator", vdn.id)
+    assert coordinator.role == "coordinator"
+    assert await _assigned(harness, coordinator) == [Assignment(municipality_id=vdn.id)]
     async with harness.sessionmaker() as session:
         entry = await session.scalar(
             select(AuditEntry).where(AuditEntry.action == "role_set").order_by(AuditEntry.id)
         )
-        assert entry is not None and entry.details["municipality"] == "volgodonsk"
+        assert entry is not None and entry.details["municipalities"] == ["volgodonsk"]
 
     foreign = await harness.message(30, "/teacher 31")
     assert "Сидоров" not in _texts(foreign)
@@ -92,7 +99,8 @@ async def test_editing_the_profile_never_moves_a_coordinators_scope(harness: Har
     still_foreign = await harness.message(30, "/teacher 31")
     assert "Сидоров" not in _texts(still_foreign)
     moved = await _user(harness, 30)
-    assert (moved.municipality_id, moved.staff_municipality_id) == (tim.id, vdn.id)
+    assert moved.municipality_id == tim.id
+    assert await _assigned(harness, moved) == [Assignment(municipality_id=vdn.id)]
 
 
 async def test_a_coordinator_without_an_assignment_has_no_staff_powers(harness: Harness) -> None:

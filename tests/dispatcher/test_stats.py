@@ -11,6 +11,7 @@ the e2e test of the merged issue.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
@@ -22,6 +23,7 @@ from domain.roles import Role
 from domain.stats import IndicatorCode, Period, PeriodKind, StatsReport
 from tests.dispatcher.conftest import Harness
 from tests.mocked_bot import Request
+from tests.staffing import make_staff
 from tests.stats_report import sample_report
 from ui.callbacks.stats import StatsAction, StatsCb
 from ui.keyboards.stats import day_code
@@ -57,17 +59,8 @@ class FakeStats:
             {"staff": staff.telegram_id, "role": role, "period": period, "trend": trend_weeks}
         )
         report = sample_report(period=period, trend=trend_weeks > 0)
-        if role is Role.ADMIN:
-            report = StatsReport(
-                report.period,
-                None,
-                report.teachers,
-                report.indicators,
-                report.breakdown,
-                report.activity,
-                report.deficits,
-                report.trend,
-            )
+        if role is Role.ADMIN:  # the region, by municipality
+            report = replace(report, municipality_ids=None, by_school=False)
         return report
 
 
@@ -104,7 +97,7 @@ async def _setup(h: Harness) -> FakeStats:
             )
             user.profile_completed_at = user.created_at
             if telegram_id == COORDINATOR:
-                await repo.users.set_role(user, Role.COORDINATOR, muni.id)
+                await make_staff(repo, user, Role.COORDINATOR, muni.id)
         await session.commit()
     return fake
 
@@ -212,7 +205,7 @@ async def test_forged_callbacks_are_refused(harness: Harness) -> None:
 async def test_the_administrator_sees_the_region(harness: Harness) -> None:
     fake = await _setup(harness)
     sent = await harness.message(ADMIN, "/stats")
-    assert "Охват: вся область" in _texts(sent)
+    assert "Охват: весь регион" in _texts(sent)
     assert "🗺 <b>По муниципалитетам</b>" in _texts(sent)
     assert fake.calls[-1]["role"] is Role.ADMIN
 

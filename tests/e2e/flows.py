@@ -6,6 +6,7 @@ from db.repo import Repo
 from devtools.emulator import BotAPIEmulator
 from domain.roles import Role
 from tests.e2e.conftest import Chat, Running
+from tests.staffing import make_staff
 from ui.callbacks.onboarding import ConsentCb
 from ui.callbacks.profile import AgeCb, MuniCb, Nav, PositionCb, SchoolCb, SubjectCb
 
@@ -19,9 +20,12 @@ async def register(
     position: str = "teacher",
     age: str = "under_35",
     years: str = "2",
+    start: str = "/start",
+    menu_last: bool = True,
 ) -> None:
-    """Consent and a complete profile through the real handlers."""
-    await chat.send("/start")
+    """Consent and a complete profile through the real handlers (`start`: the first message,
+    e.g. a deep link; `menu_last`: the main menu is the last message)."""
+    await chat.send(start)
     await chat.tap_data(ConsentCb(action="agree").pack())
     await chat.send("Иванова Анна Петровна")
     await chat.tap_data(MuniCb(id=municipality_id).pack())
@@ -32,7 +36,8 @@ async def register(
     await chat.send(years)
     await chat.tap_data(AgeCb(band=age).pack())
     await chat.tap_data(Nav(action="save").pack())
-    assert chat.last.reply_keyboard_texts, emu.dump_chat(chat.user.id)
+    if menu_last:  # else the deep link's answer follows the menu
+        assert chat.last.reply_keyboard_texts, emu.dump_chat(chat.user.id)
 
 
 async def coordinator(
@@ -60,7 +65,7 @@ async def coordinator(
         repo = Repo(session)
         row = await repo.users.by_telegram_id(tg_id)
         assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
+        await make_staff(repo, row, Role.COORDINATOR, row.municipality_id)
         await session.commit()
     running.app.dp["user_cache"].invalidate(tg_id)
     return chat

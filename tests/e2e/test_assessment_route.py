@@ -19,6 +19,7 @@ from domain.roles import Role
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
+from tests.staffing import make_staff
 from ui.callbacks.assessment import AnswerCb, AssessCb
 from ui.callbacks.route import BuildCb, RouteCb
 
@@ -227,7 +228,7 @@ async def test_assessment_to_route(tmp_path: Path, spec: SpecValidator | None, l
             repo = Repo(session)
             row = await repo.users.by_telegram_id(8003)
             assert row is not None
-            await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
+            await make_staff(repo, row, Role.COORDINATOR, row.municipality_id)
             await session.commit()
         app.dp["user_cache"].invalidate(8003)
         await coord_chat.send("/teachers")

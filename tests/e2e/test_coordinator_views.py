@@ -8,8 +8,10 @@ import re
 from core.clock import utcnow
 from db.models import User
 from db.repo import Repo
+from domain.roles import Role
 from tests.dispatcher.test_coordinator_routes import _evidence, _step
 from tests.e2e.conftest import Running
+from tests.staffing import make_staff
 
 COORD, TEACHER = 8201, 8202
 
@@ -27,13 +29,15 @@ async def _user(running: Running, telegram_id: int, role: str, municipality_id: 
             consent_at=utcnow(),
             full_name="Петрова <Анна> & Co",
             municipality_id=municipality_id,
-            staff_municipality_id=municipality_id if role == "coordinator" else None,
             position_code=position.code,
             experience_years=3,
             age_band="under_35",
             profile_completed_at=utcnow(),
         )
         session.add(user)
+        await session.flush()
+        if role == "coordinator":
+            await make_staff(repo, user, Role.COORDINATOR, municipality_id)
         await session.commit()
         return user.id
 

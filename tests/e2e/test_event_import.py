@@ -20,6 +20,7 @@ from domain.roles import Role
 from tests.conftest import TEST_TOKEN, make_settings
 from tests.e2e.conftest import Chat
 from tests.e2e.flows import register
+from tests.staffing import make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 #: codes of the shipped sample reference lists and framework
@@ -124,7 +125,7 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
                 repo = Repo(session)
                 row = await repo.users.by_telegram_id(9501)
                 assert row is not None
-                await repo.users.set_role(row, Role.COORDINATOR, munis["volgodonsk"].id)
+                await make_staff(repo, row, Role.COORDINATOR, munis["volgodonsk"].id)
                 await session.commit()
             app.dp["user_cache"].invalidate(9501)
             await teacher.run(

@@ -25,6 +25,7 @@ from services import events as services
 from services import registrations
 from tests.e2e.conftest import Chat, Running
 from tests.sample import load_sample_events
+from tests.staffing import make_staff
 
 TZ = ZoneInfo("Europe/Moscow")
 MC, INTERN = SAMPLE_EVENT_CODES[0], SAMPLE_EVENT_CODES[1]  # Volgodonsk, 3 and 25 seats
@@ -39,7 +40,7 @@ async def _coordinator(running: Running, tg_id: int, muni_code: str, lang: str) 
         user, _ = await repo.users.get_or_create(tg_id, lang)
         await repo.users.set_fields(user, full_name="Olga Metodist", municipality_id=muni.id)
         await repo.users.set_consent(user, "given", "1", running.clock.now())
-        await repo.users.set_role(user, Role.COORDINATOR, muni.id)
+        await make_staff(repo, user, Role.COORDINATOR, muni.id)
         await session.commit()
     running.emu.add_user(chat.user)
     running.app.dp["user_cache"].invalidate(tg_id)

@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.flows import register
 from tests.sample import load_sample_events
+from tests.staffing import make_staff
 from ui.callbacks.assessment import AnswerCb, AssessCb
 from ui.callbacks.event_admin import EventAdminCb, EventEditCb
 from ui.callbacks.events import EvAct, EvList, FeedbackCb
@@ -89,7 +90,7 @@ async def _make_coordinator(running: Running, tg_id: int) -> None:
         repo = Repo(session)
         row = await repo.users.by_telegram_id(tg_id)
         assert row is not None
-        await repo.users.set_role(row, Role.COORDINATOR, row.municipality_id)
+        await make_staff(repo, row, Role.COORDINATOR, row.municipality_id)
         await session.commit()
     running.app.dp["user_cache"].invalidate(tg_id)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from db.models import User
 from db.repo import Repo
+from domain.scope import Scope
 from tests.e2e.conftest import Chat, Running
 from ui.callbacks.onboarding import ConsentCb, LangCb
 from ui.callbacks.profile import AgeCb, EditCb, MuniCb, Nav, SchoolCb, SubjectCb
@@ -120,7 +121,7 @@ async def test_onboarding_in_russian(running: Running) -> None:
     await walk_onboarding(running, chat, RU)
     assert any("Выберите хотя бы один" in p for p in chat.popups())
     async with running.app.sessionmaker() as session:
-        typed = (await Repo(session).reference.unverified_schools(None))[0]
+        typed = (await Repo(session).reference.unverified_schools(Scope.whole_region()))[0]
     assert typed.name == "МБОУ СОШ № 99"
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 import ui.callbacks
 from domain.stats import IndicatorCode, PeriodKind
+from ui.callbacks.admin import AdminAction, AdminCb
 from ui.callbacks.assessment import AnswerCb, AssessAction, AssessCb, ResultAction, ResultCb
 from ui.callbacks.broadcast_history import BcHist, BcHistAction
 from ui.callbacks.broadcasts import (
@@ -85,6 +86,7 @@ from ui.callbacks.stats import StatsAction, StatsCb
 #: one instance per class and the string the same button packed to before the actions were
 #: enums (checked against the string-typed classes of the previous release)
 PACKED: list[tuple[CallbackData, str]] = [
+    (AdminCb(action=AdminAction.MUNI, user_id=123456, value=14), "ad:muni:123456:14"),
     (
         EvList(mode=EvListMode.COMP, value="assessment", when=EvListWhen.WEEK, page=2),
         "el:comp:assessment:week:2",
@@ -162,7 +164,7 @@ def _all_classes() -> set[type[CallbackData]]:
 
 def test_every_callback_class_is_covered_and_lives_in_ui() -> None:
     classes = _all_classes()
-    assert len(classes) == 40  # + BcHist (history), StatsCb (issue #11)
+    assert len(classes) == 41  # + BcHist (history), StatsCb, AdminCb (issue #11)
     assert {type(data) for data, _ in PACKED} == classes
 
 

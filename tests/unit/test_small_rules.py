@@ -10,7 +10,8 @@ from core.usercache import UserCache, UserContext
 from domain.deeplinks import DeepLink, make_link, parse_payload
 from domain.ids import parse_id
 from domain.pagination import paginate
-from domain.roles import Role, effective_role, staff_scope
+from domain.roles import Role, effective_role
+from domain.scope import Assignment, Scope, scope_of
 from domain.throttle import TokenBucketLimiter, Verdict
 
 
@@ -59,20 +60,22 @@ def test_token_bucket_warns_once_then_drops_then_recovers() -> None:
 
 
 def test_admin_ids_always_win_and_unknown_roles_fall_back() -> None:
-    assert effective_role("teacher", 7, frozenset({7}), staff_municipality_id=None) is Role.ADMIN
+    assert effective_role("teacher", 7, frozenset({7}), has_scope=False) is Role.ADMIN
+    assert effective_role("coordinator", 8, frozenset({7}), has_scope=True) is Role.COORDINATOR
+    assert effective_role("nonsense", 8, frozenset(), has_scope=True) is Role.TEACHER
+
+
+def test_a_coordinator_acts_only_within_an_assigned_scope() -> None:
+    assert effective_role("coordinator", 8, frozenset(), has_scope=False) is Role.TEACHER
+    assert effective_role("school_methodist", 8, frozenset(), has_scope=False) is Role.TEACHER
     assert (
-        effective_role("coordinator", 8, frozenset({7}), staff_municipality_id=3)
-        is Role.COORDINATOR
+        effective_role("school_methodist", 8, frozenset(), has_scope=True) is Role.SCHOOL_METHODIST
     )
-    assert effective_role("nonsense", 8, frozenset(), staff_municipality_id=3) is Role.TEACHER
-
-
-def test_a_coordinator_acts_only_within_an_assigned_municipality() -> None:
-    assert effective_role("coordinator", 8, frozenset(), staff_municipality_id=None) is Role.TEACHER
-    assert staff_scope(Role.COORDINATOR, 5) == 5
-    assert staff_scope(Role.ADMIN, 5) is None
-    with pytest.raises(PermissionError):
-        staff_scope(Role.COORDINATOR, None)
+    assert scope_of(Role.COORDINATOR, [Assignment(municipality_id=5)]) == Scope(frozenset({5}))
+    assert scope_of(Role.ADMIN, []) == Scope.whole_region()
+    assert scope_of(Role.COORDINATOR, []) is None
+    assert scope_of(Role.SCHOOL_METHODIST, [Assignment(municipality_id=5)]) is None
+    assert Role.TEACHER.rank < Role.SCHOOL_METHODIST.rank < Role.COORDINATOR.rank
 
 
 def test_typed_ids_are_ascii_digits_within_bounds() -> None:

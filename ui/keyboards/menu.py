@@ -30,7 +30,7 @@ def main_menu(role: Role) -> ReplyKeyboardMarkup:
         [KeyboardButton(text=str(MENU_PROFILE)), KeyboardButton(text=str(MENU_SETTINGS))],
         [KeyboardButton(text=str(MENU_HELP))],
     ]
-    if role.at_least(Role.COORDINATOR):
+    if role.at_least(Role.SCHOOL_METHODIST):
         keyboard[3].append(KeyboardButton(text=str(MENU_STAFF)))
         keyboard[3].append(KeyboardButton(text=str(MENU_STATS)))
     return ReplyKeyboardMarkup(
