@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories.assessment import AssessmentRepo, FrameworkRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.broadcasts import BroadcastRepo
+from db.repositories.diagnoses import DiagnosisRepo
 from db.repositories.imports import ImportRepo
 from db.repositories.jobs import JobRepo
 from db.repositories.outbox import OutboxRepo
@@ -52,3 +53,4 @@ class Repo:
         self.outbox = OutboxRepo(session)
         self.imports = ImportRepo(session)
         self.broadcasts = BroadcastRepo(session)
+        self.diagnoses = DiagnosisRepo(session)
