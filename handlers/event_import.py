@@ -33,6 +33,7 @@ from domain.event_import import (
     sites_template_xlsx,
 )
 from domain.roles import Role, staff_scope
+from handlers.coordinator import diagnoses
 from handlers.event_admin import notified_text
 from handlers.filters import RoleFilter
 from ui.files.tables import csv_writer
@@ -239,10 +240,13 @@ async def on_document(
     municipality = await _allowed_municipality(repo, staff, role)
     buffer = await bot.download(document)
     assert buffer is not None
+    data = buffer.read()
+    if await diagnoses.import_upload(message, repo, staff, role, bot, tz, clock, data, name):
+        return  # a diagnosis file (handlers.coordinator.diagnoses)
     try:
         outcome = await import_file(
             repo,
-            buffer.read(),
+            data,
             name,
             allowed_municipality=municipality,
             actor=staff,

@@ -103,4 +103,3 @@ async def import_diagnoses(
     for row in rows:
         headers += [h for h in row if h not in headers and h != ROW_NUMBER_KEY]
     return DiagnosisReport(imported, updated, tuple(rejected), tuple(headers))
-
