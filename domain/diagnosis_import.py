@@ -208,14 +208,16 @@ _FIELD_OF = {normal(alias): name for name, aliases in _ALIASES.items() for alias
 
 
 def competency_names(framework: Framework | None) -> dict[str, str]:
-    """Every way a file may name a competency (code, names in both languages), normalised,
-    to its code."""
+    """Every way a file may name a competency (code, names and short names in both languages,
+    with or without their part in brackets), normalised, to its code."""
     names: dict[str, str] = {}
     if framework is None:
         return names
     for comp in framework.competencies:
         for name in (comp.code, comp.title.ru, comp.title.en, comp.short.ru, comp.short.en):
             names.setdefault(normal(name), comp.code)
+            # «Цифровая (ИКТ-компетентность)» may be written «Цифровая»
+            names.setdefault(normal(re.sub(r"\(.*?\)", " ", name)), comp.code)
     return names
 
 
