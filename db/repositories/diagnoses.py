@@ -4,9 +4,10 @@ upsert, and the latest diagnosis of a teacher. `repo.diagnoses`."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ExternalDiagnosis, School, User
@@ -113,6 +114,45 @@ class DiagnosisRepo:
             .limit(1)
         )
         return row
+
+    async def export_own(self, user_id: int) -> list[dict[str, Any]]:
+        """The person's own diagnoses, for /mydata."""
+        return [
+            {
+                "id": d.id,
+                "diagnosed_on": d.diagnosed_on.isoformat(),
+                "source": d.source,
+                "deficits": list(d.deficits),
+                "scores": dict(d.scores),
+                "imported_at": d.imported_at.astimezone(UTC).isoformat(),
+            }
+            for d in await self.of_user(user_id)
+        ]
+
+    async def export_imported(self, user_id: int) -> list[dict[str, Any]]:
+        """Whose diagnoses the person imported (for their /mydata): by id, date and source;
+        the results are the diagnosed teachers' own data."""
+        return [
+            {
+                "id": d.id,
+                "teacher_user_id": d.user_id,
+                "diagnosed_on": d.diagnosed_on.isoformat(),
+                "source": d.source,
+                "imported_at": d.imported_at.astimezone(UTC).isoformat(),
+            }
+            for d in await self.imported_by(user_id)
+        ]
+
+    async def forget_person(self, user_id: int) -> None:
+        """/deleteme: the person's diagnoses go; the ones they imported stay, unsigned."""
+        await self.session.execute(
+            delete(ExternalDiagnosis).where(ExternalDiagnosis.user_id == user_id)
+        )
+        await self.session.execute(
+            update(ExternalDiagnosis)
+            .where(ExternalDiagnosis.imported_by_user_id == user_id)
+            .values(imported_by_user_id=None)
+        )
 
     async def of_user(self, user_id: int) -> list[ExternalDiagnosis]:
         return list(

@@ -13,7 +13,6 @@ from db.models import (
     Attempt,
     AuditEntry,
     Event,
-    ExternalDiagnosis,
     OutboxMessage,
     Registration,
     Route,
@@ -40,9 +39,8 @@ class PersonalDataRepo(UserRepo):
         finished self-assessments' scores (no answers); routes with their steps' competency,
         kind, status and dates (no evidence, reflection or methodists' words); registrations'
         status, attendance and rating (no comment); audit entries (actions and ids only: the
-        record of consent and its withdrawal). Everything else about the person goes,
-        their external diagnoses included. Seats
-        are released before this by the caller (`services.privacy.erase_user`).
+        record of consent and its withdrawal). Everything else about the person goes (their
+        external diagnoses too). Seats are released before this by the caller (`services.privacy.erase_user`).
         """
         self._touch(user)
         uid = user.id
@@ -92,15 +90,7 @@ class PersonalDataRepo(UserRepo):
             update(Event).where(Event.organiser_id == uid).values(organiser_id=None)
         )
         await BroadcastRepo(self.session).forget_person(uid, now)
-        # external diagnoses: about them (go) and imported by them (stay, unsigned)
-        await self.session.execute(
-            delete(ExternalDiagnosis).where(ExternalDiagnosis.user_id == uid)
-        )
-        await self.session.execute(
-            update(ExternalDiagnosis)
-            .where(ExternalDiagnosis.imported_by_user_id == uid)
-            .values(imported_by_user_id=None)
-        )
+        await DiagnosisRepo(self.session).forget_person(uid)
         school_id = user.school_id
         user.telegram_id = None
         user.full_name = None
@@ -208,17 +198,7 @@ class PersonalDataRepo(UserRepo):
             "updated_at": _iso(user.updated_at),
             "erased_at": _iso(user.erased_at),
             "assessments": await self._export_assessments(user_id),
-            "external_diagnoses": [
-                {
-                    "id": d.id,
-                    "diagnosed_on": d.diagnosed_on.isoformat(),
-                    "source": d.source,
-                    "deficits": list(d.deficits),
-                    "scores": dict(d.scores),
-                    "imported_at": _iso(d.imported_at),
-                }
-                for d in await DiagnosisRepo(self.session).of_user(user_id)
-            ],
+            "external_diagnoses": await DiagnosisRepo(self.session).export_own(user_id),
             "routes": await self._export_routes(user_id, user.language),
             "registrations": await self._export_registrations(user_id),
             "as_methodist": await self._export_authored(user_id, user.language),
@@ -380,17 +360,7 @@ class PersonalDataRepo(UserRepo):
                 }
                 for e in events
             ],
-            # whose diagnoses they imported (the results are the teachers' own data)
-            "diagnoses_imported": [
-                {
-                    "id": d.id,
-                    "teacher_user_id": d.user_id,
-                    "diagnosed_on": d.diagnosed_on.isoformat(),
-                    "source": d.source,
-                    "imported_at": _iso(d.imported_at),
-                }
-                for d in await DiagnosisRepo(self.session).imported_by(user_id)
-            ],
+            "diagnoses_imported": await DiagnosisRepo(self.session).export_imported(user_id),
             **await BroadcastRepo(self.session).export_of(user_id),
         }
 
