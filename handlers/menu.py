@@ -74,6 +74,11 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/broadcast — a broadcast to the teachers you choose, now or at a set time\n"
                 "/broadcasts — past and scheduled broadcasts with their reports"
             )
+            + "\n"
+            + _(
+                "/diagnosis_template — forms for importing a diagnosis made elsewhere "
+                "(e.g. at the ЦНППМ); then send me the filled file"
+            )
         )
     if role.at_least(Role.ADMIN):
         parts.append(

@@ -94,7 +94,7 @@ def _columns(framework: Framework | None, lang: str) -> tuple[list[str], list[st
 def templates(framework: Framework | None, lang: str, today: str) -> list[tuple[str, bytes]]:
     """The score form and the deficit-list form, each as XLSX and CSV (cells neutralised)."""
     base, score_columns, names = _columns(framework, lang)
-    example = ["", "Иванова Анна Петровна", "МБОУ СОШ № 1", today, DEFAULT_SOURCE]
+    example = ["", "Образцова Мария Ивановна (пример)", "МБОУ СОШ № 1", today, DEFAULT_SOURCE]
     max_column = "max_score" if lang == "en" else "Макс. балл"
     scores_rows: list[list[object]] = [
         [*base, max_column, *score_columns],

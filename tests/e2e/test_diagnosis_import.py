@@ -90,6 +90,19 @@ async def test_a_coordinator_imports_a_diagnosis_the_teacher_sees(running: Runni
     assert await _count(running) == 1
     assert any("добавлено 0, обновлено 1" in m.plain_text for m in emu.chat(8100))
 
+    # the score form (XLSX) sent back unchanged: its example row is nobody
+    await methodist.run(
+        lambda: emu.send_document(
+            methodist.user, "diagnosis-scores.xlsx", files["diagnosis-scores.xlsx"]
+        )
+    )
+    report = next(
+        m.plain_text for m in reversed(emu.chat(8100)) if "Импорт диагностики" in m.plain_text
+    )
+    assert "добавлено 0, обновлено 0" in report
+    assert "нет зарегистрированного педагога Образцова Мария Ивановна (пример)" in report
+    assert await _count(running) == 1
+
     expected = "Диагностика ЦНППМ от 12.10.2026: дефициты — Цифровая (ИКТ-компетентность)"
     await teacher.send("/results")
     assert expected in teacher.last.plain_text
