@@ -37,6 +37,7 @@ COORDINATOR_COMMANDS = [
     ("newsite", __("Create an internship site")),
     ("mysites", __("Internship sites of my municipality")),
     ("template", __("Templates for importing sites and events")),
+    ("diagnosis_template", __("Template for importing external diagnoses")),
     ("broadcast", __("A broadcast to teachers")),
     ("broadcasts", __("Past and scheduled broadcasts")),
     ("stats", __("Statistics: indicators, activity, deficits")),

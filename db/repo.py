@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories.assessment import AssessmentRepo, FrameworkRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.broadcasts import BroadcastRepo
+from db.repositories.diagnoses import DiagnosisRepo
 from db.repositories.health import HealthRepo
 from db.repositories.imports import ImportRepo
 from db.repositories.jobs import JobRepo
@@ -58,3 +59,4 @@ class Repo:
         self.stats = StatsRepo(session)
         self.staff = StaffRepo(session, self.dirty_users)
         self.health = HealthRepo(session)
+        self.diagnoses = DiagnosisRepo(session)

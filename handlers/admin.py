@@ -61,6 +61,7 @@ def action_names() -> dict[str, str]:
         "cli": _("command line"),
         "consent_given": _("gave consent"),
         "data_erased": _("erased their data"),
+        "diagnoses_imported": _("imported external diagnoses"),
         "event_cancelled": _("cancelled an event"),
         "event_capacity": _("changed the number of seats"),
         "event_created": _("created an event"),

@@ -34,6 +34,7 @@ from domain.event_import import (
 )
 from domain.roles import Role
 from domain.scope import Scope
+from handlers.coordinator import diagnoses
 from handlers.event_admin import notified_text
 from handlers.filters import RoleFilter
 from services import staff as staff_service
@@ -241,10 +242,13 @@ async def on_document(
     )
     buffer = await bot.download(document)
     assert buffer is not None
+    data = buffer.read()
+    if await diagnoses.import_upload(message, repo, staff, role, bot, tz, clock, data, name):
+        return  # a diagnosis file (handlers.coordinator.diagnoses)
     try:
         outcome = await import_file(
             repo,
-            buffer.read(),
+            data,
             name,
             allowed_municipalities=municipalities,
             actor=staff,

@@ -79,6 +79,11 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/stats — statistics: indicators against targets, activity, deficits; "
                 "charts and an Excel workbook; a digest every Monday at 09:00"
             )
+            + "\n"
+            + _(
+                "/diagnosis_template — forms for importing a diagnosis made elsewhere "
+                "(e.g. at the ЦНППМ); then send me the filled file"
+            )
         )
     if role is Role.SCHOOL_METHODIST:
         parts.append(
@@ -89,7 +94,8 @@ def help_text(role: Role, onboarded: bool = True) -> str:
                 "/myevents — your school's events: participants, export, messages, QR check-in\n"
                 "/newevent, /newsite — create an event at your school's site, or the site\n"
                 "/mysites — your school's internship sites\n"
-                "/broadcast — a message to your school's teachers"
+                "/broadcast — a message to your school's teachers\n"
+                "/stats — your school's statistics and its Monday digest"
             )
         )
     if role.at_least(Role.ADMIN):

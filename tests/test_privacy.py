@@ -23,6 +23,7 @@ from db.models import (
     Base,
     Broadcast,
     Event,
+    ExternalDiagnosis,
     Job,
     OutboxMessage,
     Registration,
@@ -280,6 +281,26 @@ async def populate(sessionmaker: Maker) -> dict[str, int]:
             update(Event).where(Event.id == organised.id).values(organiser_id=me.id)
         )
 
+        # external diagnoses: hers (imported by the methodist) and one she imported
+        await repo.diagnoses.upsert(
+            me.id,
+            date(2026, 10, 12),
+            f"ЦНППМ {MARK}",
+            deficits=["digital"],
+            scores={"digital": 45.0, "assessment": 80.0},
+            imported_by=methodist.id,
+            now=now,
+        )
+        await repo.diagnoses.upsert(
+            other.id,
+            date(2026, 10, 13),
+            "ЦНППМ",
+            deficits=["inclusive"],
+            scores={"inclusive": 30.0},
+            imported_by=me.id,
+            now=now,
+        )
+
         # sign-ups: a confirmed seat on the full event (+ two more seats taken, one in line),
         # and an attended event with feedback
         full = events[FULL_EVENT]
@@ -348,6 +369,11 @@ NOT_EXPORTED: dict[str, set[str]] = {
 }
 
 
+#: columns of rows that only *refer* to the person left out of their export: the results of a
+#: diagnosis they imported belong to the teacher diagnosed (listed by id, date and source)
+NOT_EXPORTED_REFERENCING: dict[str, set[str]] = {"external_diagnoses": {"deficits", "scores"}}
+
+
 def test_the_walk_finds_every_table_that_can_refer_to_a_person() -> None:
     owned, referencing = user_tables()
     # today's schema; a new table shows up here (and must then be exported and erased)
@@ -380,14 +406,14 @@ async def test_export_holds_every_row_that_refers_to_the_user(sessionmaker: Make
         )
         table = TABLES[name]
         fk_columns = {fk.parent.name for fk in table.foreign_keys}
+        mine = {id(row) for row in owned_rows.get(name, [])}
         for row in rows:
+            skipped = NOT_EXPORTED.get(name, set())
+            if id(row) not in mine:
+                skipped = skipped | NOT_EXPORTED_REFERENCING.get(name, set())
             for column in table.columns:
                 value = row[column.name]
-                if (
-                    value is None
-                    or column.name in fk_columns
-                    or column.name in NOT_EXPORTED.get(name, set())
-                ):
+                if value is None or column.name in fk_columns or column.name in skipped:
                     continue
                 for leaf in _leaves(value) if isinstance(column.type, JSON) else [_rendered(value)]:
                     assert leaf in text, f"/mydata lacks {name}.{column.name} = {leaf!r}"
@@ -426,6 +452,11 @@ async def test_export_holds_every_row_that_refers_to_the_user(sessionmaker: Make
     assert authored["comments_written"][0]["text"] == "Хорошая работа, коллега"
     assert authored["steps_added"][0]["title"] == "Задание от методиста"
     assert len(authored["events_organised"]) == 1
+    (diagnosis,) = data["external_diagnoses"]
+    assert diagnosis["diagnosed_on"] == "2026-10-12" and diagnosis["deficits"] == ["digital"]
+    assert diagnosis["scores"] == {"digital": 45.0, "assessment": 80.0}
+    (imported,) = authored["diagnoses_imported"]
+    assert imported["teacher_user_id"] == ids["other"] and "deficits" not in imported
 
 
 # ---------------------------------------------------------------------- /deleteme
@@ -505,6 +536,10 @@ async def test_erasure_leaves_no_personal_text_and_frees_the_seat(sessionmaker: 
             )
         )
         assert mine is not None and mine.status == RegStatus.CANCELLED.value
+
+        # her external diagnosis is gone; the one she imported stays, unsigned
+        diagnoses = list(await session.scalars(select(ExternalDiagnosis)))
+        assert [(d.user_id, d.imported_by_user_id) for d in diagnoses] == [(ids["other"], None)]
 
         # what statistics keep: anonymous numbers
         user = await session.get(User, ids["me"])

@@ -24,6 +24,7 @@ from db.models import (
     UserSubject,
 )
 from db.repositories.broadcasts import BroadcastRepo
+from db.repositories.diagnoses import DiagnosisRepo
 from db.repositories.staff import StaffRepo
 from db.repositories.users import UserRepo
 from domain.roles import Role
@@ -39,8 +40,8 @@ class PersonalDataRepo(UserRepo):
         finished self-assessments' scores (no answers); routes with their steps' competency,
         kind, status and dates (no evidence, reflection or methodists' words); registrations'
         status, attendance and rating (no comment); audit entries (actions and ids only: the
-        record of consent and its withdrawal). Everything else about the person goes. Seats
-        are released before this by the caller (`services.privacy.erase_user`).
+        record of consent and its withdrawal). Everything else about the person goes (their
+        external diagnoses too). Seats are released before this by the caller (`services.privacy.erase_user`).
         """
         self._touch(user)
         uid = user.id
@@ -91,6 +92,7 @@ class PersonalDataRepo(UserRepo):
         )
         await BroadcastRepo(self.session).forget_person(uid, now)
         await StaffRepo(self.session, set()).forget_person(uid)
+        await DiagnosisRepo(self.session).forget_person(uid)
         school_id = user.school_id
         user.telegram_id = None
         user.full_name = None
@@ -199,6 +201,7 @@ class PersonalDataRepo(UserRepo):
             "updated_at": _iso(user.updated_at),
             "erased_at": _iso(user.erased_at),
             "assessments": await self._export_assessments(user_id),
+            "external_diagnoses": await DiagnosisRepo(self.session).export_own(user_id),
             "routes": await self._export_routes(user_id, user.language),
             "registrations": await self._export_registrations(user_id),
             "as_methodist": await self._export_authored(user_id, user.language),
@@ -361,6 +364,7 @@ class PersonalDataRepo(UserRepo):
                 }
                 for e in events
             ],
+            "diagnoses_imported": await DiagnosisRepo(self.session).export_imported(user_id),
             **await BroadcastRepo(self.session).export_of(user_id),
         }
 

@@ -17,6 +17,7 @@ from domain.assessment import AssessmentResult, compare
 from domain.framework import Framework
 from services import assessment as service
 from ui.callbacks.assessment import ResultAction, ResultCb
+from ui.diagnosis import diagnosis_text
 from ui.files.charts import comparison_chart, radar_chart, render_png
 from ui.formatting import date_text, h, split_html
 from ui.keyboards.common import button
@@ -136,12 +137,19 @@ async def cmd_results(
     message: Message, repo: Repo, user: UserContext, bot: Bot, tz: tzinfo
 ) -> None:
     found = await service.results(repo, user.id)
+    external = await repo.diagnoses.latest(user.id)
     if isinstance(found, service.Refusal):
-        await message.answer(_("No results yet: take the self-assessment with /assess."))
+        text = _("No results yet: take the self-assessment with /assess.")
+        if external is not None:
+            framework = await repo.frameworks.active()
+            text = diagnosis_text(external, framework, user.language) + "\n\n" + text
+        await message.answer(text)
         return
     await send_results(
         bot, message.chat.id, found.user, found.framework, found.latest, found.previous
     )
+    if external is not None:
+        await message.answer(diagnosis_text(external, found.framework, user.language))
     if len(found.history) > 1:
         lines = [_("<b>History of your self-assessments</b>")]
         for item in found.history:

@@ -10,6 +10,7 @@ from aiogram.filters import Command
 
 from domain.roles import Role
 from handlers.coordinator.common import CoordinatorForm, SchoolForm
+from handlers.coordinator.diagnoses import cmd_diagnosis_template
 from handlers.coordinator.prompts import got_comment, got_step_date, got_step_title
 from handlers.coordinator.schools import (
     cmd_schools,
@@ -43,6 +44,7 @@ def make_router() -> Router:
     router.callback_query.register(verify_school, VerifySchoolCb.filter())
     router.message.register(cmd_teachers, Command("teachers"))
     router.message.register(cmd_teacher, Command("teacher"))
+    router.message.register(cmd_diagnosis_template, Command("diagnosis_template"))
     router.callback_query.register(on_teacher_action, TeacherCb.filter())
     router.callback_query.register(on_school_action, SchoolActCb.filter())
     return router

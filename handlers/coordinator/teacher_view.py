@@ -23,6 +23,7 @@ from handlers.route import overview_text, past_list_text, route_blocks
 from services import route as service
 from services.route import Refusal
 from ui.callbacks.coordinator import TeacherAction, TeacherCb
+from ui.diagnosis import diagnosis_text
 from ui.formatting import h
 from ui.keyboards.common import button
 
@@ -65,6 +66,10 @@ async def cmd_teacher(
             blocks += ["", *results_text(card.framework, card.result, lang, own=False).split("\n")]
     else:
         blocks += ["", _("No self-assessment yet.")]
+    external = await repo.diagnoses.latest(teacher.id)
+    if external is not None:
+        framework = card.framework or await repo.frameworks.active()
+        blocks += ["", diagnosis_text(external, framework, lang)]
     await send_long(bot, message.chat.id, blocks)
     route = card.route
     buttons = [
