@@ -15,12 +15,14 @@ from sqlalchemy import select
 from db.models import Event, School
 from db.reference.sample_events import SAMPLE_EVENT_CODES
 from db.repo import Repo
+from domain.roles import Role
 from domain.stats import Period, PeriodKind
 from scheduler.runner import plan_stats_digests
 from tests.e2e.conftest import Running
 from tests.e2e.flows import coordinator, register
 from tests.sample import load_sample_events
 from tests.sample_teacher import answer_all
+from tests.staffing import make_staff
 from ui.callbacks.stats import StatsAction, StatsCb
 
 
@@ -106,3 +108,45 @@ async def test_a_methodist_reads_the_weeks_numbers_and_gets_the_monday_digest(
     last = teacher.last.message_id
     await teacher.run(lambda: emu.forge_callback(teacher.user, last, forged))
     assert all(m.document is None for m in emu.sent_to(teacher.user.id))
+
+
+async def test_a_school_methodist_sees_only_their_school(running: Running) -> None:
+    """Two schools of one municipality: the school methodist of the first counts its people
+    only, and the breakdown names no other school."""
+    app, emu = running.app, running.emu
+    event: Event = (await load_sample_events(app.sessionmaker))[SAMPLE_EVENT_CODES[0]]
+    async with app.sessionmaker() as session:
+        schools = list(
+            await session.scalars(
+                select(School)
+                .where(School.municipality_id == event.municipality_id)
+                .order_by(School.id)
+                .limit(2)
+            )
+        )
+    ours, theirs = schools
+    nina = running.chat(8995, lang="ru", first_name="Нина")
+    await register(
+        nina,
+        emu,
+        municipality_id=event.municipality_id,
+        school_id=ours.id,
+        position="deputy_head",
+        age="35_plus",
+        years="20",
+    )
+    for n, school in enumerate([ours, theirs, theirs]):
+        chat = running.chat(8996 + n, lang="en", first_name=f"S{n}")
+        await register(chat, emu, municipality_id=event.municipality_id, school_id=school.id)
+    async with app.sessionmaker() as session:
+        repo = Repo(session)
+        row = await repo.users.by_telegram_id(nina.user.id)
+        assert row is not None
+        await make_staff(repo, row, Role.SCHOOL_METHODIST, school_id=ours.id)
+        await session.commit()
+    app.dp["user_cache"].invalidate(nina.user.id)
+
+    text = (await nina.send("/stats")).plain_text
+    assert f"Охват: {ours.short_name} · педагогов: 2" in text, text  # Нина and S0
+    assert theirs.short_name not in text
+    assert "(0 из 2)" in text, text  # nobody of the two is diagnosed yet
