@@ -56,7 +56,7 @@ from bench.reminders import PHASES, Phases, _databases, instrument, outbox_state
 from bot.app import BotApp, build_bot, load_i18n, prepare_database
 from core.clock import utcnow
 from core.settings import Settings
-from db.models import Base, School
+from db.models import Base, School, StaffScope, User
 from db.repo import Repo
 from domain.broadcasts import Filters
 from domain.roles import Role
@@ -135,7 +135,6 @@ async def fill(database_url: str, recipients: int) -> float:
                     "consent_at": now,
                     "full_name": f"Учитель {n}",
                     "municipality_id": muni,
-                    "staff_municipality_id": muni if role == "coordinator" else None,
                     "school_id": school,
                     "position_code": position,
                     "experience_years": 5 + n % 30,
@@ -161,6 +160,10 @@ async def fill(database_url: str, recipients: int) -> float:
             users = Base.metadata.tables["users"]
             for lo in range(0, len(people), CHUNK):
                 await session.execute(insert(users), people[lo : lo + CHUNK])
+            coordinator = await session.scalar(
+                select(User.id).where(User.telegram_id == FIRST_CHAT)
+            )
+            session.add(StaffScope(user_id=coordinator, municipality_id=muni))  # her scope
             await session.commit()
     finally:
         await engine.dispose()
