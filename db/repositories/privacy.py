@@ -1,5 +1,4 @@
-"""A user's personal data as the law asks: export everything (/mydata), erase (/deleteme),
-purge those who never agreed. `repo.users` is a `PersonalDataRepo`."""
+"""Personal data as the law asks: export (/mydata), erase (/deleteme), purge the unconsented."""
 
 from __future__ import annotations
 
