@@ -378,7 +378,10 @@ async def report(engine: AsyncEngine, plans: bool) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _database(pg: bool) -> AsyncIterator[str]:
+async def _database(pg: bool, keep: Path | None) -> AsyncIterator[str]:
+    if keep is not None:
+        yield f"sqlite+aiosqlite:///{keep}"
+        return
     with tempfile.TemporaryDirectory(prefix="metodbot-bench-") as tmp:
         if not pg:
             yield f"sqlite+aiosqlite:///{Path(tmp) / 'stats.db'}"
@@ -391,11 +394,21 @@ async def _database(pg: bool) -> AsyncIterator[str]:
 
 
 async def main_async(
-    teachers: int, registrations: int, answers: int, pg: bool, plans: bool
+    teachers: int, registrations: int, answers: int, pg: bool, plans: bool, keep: Path | None
 ) -> None:
-    async with _database(pg) as url:
+    filled_before = keep is not None and await asyncio.to_thread(keep.exists)
+    async with _database(pg, keep) as url:
         engine = create_engine(url)
         try:
+            if keep is not None and filled_before:
+                # a database filled by an earlier run: the newest migrations, fresh statistics
+                await migrate.upgrade(engine)
+                async with engine.connect() as conn:
+                    await conn.execute(text("ANALYZE"))
+                    await conn.commit()
+                print(f"SQLite: {keep} as filled before, migrated")
+                await report(engine, plans)
+                return
             filled = await fill(engine, teachers, registrations, answers)
             print(
                 f"{'PostgreSQL' if pg else 'SQLite'}: {teachers} teachers, "
@@ -414,10 +427,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--answers", type=int, default=50, help="per self-assessment")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--no-plans", action="store_true", help="skip the query plans")
+    parser.add_argument(
+        "--keep", type=Path, help="SQLite file to fill and keep, or to reuse when it exists"
+    )
     args = parser.parse_args(argv)
     asyncio.run(
         main_async(
-            args.teachers, args.registrations, args.answers, args.pg, plans=not args.no_plans
+            args.teachers,
+            args.registrations,
+            args.answers,
+            args.pg,
+            plans=not args.no_plans,
+            keep=args.keep,
         )
     )
 
