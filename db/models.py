@@ -117,8 +117,6 @@ class User(Base):
         # /teachers of a municipality or a school, by name (issue #11, bench/stats.py)
         Index("ix_users_municipality_name", "municipality_id", "full_name"),
         Index("ix_users_school_name", "school_id", "full_name"),
-        # /stats: new teachers of a period
-        Index("ix_users_profile_completed", "profile_completed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

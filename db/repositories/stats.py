@@ -176,18 +176,19 @@ class StatsRepo(StatsActivityRepo):
         columns: list[ColumnElement[int]] = []
         for t, day in moments:
             alive = p.since < t
-            supported = case(
-                (or_(p.any_attended_at < t, p.mentored_at < t), 1),
-                (active_route(t), 1),
-                else_=0,
-            )
             columns += [
                 count_if(alive),
                 count_if(and_(alive, p.young == 1)),
                 count_if(and_(alive, or_(p.assessed_at < t, p.external_on < day))),
                 count_if(and_(alive, p.routed_at < t)),
                 count_if(and_(alive, p.course_at < t)),
-                func.coalesce(func.sum(case((and_(alive, p.young == 1), supported), else_=0)), 0),
+                count_if(
+                    and_(
+                        alive,
+                        p.young == 1,
+                        or_(p.any_attended_at < t, p.mentored_at < t, active_route(t)),
+                    )
+                ),
                 count_if(and_(alive, p.attended_at < t)),
                 count_if(and_(alive, p.done_at < t)),
             ]

@@ -104,7 +104,9 @@ class GroupCounts:
 
 
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """The rows where `condition` holds: `count(*) FILTER (WHERE …)` (SQLite ≥ 3.30 and
+    PostgreSQL), cheaper than a SUM of a CASE."""
+    return func.count().filter(condition)
 
 
 def young() -> ColumnElement[int]:

@@ -20,7 +20,6 @@ depends_on: str | Sequence[str] | None = None
 INDEXES: list[tuple[str, str, list[str]]] = [
     ("ix_users_municipality_name", "users", ["municipality_id", "full_name"]),
     ("ix_users_school_name", "users", ["school_id", "full_name"]),
-    ("ix_users_profile_completed", "users", ["profile_completed_at"]),
     ("ix_attempts_started", "assessment_attempts", ["started_at"]),
     ("ix_attempts_finished", "assessment_attempts", ["finished_at"]),
     ("ix_routes_user_times", "routes", ["user_id", "created_at", "completed_at", "attempt_id"]),
