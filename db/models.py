@@ -224,6 +224,8 @@ class Route(Base):
         Index("ix_routes_user_status", "user_id", "status"),
         # /stats: a teacher's routes with their times, read without the table
         Index("ix_routes_user_times", "user_id", "created_at", "completed_at", "attempt_id"),
+        # /stats: routes created in a period
+        Index("ix_routes_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -23,6 +23,7 @@ INDEXES: list[tuple[str, str, list[str]]] = [
     ("ix_attempts_started", "assessment_attempts", ["started_at"]),
     ("ix_attempts_finished", "assessment_attempts", ["finished_at"]),
     ("ix_routes_user_times", "routes", ["user_id", "created_at", "completed_at", "attempt_id"]),
+    ("ix_routes_created", "routes", ["created_at"]),
     ("ix_route_steps_completed", "route_steps", ["completed_at"]),
     ("ix_events_start", "events", ["starts_at"]),
     (
