@@ -485,7 +485,11 @@ class ExternalDiagnosis(Base):
     teacher's self-assessment. A re-import of the same row changes nothing (unique key)."""
 
     __tablename__ = "external_diagnoses"
-    __table_args__ = (UniqueConstraint("user_id", "diagnosed_on", "source"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "diagnosed_on", "source"),
+        # /stats: a teacher's latest external diagnosis (by date, then id) without a sort
+        Index("ix_external_diagnoses_user_day", "user_id", "diagnosed_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

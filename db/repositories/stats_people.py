@@ -231,18 +231,18 @@ def grouped_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
         .group_by(ExternalDiagnosis.user_id)
         .subquery("external")
     )
+    # a teacher's routes and their done learn / mentoring steps in one pass (MIN ignores the
+    # repeats the join makes)
+    step = and_(
+        RouteStep.route_id == Route.id,
+        done_step,
+        RouteStep.kind.in_([StepKind.LEARN.value, StepKind.MENTORING.value]),
+    )
     routes = (
         select(
             Route.user_id,
             func.min(case((Route.attempt_id.is_not(None), Route.created_at))).label("routed"),
             func.min(Route.completed_at).label("done"),
-        )
-        .group_by(Route.user_id)
-        .subquery("routes")
-    )
-    steps = (
-        select(
-            Route.user_id,
             func.min(
                 case(
                     (
@@ -259,13 +259,9 @@ def grouped_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
                 case((RouteStep.kind == StepKind.MENTORING.value, RouteStep.completed_at))
             ).label("mentored"),
         )
-        .join(Route, Route.id == RouteStep.route_id)
-        .where(
-            done_step,
-            RouteStep.kind.in_([StepKind.LEARN.value, StepKind.MENTORING.value]),
-        )
+        .outerjoin(RouteStep, step)
         .group_by(Route.user_id)
-        .subquery("steps")
+        .subquery("routes")
     )
     visits = (
         select(
@@ -287,16 +283,15 @@ def grouped_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
         assessed.c.at.label("assessed_at"),
         external.c.on.label("external_on"),
         routes.c.routed.label("routed_at"),
-        steps.c.course.label("course_at"),
+        routes.c.course.label("course_at"),
         visits.c.kinds.label("attended_at"),
         routes.c.done.label("done_at"),
         visits.c.any.label("any_attended_at"),
-        steps.c.mentored.label("mentored_at"),
+        routes.c.mentored.label("mentored_at"),
     ], [
         (assessed, assessed.c.user_id == User.id),
         (external, external.c.user_id == User.id),
         (routes, routes.c.user_id == User.id),
-        (steps, steps.c.user_id == User.id),
         (visits, visits.c.user_id == User.id),
     ]
 

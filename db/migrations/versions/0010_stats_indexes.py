@@ -25,6 +25,7 @@ INDEXES: list[tuple[str, str, list[str]]] = [
     ("ix_routes_user_times", "routes", ["user_id", "created_at", "completed_at", "attempt_id"]),
     ("ix_routes_created", "routes", ["created_at"]),
     ("ix_route_steps_completed", "route_steps", ["completed_at"]),
+    ("ix_external_diagnoses_user_day", "external_diagnoses", ["user_id", "diagnosed_on"]),
     ("ix_events_start", "events", ["starts_at"]),
     (
         "ix_registrations_user_visits",
