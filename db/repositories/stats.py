@@ -148,12 +148,9 @@ class StatsRepo(StatsActivityRepo):
         )
         for table, on in joins:
             query = query.outerjoin(table, on)
-        people = (
-            query.where(*conditions(Filters(), scope), User.profile_completed_at < latest)
-            # SQLite would flatten a plain subquery and redo the lookups for every moment
-            .cte("people")
-            .prefix_with("MATERIALIZED")
-        )
+        query = query.where(*conditions(Filters(), scope), User.profile_completed_at < latest)
+        # SQLite would flatten a plain subquery and redo the lookups for every moment
+        people = query.cte("people").prefix_with("MATERIALIZED")
         p = people.c
         current, newer = aliased(Route), aliased(Route)
 
@@ -192,13 +189,20 @@ class StatsRepo(StatsActivityRepo):
                 count_if(and_(alive, p.attended_at < t)),
                 count_if(and_(alive, p.done_at < t)),
             ]
+        # grouped by the id alone (20 municipalities: no sort of every teacher by name), the
+        # names joined to the counts
+        counts = (
+            select(p.grp.label("grp"), *(c.label(f"c{n}") for n, c in enumerate(columns)))
+            .select_from(people)
+            .group_by(p.grp)
+            .subquery("counts")
+        )
         table, name = name_of(group, locale)
         query = (
-            select(p.grp, name, *columns)
-            .select_from(people)
-            .outerjoin(table, table.id == p.grp)
-            .group_by(p.grp, name)
-            .order_by(name, p.grp)
+            select(counts.c.grp, name, *(counts.c[f"c{n}"] for n in range(len(columns))))
+            .select_from(counts)
+            .outerjoin(table, table.id == counts.c.grp)
+            .order_by(name, counts.c.grp)
         )
         order = (
             IndicatorCode.DIAGNOSED,
