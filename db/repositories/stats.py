@@ -80,9 +80,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
 
 from db.models import (
     Attempt,
@@ -90,7 +88,6 @@ from db.models import (
     Route,
     User,
 )
-from db.repositories.audience import conditions
 from db.repositories.stats_activity import (
     ActivityCounts,
     EventRow,
@@ -109,45 +106,12 @@ from db.repositories.stats_people import (
     group_column,
     grouped_lookups,
     name_of,
+    population,
     utc_date,
     young,
 )
-from domain.broadcasts import Filters, Scope
+from domain.broadcasts import Scope
 from domain.stats import IndicatorCode
-
-
-class unindexed(FunctionElement[int]):
-    """A column SQLite must not search by an index (`+column`); itself on PostgreSQL."""
-
-    inherit_cache = True
-    name = "unindexed"
-
-
-@compiles(unindexed, "sqlite")
-def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
-@compiles(unindexed, "postgresql")
-def _unindexed_pg(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-def population(scope: Scope) -> list[ColumnElement[bool]]:
-    """`audience.conditions(Filters(), scope)`, the people who count, with one difference for
-    SQLite when the scope is municipalities: it reads `users` by a full scan. Its planner knows
-    only the average number of teachers per municipality (`sqlite_stat1` keeps no histogram),
-    so for a large municipality it would walk `ix_users_municipality_name` and fetch each row
-    on its own; the statistics read most columns of every teacher of the scope, and the scan is
-    cheaper for any municipality (bench/stats.py, 100,000 teachers: a municipality of 25,000
-    290 ms instead of 510 ms, one of 3,900 55 ms instead of 70 ms). A school's scope keeps its
-    index."""
-    if scope.municipality_ids is None or scope.school_ids is not None:
-        return conditions(Filters(), scope)
-    return [
-        *conditions(Filters(), Scope(None)),
-        unindexed(User.municipality_id).in_(sorted(scope.municipality_ids)),
-    ]
 
 
 @dataclass(frozen=True, slots=True)

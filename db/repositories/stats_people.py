@@ -34,7 +34,8 @@ from db.models import (
     School,
     User,
 )
-from domain.broadcasts import YOUNG_MAX_YEARS
+from db.repositories.audience import conditions
+from domain.broadcasts import YOUNG_MAX_YEARS, Filters, Scope
 from domain.events import EventKind, RegStatus
 from domain.framework import StepKind
 from domain.profile import AgeBand
@@ -73,6 +74,40 @@ def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
 @compiles(utc_date, "postgresql")
 def _utc_date_pg(element: utc_date, compiler: Any, **kw: Any) -> str:
     return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
+
+
+class unindexed(FunctionElement[int]):
+    """A column SQLite must not search by an index (`+column`); itself on PostgreSQL."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(unindexed, "postgresql")
+def _unindexed_pg(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+def population(scope: Scope) -> list[ColumnElement[bool]]:
+    """`audience.conditions(Filters(), scope)`, the people who count, with one difference for
+    SQLite when the scope is municipalities: it reads `users` by a full scan. Its planner knows
+    only the average number of teachers per municipality (`sqlite_stat1` keeps no histogram),
+    so for a large municipality it would walk `ix_users_municipality_name` and fetch each row
+    on its own; the statistics read most columns of every teacher of the scope, and the scan is
+    cheaper for any municipality (bench/stats.py, 100,000 teachers: a municipality of 25,000
+    290 ms instead of 510 ms, one of 3,900 55 ms instead of 70 ms). A school's scope keeps its
+    index."""
+    if scope.municipality_ids is None or scope.school_ids is not None:
+        return conditions(Filters(), scope)
+    return [
+        *conditions(Filters(), Scope(None)),
+        unindexed(User.municipality_id).in_(sorted(scope.municipality_ids)),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +343,8 @@ __all__ = [
     "group_column",
     "grouped_lookups",
     "name_of",
+    "population",
+    "unindexed",
     "utc_date",
     "young",
 ]
