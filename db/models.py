@@ -190,7 +190,9 @@ class Attempt(Base):
 
     __tablename__ = "assessment_attempts"
     __table_args__ = (
-        Index("ix_attempts_user_finished", "user_id", "finished_at"),
+        # a teacher's latest finished self-assessment (by time, then id) without a sort (0010
+        # added the id: SQLite has it in every index, PostgreSQL does not)
+        Index("ix_attempts_user_finished_id", "user_id", "finished_at", "id"),
         # /stats: assessments started / finished in a period
         Index("ix_attempts_started", "started_at"),
         Index("ix_attempts_finished", "finished_at"),
@@ -488,7 +490,7 @@ class ExternalDiagnosis(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "diagnosed_on", "source"),
         # /stats: a teacher's latest external diagnosis (by date, then id) without a sort
-        Index("ix_external_diagnoses_user_day", "user_id", "diagnosed_on"),
+        Index("ix_external_diagnoses_user_day", "user_id", "diagnosed_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
