@@ -113,6 +113,11 @@ class User(Base):
     """A Telegram user. Before consent only `telegram_id` and `language` are filled."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        # /teachers of a municipality or a school, by name (issue #11, bench/stats.py)
+        Index("ix_users_municipality_name", "municipality_id", "full_name"),
+        Index("ix_users_school_name", "school_id", "full_name"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: NULL once the user erased their data (/deleteme): the row stays as an anonymous aggregate
@@ -184,7 +189,14 @@ class Attempt(Base):
     """One self-assessment: answers accumulate; `result` is filled when it is finished."""
 
     __tablename__ = "assessment_attempts"
-    __table_args__ = (Index("ix_attempts_user_finished", "user_id", "finished_at"),)
+    __table_args__ = (
+        # a teacher's latest finished self-assessment (by time, then id) without a sort (0010
+        # added the id: SQLite has it in every index, PostgreSQL does not)
+        Index("ix_attempts_user_finished_id", "user_id", "finished_at", "id"),
+        # /stats: assessments started / finished in a period
+        Index("ix_attempts_started", "started_at"),
+        Index("ix_attempts_finished", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -210,7 +222,13 @@ class Route(Base):
     """An individual educational route (ИОМ)."""
 
     __tablename__ = "routes"
-    __table_args__ = (Index("ix_routes_user_status", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_routes_user_status", "user_id", "status"),
+        # /stats: a teacher's routes with their times, read without the table
+        Index("ix_routes_user_times", "user_id", "created_at", "completed_at", "attempt_id"),
+        # /stats: routes created in a period
+        Index("ix_routes_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -235,6 +253,10 @@ class RouteStep(Base):
     as it was planned when the framework is replaced."""
 
     __tablename__ = "route_steps"
+    __table_args__ = (
+        # /stats: steps done in a period
+        Index("ix_route_steps_completed", "completed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), index=True)
@@ -292,7 +314,11 @@ class Site(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_status_start", "status", "starts_at"),)
+    __table_args__ = (
+        Index("ix_events_status_start", "status", "starts_at"),
+        # /stats: the events of a period
+        Index("ix_events_start", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -327,6 +353,16 @@ class Registration(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "user_id"),
         Index("ix_registrations_event_status", "event_id", "status"),
+        # /stats: a teacher's attendance (first visit) and an event's sign-ups and ratings,
+        # both read from the index alone
+        Index("ix_registrations_user_visits", "user_id", "status", "attended_at", "event_id"),
+        Index(
+            "ix_registrations_event_feedback",
+            "event_id",
+            "status",
+            "attended_at",
+            "feedback_rating",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -451,7 +487,11 @@ class ExternalDiagnosis(Base):
     teacher's self-assessment. A re-import of the same row changes nothing (unique key)."""
 
     __tablename__ = "external_diagnoses"
-    __table_args__ = (UniqueConstraint("user_id", "diagnosed_on", "source"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "diagnosed_on", "source"),
+        # /stats: a teacher's latest external diagnosis (by date, then id) without a sort
+        Index("ix_external_diagnoses_user_day", "user_id", "diagnosed_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -63,17 +63,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     and_,
     case,
+    cast,
+    distinct,
     exists,
     func,
-    not_,
+    null,
     or_,
     select,
+    true,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
 from db.models import (
@@ -82,8 +88,6 @@ from db.models import (
     Route,
     User,
 )
-from db.repositories.audience import conditions, json_member
-from db.repositories.events import json_list_has
 from db.repositories.stats_activity import (
     ActivityCounts,
     EventRow,
@@ -102,10 +106,11 @@ from db.repositories.stats_people import (
     group_column,
     grouped_lookups,
     name_of,
+    population,
     utc_date,
     young,
 )
-from domain.broadcasts import Filters, Scope
+from domain.broadcasts import Scope
 from domain.stats import IndicatorCode
 
 
@@ -143,12 +148,9 @@ class StatsRepo(StatsActivityRepo):
         )
         for table, on in joins:
             query = query.outerjoin(table, on)
-        people = (
-            query.where(*conditions(Filters(), scope), User.profile_completed_at < latest)
-            # SQLite would flatten a plain subquery and redo the lookups for every moment
-            .cte("people")
-            .prefix_with("MATERIALIZED")
-        )
+        query = query.where(*population(scope), User.profile_completed_at < latest)
+        # SQLite would flatten a plain subquery and redo the lookups for every moment
+        people = query.cte("people").prefix_with("MATERIALIZED")
         p = people.c
         current, newer = aliased(Route), aliased(Route)
 
@@ -171,28 +173,36 @@ class StatsRepo(StatsActivityRepo):
         columns: list[ColumnElement[int]] = []
         for t, day in moments:
             alive = p.since < t
-            supported = case(
-                (or_(p.any_attended_at < t, p.mentored_at < t), 1),
-                (active_route(t), 1),
-                else_=0,
-            )
             columns += [
                 count_if(alive),
                 count_if(and_(alive, p.young == 1)),
                 count_if(and_(alive, or_(p.assessed_at < t, p.external_on < day))),
                 count_if(and_(alive, p.routed_at < t)),
                 count_if(and_(alive, p.course_at < t)),
-                func.coalesce(func.sum(case((and_(alive, p.young == 1), supported), else_=0)), 0),
+                count_if(
+                    and_(
+                        alive,
+                        p.young == 1,
+                        or_(p.any_attended_at < t, p.mentored_at < t, active_route(t)),
+                    )
+                ),
                 count_if(and_(alive, p.attended_at < t)),
                 count_if(and_(alive, p.done_at < t)),
             ]
+        # grouped by the id alone (20 municipalities: no sort of every teacher by name), the
+        # names joined to the counts
+        counts = (
+            select(p.grp.label("grp"), *(c.label(f"c{n}") for n, c in enumerate(columns)))
+            .select_from(people)
+            .group_by(p.grp)
+            .subquery("counts")
+        )
         table, name = name_of(group, locale)
         query = (
-            select(p.grp, name, *columns)
-            .select_from(people)
-            .outerjoin(table, table.id == p.grp)
-            .group_by(p.grp, name)
-            .order_by(name, p.grp)
+            select(counts.c.grp, name, *(counts.c[f"c{n}"] for n in range(len(columns))))
+            .select_from(counts)
+            .outerjoin(table, table.id == counts.c.grp)
+            .order_by(name, counts.c.grp)
         )
         order = (
             IndicatorCode.DIAGNOSED,
@@ -249,11 +259,12 @@ class StatsRepo(StatsActivityRepo):
         )
         people = (
             select(
+                User.id.label("uid"),
                 group_column(group).label("grp"),
                 latest_attempt.label("attempt_id"),
                 latest_external.label("external_id"),
             )
-            .where(*conditions(Filters(), scope), User.profile_completed_at < t)
+            .where(*population(scope), User.profile_completed_at < t)
             .cte("people")
             .prefix_with("MATERIALIZED")
         )
@@ -265,35 +276,58 @@ class StatsRepo(StatsActivityRepo):
                 ExternalDiagnosis.diagnosed_on > utc_date(Attempt.finished_at),
             ),
         )
-        having = [
-            count_if(
-                or_(
-                    and_(external_wins, json_list_has(ExternalDiagnosis.deficits, code)),
-                    and_(not_(external_wins), json_member(Attempt.result, "deficits", code)),
-                )
-            )
-            for code in competencies
-        ]
+        diagnosed = or_(p.attempt_id.is_not(None), p.external_id.is_not(None))
         table, name = name_of(group, locale)
-        query = (
-            select(p.grp, name, func.count(), *having)
+        columns = (
+            select(p.grp, name.label("name"), null().label("code"), func.count().label("n"))
+            .select_from(people)
+            .outerjoin(table, table.id == p.grp)
+            .where(diagnosed)
+            .group_by(p.grp, name)
+        )
+        # each teacher's deficit list parsed once (not once per competency), its elements
+        # counted per column; DISTINCT: a code listed twice still counts the teacher once
+        items = self._deficit_items(external_wins)
+        cells = (
+            select(p.grp, null(), items.c.value, func.count(distinct(p.uid)))
             .select_from(people)
             .outerjoin(Attempt, Attempt.id == p.attempt_id)
             .outerjoin(ExternalDiagnosis, ExternalDiagnosis.id == p.external_id)
-            .outerjoin(table, table.id == p.grp)
-            .where(or_(p.attempt_id.is_not(None), p.external_id.is_not(None)))
-            .group_by(p.grp, name)
-            .order_by(name, p.grp)
+            .join(items, true())
+            .where(diagnosed, items.c.value.in_(list(competencies)))
+            .group_by(p.grp, items.c.value)
         )
-        return [
-            DeficitColumn(
-                row[0],
-                row[1] or "",
-                int(row[2]),
-                {code: int(n) for code, n in zip(competencies, row[3:], strict=True)},
+        both = union_all(columns, cells).subquery("cells")
+        c = both.c
+        query = select(c.grp, c.name, c.code, c.n).order_by(
+            c.code.is_not(None), c.name, c.grp, c.code
+        )
+        result: dict[int | None, DeficitColumn] = {}
+        for grp, label, code, n in (await self.session.execute(query)).tuples():
+            if code is None:
+                result[grp] = DeficitColumn(
+                    grp, label or "", int(n), dict.fromkeys(competencies, 0)
+                )
+            elif grp in result:
+                result[grp].having[str(code)] = int(n)
+        return list(result.values())
+
+    def _deficit_items(self, external_wins: ColumnElement[bool]) -> Any:
+        """The elements of the winning diagnosis's deficit list, as a table (column `value`)
+        joined laterally to the row."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            chosen = case(
+                (external_wins, cast(ExternalDiagnosis.deficits, JSONB)),
+                else_=cast(Attempt.result, JSONB)["deficits"],
             )
-            for row in (await self.session.execute(query)).tuples()
-        ]
+            array = case((func.jsonb_typeof(chosen) == "array", chosen))
+            return func.jsonb_array_elements_text(array).table_valued("value").lateral("items")
+        chosen = case(
+            (external_wins, ExternalDiagnosis.deficits),
+            else_=func.json_extract(Attempt.result, "$.deficits"),
+        )
+        array = case((func.json_type(chosen) == "array", chosen))
+        return func.json_each(array).table_valued("value").alias("items")
 
 
 __all__ = [

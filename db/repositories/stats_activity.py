@@ -29,10 +29,9 @@ from db.models import (
     RouteStep,
     User,
 )
-from db.repositories.audience import conditions
 from db.repositories.outbox import OutboxState
-from db.repositories.stats_people import count_if
-from domain.broadcasts import Filters, Scope
+from db.repositories.stats_people import count_if, population
+from domain.broadcasts import Scope
 from domain.events import EventStatus, RegStatus
 from domain.notices import NoticeKind
 from domain.route import StepStatus
@@ -77,7 +76,7 @@ class StatsActivityRepo:
 
     async def activity(self, scope: Scope, since: datetime, until: datetime) -> ActivityCounts:
         """What the scope's teachers did in [since, until), one statement."""
-        who = conditions(Filters(), scope)
+        who = population(scope)
 
         def count_of(column: Any, moment: Any, *joins: tuple[Any, Any]) -> Any:
             query = select(func.count(column))
@@ -176,7 +175,9 @@ class StatsActivityRepo:
         """Scheduled events not yet started, open to the scope's teachers (organised in these
         municipalities or region-wide; None: all), with their free seats."""
         taken = (
-            select(func.count(Registration.id))
+            # count(*): read from the (event_id, status) index alone
+            select(func.count())
+            .select_from(Registration)
             .where(Registration.event_id == Event.id, Registration.status.in_(_SEAT_STATUSES))
             .correlate(Event)
             .scalar_subquery()
