@@ -249,8 +249,9 @@ async def got_new_time(
     clock: Clock,
 ) -> None:
     pending = await _pending(state)
-    if pending is None:
+    if pending is None:  # the prompt's data is damaged: nothing to change
         await state.clear()
+        await message.answer(_refused(service.Refusal.NOT_FOUND))
         return
     bc, page = pending
     at = parse_local(message.text or "", tz)
@@ -277,8 +278,9 @@ async def got_new_message(
     message: Message, state: FSMContext, repo: Repo, staff: User, role: Role, tz: tzinfo
 ) -> None:
     pending = await _pending(state)
-    if pending is None:
+    if pending is None:  # the prompt's data is damaged: nothing to change
         await state.clear()
+        await message.answer(_refused(service.Refusal.NOT_FOUND))
         return
     bc, page = pending
     content = content_of(message)
