@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -117,6 +119,8 @@ class User(Base):
         # /teachers of a municipality or a school, by name (issue #11, bench/stats.py)
         Index("ix_users_municipality_name", "municipality_id", "full_name"),
         Index("ix_users_school_name", "school_id", "full_name"),
+        # /stats: the teachers registered in a period (0011)
+        Index("ix_users_profile_completed", "profile_completed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -254,8 +258,8 @@ class RouteStep(Base):
 
     __tablename__ = "route_steps"
     __table_args__ = (
-        # /stats: steps done in a period
-        Index("ix_route_steps_completed", "completed_at"),
+        # /stats: steps done in a period, read without the table (0011 added the columns)
+        Index("ix_route_steps_completed_done", "completed_at", "status", "route_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -548,6 +552,66 @@ class StaffInvite(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class StatsMilestone(Base):
+    """Per user, when each monitoring indicator first became true, kept for `/stats` (issue #11:
+    the region's report reads one narrow row per teacher instead of recomputing every
+    teacher's history). Times are whole seconds since the epoch (UTC): integer comparisons are
+    what makes the count over 100,000 teachers fast. The "effective" times are already the
+    later of the profile's completion and the event (a teacher counts from the moment both
+    hold).
+
+    Always exact: migration 0011's triggers mark a user's row `stale` on every write that can
+    change it (their profile, self-assessments, external diagnoses, routes and steps,
+    registrations, an event's kind), from any code path; `db.repositories.stats_milestones`
+    refreshes stale rows (the scheduler's tick) and the reports compute stale users from the
+    raw rows as before, so a report never reads an outdated row."""
+
+    __tablename__ = "stats_milestones"
+    __table_args__ = (
+        Index(
+            "ix_stats_milestones_stale",
+            "stale",
+            sqlite_where=text("stale = 1"),
+            postgresql_where=text("stale"),
+        ),
+        Index("ix_stats_milestones_school", "school_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: the row may be outdated: read the user's raw rows instead, refresh it
+    stale: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: in the population (`db.repositories.stats_people.population` without the scope)
+    counted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    municipality_id: Mapped[int | None] = mapped_column(Integer)
+    school_id: Mapped[int | None] = mapped_column(Integer)
+    young: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the profile completed
+    since: Mapped[int | None] = mapped_column(BigInteger)
+    #: effective: a self-assessment finished (the external diagnosis is the date below)
+    assessed: Mapped[int | None] = mapped_column(BigInteger)
+    #: the first external diagnosis's date
+    external_on: Mapped[date | None] = mapped_column(Date)
+    routed: Mapped[int | None] = mapped_column(BigInteger)
+    course: Mapped[int | None] = mapped_column(BigInteger)
+    #: effective: attended an internship or master-class
+    attended: Mapped[int | None] = mapped_column(BigInteger)
+    route_done: Mapped[int | None] = mapped_column(BigInteger)
+    #: effective: attended any event or did a mentoring step (support of a young specialist)
+    supported: Mapped[int | None] = mapped_column(BigInteger)
+    #: the newest route: effective creation, raw completion; how many routes there are (with
+    #: more than one, an older route may have been active: the reports look it up)
+    route_from: Mapped[int | None] = mapped_column(BigInteger)
+    route_until: Mapped[int | None] = mapped_column(BigInteger)
+    routes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the deficit map: the newest self-assessment's finish (raw) and external diagnosis's
+    #: date, and the deficits of the one that wins (`db.repositories.stats`)
+    last_assessed: Mapped[int | None] = mapped_column(BigInteger)
+    last_external_on: Mapped[date | None] = mapped_column(Date)
+    deficits: Mapped[list[str] | None] = mapped_column(JSON)
+
+
 class AuditEntry(Base):
     """Privileged actions and consent changes, for admins and accountability."""
 
@@ -583,6 +647,7 @@ __all__ = [
     "Site",
     "StaffInvite",
     "StaffScope",
+    "StatsMilestone",
     "Subject",
     "User",
     "UserSubject",

@@ -68,26 +68,20 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    case,
     cast,
-    distinct,
     exists,
     func,
-    null,
     or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
 from db.models import (
-    Attempt,
-    ExternalDiagnosis,
     Route,
-    User,
 )
+from db.repositories import stats_milestones as milestones
 from db.repositories.stats_activity import (
     ActivityCounts,
     EventRow,
@@ -101,14 +95,8 @@ from db.repositories.stats_people import (
     Group,
     GroupCounts,
     Moment,
-    correlated_lookups,
     count_if,
-    group_column,
-    grouped_lookups,
     name_of,
-    population,
-    utc_date,
-    young,
 )
 from domain.broadcasts import Scope
 from domain.stats import IndicatorCode
@@ -138,26 +126,17 @@ class StatsRepo(StatsActivityRepo):
         if not moments:
             return []
         latest = max(t for t, _ in moments)
-        lookups, joins = grouped_lookups() if scope.region else correlated_lookups()
-        query = select(
-            User.id.label("uid"),
-            group_column(group).label("grp"),
-            User.profile_completed_at.label("since"),
-            young().label("young"),
-            *lookups,
-        )
-        for table, on in joins:
-            query = query.outerjoin(table, on)
-        query = query.where(*population(scope), User.profile_completed_at < latest)
-        # SQLite would flatten a plain subquery and redo the lookups for every moment
-        people = query.cte("people").prefix_with("MATERIALIZED")
+        dialect = self.session.get_bind().dialect.name
+        people = milestones.people(dialect, scope, group, latest).subquery("people")
         p = people.c
         current, newer = aliased(Route), aliased(Route)
 
-        def active_route(t: datetime) -> ColumnElement[bool]:
+        def older_route_active(t: datetime) -> ColumnElement[bool]:
+            """A route other than the newest active at `t` (only asked of the few with
+            several routes: the newest one's span is in the row)."""
             return exists(
                 select(current.id).where(
-                    current.user_id == p.uid,
+                    current.user_id == p.user_id,
                     current.created_at < t,
                     or_(current.completed_at.is_(None), current.completed_at >= t),
                     ~exists(
@@ -172,22 +151,31 @@ class StatsRepo(StatsActivityRepo):
 
         columns: list[ColumnElement[int]] = []
         for t, day in moments:
-            alive = p.since < t
+            at = milestones.to_us(t)
+            alive = p.since < at
+            is_young = p.young.is_(true())
+            newest_active = and_(
+                p.route_from < at, or_(p.route_until.is_(None), p.route_until >= at)
+            )
             columns += [
                 count_if(alive),
-                count_if(and_(alive, p.young == 1)),
-                count_if(and_(alive, or_(p.assessed_at < t, p.external_on < day))),
-                count_if(and_(alive, p.routed_at < t)),
-                count_if(and_(alive, p.course_at < t)),
+                count_if(and_(is_young, alive)),
+                count_if(or_(p.assessed < at, and_(alive, p.external_on < day))),
+                count_if(p.routed < at),
+                count_if(p.course < at),
                 count_if(
                     and_(
+                        is_young,
                         alive,
-                        p.young == 1,
-                        or_(p.any_attended_at < t, p.mentored_at < t, active_route(t)),
+                        or_(
+                            p.supported < at,
+                            newest_active,
+                            and_(p.routes > 1, older_route_active(t)),
+                        ),
                     )
                 ),
-                count_if(and_(alive, p.attended_at < t)),
-                count_if(and_(alive, p.done_at < t)),
+                count_if(p.attended < at),
+                count_if(p.route_done < at),
             ]
         # grouped by the id alone (20 municipalities: no sort of every teacher by name), the
         # names joined to the counts
@@ -224,6 +212,10 @@ class StatsRepo(StatsActivityRepo):
             result.append(GroupCounts(row[0], row[1] or "", by_moment))
         return result
 
+    async def refresh_milestones(self, limit: int) -> int:
+        """Recompute up to `limit` users' stale milestones (`stats_milestones.refresh`)."""
+        return await milestones.refresh(self.session, limit)
+
     # ------------------------------------------------------------------ activity
 
     async def deficits(
@@ -237,97 +229,41 @@ class StatsRepo(StatsActivityRepo):
         """Per column: the diagnosed teachers (as of the moment) and, per competency, those
         whose latest diagnosis has it as a deficit. One statement."""
         t, day = moment
-        latest_attempt = (
-            select(Attempt.id)
-            .where(
-                Attempt.user_id == User.id,
-                Attempt.finished_at.is_not(None),
-                Attempt.finished_at < t,
-            )
-            .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
-            .limit(1)
-            .correlate(User)
-            .scalar_subquery()
-        )
-        latest_external = (
-            select(ExternalDiagnosis.id)
-            .where(ExternalDiagnosis.user_id == User.id, ExternalDiagnosis.diagnosed_on < day)
-            .order_by(ExternalDiagnosis.diagnosed_on.desc(), ExternalDiagnosis.id.desc())
-            .limit(1)
-            .correlate(User)
-            .scalar_subquery()
-        )
-        people = (
-            select(
-                User.id.label("uid"),
-                group_column(group).label("grp"),
-                latest_attempt.label("attempt_id"),
-                latest_external.label("external_id"),
-            )
-            .where(*population(scope), User.profile_completed_at < t)
-            .cte("people")
-            .prefix_with("MATERIALIZED")
-        )
+        dialect = self.session.get_bind().dialect.name
+        people = milestones.diagnosed(dialect, scope, group, t, day).subquery("people")
         p = people.c
-        external_wins = and_(
-            ExternalDiagnosis.id.is_not(None),
-            or_(
-                Attempt.id.is_(None),
-                ExternalDiagnosis.diagnosed_on > utc_date(Attempt.finished_at),
-            ),
-        )
-        diagnosed = or_(p.attempt_id.is_not(None), p.external_id.is_not(None))
         table, name = name_of(group, locale)
-        columns = (
-            select(p.grp, name.label("name"), null().label("code"), func.count().label("n"))
+        query = (
+            select(
+                p.grp,
+                name,
+                func.count(),
+                *(count_if(self._has_deficit(p.deficits, code)) for code in competencies),
+            )
             .select_from(people)
             .outerjoin(table, table.id == p.grp)
-            .where(diagnosed)
             .group_by(p.grp, name)
+            .order_by(name, p.grp)
         )
-        # each teacher's deficit list parsed once (not once per competency), its elements
-        # counted per column; DISTINCT: a code listed twice still counts the teacher once
-        items = self._deficit_items(external_wins)
-        cells = (
-            select(p.grp, null(), items.c.value, func.count(distinct(p.uid)))
-            .select_from(people)
-            .outerjoin(Attempt, Attempt.id == p.attempt_id)
-            .outerjoin(ExternalDiagnosis, ExternalDiagnosis.id == p.external_id)
-            .join(items, true())
-            .where(diagnosed, items.c.value.in_(list(competencies)))
-            .group_by(p.grp, items.c.value)
-        )
-        both = union_all(columns, cells).subquery("cells")
-        c = both.c
-        query = select(c.grp, c.name, c.code, c.n).order_by(
-            c.code.is_not(None), c.name, c.grp, c.code
-        )
-        result: dict[int | None, DeficitColumn] = {}
-        for grp, label, code, n in (await self.session.execute(query)).tuples():
-            if code is None:
-                result[grp] = DeficitColumn(
-                    grp, label or "", int(n), dict.fromkeys(competencies, 0)
-                )
-            elif grp in result:
-                result[grp].having[str(code)] = int(n)
-        return list(result.values())
-
-    def _deficit_items(self, external_wins: ColumnElement[bool]) -> Any:
-        """The elements of the winning diagnosis's deficit list, as a table (column `value`)
-        joined laterally to the row."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            chosen = case(
-                (external_wins, cast(ExternalDiagnosis.deficits, JSONB)),
-                else_=cast(Attempt.result, JSONB)["deficits"],
+        return [
+            DeficitColumn(
+                row[0],
+                row[1] or "",
+                int(row[2]),
+                {code: int(n) for code, n in zip(competencies, row[3:], strict=True)},
             )
-            array = case((func.jsonb_typeof(chosen) == "array", chosen))
-            return func.jsonb_array_elements_text(array).table_valued("value").lateral("items")
-        chosen = case(
-            (external_wins, ExternalDiagnosis.deficits),
-            else_=func.json_extract(Attempt.result, "$.deficits"),
-        )
-        array = case((func.json_type(chosen) == "array", chosen))
-        return func.json_each(array).table_valued("value").alias("items")
+            for row in (await self.session.execute(query)).tuples()
+        ]
+
+    def _has_deficit(self, deficits: Any, code: str) -> ColumnElement[bool]:
+        """Whether a deficit list (a JSON array of competency codes, or NULL) holds `code`.
+        On SQLite a search of the array's text for the quoted code: exact, because every
+        stored code is a framework competency code (`domain.framework`: `[a-z_]`, nothing a
+        JSON string escapes), and ten times cheaper than taking the array apart."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            has: ColumnElement[bool] = cast(deficits, JSONB).has_key(code)
+            return has
+        return func.instr(deficits, f'"{code}"') > 0
 
 
 __all__ = [
