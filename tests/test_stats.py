@@ -649,8 +649,7 @@ async def test_only_staff_get_statistics(sessionmaker: Maker) -> None:
 async def test_an_administrator_looks_at_one_municipality(
     sessionmaker: Maker, refreshed: bool
 ) -> None:
-    """A narrower scope takes the correlated lookups, the region the grouped ones: the same
-    numbers either way."""
+    """One municipality by municipality: its row equals the totals, as the coordinator's."""
     world = await _world(sessionmaker, refreshed)
     async with sessionmaker() as session:
         report = await service.report_for_scope(

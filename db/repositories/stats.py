@@ -2,7 +2,9 @@
 each as a few aggregate statements (GROUP BY, conditional sums, correlated EXISTS/MIN on
 indexed columns); never a query per teacher. `services.stats` turns the rows into a
 `domain.stats.StatsReport`. The per-teacher pieces are in `db.repositories.stats_people`, the
-period's activity in `db.repositories.stats_activity` (the modules stay small).
+per-teacher milestones (when each indicator first became true, kept exact by triggers) in
+`db.repositories.stats_milestones`, the period's activity in `db.repositories.stats_activity`
+(the modules stay small).
 
 Who counts (the population of a scope as of a moment T): the people
 `db.repositories.audience.conditions(Filters(), scope)` picks — the one SQL form of "a
@@ -119,10 +121,11 @@ class StatsRepo(StatsActivityRepo):
         self, scope: Scope, moments: Sequence[Moment], group: Group, locale: str = "ru"
     ) -> list[GroupCounts]:
         """The indicator counts of every group (school or municipality) at every moment, in
-        one statement: per teacher the first time each indicator became true (correlated
-        lookups for a narrower scope, grouped passes for the region), then conditional sums
-        per moment (a route active at the moment: a correlated EXISTS, for the young
-        specialists not supported otherwise), grouped."""
+        one statement: per teacher the first time each indicator became true (the milestone
+        rows, or the raw rows for the users a write marked stale: `stats_milestones.people`),
+        then conditional sums per moment on integers, grouped. A route active at the moment:
+        the newest route's span is in the row; an older one is looked up (a correlated
+        EXISTS) only for the young specialists with several routes and no other support."""
         if not moments:
             return []
         latest = max(t for t, _ in moments)

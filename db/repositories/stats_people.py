@@ -1,7 +1,7 @@
 """Monitoring: who counts and when each indicator became true for each teacher, as SQL
 pieces for `db.repositories.stats` (whose docstring defines the population and every
-indicator). Two equivalent forms of the per-teacher "first time" lookups: correlated (work
-grows with the scope) and grouped (one pass per table: the region).
+indicator) and `db.repositories.stats_milestones` (which keeps the per-teacher "first times"
+computed by `correlated_lookups`).
 """
 
 from __future__ import annotations
@@ -251,86 +251,6 @@ def correlated_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
     ], []
 
 
-def grouped_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
-    """The same first times as `correlated_lookups`, as one GROUP BY pass over each table
-    joined to `users`: cheaper when the scope is the whole region."""
-    done_step = RouteStep.status == StepStatus.DONE.value
-    assessed = (
-        select(Attempt.user_id, func.min(Attempt.finished_at).label("at"))
-        .where(Attempt.finished_at.is_not(None))
-        .group_by(Attempt.user_id)
-        .subquery("assessed")
-    )
-    external = (
-        select(ExternalDiagnosis.user_id, func.min(ExternalDiagnosis.diagnosed_on).label("on"))
-        .group_by(ExternalDiagnosis.user_id)
-        .subquery("external")
-    )
-    # a teacher's routes and their done learn / mentoring steps in one pass (MIN ignores the
-    # repeats the join makes)
-    step = and_(
-        RouteStep.route_id == Route.id,
-        done_step,
-        RouteStep.kind.in_([StepKind.LEARN.value, StepKind.MENTORING.value]),
-    )
-    routes = (
-        select(
-            Route.user_id,
-            func.min(case((Route.attempt_id.is_not(None), Route.created_at))).label("routed"),
-            func.min(Route.completed_at).label("done"),
-            func.min(
-                case(
-                    (
-                        and_(
-                            Route.attempt_id.is_not(None),
-                            RouteStep.kind == StepKind.LEARN.value,
-                            RouteStep.evidence_file_id.is_not(None),
-                        ),
-                        RouteStep.completed_at,
-                    )
-                )
-            ).label("course"),
-            func.min(
-                case((RouteStep.kind == StepKind.MENTORING.value, RouteStep.completed_at))
-            ).label("mentored"),
-        )
-        .outerjoin(RouteStep, step)
-        .group_by(Route.user_id)
-        .subquery("routes")
-    )
-    visits = (
-        select(
-            Registration.user_id,
-            func.min(case((Event.kind.in_(ATTENDANCE_KINDS), Registration.attended_at))).label(
-                "kinds"
-            ),
-            func.min(Registration.attended_at).label("any"),
-        )
-        .join(Event, Event.id == Registration.event_id)
-        .where(
-            Registration.status == RegStatus.ATTENDED.value,
-            Registration.attended_at.is_not(None),
-        )
-        .group_by(Registration.user_id)
-        .subquery("visits")
-    )
-    return [
-        assessed.c.at.label("assessed_at"),
-        external.c.on.label("external_on"),
-        routes.c.routed.label("routed_at"),
-        routes.c.course.label("course_at"),
-        visits.c.kinds.label("attended_at"),
-        routes.c.done.label("done_at"),
-        visits.c.any.label("any_attended_at"),
-        routes.c.mentored.label("mentored_at"),
-    ], [
-        (assessed, assessed.c.user_id == User.id),
-        (external, external.c.user_id == User.id),
-        (routes, routes.c.user_id == User.id),
-        (visits, visits.c.user_id == User.id),
-    ]
-
-
 __all__ = [
     "ATTENDANCE_KINDS",
     "ZERO",
@@ -341,7 +261,6 @@ __all__ = [
     "correlated_lookups",
     "count_if",
     "group_column",
-    "grouped_lookups",
     "name_of",
     "population",
     "unindexed",
