@@ -21,6 +21,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UTCDateTime, utcnow
@@ -609,7 +610,8 @@ class StatsMilestone(Base):
     #: date, and the deficits of the one that wins (`db.repositories.stats`)
     last_assessed: Mapped[int | None] = mapped_column(BigInteger)
     last_external_on: Mapped[date | None] = mapped_column(Date)
-    deficits: Mapped[list[str] | None] = mapped_column(JSON)
+    #: (JSONB on PostgreSQL: searched per competency without parsing the text each time)
+    deficits: Mapped[list[str] | None] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
 
 
 class AuditEntry(Base):

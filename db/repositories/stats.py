@@ -264,6 +264,7 @@ class StatsRepo(StatsActivityRepo):
         stored code is a framework competency code (`domain.framework`: `[a-z_]`, nothing a
         JSON string escapes), and ten times cheaper than taking the array apart."""
         if self.session.get_bind().dialect.name == "postgresql":
+            # the column is JSONB already: the cast costs nothing, it gives the `?` operator
             has: ColumnElement[bool] = cast(deficits, JSONB).has_key(code)
             return has
         return func.instr(deficits, f'"{code}"') > 0

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     ColumnElement,
     Select,
@@ -87,36 +86,41 @@ def _earlier(a: Any, b: Any) -> ColumnElement[Any]:
 
 def _deficits_json(attempt_id: Any, external_id: Any, dialect: str) -> ColumnElement[Any]:
     """The deficit list of the diagnosis that wins (`db.repositories.stats`: the external one
-    when it is dated after the UTC day the self-assessment finished), as JSON."""
+    when it is dated after the UTC day the self-assessment finished): a JSON array, or NULL
+    (JSONB on PostgreSQL, like the column)."""
     finished = select(Attempt.finished_at).where(Attempt.id == attempt_id).scalar_subquery()
     external_on = (
         select(ExternalDiagnosis.diagnosed_on)
         .where(ExternalDiagnosis.id == external_id)
         .scalar_subquery()
     )
-    external = (
-        select(ExternalDiagnosis.deficits).where(ExternalDiagnosis.id == external_id)
-    ).scalar_subquery()
-    if dialect == "postgresql":
-        own: Any = (
-            select(cast(cast(Attempt.result, JSONB)["deficits"], JSON))
-            .where(Attempt.id == attempt_id)
-            .scalar_subquery()
-        )
-    else:
-        own = (
-            select(func.json_extract(Attempt.result, "$.deficits"))
-            .where(Attempt.id == attempt_id)
-            .scalar_subquery()
-        )
     external_wins = and_(
         external_id.is_not(None),
         or_(attempt_id.is_(None), external_on > utc_date(finished)),
     )
+    if dialect == "postgresql":
+        external: Any = (
+            select(cast(ExternalDiagnosis.deficits, JSONB))
+            .where(ExternalDiagnosis.id == external_id)
+            .scalar_subquery()
+        )
+        own: Any = (
+            select(cast(Attempt.result, JSONB)["deficits"])
+            .where(Attempt.id == attempt_id)
+            .scalar_subquery()
+        )
+        chosen = case((external_wins, external), else_=own)
+        return case((func.jsonb_typeof(chosen) == "array", chosen))
+    external = (
+        select(ExternalDiagnosis.deficits).where(ExternalDiagnosis.id == external_id)
+    ).scalar_subquery()
+    own = (
+        select(func.json_extract(Attempt.result, "$.deficits"))
+        .where(Attempt.id == attempt_id)
+        .scalar_subquery()
+    )
     chosen = case((external_wins, external), else_=own)
     # only an array counts (`StatsRepo.deficits` searches it)
-    if dialect == "postgresql":
-        return case((func.json_typeof(chosen) == "array", chosen))
     return case((func.json_type(chosen) == "array", chosen))
 
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -160,7 +161,11 @@ def upgrade() -> None:
         sa.Column("routes", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_assessed", sa.BigInteger(), nullable=True),
         sa.Column("last_external_on", sa.Date(), nullable=True),
-        sa.Column("deficits", sa.JSON(), nullable=True),
+        sa.Column(
+            "deficits",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
