@@ -300,19 +300,26 @@ def diagnosed(dialect: str, scope: Scope, group: Group, t: datetime, day: date) 
         or_(M.last_assessed.is_(None), M.last_assessed < at),
         or_(M.last_external_on.is_(None), M.last_external_on < day),
     )
-    attempt_id, external_id = _latest_attempt(t), _latest_external(day)
     user_grp: Any = User.school_id if group is Group.SCHOOL else User.municipality_id
     recheck = select(M.user_id).where(or_(M.stale, newer))
-    raw = select(
-        User.id.label("uid"),
-        user_grp.label("grp"),
-        _deficits_json(attempt_id, external_id, dialect).label("deficits"),
-    ).where(
-        *population(scope),
-        User.profile_completed_at < t,
-        User.id.in_(recheck),
-        or_(attempt_id.is_not(None), external_id.is_not(None)),
+    # the few to look up, materialised first: PostgreSQL would otherwise test the lookups in
+    # the WHERE below on every user before joining the few
+    few = (
+        select(
+            User.id.label("uid"),
+            user_grp.label("grp"),
+            _latest_attempt(t).label("attempt_id"),
+            _latest_external(day).label("external_id"),
+        )
+        .where(*population(scope), User.profile_completed_at < t, User.id.in_(recheck))
+        .cte("rediagnosed")
+        .prefix_with("MATERIALIZED")
     )
+    raw = select(
+        few.c.uid,
+        few.c.grp,
+        _deficits_json(few.c.attempt_id, few.c.external_id, dialect).label("deficits"),
+    ).where(or_(few.c.attempt_id.is_not(None), few.c.external_id.is_not(None)))
     return fresh.union_all(raw)  # type: ignore[return-value]
 
 
