@@ -66,14 +66,27 @@ def _fail(message: str) -> int:
 
 async def _run(settings: Settings) -> int:
     from bot.app import BotApp
+    from bot.workers import worker_from_env
 
-    app = BotApp(settings)
+    worker = worker_from_env()  # a webhook worker started by `bot.workers` (its socket)
+    app = BotApp(settings, worker=worker[0] if worker else None)
     await app.setup()
     if settings.run_mode is RunMode.WEBHOOK:
-        await app.run_webhook()
+        await app.run_webhook(worker[1] if worker else None, handle_signals=True)
     else:
         await app.run_polling()
     return 0
+
+
+def _run_command(settings: Settings) -> int:
+    """`run`: one process, or with WEBHOOK_WORKERS > 1 the parent of the webhook workers."""
+    import os
+
+    from bot.workers import LISTEN_FD_ENV, serve
+
+    if settings.webhook_workers > 1 and not os.environ.get(LISTEN_FD_ENV):
+        return serve(settings)
+    return asyncio.run(_run(settings))
 
 
 async def _migrate(settings: Settings) -> int:
@@ -228,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.log_level, secrets=(settings.bot_token, settings.webhook_secret))
     try:
         if command == "run":
-            return asyncio.run(_run(settings))
+            return _run_command(settings)
         if command == "migrate":
             return asyncio.run(_migrate(settings))
         if command == "import-reference":
