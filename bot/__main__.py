@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -69,6 +70,10 @@ async def _run(settings: Settings) -> int:
     from bot.workers import worker_from_env
 
     worker = worker_from_env()  # a webhook worker started by `bot.workers` (its socket)
+    if worker is not None:  # which worker said what
+        fmt = f"%(asctime)s %(levelname)s [worker {worker[0]}] %(name)s: %(message)s"
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(fmt))
     app = BotApp(settings, worker=worker[0] if worker else None)
     await app.setup()
     if settings.run_mode is RunMode.WEBHOOK:

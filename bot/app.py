@@ -423,6 +423,13 @@ class BotApp:
             await runner.cleanup()
             await self._close_redis()
             await self.engine.dispose()
+            counter: UpdateCounter = self.dp["update_counter"]
+            serial: PerUserSerialMiddleware = self.dp["serial"]
+            log.info(
+                "webhook stopped: %d updates handled, %d delivered again and skipped",
+                counter.count - serial.duplicates,
+                serial.duplicates,
+            )
 
     async def _close_redis(self) -> None:
         if self.redis is not None:

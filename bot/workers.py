@@ -114,7 +114,8 @@ class Supervisor:
                 self._pause = (
                     min(self._pause * 2, RESTART_PAUSE_MAX) if lived < QUICK_DEATH_SECONDS else 1.0
                 )
-                log.error(
+                log.log(
+                    logging.WARNING if code == 0 else logging.ERROR,
                     "worker %d (pid %d) exited with %s after %.0f s: restarting in %.0f s",
                     number,
                     worker.proc.pid,

@@ -1219,7 +1219,10 @@ class BotAPIEmulator:
         import aiohttp
 
         tasks: set[asyncio.Task[None]] = set()
-        async with aiohttp.ClientSession() as http:
+        # a connection per delivery (no keep-alive): each is accepted anew, so deliveries
+        # spread over the processes sharing the webhook's port (`bot.workers`)
+        connector = aiohttp.TCPConnector(force_close=True, limit=0)
+        async with aiohttp.ClientSession(connector=connector) as http:
             try:
                 while self.webhook_url and not self._stopping:
                     self._drop_disallowed()
