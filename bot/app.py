@@ -39,7 +39,7 @@ from bot.middlewares import (
 from core.clock import Clock, SystemClock
 from core.health import install_error_log
 from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
-from core.settings import Settings
+from core.settings import RunMode, Settings
 from core.usercache import UserCache
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
@@ -51,7 +51,7 @@ from domain.roles import Role, effective_role
 from handlers import get_routers
 from outbox.sender import OutboxSender
 from scheduler import build_scheduler, run_due_jobs
-from scheduler.lease import SchedulerLeader
+from scheduler.lease import SchedulerLeader, leader_key, redis_namespace
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,12 @@ def build_dispatcher(
     cache: UserCache | None = None,
     clock: Clock | None = None,
     redis: Any | None = None,
+    dedupe: bool = False,
 ) -> Dispatcher:
     """The dispatcher with its middlewares and routers; long-lived objects in workflow data
     (handlers take the one `clock: Clock` and never read the time themselves). With `redis`
-    (a `redis.asyncio.Redis`) one user's updates are serialised across processes too."""
+    (a `redis.asyncio.Redis`) one user's updates are serialised across processes too, and with
+    `dedupe` (webhook mode) an update delivered twice is handled once."""
     from domain.throttle import TokenBucketLimiter
 
     cache = cache or UserCache()
@@ -115,7 +117,12 @@ def build_dispatcher(
     counter = UpdateCounter()
     dp["update_counter"] = counter
     dp.update.outer_middleware(counter)
-    serial = PerUserSerialMiddleware(redis, lease_seconds=settings.user_lock_seconds)
+    serial = PerUserSerialMiddleware(
+        redis,
+        lease_seconds=settings.user_lock_seconds,
+        namespace=redis_namespace(settings.bot_token),
+        dedupe=dedupe,
+    )
     dp["serial"] = serial
     dp.update.outer_middleware(serial)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache, settings.reminders))
@@ -218,7 +225,11 @@ class BotApp:
             from redis.asyncio import Redis
 
             self.redis = Redis.from_url(self.settings.redis_url)
-            self.leader = SchedulerLeader(self.redis, self.settings.scheduler_lease_seconds)
+            self.leader = SchedulerLeader(
+                self.redis,
+                self.settings.scheduler_lease_seconds,
+                key=leader_key(redis_namespace(self.settings.bot_token)),
+            )
         self.bot = build_bot(self.settings, session=self.session)
         self.dp = build_dispatcher(
             self.settings,
@@ -227,6 +238,7 @@ class BotApp:
             storage=self.storage,
             clock=self.clock,
             redis=self.redis,
+            dedupe=self.settings.run_mode is RunMode.WEBHOOK,
         )
         self.sender = OutboxSender(
             self.sessionmaker,

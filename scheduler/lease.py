@@ -45,6 +45,12 @@ return 0
 """
 
 
+def redis_namespace(bot_token: str | None) -> str:
+    """The prefix of this bot's keys: `metodbot:<bot id>` (one Redis can serve several bots)."""
+    bot_id = (bot_token or "").split(":", 1)[0]
+    return f"metodbot:{bot_id if bot_id.isdigit() else 0}"
+
+
 def holder_token() -> str:
     """Who holds a lease: host and pid for people reading Redis, a random part for safety."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
@@ -114,9 +120,7 @@ class SchedulerLeader:
     follower takes over at most that long after the holder's lease lapsed. `stop` gives the
     lease back, so a clean shutdown hands over at once."""
 
-    KEY = "metodbot:scheduler:leader"
-
-    def __init__(self, redis: Any, seconds: float, *, key: str = KEY) -> None:
+    def __init__(self, redis: Any, seconds: float, *, key: str) -> None:
         self.lease = RedisLease(redis, key, seconds)
         self._task: asyncio.Task[None] | None = None
         self._was_held = False
@@ -169,4 +173,8 @@ class SchedulerLeader:
             self._was_held = False
 
 
-__all__ = ["RedisLease", "SchedulerLeader", "holder_token"]
+def leader_key(namespace: str) -> str:
+    return f"{namespace}:scheduler"
+
+
+__all__ = ["RedisLease", "SchedulerLeader", "holder_token", "leader_key", "redis_namespace"]

@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 from aiogram.types import Update, User
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from bot.middlewares.serial import PerUserSerialMiddleware, user_lock_key
 from core.clock import ManualClock
+from core.settings import RunMode
 from scheduler import build_scheduler, leader_only
-from scheduler.lease import RedisLease, SchedulerLeader
+from scheduler.lease import RedisLease, SchedulerLeader, leader_key, redis_namespace
 from tests.conftest import make_settings
+
+NS = "metodbot:1"
 
 
 @pytest.fixture
@@ -132,7 +136,7 @@ def _update(update_id: int, user_id: int) -> Update:
 
 
 async def test_one_users_updates_never_overlap_across_processes(clients: list[Redis]) -> None:
-    workers = [PerUserSerialMiddleware(client, lease_seconds=2) for client in clients]
+    workers = [PerUserSerialMiddleware(client, lease_seconds=2, namespace=NS) for client in clients]
     inside: dict[int, int] = {}
     overlaps: list[int] = []
     handled: list[tuple[int, int]] = []
@@ -159,7 +163,7 @@ async def test_one_users_updates_never_overlap_across_processes(clients: list[Re
     assert len(handled) == 12
     # the two users were handled side by side (6 each, 20 ms apiece: about 0.12 s, not 0.24)
     assert elapsed < 0.22, elapsed
-    assert await clients[0].exists(user_lock_key(501), user_lock_key(502)) == 0  # released
+    assert await clients[0].exists(user_lock_key(NS, 501), user_lock_key(NS, 502)) == 0
 
 
 async def test_without_redis_two_processes_would_overlap(clients: list[Redis]) -> None:
@@ -183,7 +187,7 @@ async def test_without_redis_two_processes_would_overlap(clients: list[Redis]) -
 
 
 async def test_an_update_delivered_twice_is_handled_once(clients: list[Redis]) -> None:
-    workers = [PerUserSerialMiddleware(client) for client in clients]
+    workers = [PerUserSerialMiddleware(client, namespace=NS, dedupe=True) for client in clients]
     handled: list[int] = []
 
     async def handler(event: Any, data: dict[str, Any]) -> str:
@@ -200,9 +204,9 @@ async def test_an_update_delivered_twice_is_handled_once(clients: list[Redis]) -
 
 async def test_a_dead_workers_user_lock_lapses(clients: list[Redis]) -> None:
     """A worker died holding a user's lock: the user's next update waits only for the lease."""
-    dead = RedisLease(clients[0], user_lock_key(321), 0.3)
+    dead = RedisLease(clients[0], user_lock_key(NS, 321), 0.3)
     assert await dead.acquire()
-    worker = PerUserSerialMiddleware(clients[1], lease_seconds=5)
+    worker = PerUserSerialMiddleware(clients[1], lease_seconds=5, namespace=NS)
     handled: list[float] = []
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -213,3 +217,47 @@ async def test_a_dead_workers_user_lock_lapses(clients: list[Redis]) -> None:
     user = User(id=321, is_bot=False, first_name="A")
     await asyncio.wait_for(worker(handler, _update(7, 321), {"event_from_user": user}), 3)
     assert len(handled) == 1 and 0.2 < handled[0] < 1.5
+
+
+async def test_polling_needs_no_once_only_mark(clients: list[Redis]) -> None:
+    """Without `dedupe` (polling: one process, offsets confirm updates) nothing is marked."""
+    worker = PerUserSerialMiddleware(clients[0], namespace=NS)
+    handled: list[int] = []
+
+    async def handler(event: Any, data: dict[str, Any]) -> None:
+        handled.append(event.update_id)
+
+    user = User(id=902, is_bot=False, first_name="A")
+    await worker(handler, _update(43, 902), {"event_from_user": user})
+    await worker(handler, _update(43, 902), {"event_from_user": user})
+    assert handled == [43, 43]
+    assert await clients[0].keys(f"{NS}:update:*") == []
+
+
+def test_keys_are_per_bot() -> None:
+    assert redis_namespace("123456:ABC-token-abcdefghij") == "metodbot:123456"
+    assert leader_key(redis_namespace(None)) == "metodbot:0:scheduler"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({}, "RUN_MODE=webhook"),
+        ({"run_mode": RunMode.WEBHOOK}, "REDIS_URL"),
+        ({"run_mode": RunMode.WEBHOOK, "redis_url": "redis://127.0.0.1:6379/0"}, "PostgreSQL"),
+    ],
+)
+def test_several_workers_need_webhook_mode_redis_and_postgresql(
+    overrides: dict[str, Any], problem: str
+) -> None:
+    webhook = {"webhook_url": "https://bot.example.org/hook", "webhook_secret": "s" * 32}
+    with pytest.raises(ValidationError, match=problem):
+        make_settings("sqlite+aiosqlite:///x.db", webhook_workers=2, **webhook, **overrides)
+    fine = make_settings(
+        "postgresql+asyncpg://u@h/db",
+        webhook_workers=2,
+        run_mode=RunMode.WEBHOOK,
+        redis_url="redis://127.0.0.1:6379/0",
+        **webhook,
+    )
+    assert fine.webhook_workers == 2

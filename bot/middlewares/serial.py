@@ -7,11 +7,12 @@ users are not held up.
 
 In one process an `asyncio.Lock` per user does it (FIFO: the order the updates arrived in).
 With Redis (`REDIS_URL`; several webhook workers share one bot) each update also takes the
-user's lock in Redis, `metodbot:user:<id>`: a lock with a lease (`USER_LOCK_SECONDS`) renewed
+user's lock in Redis, `metodbot:<bot id>:user:<id>`: a lock with a lease (`USER_LOCK_SECONDS`) renewed
 while the update is handled, so a worker that dies mid-update blocks that user only until the
-lease lapses (`scheduler.lease.RedisLease`). And each update id is marked seen in Redis
-(`metodbot:update:<id>`, kept a day): an update Telegram delivers again (its answer timed out,
-a worker died after taking it) is not handled a second time.
+lease lapses (`scheduler.lease.RedisLease`). In webhook mode (`dedupe`) each update id is also
+marked seen in Redis (`metodbot:<bot id>:update:<id>`, kept a day): an update Telegram delivers
+again (its answer timed out, a worker died after taking it) is not handled a second time.
+(Polling needs no such mark: only one process can poll, and the offset confirms updates.)
 
 The lock keeps two updates of one user from running at once; the *order* comes from delivery:
 Telegram sends a chat's next update only after the previous one was answered, and in webhook
@@ -45,21 +46,32 @@ POLL_FIRST = 0.005
 POLL_MAX = 0.05
 
 
-def user_lock_key(user_id: int) -> str:
-    return f"metodbot:user:{user_id}"
+def user_lock_key(namespace: str, user_id: int) -> str:
+    return f"{namespace}:user:{user_id}"
 
 
-def update_seen_key(update_id: int) -> str:
-    return f"metodbot:update:{update_id}"
+def update_seen_key(namespace: str, update_id: int) -> str:
+    return f"{namespace}:update:{update_id}"
 
 
 class PerUserSerialMiddleware(BaseMiddleware):
-    """`redis` (a `redis.asyncio.Redis`) makes the lock and the once-only check span processes."""
+    """`redis` (a `redis.asyncio.Redis`) makes the lock span processes; with `dedupe` too, an
+    update id is handled once across processes. Keys start with `namespace`
+    (`scheduler.lease.redis_namespace`)."""
 
-    def __init__(self, redis: Any | None = None, *, lease_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        redis: Any | None = None,
+        *,
+        lease_seconds: float = 30.0,
+        namespace: str = "metodbot:0",
+        dedupe: bool = False,
+    ) -> None:
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self.redis = redis
         self.lease_seconds = lease_seconds
+        self.namespace = namespace
+        self.dedupe = dedupe
         #: updates skipped because another process (or an earlier delivery) handled them
         self.duplicates = 0
 
@@ -71,6 +83,7 @@ class PerUserSerialMiddleware(BaseMiddleware):
     ) -> Any:
         if (
             self.redis is not None
+            and self.dedupe
             and isinstance(event, Update)
             and not await self._first_delivery(event.update_id)
         ):
@@ -99,7 +112,9 @@ class PerUserSerialMiddleware(BaseMiddleware):
     async def _first_delivery(self, update_id: int) -> bool:
         try:
             return bool(
-                await self.redis.set(update_seen_key(update_id), 1, nx=True, ex=SEEN_SECONDS)  # type: ignore[union-attr]
+                await self.redis.set(  # type: ignore[union-attr]
+                    update_seen_key(self.namespace, update_id), 1, nx=True, ex=SEEN_SECONDS
+                )
             )
         except Exception:
             log.exception("Redis did not answer: update %s handled without the check", update_id)
@@ -107,7 +122,7 @@ class PerUserSerialMiddleware(BaseMiddleware):
 
     @contextlib.asynccontextmanager
     async def _redis_lock(self, user_id: int) -> Any:
-        lease = RedisLease(self.redis, user_lock_key(user_id), self.lease_seconds)
+        lease = RedisLease(self.redis, user_lock_key(self.namespace, user_id), self.lease_seconds)
         try:
             pause = POLL_FIRST
             while not await lease.acquire():

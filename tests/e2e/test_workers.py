@@ -35,7 +35,7 @@ from db.repo import Repo
 from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from domain.broadcasts import Filters
 from domain.roles import Role
-from scheduler.lease import SchedulerLeader
+from scheduler.lease import leader_key, redis_namespace
 from services import broadcasts as service
 from tests.conftest import TEST_TOKEN
 from tests.sample import load_sample_events
@@ -117,8 +117,11 @@ async def _wait(predicate: Callable[[], bool], what: str, log: Path, limit: floa
 
 
 async def _leader_pid(redis: Redis) -> int | None:
-    value = await redis.get(SchedulerLeader.KEY)
-    return int(value.decode().split(":")[1]) if value else None
+    value = await redis.get(leader_key(redis_namespace(TEST_TOKEN)))
+    if value is None:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    return int(text.split(":")[1])  # host:pid:random
 
 
 async def test_two_webhook_workers_handle_each_update_once_in_order_and_send_each_copy_once(
