@@ -66,16 +66,16 @@ async def test_a_silent_holders_lease_lapses_and_another_takes_over(clients: lis
 async def test_the_scheduler_leader_hands_over_on_stop_and_on_silence(
     clients: list[Redis],
 ) -> None:
-    first = SchedulerLeader(clients[0], 0.6, key="t:leader")
-    second = SchedulerLeader(clients[1], 0.6, key="t:leader")
+    first = SchedulerLeader(clients[0], 1.2, key="t:leader")
+    second = SchedulerLeader(clients[1], 1.2, key="t:leader")
     await first.start()
     await second.start()
     try:
         assert first.held and not second.held
-        await asyncio.sleep(0.7)  # renewed in the background: still the same holder
+        await asyncio.sleep(1.3)  # renewed in the background: still the same holder
         assert first.held and not second.held
         await first.stop()  # a clean shutdown gives it back: the next round takes it
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.6)
         assert second.held and not first.held
         # the holder freezes (its renewal stops without giving the lease back)
         task = second._task
@@ -83,10 +83,10 @@ async def test_the_scheduler_leader_hands_over_on_stop_and_on_silence(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         second._task = None
-        third = SchedulerLeader(clients[0], 0.6, key="t:leader")
+        third = SchedulerLeader(clients[0], 1.2, key="t:leader")
         await third.start()
         assert not third.held  # not before the lease lapses
-        await asyncio.sleep(0.9)
+        await asyncio.sleep(1.7)
         assert third.held and not second.held
         await third.stop()
     finally:
@@ -139,13 +139,16 @@ async def test_one_users_updates_never_overlap_across_processes(clients: list[Re
     workers = [PerUserSerialMiddleware(client, lease_seconds=2, namespace=NS) for client in clients]
     inside: dict[int, int] = {}
     overlaps: list[int] = []
+    users_at_once = 0
     handled: list[tuple[int, int]] = []
 
     async def handler(event: Any, data: dict[str, Any]) -> None:
+        nonlocal users_at_once
         user = data["event_from_user"].id
         inside[user] = inside.get(user, 0) + 1
         if inside[user] > 1:
             overlaps.append(event.update_id)
+        users_at_once = max(users_at_once, sum(1 for n in inside.values() if n))
         await asyncio.sleep(0.02)
         handled.append((user, event.update_id))
         inside[user] -= 1
@@ -156,13 +159,10 @@ async def test_one_users_updates_never_overlap_across_processes(clients: list[Re
 
     # two users, each update given to one worker or the other
     jobs = [feed(workers[(n // 2) % 2], 100 + n, 501 + n % 2) for n in range(12)]
-    started = asyncio.get_running_loop().time()
     await asyncio.gather(*jobs)
-    elapsed = asyncio.get_running_loop().time() - started
     assert overlaps == []
     assert len(handled) == 12
-    # the two users were handled side by side (6 each, 20 ms apiece: about 0.12 s, not 0.24)
-    assert elapsed < 0.22, elapsed
+    assert users_at_once == 2  # other users are not held up
     assert await clients[0].exists(user_lock_key(NS, 501), user_lock_key(NS, 502)) == 0
 
 
