@@ -17,7 +17,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="metodbot", description="Methodological support of teachers in Telegram."
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (default): polling or webhook, per RUN_MODE")
+    sub.add_parser(
+        "run",
+        help="run the bot (default): polling or webhook, per RUN_MODE; "
+        "WEBHOOK_WORKERS>1 starts that many webhook workers on one port",
+    )
     sub.add_parser("migrate", help="apply database migrations and exit")
     console = sub.add_parser(
         "console", help="chat with the bot in this terminal: no token, no internet needed"
