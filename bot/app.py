@@ -221,6 +221,7 @@ class BotApp:
         install_redaction(self.settings.bot_token, self.settings.webhook_secret)
         self.engine, self.sessionmaker = await prepare_database(self.settings)
         self.i18n = load_i18n(self.settings)
+        webhook = self.settings.run_mode is RunMode.WEBHOOK
         if self.settings.redis_url:
             from redis.asyncio import Redis
 
@@ -237,8 +238,10 @@ class BotApp:
             self.i18n,
             storage=self.storage,
             clock=self.clock,
-            redis=self.redis,
-            dedupe=self.settings.run_mode is RunMode.WEBHOOK,
+            # across processes only in webhook mode: polling is one process by nature
+            # (Telegram lets one getUpdates run at a time), its in-process lock is enough
+            redis=self.redis if webhook else None,
+            dedupe=webhook,
         )
         self.sender = OutboxSender(
             self.sessionmaker,

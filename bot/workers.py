@@ -23,7 +23,6 @@ row).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -145,14 +144,13 @@ class Supervisor:
 
 
 def serve(settings: Settings) -> int:
-    """The parent: migrate once, bind once, run and watch the workers until SIGTERM/SIGINT."""
-    from bot.app import prepare_database
+    """The parent: migrate once, bind once, run and watch the workers until SIGTERM/SIGINT.
 
-    async def migrate() -> None:
-        engine, _ = await prepare_database(settings)
-        await engine.dispose()
-
-    asyncio.run(migrate())  # once, before the workers (they would race to migrate)
+    Migrations run in a child of their own (`python -m bot migrate`), before the workers (they
+    would race to migrate), so the parent never imports the bot and stays small."""
+    migrated = subprocess.run([sys.executable, "-m", "bot", "migrate"], check=False)
+    if migrated.returncode != 0:
+        return migrated.returncode
     try:
         sock = bind(settings)
     except OSError as exc:

@@ -6,13 +6,14 @@ handlers on the same state at once (two wizard questions, two reads of the same 
 users are not held up.
 
 In one process an `asyncio.Lock` per user does it (FIFO: the order the updates arrived in).
-With Redis (`REDIS_URL`; several webhook workers share one bot) each update also takes the
-user's lock in Redis, `metodbot:<bot id>:user:<id>`: a lock with a lease (`USER_LOCK_SECONDS`) renewed
-while the update is handled, so a worker that dies mid-update blocks that user only until the
-lease lapses (`scheduler.lease.RedisLease`). In webhook mode (`dedupe`) each update id is also
-marked seen in Redis (`metodbot:<bot id>:update:<id>`, kept a day): an update Telegram delivers
-again (its answer timed out, a worker died after taking it) is not handled a second time.
-(Polling needs no such mark: only one process can poll, and the offset confirms updates.)
+In webhook mode with Redis (`REDIS_URL`: several webhook workers share one bot) each update
+also takes the user's lock in Redis, `metodbot:<bot id>:user:<id>`: a lock with a lease
+(`USER_LOCK_SECONDS`) renewed while the update is handled, so a worker that dies mid-update
+blocks that user only until the lease lapses (`scheduler.lease.RedisLease`). And each update
+id is marked seen in Redis (`dedupe`; `metodbot:<bot id>:update:<id>`, kept a day): an update
+Telegram delivers again (its answer timed out) is not handled a second time. Polling needs
+neither: only one process can poll (Telegram allows one `getUpdates` at a time), and the
+offset confirms updates.
 
 The lock keeps two updates of one user from running at once; the *order* comes from delivery:
 Telegram sends a chat's next update only after the previous one was answered, and in webhook
