@@ -193,8 +193,8 @@ async def test_two_webhook_workers_handle_each_update_once_in_order_and_send_eac
             )
         try:
             await _wait(
-                lambda: "[worker 0]" in _read(log) and "[worker 1]" in _read(log),
-                "both workers",
+                lambda: _read(log).count(" listening on ") == 2,
+                "both workers listening",
                 log,
             )
             await _wait(lambda: bool(emu.calls_of("setWebhook")), "setWebhook", log)
