@@ -144,22 +144,24 @@ class Supervisor:
 
 
 def serve(settings: Settings) -> int:
-    """The parent: migrate once, bind once, run and watch the workers until SIGTERM/SIGINT.
+    """The parent: bind once, migrate once, run and watch the workers until SIGTERM/SIGINT.
 
-    Migrations run in a child of their own (`python -m bot migrate`), before the workers (they
-    would race to migrate), so the parent never imports the bot and stays small."""
-    migrated = subprocess.run([sys.executable, "-m", "bot", "migrate"], check=False)
-    if migrated.returncode != 0:
-        return migrated.returncode
+    The port is bound first (a port in use is one line and exit code 2, before anything
+    else); migrations run in a child of their own (`python -m bot migrate`) before the workers
+    start (they would race to migrate), so the parent never imports the bot and stays small."""
     try:
         sock = bind(settings)
     except OSError as exc:
         print(
-            f"WEBHOOK_PORT: cannot listen on {settings.webhook_host}:{settings.webhook_port}: "
-            f"{exc.strerror}",
+            f"metodbot: WEBHOOK_PORT: cannot listen on {settings.webhook_host}:"
+            f"{settings.webhook_port}: {exc.strerror}",
             file=sys.stderr,
         )
         return 2
+    migrated = subprocess.run([sys.executable, "-m", "bot", "migrate"], check=False)
+    if migrated.returncode != 0:
+        sock.close()
+        return migrated.returncode
     return Supervisor(settings, sock).run()
 
 

@@ -7,6 +7,7 @@ own middleware or lease object, as in a worker."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiogram.types import Update, User
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from bot import workers
 from bot.middlewares.serial import PerUserSerialMiddleware, user_lock_key
 from core.clock import ManualClock
 from core.settings import RunMode
@@ -261,3 +263,27 @@ def test_several_workers_need_webhook_mode_redis_and_postgresql(
         **webhook,
     )
     assert fine.webhook_workers == 2
+
+
+def test_the_workers_parent_refuses_a_port_in_use_with_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The parent binds before anything else: a busy port is one line and exit code 2 (no
+    migration, no worker started)."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = int(busy.getsockname()[1])
+        settings = make_settings(
+            "postgresql+asyncpg://nobody@127.0.0.1:9/none",
+            run_mode=RunMode.WEBHOOK,
+            webhook_url="https://bot.example.org/hook",
+            webhook_secret="s" * 32,
+            redis_url="redis://127.0.0.1:9/0",
+            webhook_workers=2,
+            webhook_host="127.0.0.1",
+            webhook_port=port,
+        )
+        assert workers.serve(settings) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("metodbot: WEBHOOK_PORT: cannot listen on 127.0.0.1:") and "\n" not in err
