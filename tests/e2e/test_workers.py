@@ -178,7 +178,7 @@ async def test_two_webhook_workers_handle_each_update_once_in_order_and_send_eac
             "OUTBOX_CHAT_RATE": "1000",
             "OUTBOX_POLL_SECONDS": "0.2",
             "SCHEDULER_TICK_SECONDS": "0.5",
-            "SCHEDULER_LEASE_SECONDS": "3",
+            "SCHEDULER_LEASE_SECONDS": "5",
         }
         with log.open("wb") as out:
             parent = await asyncio.create_subprocess_exec(
