@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -16,7 +17,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="metodbot", description="Methodological support of teachers in Telegram."
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (default): polling or webhook, per RUN_MODE")
+    sub.add_parser(
+        "run",
+        help="run the bot (default): polling or webhook, per RUN_MODE; "
+        "WEBHOOK_WORKERS>1 starts that many webhook workers on one port",
+    )
     sub.add_parser("migrate", help="apply database migrations and exit")
     console = sub.add_parser(
         "console", help="chat with the bot in this terminal: no token, no internet needed"
@@ -66,14 +71,31 @@ def _fail(message: str) -> int:
 
 async def _run(settings: Settings) -> int:
     from bot.app import BotApp
+    from bot.workers import worker_from_env
 
-    app = BotApp(settings)
+    worker = worker_from_env()  # a webhook worker started by `bot.workers` (its socket)
+    if worker is not None:  # which worker said what
+        fmt = f"%(asctime)s %(levelname)s [worker {worker[0]}] %(name)s: %(message)s"
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(fmt))
+    app = BotApp(settings, worker=worker[0] if worker else None)
     await app.setup()
     if settings.run_mode is RunMode.WEBHOOK:
-        await app.run_webhook()
+        await app.run_webhook(worker[1] if worker else None, handle_signals=True)
     else:
         await app.run_polling()
     return 0
+
+
+def _run_command(settings: Settings) -> int:
+    """`run`: one process, or with WEBHOOK_WORKERS > 1 the parent of the webhook workers."""
+    import os
+
+    from bot.workers import LISTEN_FD_ENV, serve
+
+    if settings.webhook_workers > 1 and not os.environ.get(LISTEN_FD_ENV):
+        return serve(settings)
+    return asyncio.run(_run(settings))
 
 
 async def _migrate(settings: Settings) -> int:
@@ -228,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.log_level, secrets=(settings.bot_token, settings.webhook_secret))
     try:
         if command == "run":
-            return asyncio.run(_run(settings))
+            return _run_command(settings)
         if command == "migrate":
             return asyncio.run(_migrate(settings))
         if command == "import-reference":

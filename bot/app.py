@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -36,7 +39,7 @@ from bot.middlewares import (
 from core.clock import Clock, SystemClock
 from core.health import install_error_log
 from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
-from core.settings import Settings
+from core.settings import RunMode, Settings
 from core.usercache import UserCache
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
@@ -48,6 +51,7 @@ from domain.roles import Role, effective_role
 from handlers import get_routers
 from outbox.sender import OutboxSender
 from scheduler import build_scheduler, run_due_jobs
+from scheduler.lease import SchedulerLeader, leader_key, redis_namespace
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,8 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
 
 
 def build_storage(settings: Settings) -> BaseStorage:
+    """Conversation state: in Redis with `REDIS_URL` (its own client: the dispatcher closes
+    it at shutdown), else in memory."""
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
@@ -88,9 +94,13 @@ def build_dispatcher(
     storage: BaseStorage | None = None,
     cache: UserCache | None = None,
     clock: Clock | None = None,
+    redis: Any | None = None,
+    dedupe: bool = False,
 ) -> Dispatcher:
     """The dispatcher with its middlewares and routers; long-lived objects in workflow data
-    (handlers take the one `clock: Clock` and never read the time themselves)."""
+    (handlers take the one `clock: Clock` and never read the time themselves). With `redis`
+    (a `redis.asyncio.Redis`) one user's updates are serialised across processes too, and with
+    `dedupe` (webhook mode) an update delivered twice is handled once."""
     from domain.throttle import TokenBucketLimiter
 
     cache = cache or UserCache()
@@ -107,7 +117,12 @@ def build_dispatcher(
     counter = UpdateCounter()
     dp["update_counter"] = counter
     dp.update.outer_middleware(counter)
-    serial = PerUserSerialMiddleware()
+    serial = PerUserSerialMiddleware(
+        redis,
+        lease_seconds=settings.user_lock_seconds,
+        namespace=redis_namespace(settings.bot_token),
+        dedupe=dedupe,
+    )
     dp["serial"] = serial
     dp.update.outer_middleware(serial)
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache, settings.reminders))
@@ -173,12 +188,20 @@ class BotApp:
     """The whole running bot: used by `run`, the console and the end-to-end tests.
 
     `clock` is the bot's only source of "now" (handlers and the scheduler get this object);
-    tests pass a `core.clock.ManualClock` to move time."""
+    tests pass a `core.clock.ManualClock` to move time.
+
+    With `REDIS_URL` the app opens one Redis client for the conversation state, the per-user
+    lock and the scheduler's lease. `worker` is this process's number among the webhook
+    workers (`bot.workers`; None: the only process): only worker 0 (or the only process) sets
+    the webhook and the command menus."""
 
     settings: Settings
     session: BaseSession | None = None
     storage: BaseStorage | None = None
     clock: Clock = field(default_factory=SystemClock)
+    worker: int | None = None
+    redis: Any = field(init=False, default=None)
+    leader: SchedulerLeader | None = field(init=False, default=None)
     bot: Bot = field(init=False)
     dp: Dispatcher = field(init=False)
     engine: AsyncEngine = field(init=False)
@@ -187,14 +210,38 @@ class BotApp:
     scheduler: AsyncIOScheduler = field(init=False)
     sender: OutboxSender = field(init=False)
     _polling: asyncio.Task[None] | None = field(init=False, default=None)
+    _stop_webhook: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+
+    @property
+    def primary(self) -> bool:
+        """The process that sets the webhook and the command menus (one among the workers)."""
+        return self.worker in (None, 0)
 
     async def setup(self) -> None:
         install_redaction(self.settings.bot_token, self.settings.webhook_secret)
         self.engine, self.sessionmaker = await prepare_database(self.settings)
         self.i18n = load_i18n(self.settings)
+        webhook = self.settings.run_mode is RunMode.WEBHOOK
+        if self.settings.redis_url:
+            from redis.asyncio import Redis
+
+            self.redis = Redis.from_url(self.settings.redis_url)
+            self.leader = SchedulerLeader(
+                self.redis,
+                self.settings.scheduler_lease_seconds,
+                key=leader_key(redis_namespace(self.settings.bot_token)),
+            )
         self.bot = build_bot(self.settings, session=self.session)
         self.dp = build_dispatcher(
-            self.settings, self.sessionmaker, self.i18n, storage=self.storage, clock=self.clock
+            self.settings,
+            self.sessionmaker,
+            self.i18n,
+            storage=self.storage,
+            clock=self.clock,
+            # across processes only in webhook mode: polling is one process by nature
+            # (Telegram lets one getUpdates run at a time), its in-process lock is enough
+            redis=self.redis if webhook else None,
+            dedupe=webhook,
         )
         self.sender = OutboxSender(
             self.sessionmaker,
@@ -206,7 +253,11 @@ class BotApp:
         )
         self.dp["outbox_sender"] = self.sender
         self.scheduler = build_scheduler(
-            self.settings, self.sessionmaker, clock=self.clock, on_commit=self.sender.wake
+            self.settings,
+            self.sessionmaker,
+            clock=self.clock,
+            on_commit=self.sender.wake,
+            leader=self.leader,
         )
         self.dp["scheduler"] = self.scheduler
         self.dp["error_log"] = install_error_log()
@@ -215,8 +266,11 @@ class BotApp:
         self.dp.shutdown.register(self._on_shutdown)
 
     async def _on_startup(self, bot: Bot) -> None:
-        await set_default_commands(bot, self.i18n, self.settings.default_locale)
-        await self.refresh_staff_commands(bot)
+        if self.primary:
+            await set_default_commands(bot, self.i18n, self.settings.default_locale)
+            await self.refresh_staff_commands(bot)
+        if self.leader is not None:
+            await self.leader.start()  # before the scheduler's first tick
         self.scheduler.start()
         self.sender.start()
         me = await bot.get_me()
@@ -225,6 +279,8 @@ class BotApp:
     async def _on_shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.leader is not None:
+            await self.leader.stop()  # hand the scheduled work over at once
         await self.sender.stop()
 
     async def tick(self, now: datetime | None = None) -> int:
@@ -291,9 +347,12 @@ class BotApp:
         scheduler = getattr(self, "scheduler", None)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if self.leader is not None:
+            await self.leader.stop()
         sender = getattr(self, "sender", None)
         if sender is not None:
             await sender.stop()
+        await self._close_redis()
         bot = getattr(self, "bot", None)
         if bot is not None:
             await bot.session.close()
@@ -310,10 +369,24 @@ class BotApp:
                 allowed_updates=self.dp.resolve_used_update_types(),
             )
         finally:
+            await self._close_redis()
             await self.engine.dispose()
 
-    async def run_webhook(self) -> None:
-        """Serve Telegram's webhook calls on WEBHOOK_HOST:WEBHOOK_PORT until cancelled."""
+    def request_stop(self) -> None:
+        """End `run_webhook` gracefully (SIGTERM, SIGINT)."""
+        self._stop_webhook.set()
+
+    async def run_webhook(
+        self, sock: socket.socket | None = None, *, handle_signals: bool = False
+    ) -> None:
+        """Serve Telegram's webhook calls until cancelled (or `request_stop`): on
+        WEBHOOK_HOST:WEBHOOK_PORT, or on `sock`, a listening socket a parent process bound
+        and shares among workers (`bot.workers`).
+
+        With Redis the answer to Telegram goes after the update is handled: Telegram sends a
+        chat's next update only after the previous one was answered, so one user's updates
+        reach the workers in order (`bot.middlewares.serial`). Without Redis (one process)
+        the answer goes at once and the in-process lock keeps the order, as before."""
         from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
         from aiohttp import web
 
@@ -322,7 +395,10 @@ class BotApp:
         app = web.Application()
         path = urlsplit(settings.webhook_url).path or "/"
         SimpleRequestHandler(
-            dispatcher=self.dp, bot=self.bot, secret_token=settings.webhook_secret
+            dispatcher=self.dp,
+            bot=self.bot,
+            secret_token=settings.webhook_secret,
+            handle_in_background=self.redis is None,
         ).register(app, path=path)
 
         async def _set_webhook(bot: Bot) -> None:
@@ -330,18 +406,47 @@ class BotApp:
                 settings.webhook_url or "",
                 secret_token=settings.webhook_secret,
                 allowed_updates=self.dp.resolve_used_update_types(),
+                max_connections=settings.webhook_max_connections,
                 drop_pending_updates=False,
             )
 
-        self.dp.startup.register(_set_webhook)
+        if self.primary:
+            self.dp.startup.register(_set_webhook)
         setup_application(app, self.dp, bot=self.bot)
         runner = web.AppRunner(app)
         await runner.setup()
-        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        site: web.BaseSite
+        if sock is not None:
+            site = web.SockSite(runner, sock)
+        else:
+            site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
         await site.start()
-        log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, path)
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
+        log.info(
+            "webhook %slistening on %s:%s%s",
+            "" if self.worker is None else f"worker {self.worker} ",
+            settings.webhook_host,
+            settings.webhook_port,
+            path,
+        )
         try:
-            await asyncio.Event().wait()
+            await self._stop_webhook.wait()
         finally:
             await runner.cleanup()
+            await self._close_redis()
             await self.engine.dispose()
+            counter: UpdateCounter = self.dp["update_counter"]
+            serial: PerUserSerialMiddleware = self.dp["serial"]
+            log.info(
+                "webhook stopped: %d updates handled, %d delivered again and skipped",
+                counter.count - serial.duplicates,
+                serial.duplicates,
+            )
+
+    async def _close_redis(self) -> None:
+        if self.redis is not None:
+            redis, self.redis = self.redis, None
+            await redis.aclose()

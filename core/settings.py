@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # several worker processes behind the one port (bot/workers.py); >1 needs PostgreSQL + Redis
+    webhook_workers: int = Field(default=1, ge=1, le=64)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
     log_level: str = "INFO"
     throttle_rate: float = Field(default=1.5, gt=0, description="updates per second per user")
     throttle_burst: int = Field(default=8, ge=1)
@@ -63,6 +66,10 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2, gt=0, le=300)
     outbox_lease_seconds: float = Field(default=60, ge=1, le=3600)
     scheduler_tick_seconds: float = Field(default=10, gt=0, le=3600)
+    # with REDIS_URL: the scheduler's lease (one process runs the scheduled work) and the
+    # per-user lock's lease (both renewed while held; they matter when a process dies)
+    scheduler_lease_seconds: float = Field(default=30, ge=1, le=3600)
+    user_lock_seconds: float = Field(default=30, ge=1, le=3600)
     # reminders (domain/reminders.py): defaults for users who have not chosen, and the plan
     quiet_hours: str = "21:00-08:00"
     quiet_urgent_minutes: int = Field(default=120, ge=0, le=24 * 60)
@@ -185,6 +192,17 @@ class Settings(BaseSettings):
             if not _SECRET_RE.fullmatch(self.webhook_secret):
                 raise ValueError(
                     f"WEBHOOK_SECRET: {WEBHOOK_SECRET_MIN}-256 characters of A-Z a-z 0-9 _ -"
+                )
+        if self.webhook_workers > 1:
+            # the workers share conversations (Redis FSM storage), the per-user lock and the
+            # scheduler lease (Redis) and the data (one PostgreSQL: SQLite takes one writer)
+            if self.run_mode is not RunMode.WEBHOOK:
+                raise ValueError("WEBHOOK_WORKERS: more than 1 needs RUN_MODE=webhook")
+            if not self.redis_url:
+                raise ValueError("WEBHOOK_WORKERS: more than 1 needs REDIS_URL")
+            if self.is_sqlite:
+                raise ValueError(
+                    "WEBHOOK_WORKERS: more than 1 needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://...)"
                 )
         return self
 

@@ -2,18 +2,28 @@
 
 The outbox sender (`outbox.sender`) runs beside it in the same process; the scheduler only
 writes outbox rows and wakes it. What is due is decided on the injected clock; APScheduler's
-own timer runs on the wall clock."""
+own timer runs on the wall clock.
+
+Several processes (webhook workers, `REDIS_URL` set): each has a scheduler, but its jobs run
+only while the process holds the Redis lease (`scheduler.lease.SchedulerLeader`); the others'
+timers fire and do nothing. Every process's outbox sender drains the outbox (its claims keep
+two senders off the same row). The jobs table's claims would keep even two tickers from running
+a job twice; the lease spares the database the doubled polling and keeps the cron
+housekeeping to one process."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.settings import Settings
+from scheduler.lease import SchedulerLeader
 from scheduler.runner import (
     UNCONSENTED_RETENTION,
     plan_stats_digests,
@@ -25,13 +35,32 @@ from scheduler.runner import (
 CRON = (("purge_unconsented", purge_unconsented, {"hour": 3, "minute": 17}),)
 
 
+def leader_only(
+    func: Callable[..., Awaitable[int]], leader: SchedulerLeader | None
+) -> Callable[..., Awaitable[int]]:
+    """`func`, run only while this process holds the scheduler lease (always without one)."""
+    if leader is None:
+        return func
+
+    @functools.wraps(func)
+    async def guarded(*args: Any) -> int:
+        if not leader.held:
+            return 0
+        return await func(*args)
+
+    return guarded
+
+
 def build_scheduler(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     clock: Clock | None = None,
     on_commit: Callable[[], None] | None = None,
+    leader: SchedulerLeader | None = None,
 ) -> AsyncIOScheduler:
+    """The jobs; with `leader` (several processes share the database) they run only in the
+    process holding its lease."""
     clock = clock or SystemClock()
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     policy = settings.reminders
@@ -40,7 +69,7 @@ def build_scheduler(
         return await run_due_jobs(sessionmaker, clock.now(), on_commit=on_commit, policy=policy)
 
     scheduler.add_job(
-        tick,
+        leader_only(tick, leader),
         "interval",
         seconds=settings.scheduler_tick_seconds,
         id="run_due_jobs",
@@ -55,7 +84,7 @@ def build_scheduler(
 
     # hourly: the next Monday digest of every staff member (the row key keeps it to one)
     scheduler.add_job(
-        plan_digests,
+        leader_only(plan_digests, leader),
         "cron",
         minute=7,
         id="plan_stats_digests",
@@ -66,7 +95,7 @@ def build_scheduler(
     )
     for job_id, func, fields in CRON:
         scheduler.add_job(
-            func,
+            leader_only(func, leader),
             "cron",
             **fields,
             args=[sessionmaker, clock],
@@ -78,4 +107,11 @@ def build_scheduler(
     return scheduler
 
 
-__all__ = ["UNCONSENTED_RETENTION", "build_scheduler", "purge_unconsented", "run_due_jobs"]
+__all__ = [
+    "UNCONSENTED_RETENTION",
+    "SchedulerLeader",
+    "build_scheduler",
+    "leader_only",
+    "purge_unconsented",
+    "run_due_jobs",
+]

@@ -102,6 +102,8 @@ _FILE_ID_RE = re.compile(_FILE_ID_PREFIX + r"([0-9a-f]{64})")
 _FILE_PATH_RE = re.compile(r"[a-z_]+/([0-9a-f]{64})(?:\.[A-Za-z0-9]{1,10})?")
 _SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
 _DEFAULT_QUIET = 0.15
+#: Telegram's default for setWebhook's max_connections
+_WEBHOOK_MAX_CONNECTIONS = 40
 
 
 class _ApiError(Exception):
@@ -220,6 +222,15 @@ class BotAPIEmulator:
         self.short_descriptions: dict[str | None, str] = {}
         self.names: dict[str | None, str] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = _WEBHOOK_MAX_CONNECTIONS
+        #: (update id, HTTP status or the connection error's name) of every webhook delivery
+        #: attempt, in the order the answers came back
+        self.webhook_deliveries: list[tuple[int, int | str]] = []
+        #: how long a chat's queue waits after a failed delivery before it is tried again
+        self.webhook_retry_seconds = 0.2
+        #: how long a delivery may take before it counts as failed (Telegram: about a minute)
+        self.webhook_timeout = 60.0
         self.updates: list[dict[str, Any]] = []  # every update ever injected
         self.dropped_updates: list[dict[str, Any]] = []  # filtered out by allowed_updates
 
@@ -246,6 +257,9 @@ class BotAPIEmulator:
         self._stopping = False
         self._runner: web.AppRunner | None = None
         self._handlers: dict[str, _Handler] = self._build_handlers()
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_busy: set[tuple[str, int]] = set()  # queues with a delivery in flight
+        self._webhook_retry_at: dict[tuple[str, int], float] = {}
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -292,6 +306,7 @@ class BotAPIEmulator:
             return
         self._stopping = True
         self._notify()
+        await self._stop_webhook_delivery()
         runner, self._runner = self._runner, None
         await asyncio.sleep(0)  # let woken long polls answer before connections close
         await runner.cleanup()
@@ -1166,15 +1181,125 @@ class BotAPIEmulator:
 
     async def _delete_webhook(self, call: _Call) -> Any:
         self.webhook_url = ""
+        await self._stop_webhook_delivery()
         if call.params.get("drop_pending_updates"):
             self._pending.clear()
         return True
 
     async def _set_webhook(self, call: _Call) -> Any:
         self.webhook_url = str(call.params.get("url", ""))
+        secret = call.params.get("secret_token")
+        self.webhook_secret = str(secret) if secret else None
+        connections = call.params.get("max_connections")
+        self.webhook_max_connections = (
+            int(connections) if isinstance(connections, int) else _WEBHOOK_MAX_CONNECTIONS
+        )
+        if "allowed_updates" in call.params and isinstance(call.params["allowed_updates"], list):
+            self._allowed_updates = [str(kind) for kind in call.params["allowed_updates"]] or None
         if call.params.get("drop_pending_updates"):
             self._pending.clear()
+        if self.webhook_url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.create_task(self._webhook_loop(), name="emu-webhook")
+        self._notify()
         return True
+
+    # ------------------------------------------------------------------ webhook delivery
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _webhook_loop(self) -> None:
+        """Deliver the pending updates to the webhook as Telegram does: POST each as JSON with
+        the secret header; up to ``max_connections`` at once, but one chat's (or user's)
+        updates one at a time, the next only after the previous was answered 2xx; a failed
+        delivery is tried again (after ``webhook_retry_seconds``) before anything later of
+        that chat."""
+        import aiohttp
+
+        tasks: set[asyncio.Task[None]] = set()
+        # a connection per delivery (no keep-alive): each is accepted anew, so deliveries
+        # spread over the processes sharing the webhook's port (`bot.workers`)
+        connector = aiohttp.TCPConnector(force_close=True, limit=0)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            try:
+                while self.webhook_url and not self._stopping:
+                    self._drop_disallowed()
+                    now = time.monotonic()
+                    waits: list[float] = []
+                    seen: set[tuple[str, int]] = set()
+                    for update in list(self._pending):
+                        queue = _webhook_queue(update)
+                        if queue in seen or queue in self._webhook_busy:
+                            seen.add(queue)
+                            continue  # the chat's earlier update is not answered yet
+                        seen.add(queue)
+                        retry_at = self._webhook_retry_at.get(queue, 0.0)
+                        if retry_at > now:
+                            waits.append(retry_at - now)
+                            continue
+                        if len(tasks) >= self.webhook_max_connections:
+                            break
+                        self._webhook_busy.add(queue)
+                        task = asyncio.create_task(self._deliver(http, update, queue))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    await self._wait_change(min(waits, default=1.0))
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self._webhook_busy.clear()
+
+    async def _deliver(self, http: Any, update: dict[str, Any], queue: tuple[str, int]) -> None:
+        import aiohttp
+
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        outcome: int | str
+        reply: Any = None
+        self._inflight += 1
+        try:
+            async with http.post(
+                self.webhook_url,
+                data=_dumps(update).encode("utf-8"),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+            ) as response:
+                outcome = response.status
+                body = await response.read()
+                if body and response.content_type == "application/json":
+                    reply = json.loads(body)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            outcome = type(error).__name__
+        finally:
+            self._inflight -= 1
+        self.webhook_deliveries.append((int(update["update_id"]), outcome))
+        if isinstance(outcome, int) and 200 <= outcome < 300:
+            self._pending = [u for u in self._pending if u is not update]
+            self._webhook_retry_at.pop(queue, None)
+            if isinstance(reply, dict) and reply.get("method"):
+                await self._webhook_reply(reply)
+        else:
+            self._webhook_retry_at[queue] = time.monotonic() + self.webhook_retry_seconds
+        self._webhook_busy.discard(queue)
+        self._last_activity = time.monotonic()
+        self._notify()
+
+    async def _webhook_reply(self, reply: dict[str, Any]) -> None:
+        """A method call in the answer to a webhook delivery is executed like a request."""
+        method = str(reply["method"])
+        params = {k: v for k, v in reply.items() if k != "method"}
+        call = RecordedCall(method=method, params=params, at=time.monotonic())
+        try:
+            response, status = await self._dispatch(self.token, method, call, {})
+        except _ApiError as error:
+            response, status = error.payload(), error.code
+        call.response = response
+        call.status = status
+        self.calls.append(call)
 
     async def _get_webhook_info(self, call: _Call) -> Any:
         return {
@@ -1444,6 +1569,23 @@ class BotAPIEmulator:
 
     async def _get_my_name(self, call: _Call) -> Any:
         return {"name": self.names.get(self._language(call), self.first_name)}
+
+
+def _webhook_queue(update: Mapping[str, Any]) -> tuple[str, int]:
+    """Which of Telegram's per-chat delivery queues an update waits in: its chat, else its
+    sender, else its own."""
+    for value in update.values():
+        if not isinstance(value, Mapping):
+            continue
+        chat = value.get("chat")
+        if chat is None and isinstance(value.get("message"), Mapping):
+            chat = value["message"].get("chat")
+        if isinstance(chat, Mapping) and isinstance(chat.get("id"), int):
+            return ("chat", chat["id"])
+        sender = value.get("from") or value.get("user")
+        if isinstance(sender, Mapping) and isinstance(sender.get("id"), int):
+            return ("user", sender["id"])
+    return ("update", int(update.get("update_id", 0)))
 
 
 def _chat_id_of(params: Mapping[str, Any]) -> int | None:
