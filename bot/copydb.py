@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from alembic.util.exc import CommandError
 from sqlalchemy import JSON, String, Table, func, inspect, null, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import Dialect
@@ -225,8 +226,8 @@ async def _check_revision(engine: AsyncEngine, label: str, *, may_upgrade: bool)
     head = known[-1]
     try:
         revision = await current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise CopyError(f"{label}: cannot read it ({type(exc).__name__})") from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise CopyError(f"{label}: cannot read it ({type(exc).__name__}: {exc})") from None
     if revision is None:
         raise CopyError(f"{label}: not a metodbot database (no migration revision)")
     if revision not in known:
@@ -294,11 +295,11 @@ async def _checksum(conn: AsyncConnection, table: Table, chunk: int) -> tuple[in
 async def _source_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     if engine.dialect.name == "postgresql":
         async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-            await conn.begin()
-            await conn.execute(text("SET TRANSACTION READ ONLY"))
-            yield conn
-            await conn.rollback()
+            await conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            async with conn.begin():
+                yield conn
     else:
         async with engine.connect() as conn:
             yield conn
@@ -366,7 +367,7 @@ async def _copy(
     head = await _check_revision(source, "the source", may_upgrade=snapshot)
     try:
         await upgrade(target)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, CommandError) as exc:
         raise CopyError(f"the target: cannot migrate it ({type(exc).__name__}: {exc})") from None
     say(f"target migrated to {head}")
     tables = _tables()

@@ -7,7 +7,9 @@ store what it was given is caught by the checksums and rolled back."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,6 +158,18 @@ async def test_copy_db_moves_the_sample_installation_to_postgresql_intact(
         await source.dispose()
         await target.dispose()
 
+    # and back: PostgreSQL (read in one REPEATABLE READ snapshot) to a fresh SQLite file
+    back_url = sqlite_url.replace("test.db", "back.db")
+    back = await copy_database(pg_url, back_url)
+    assert back.ok and back.committed
+    assert [t.source_sum for t in back.tables] == [t.source_sum for t in report.tables]
+    source, back_engine = create_engine(sqlite_url), create_engine(back_url)
+    try:
+        assert await _rows(back_engine) == await _rows(source)
+    finally:
+        await source.dispose()
+        await back_engine.dispose()
+
     # a second copy into a database that has rows is refused, and changes nothing
     with pytest.raises(CopyError, match=r"not empty.*--force"):
         await copy_database(sqlite_url, pg_url)
@@ -255,3 +269,30 @@ def test_copy_db_refuses_bad_urls_and_missing_files(tmp_path: Any) -> None:
     assert main(["copy-db", "--from", "mysql://x/y", "--to", "sqlite+aiosqlite:///x.db"]) == 2
     missing = f"sqlite+aiosqlite:///{tmp_path / 'nope.db'}"
     assert main(["copy-db", "--from", missing, "--to", f"sqlite+aiosqlite:///{tmp_path}/t.db"]) == 2
+
+
+async def test_a_running_bots_sqlite_is_copied_from_a_snapshot(tmp_path: Path) -> None:
+    """While the bot writes (a committed change still only in the WAL file, and a write
+    transaction open), the copy is neither blocked nor torn: it holds what was committed."""
+    source_url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
+    await _sample_installation(source_url)
+    live = sqlite3.connect(tmp_path / "live.db", isolation_level=None)
+    try:
+        live.execute("PRAGMA wal_autocheckpoint=0")  # the committed change stays in the WAL
+        live.execute("UPDATE users SET full_name = 'Committed' WHERE telegram_id = ?", (7001,))
+        live.execute("BEGIN IMMEDIATE")  # the bot in the middle of a write
+        live.execute("UPDATE users SET full_name = 'Uncommitted' WHERE telegram_id = ?", (7002,))
+        assert (tmp_path / "live.db-wal").stat().st_size > 0
+        target_url = f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}"
+        report = await asyncio.wait_for(copy_database(source_url, target_url), 120)
+        assert report.ok and report.committed
+    finally:
+        live.execute("ROLLBACK")
+        live.close()
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        names = dict(copy.execute("SELECT telegram_id, full_name FROM users").fetchall())
+    finally:
+        copy.close()
+    assert names[7001] == "Committed"
+    assert names[7002] == "Иванова Анна Петровна"
