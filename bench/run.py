@@ -7,6 +7,9 @@ profile wizard, and the round trip through the Bot API emulator over HTTP.
     python -m bench.run broadcasts [--recipients N | --quick] [--pg]
                                                   only the 10,000-recipient broadcast against
                                                   Telegram's limits (bench/broadcasts.py)
+    python -m bench.run memory [--db FILE | --teachers N] [--updates N]
+                                                  only the resident size of the running bot
+                                                  (bench/memory.py)
 
 Everything runs on loopback with a temporary SQLite database; nothing leaves the machine.
 """
@@ -283,6 +286,13 @@ ALL_ROWS = 20_000
 
 
 if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["memory"]:  # its own options (bench/memory.py)
+        from bench.memory import main as memory_main
+
+        memory_main(sys.argv[2:])
+        raise SystemExit(0)
     from bench.broadcasts import LEASE, QUICK, QUICK_LEASE, RECIPIENTS
     from bench.broadcasts import report as broadcasts_report
     from bench.reminders import QUICK_ROWS, RATE, ROWS

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|migrate|console|import-reference|grant]`."""
+"""Command line: `python -m bot [run|migrate|console|import-reference|grant|copy-db]`."""
 
 from __future__ import annotations
 
@@ -60,6 +60,29 @@ def _parser() -> argparse.ArgumentParser:
         "scope",
         nargs="*",
         help="a coordinator: municipality codes or `region`; a school methodist: a school id or code",
+    )
+    copy = sub.add_parser(
+        "copy-db",
+        help="copy every row to another database (SQLite -> PostgreSQL) and verify it",
+        description="Copy a consistent snapshot of the source (SQLite: the online backup API, "
+        "safe while the bot runs; what it writes afterwards is not copied: stop the bot for "
+        "the final copy) into a target migrated to the latest schema, which must be empty; "
+        "verify row counts and a checksum per table before committing.",
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        help="source database URL (default: DATABASE_URL)",
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, help="target URL, e.g. postgresql+asyncpg://…"
+    )
+    copy.add_argument(
+        "--force", action="store_true", help="delete the target's rows first if it has any"
+    )
+    copy.add_argument(
+        "--chunk", type=int, default=2000, help="rows per read and insert (default: 2000)"
     )
     return parser
 
@@ -229,6 +252,32 @@ async def _grant(
     return 0
 
 
+async def _copy_db(source: str, target: str, *, force: bool, chunk: int) -> int:
+    from bot.copydb import CopyError, copy_database
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        report = await copy_database(source, target, force=force, chunk=chunk, progress=say)
+    except CopyError as exc:
+        return _fail(f"copy-db: {exc}")
+    print(report.render())
+    for name in report.skipped:
+        print(f"not copied (unknown to this schema): {name}")
+    if not report.ok:
+        print("metodbot: copy-db: the copy does not match the source: rolled back", file=sys.stderr)
+        return 1
+    print(f"copied and verified, schema {report.revision}: set DATABASE_URL to the target")
+    return 0
+
+
+def _check_url(flag: str, url: str) -> str | None:
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        return f"{flag}: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -269,6 +318,14 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import_events(settings, args.file, data, municipalities))
         if command == "grant":
             return asyncio.run(_grant(settings, args.telegram_id, args.role, args.scope))
+        if command == "copy-db":
+            source = args.source or settings.database_url
+            problem = _check_url("--from", source) or _check_url("--to", args.target)
+            if problem:
+                return _fail(problem)
+            if args.chunk < 1:
+                return _fail("--chunk: must be a positive number")
+            return asyncio.run(_copy_db(source, args.target, force=args.force, chunk=args.chunk))
         from devtools.console import run_console
 
         return asyncio.run(

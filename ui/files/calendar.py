@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 
-from icalendar import Alarm, Calendar, vCalAddress, vText, vUri
-from icalendar import Event as VEvent
+if TYPE_CHECKING:  # imported when a file is made: the running bot rarely needs the library
+    from icalendar import vText
 
 PRODID = "-//metodbot//RU"
 STATUSES = frozenset({"CONFIRMED", "CANCELLED", "TENTATIVE"})
@@ -48,23 +50,29 @@ def clean_text(value: str) -> str:
     return _CONTROL_RE.sub("", _NEWLINES_RE.sub("\n", value))
 
 
-class _Text(vText):
-    """A TEXT value escaped exactly as RFC 5545 (3.3.11) says: backslash, semicolon, comma and
-    the line break, nothing else. icalendar's own escaping first reads a typed backslash-N as
-    a line break (so a title "A\\N" would come back as "A" and a new line); here those two
-    characters stay two characters. The text has passed `clean_text` (LF line breaks only)."""
+@cache
+def _text_type() -> type[vText]:
+    from icalendar import vText
 
-    __slots__ = ()
+    class _Text(vText):
+        """A TEXT value escaped exactly as RFC 5545 (3.3.11) says: backslash, semicolon, comma and
+        the line break, nothing else. icalendar's own escaping first reads a typed backslash-N as
+        a line break (so a title "A\\N" would come back as "A" and a new line); here those two
+        characters stay two characters. The text has passed `clean_text` (LF line breaks only)."""
 
-    def to_ical(self) -> bytes:
-        escaped = (
-            str(self)
-            .replace("\\", "\\\\")
-            .replace(";", "\\;")
-            .replace(",", "\\,")
-            .replace("\n", "\\n")
-        )
-        return escaped.encode("utf-8")  # the file is UTF-8 throughout
+        __slots__ = ()
+
+        def to_ical(self) -> bytes:
+            escaped = (
+                str(self)
+                .replace("\\", "\\\\")
+                .replace(";", "\\;")
+                .replace(",", "\\,")
+                .replace("\n", "\\n")
+            )
+            return escaped.encode("utf-8")  # the file is UTF-8 throughout
+
+    return _Text
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -114,6 +122,10 @@ def to_ics(event: CalendarEvent, *, now: datetime, reminder_minutes: int | None 
     if url and url not in description:
         description = f"{description}\n\n{url}" if description else url
 
+    from icalendar import Alarm, Calendar, vCalAddress, vUri
+    from icalendar import Event as VEvent
+
+    _Text = _text_type()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

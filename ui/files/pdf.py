@@ -20,11 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
-from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode, XPos, YPos
-from fpdf.fonts import FontFace
+if TYPE_CHECKING:  # fpdf2 (and Pillow, fontTools under it) load when a PDF is made
+    from fpdf import FPDF
 
 __all__ = [
     "RouteCompetencyBlock",
@@ -45,7 +44,8 @@ MARGIN_X = 15.0
 MARGIN_TOP = 13.0
 MARGIN_BOTTOM = 12.0
 
-STEP_COL_ALIGN = (Align.C, Align.L, Align.L, Align.C, Align.L)
+#: fpdf2's Align values (C, L), as strings so that this module loads without fpdf2
+STEP_COL_ALIGN = ("C", "L", "L", "C", "L")
 TEACHER_COL_WIDTHS = (34, 66)
 
 _INK = (31, 45, 61)
@@ -85,23 +85,30 @@ class RouteDocument:
     footer: str  # "Сформировано ботом … · подпись педагога ______  подпись методиста ______"
 
 
-class _RoutePDF(FPDF):
-    """Numbers the pages ("1 / 2") only when the route spills over one page."""
+@cache
+def _route_pdf_type() -> type[FPDF]:
+    from fpdf import FPDF
+    from fpdf.enums import Align
 
-    multi_page = False
+    class _RoutePDF(FPDF):
+        """Numbers the pages ("1 / 2") only when the route spills over one page."""
 
-    def add_page(self, *args: Any, **kwargs: Any) -> None:
-        if self.page > 0:
-            self.multi_page = True
-        super().add_page(*args, **kwargs)
+        multi_page = False
 
-    def footer(self) -> None:
-        if not self.multi_page:
-            return
-        self.set_y(-MARGIN_BOTTOM + 3)
-        self.set_font(FONT, "", 7)
-        self.set_text_color(*_MUTED)
-        self.cell(0, 4, f"{self.page_no()} / {{nb}}", align=Align.R)
+        def add_page(self, *args: Any, **kwargs: Any) -> None:
+            if self.page > 0:
+                self.multi_page = True
+            super().add_page(*args, **kwargs)
+
+        def footer(self) -> None:
+            if not self.multi_page:
+                return
+            self.set_y(-MARGIN_BOTTOM + 3)
+            self.set_font(FONT, "", 7)
+            self.set_text_color(*_MUTED)
+            self.cell(0, 4, f"{self.page_no()} / {{nb}}", align=Align.R)
+
+    return _RoutePDF
 
 
 @cache
@@ -296,7 +303,7 @@ def _step_col_widths(pdf: FPDF, doc: RouteDocument, size: float, pad_x: float) -
 
 def _build(doc: RouteDocument, size: float) -> FPDF:
     regular, bold = font_paths()
-    pdf = _RoutePDF(orientation="P", unit="mm", format="A4")
+    pdf = _route_pdf_type()(orientation="P", unit="mm", format="A4")
     try:
         _layout(pdf, doc, size, regular, bold)
     except BaseException:
@@ -306,6 +313,9 @@ def _build(doc: RouteDocument, size: float) -> FPDF:
 
 
 def _layout(pdf: FPDF, doc: RouteDocument, size: float, regular: Path, bold: Path) -> None:
+    from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode, XPos, YPos
+    from fpdf.fonts import FontFace
+
     pdf.add_font(FONT, "", str(regular))
     pdf.add_font(FONT, "B", str(bold))
     pdf.set_title(doc.heading)
@@ -374,7 +384,7 @@ def _layout(pdf: FPDF, doc: RouteDocument, size: float, regular: Path, bold: Pat
             headings_style=head_style,
             line_height=line,
             padding=pad,
-            text_align=STEP_COL_ALIGN,
+            text_align=tuple(Align.coerce(a) for a in STEP_COL_ALIGN),
             v_align=VAlign.M,
             wrapmode=WrapMode.WORD,
             borders_layout=TableBordersLayout.ALL,
@@ -402,6 +412,8 @@ def _layout(pdf: FPDF, doc: RouteDocument, size: float, regular: Path, bold: Pat
 def _block_title(
     pdf: FPDF, block: RouteCompetencyBlock, title_size: float, size: float, line: float
 ) -> None:
+    from fpdf.enums import Align, XPos, YPos
+
     """Competency title in bold teal; the score line on the same line (right) when it fits."""
     title_h = _mm(title_size) * 1.3
     pdf.set_font(FONT, "", size - 0.5)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import segno
 from aiogram.utils.i18n import gettext as _
-from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
 
 from ui.files.pdf import close_fonts, font_paths, pdf_text
+
+if TYPE_CHECKING:  # imported when a file is made: the running bot rarely needs them
+    import segno
+    from fpdf import FPDF
 
 __all__ = ["CheckinPoster", "checkin_poster", "checkin_poster_pdf", "qr_png"]
 
@@ -19,6 +21,8 @@ BORDER = 4  # the quiet zone the QR standard asks for, in modules
 
 
 def _make_qr(data: str) -> segno.QRCode:
+    import segno
+
     if not data:
         raise ValueError("nothing to encode")
     # Always a full QR code (never a Micro QR, which phone cameras do not read).
@@ -93,6 +97,8 @@ def _fitted(pdf: FPDF, text: str, style: str, sizes: tuple[float, ...], max_h: f
 
 
 def _centered(pdf: FPDF, text: str, style: str, size: float, color: tuple[int, int, int]) -> None:
+    from fpdf.enums import Align, XPos, YPos
+
     pdf.set_font("DejaVu", style, size)
     pdf.set_text_color(*color)
     pdf.multi_cell(0, _mm(size) * 1.2, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -125,6 +131,9 @@ def checkin_poster_pdf(poster: CheckinPoster) -> bytes:
     """An A4 portrait poster: heading, event title (shrunk to fit), date and place, a large QR
     code, the code in big letters under it and the instruction. Always one page. Texts pass
     through `pdf_text` (no empty boxes for emoji). Takes ~0.1 s: call via asyncio.to_thread."""
+    from fpdf import FPDF
+    from fpdf.enums import Align, XPos, YPos
+
     qr = _make_qr(poster.link)
     regular, bold = font_paths()
     mono = regular.parent / "DejaVuSansMono-Bold.ttf"
