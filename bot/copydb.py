@@ -17,6 +17,9 @@ What it guarantees:
   (rows are streamed, never all in memory), with their ids; PostgreSQL sequences are moved past
   the copied ids. Values go through the models' column types (UTC datetimes, JSON, booleans,
   dates); a JSON column's SQL NULL stays SQL NULL and a JSON `null` stays JSON `null`.
+* **Derived tables are rebuilt, not copied**: `stats_milestones` (the statistics' per-user
+  milestones) is filled on the target by its own triggers as the users are copied, every row
+  stale; the bot recomputes them on its first scheduler ticks, and `/stats` is exact meanwhile.
 * **Verified before commit.** Per table, the rows are counted and hashed (SHA-256 over the
   values in primary-key order, computed the same way on both sides: while reading the source,
   and by reading the target back); the copy commits only if every table matches, otherwise it
@@ -52,6 +55,10 @@ from db.models import Base
 DEFAULT_CHUNK = 2000
 #: tables the migrations manage themselves (never copied, never checked for emptiness)
 _OWN_TABLES = frozenset({"alembic_version"})
+#: tables derived from the others and rebuilt on the target by themselves (never copied,
+#: never compared): the statistics milestones — the target's triggers (migration 0011) give
+#: every copied user a stale row, and the bot's first ticks recompute them
+DERIVED_TABLES = frozenset({"stats_milestones"})
 _NULL_FLAG = "__sql_null_"
 
 
@@ -104,7 +111,7 @@ class CopyReport:
 
 def _tables() -> list[Table]:
     """The schema's tables, parents before children."""
-    return [t for t in Base.metadata.sorted_tables if t.name not in _OWN_TABLES]
+    return [t for t in Base.metadata.sorted_tables if t.name not in _OWN_TABLES | DERIVED_TABLES]
 
 
 def _json_nullable(table: Table) -> list[str]:
@@ -374,7 +381,7 @@ async def _copy(
     checks: list[TableCheck] = []
     async with _source_connection(source) as src:
         present = await src.run_sync(lambda c: set(inspect(c).get_table_names()))
-        known = {t.name for t in tables} | _OWN_TABLES
+        known = {t.name for t in tables} | _OWN_TABLES | DERIVED_TABLES
         skipped = sorted(present - known)
         async with target.connect() as dst:
             await dst.begin()

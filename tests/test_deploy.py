@@ -17,8 +17,6 @@ DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 SETTINGS = {name.upper() for name in Settings.model_fields}
 #: read by compose itself or by the telegram-bot-api image, not by the bot
 COMPOSE_ONLY = {"POSTGRES_PASSWORD", "TELEGRAM_API_ID", "TELEGRAM_API_HASH"}
-#: the worker count of the `cluster` work (issue #12); the lead fills in its final name
-PENDING = {"WEBHOOK_WORKERS"}
 
 
 def _compose() -> dict[str, Any]:
@@ -38,7 +36,7 @@ def test_compose_runs_migrations_once_before_the_workers() -> None:
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
         assert env["REDIS_URL"].startswith("redis://")
-        unknown = set(env) - SETTINGS - PENDING
+        unknown = set(env) - SETTINGS
         assert not unknown, f"{name}: not settings of the bot: {unknown}"
 
 
@@ -47,7 +45,7 @@ def test_the_example_environment_names_only_known_settings() -> None:
         re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (DEPLOY / "compose.env.example").read_text(), re.M)
     )
     assert {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "POSTGRES_PASSWORD"} <= names
-    assert not names - SETTINGS - COMPOSE_ONLY - PENDING
+    assert not names - SETTINGS - COMPOSE_ONLY
 
 
 def test_systemd_units_run_commands_the_bot_has() -> None:
