@@ -123,9 +123,9 @@ async def prepare_teachers(
             step = await assessment.start(repo, user.id, now)
             assert isinstance(step, assessment.Question)
             first = step.statement.code
-            step = await assessment.answer(repo, user.id, step.attempt_id, first, 1, now)
-            assert isinstance(step, assessment.Question)
-            out.append(Teacher(FIRST_TELEGRAM_ID + n, step.attempt_id, first, event_id))
+            after = await assessment.answer(repo, user.id, step.attempt_id, first, 1, now)
+            assert isinstance(after, assessment.Question)
+            out.append(Teacher(FIRST_TELEGRAM_ID + n, after.attempt_id, first, event_id))
         await session.commit()
     return out
 
@@ -219,14 +219,14 @@ async def run_mix(
     """Feed `updates` updates of the mix, round robin over types and teachers, one at a time
     (each update's handling completes before the next is fed, as `bench.run` does)."""
     feeder = Feeder()
-    result = Result(
-        latencies_ms={k: [] for k in TYPES}, statements={k: [] for k in TYPES}
-    )
+    result = Result(latencies_ms={k: [] for k in TYPES}, statements={k: [] for k in TYPES})
     prepared = []
     for n in range(updates):
         kind = TYPES[n % len(TYPES)]
         teacher = teachers[(n // len(TYPES)) % len(teachers)]
-        prepared.append((kind, Update.model_validate(feeder.update(kind, teacher, n), context={"bot": bot})))
+        prepared.append(
+            (kind, Update.model_validate(feeder.update(kind, teacher, n), context={"bot": bot}))
+        )
     cm = profile() if profile is not None else contextlib.nullcontext()
     with cm:
         started = time.perf_counter()
@@ -272,6 +272,9 @@ def _pyinstrument(path: str) -> Callable[[], contextlib.AbstractContextManager[A
             Path(path).write_text(
                 profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8"
             )
+            Path(path + ".all").write_text(
+                profiler.output_text(unicode=True, color=False, show_all=True), encoding="utf-8"
+            )
 
     return run
 
@@ -289,7 +292,10 @@ async def measure(
             counter.attach(engine)
             bot = build_bot(settings, session=RecordingSession(spec=None))
             dp = build_dispatcher(
-                settings, sessionmaker, load_i18n(settings), storage=MemoryStorage(),
+                settings,
+                sessionmaker,
+                load_i18n(settings),
+                storage=MemoryStorage(),
                 cache=UserCache(),
             )
             floor = floor_dispatcher()
@@ -299,7 +305,11 @@ async def measure(
             await run_mix(floor, floor_bot, group, warm)
             bare1 = await run_mix(floor, floor_bot, group, updates)
             mix = await run_mix(
-                dp, bot, group, updates, counter,
+                dp,
+                bot,
+                group,
+                updates,
+                counter,
                 _pyinstrument(profile_to) if profile_to else None,
             )
             bare2 = await run_mix(floor, floor_bot, group, updates)
@@ -320,9 +330,7 @@ async def measure(
             }
             for kind in TYPES
         },
-        "bare_p99_ms": pct(
-            [v for vs in bare1.latencies_ms.values() for v in vs], 99
-        ),
+        "bare_p99_ms": pct([v for vs in bare1.latencies_ms.values() for v in vs], 99),
     }
 
 

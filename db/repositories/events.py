@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
 
 from db.models import Event, Registration, Site
 from db.repositories.staff import events_in
@@ -173,6 +173,16 @@ def _per_event(value: ColumnElement[int], *conditions: ColumnElement[bool]) -> S
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """An event as its card shows it (`EventRepo.card_view`)."""
+
+    event: Event
+    site_title: str | None
+    taken: int
+    registration: Registration | None
+
+
 class EventRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -184,6 +194,34 @@ class EventRepo:
             select(Event).where(Event.id == event_id).options(selectinload(Event.site))
         )
         return event
+
+    async def card_view(self, event_id: int, user_id: int) -> CardView | None:
+        """What the teacher's event card shows, in one statement: the event (its
+        relationships not loaded), its site's title, the seats taken and the user's
+        registration."""
+        seat = aliased(Registration)
+        taken = (
+            select(func.count())
+            .select_from(seat)
+            .where(seat.event_id == Event.id, seat.status.in_(_SEAT_STATUSES))
+            .correlate(Event)
+            .scalar_subquery()
+        )
+        row = (
+            await self.session.execute(
+                select(Event, Site.title, taken, Registration)
+                .outerjoin(Site, Site.id == Event.site_id)
+                .outerjoin(
+                    Registration,
+                    and_(Registration.event_id == Event.id, Registration.user_id == user_id),
+                )
+                .where(Event.id == event_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        event, site_title, seats, reg = row._tuple()
+        return CardView(event, site_title, int(seats or 0), reg)
 
     async def for_teacher(
         self, query: TeacherEvents, page: int, per_page: int

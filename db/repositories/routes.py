@@ -26,6 +26,21 @@ class RouteRepo:
         )
         return row
 
+    async def active_competencies(self, user_id: int) -> set[str]:
+        """The competencies of the steps of the user's current route (`active`), in one query."""
+        current = (
+            select(Route.id)
+            .where(Route.user_id == user_id, Route.status.in_(("active", "completed")))
+            .order_by(Route.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return set(
+            await self.session.scalars(
+                select(RouteStep.competency).where(RouteStep.route_id == current).distinct()
+            )
+        )
+
     async def progress_of(self, user_ids: list[int]) -> dict[int, tuple[int, int]]:
         """(closed steps, all steps) of each user's current route."""
         rows = await self.session.execute(
