@@ -100,17 +100,16 @@ async def _list(
     else:
         spec = base
         title = _("📅 <b>All upcoming events</b>")
-    page, _total = await repo.events.for_teacher(spec, query.page, EVENTS_PER_PAGE)
-    taken = await repo.events.seats_taken_many([e.id for e in page.items])
-    mine = await repo.events.statuses_of(user.id, [e.id for e in page.items])
+    page, _total = await repo.events.teacher_page(spec, query.page, EVENTS_PER_PAGE, user.id)
     lines = [title, ""]
     rows = []
-    for e in page.items:
+    for item in page.items:
+        e = item.event
         mark = {RegStatus.CONFIRMED: "✅", RegStatus.WAITLISTED: "🕒", RegStatus.OFFERED: "🎟"}.get(
-            mine.get(e.id, RegStatus.CANCELLED), ""
+            item.mine or RegStatus.CANCELLED, ""
         )
         lines.append(
-            f"{mark}<b>{start_text(e.starts_at, tz, now)}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, taken.get(e.id, 0))}"
+            f"{mark}<b>{start_text(e.starts_at, tz, now)}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, item.taken)}"
         )
         rows.append(
             [
