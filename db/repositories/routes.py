@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from db.models import Route, RouteComment, RouteStep
 from domain.route import StepStatus
@@ -25,6 +25,31 @@ class RouteRepo:
             .options(selectinload(Route.steps))
         )
         return row
+
+    async def active_with_past(self, user_id: int) -> tuple[Route | None, int]:
+        """`active` (with its steps) and how many archived routes the user has, in two
+        statements (the count rides along; 0 when there is no current route)."""
+        archived = aliased(Route)
+        past = (
+            select(func.count())
+            .select_from(archived)
+            .where(archived.user_id == user_id, archived.status == "archived")
+            .correlate_except(archived)
+            .scalar_subquery()
+        )
+        row = (
+            await self.session.execute(
+                select(Route, past)
+                .where(Route.user_id == user_id, Route.status.in_(("active", "completed")))
+                .order_by(Route.id.desc())
+                .limit(1)
+                .options(selectinload(Route.steps))
+            )
+        ).first()
+        if row is None:
+            return None, 0
+        route, count = row._tuple()
+        return route, int(count or 0)
 
     async def active_competencies(self, user_id: int) -> set[str]:
         """The competencies of the steps of the user's current route (`active`), in one query."""
