@@ -168,3 +168,53 @@ def test_the_main_menu_is_built_once_per_language(sqlite_url: str) -> None:
         assert first.keyboard[0][0].text == "📝 Самооценка"
     with i18n.context(), i18n.use_locale("en"):
         assert main_menu(Role.TEACHER).keyboard[0][0].text == "📝 Self-assessment"
+
+
+async def test_the_one_statement_list_matches_the_list_counts_and_statuses(
+    sqlite_url: str,
+) -> None:
+    """`teacher_page` (the page, seats, the user's statuses and the total in one statement)
+    answers exactly what `for_teacher` + `seats_taken_many` + `statuses_of` answered, on the
+    sample events with sign-ups, for every page, a stale page past the end, and the weighted
+    "for me" order."""
+    from dataclasses import replace as with_
+
+    from core.clock import utcnow
+    from db.repositories.events import TeacherEvents
+    from domain.events import interest_weights
+
+    settings = make_settings(sqlite_url)
+    engine, sessionmaker = await prepare_database(settings)
+    teachers = await prepare_teachers(sessionmaker, 3)
+    now = utcnow()
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        users = [await repo.users.by_telegram_id(t.telegram_id) for t in teachers]
+        me = users[0]
+        assert me is not None
+        base = TeacherEvents(
+            now=now,
+            municipality_id=me.municipality_id,
+            position=me.position_code,
+            subjects=tuple(await repo.users.subject_codes(me.id)),
+        )
+        first, _ = await repo.events.for_teacher(base, 0, 100)
+        assert len(first.items) >= 3
+        for i, e in enumerate(first.items[:3]):  # sign-ups: one, two and three teachers
+            for u in users[: 1 + i % 3]:
+                assert u is not None
+                await repo.events.sign_up(e.id, u.id, now, eligible=True)
+        await session.commit()
+        weighted = with_(base, weights=interest_weights({"assessment"}, set()))
+        for spec in (base, weighted, with_(weighted, relevant_only=True)):
+            for page in (0, 1, 2, 99):
+                old, old_total = await repo.events.for_teacher(spec, page, 2)
+                taken = await repo.events.seats_taken_many([e.id for e in old.items])
+                mine = await repo.events.statuses_of(me.id, [e.id for e in old.items])
+                new, new_total = await repo.events.teacher_page(spec, page, 2, me.id)
+                assert (new_total, new.page, new.pages) == (old_total, old.page, old.pages)
+                assert [(i.event.id, i.taken, i.mine) for i in new.items] == [
+                    (e.id, taken.get(e.id, 0), mine.get(e.id)) for e in old.items
+                ]
+                assert any(i.taken for i in new.items) or not new.items
+    await engine.dispose()

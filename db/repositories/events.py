@@ -19,6 +19,7 @@ from sqlalchemy import (
     ScalarSelect,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -173,6 +174,35 @@ def _per_event(value: ColumnElement[int], *conditions: ColumnElement[bool]) -> S
     )
 
 
+# the statements of the teacher's list and card, built once (their values are bound per call)
+_SEAT = aliased(Registration, name="seat")
+_OWN = aliased(Registration, name="own")
+#: the seats an event's registrations hold
+_TAKEN = (
+    select(func.count())
+    .select_from(_SEAT)
+    .where(_SEAT.event_id == Event.id, _SEAT.status.in_(_SEAT_STATUSES))
+    .correlate(Event)
+    .scalar_subquery()
+)
+#: the status of the registration of the user bound as `own_user`
+_MINE = (
+    select(_OWN.status)
+    .where(_OWN.event_id == Event.id, _OWN.user_id == bindparam("own_user"))
+    .correlate(Event)
+    .scalar_subquery()
+)
+_CARD = (
+    select(Event, Site.title, _TAKEN, Registration)
+    .outerjoin(Site, Site.id == Event.site_id)
+    .outerjoin(
+        Registration,
+        and_(Registration.event_id == Event.id, Registration.user_id == bindparam("card_user")),
+    )
+    .where(Event.id == bindparam("card_event"))
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CardView:
     """An event as its card shows it (`EventRepo.card_view`)."""
@@ -209,24 +239,8 @@ class EventRepo:
         """What the teacher's event card shows, in one statement: the event (its
         relationships not loaded), its site's title, the seats taken and the user's
         registration."""
-        seat = aliased(Registration)
-        taken = (
-            select(func.count())
-            .select_from(seat)
-            .where(seat.event_id == Event.id, seat.status.in_(_SEAT_STATUSES))
-            .correlate(Event)
-            .scalar_subquery()
-        )
         row = (
-            await self.session.execute(
-                select(Event, Site.title, taken, Registration)
-                .outerjoin(Site, Site.id == Event.site_id)
-                .outerjoin(
-                    Registration,
-                    and_(Registration.event_id == Event.id, Registration.user_id == user_id),
-                )
-                .where(Event.id == event_id)
-            )
+            await self.session.execute(_CARD, {"card_event": event_id, "card_user": user_id})
         ).first()
         if row is None:
             return None
@@ -266,38 +280,26 @@ class EventRepo:
         registration status), in one statement: the total rides along as a window count.
         Only a page past the end (a stale button) costs a second look, at the last page."""
         where = and_(*query.conditions())
-        seat = aliased(Registration)
-        taken = (
-            select(func.count())
-            .select_from(seat)
-            .where(seat.event_id == Event.id, seat.status.in_(_SEAT_STATUSES))
-            .correlate(Event)
-            .scalar_subquery()
-        )
-        own = aliased(Registration)
-        mine = (
-            select(own.status)
-            .where(own.event_id == Event.id, own.user_id == user_id)
-            .correlate(Event)
-            .scalar_subquery()
-        )
         order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
         if query.weights:
             order.append(query.score().desc())
         statement = (
-            select(Event, taken, mine, func.count().over())
+            select(Event, _TAKEN, _MINE, func.count().over())
             .where(where)
             .order_by(*order, Event.id)
             .limit(per_page)
         )
         page = max(page, 0)
-        rows = (await self.session.execute(statement.offset(page * per_page))).tuples().all()
+        own = {"own_user": user_id}
+        rows = (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
         if not rows and page > 0:
             total = int(
                 await self.session.scalar(select(func.count()).select_from(Event).where(where)) or 0
             )
             page = max(1, -(-total // per_page)) - 1
-            rows = (await self.session.execute(statement.offset(page * per_page))).tuples().all()
+            rows = (
+                (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
+            )
         total = int(rows[0][3]) if rows else 0
         items = [
             ListedEvent(event, int(seats or 0), RegStatus(status) if status else None)
