@@ -5,11 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, Attempt, FrameworkVersion
 from domain.framework import Framework, parse_framework
+
+# hot statements (an answer, /events), built once; their values are bound per call
+_LATEST_RESULT = (
+    select(Attempt.result)
+    .where(
+        Attempt.user_id == bindparam("result_user"),
+        Attempt.finished_at.is_not(None),
+        Attempt.result.is_not(None),
+    )
+    .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
+    .limit(1)
+)
+_ANSWERS = select(Answer.statement_code, Answer.value).where(
+    Answer.attempt_id == bindparam("answers_attempt")
+)
 
 
 class FrameworkRepo:
@@ -87,14 +102,7 @@ class AssessmentRepo:
     async def latest_result(self, user_id: int) -> dict[str, Any] | None:
         """The stored result of the user's latest finished attempt (one small query)."""
         result: dict[str, Any] | None = await self.session.scalar(
-            select(Attempt.result)
-            .where(
-                Attempt.user_id == user_id,
-                Attempt.finished_at.is_not(None),
-                Attempt.result.is_not(None),
-            )
-            .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
-            .limit(1)
+            _LATEST_RESULT, {"result_user": user_id}
         )
         return result or None
 
@@ -119,9 +127,7 @@ class AssessmentRepo:
         return attempt
 
     async def answers(self, attempt_id: int) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(Answer.statement_code, Answer.value).where(Answer.attempt_id == attempt_id)
-        )
+        rows = await self.session.execute(_ANSWERS, {"answers_attempt": attempt_id})
         return {code: value for code, value in rows.tuples()}
 
     async def set_answer(
