@@ -10,6 +10,9 @@ profile wizard, and the round trip through the Bot API emulator over HTTP.
     python -m bench.run memory [--db FILE | --teachers N] [--updates N]
                                                   only the resident size of the running bot
                                                   (bench/memory.py)
+    python -m bench.run mix [--updates N] [--teachers N] [--pg] [--profile FILE]
+                                                  only the realistic teacher update mix
+                                                  against the bare aiogram floor (bench/mix.py)
 
 Everything runs on loopback with a temporary SQLite database; nothing leaves the machine.
 """
@@ -253,6 +256,9 @@ async def bench_signups(users: int = 200, seats: int = 50) -> dict[str, float]:
 
 
 async def main(updates: int, rows: int, rate: float, pg: bool) -> None:
+    from bench.mix import report as mix_report
+
+    await mix_report(updates, MIX_TEACHERS, pg)
     print(f"dispatcher, {updates} /help updates from 100 known users, SQLite:")
     for ttl, label in ((60.0, "user cache on "), (0.0, "user cache off")):
         r = await bench_dispatcher(updates, 100, ttl)
@@ -283,6 +289,8 @@ async def main(updates: int, rows: int, rate: float, pg: bool) -> None:
 #: `make bench` drains this many reminders (about 2 minutes here); `bench.run reminders`
 #: drains ROWS (100,000: about 12 minutes)
 ALL_ROWS = 20_000
+#: teachers of the update mix (bench/mix.py)
+MIX_TEACHERS = 20
 
 
 if __name__ == "__main__":
@@ -300,7 +308,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "which", nargs="?", choices=("all", "reminders", "broadcasts"), default="all"
+        "which", nargs="?", choices=("all", "reminders", "broadcasts", "mix"), default="all"
     )
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=ROWS, help="due reminders to drain")
@@ -312,10 +320,16 @@ if __name__ == "__main__":
     )
     parser.add_argument("--rate", type=float, default=RATE, help="OUTBOX_RATE of the drain")
     parser.add_argument("--pg", action="store_true", help="reminders on PostgreSQL")
+    parser.add_argument("--teachers", type=int, default=MIX_TEACHERS, help="teachers of the mix")
+    parser.add_argument("--profile", default=None, help="mix: write a pyinstrument profile here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     rows = QUICK_ROWS if args.quick else args.rows
-    if args.which == "reminders":
+    if args.which == "mix":
+        from bench.mix import report as mix_report
+
+        asyncio.run(mix_report(args.updates, args.teachers, args.pg, args.profile))
+    elif args.which == "reminders":
         asyncio.run(reminders_report(rows, args.rate, args.pg))
     elif args.which == "broadcasts":
         lease = QUICK_LEASE if args.quick else LEASE

@@ -13,12 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
+from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import LinkPreviewOptions
@@ -49,6 +49,7 @@ from domain.framework import Framework
 from domain.reference import parse_reference
 from domain.roles import Role, effective_role
 from handlers import get_routers
+from handlers.filters import PrivateChat, run_sync_filters_inline
 from outbox.sender import OutboxSender
 from scheduler import build_scheduler, run_due_jobs
 from scheduler.lease import SchedulerLeader, leader_key, redis_namespace
@@ -135,9 +136,10 @@ def build_dispatcher(
     for observer in (dp.message, dp.callback_query):
         observer.middleware(throttling)
         observer.middleware(gate)
-    dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    dp.message.filter(PrivateChat())
+    dp.callback_query.filter(PrivateChat())
     dp.include_routers(*get_routers())
+    run_sync_filters_inline(dp)
     return dp
 
 

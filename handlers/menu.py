@@ -31,7 +31,7 @@ from services.privacy import erase_user
 from ui import texts
 from ui.callbacks.menu import DeleteCb, SettingsAction, SettingsCb
 from ui.keyboards.common import button
-from ui.keyboards.menu import MENU_HELP, main_menu
+from ui.keyboards.menu import MENU_HELP, current_locale, main_menu
 
 
 def help_text(role: Role, onboarded: bool = True) -> str:
@@ -116,9 +116,23 @@ def help_text(role: Role, onboarded: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+#: /help's text per (locale, role, onboarded): it never changes while the bot runs
+_HELP: dict[tuple[str, Role, bool], str] = {}
+
+
+def cached_help_text(role: Role, onboarded: bool) -> str:
+    locale = current_locale()
+    if locale is None:
+        return help_text(role, onboarded)
+    text = _HELP.get((locale, role, onboarded))
+    if text is None:
+        text = _HELP[(locale, role, onboarded)] = help_text(role, onboarded)
+    return text
+
+
 async def cmd_help(message: Message, user: UserContext) -> None:
     markup = main_menu(user.role) if user.profile_complete else None
-    await message.answer(help_text(user.role, user.profile_complete), reply_markup=markup)
+    await message.answer(cached_help_text(user.role, user.profile_complete), reply_markup=markup)
 
 
 async def cmd_cancel(message: Message, state: FSMContext, user: UserContext) -> None:

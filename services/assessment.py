@@ -148,10 +148,18 @@ async def _results(repo: Repo, user_id: int) -> list[tuple[Attempt, AssessmentRe
     ]
 
 
-async def _next(repo: Repo, user_id: int, attempt: Attempt, now: datetime) -> Step:
-    """The first unanswered statement, or, with none left, the finish: score, store, audit."""
+async def _next(
+    repo: Repo,
+    user_id: int,
+    attempt: Attempt,
+    now: datetime,
+    answers: dict[str, int] | None = None,
+) -> Step:
+    """The first unanswered statement, or, with none left, the finish: score, store, audit.
+    `answers`: the attempt's answers, when the caller has just read them."""
     framework = await _framework(repo, attempt)
-    answers = await repo.assessments.answers(attempt.id)
+    if answers is None:
+        answers = await repo.assessments.answers(attempt.id)
     current = progress(framework.statements(attempt.is_manager), answers).next
     if current is not None:
         return Question(framework, attempt.id, attempt.is_manager, current, answers)
@@ -230,8 +238,8 @@ async def answer(
     codes = {s.code for s in framework.statements(attempt.is_manager)}
     if code not in codes or not 0 <= value < len(framework.scale):
         return Refusal.STALE
-    await repo.assessments.set_answer(attempt.id, code, value, now)
-    return await _next(repo, user_id, attempt, now)
+    answers = await repo.assessments.record_answer(attempt.id, code, value, now)
+    return await _next(repo, user_id, attempt, now, answers)
 
 
 async def go_back(

@@ -276,10 +276,10 @@ async def open_builder(repo: Repo, user_id: int, replace: int | None = None) -> 
 
 async def home(repo: Repo, user_id: int) -> Overview | Builder | Refusal:
     """/route: the current route, or the builder when there is none."""
-    route = await repo.routes.active(user_id)
+    route, past = await repo.routes.active_with_past(user_id)
     if route is None:
         return await open_builder(repo, user_id)
-    return await _overview(repo, route)
+    return Overview(route, past)
 
 
 async def from_results(repo: Repo, user_id: int) -> ReplaceQuestion | Builder | Refusal:

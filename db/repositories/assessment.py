@@ -5,11 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, Attempt, FrameworkVersion
 from domain.framework import Framework, parse_framework
+
+# hot statements (an answer, /events), built once; their values are bound per call
+_LATEST_RESULT = (
+    select(Attempt.result)
+    .where(
+        Attempt.user_id == bindparam("result_user"),
+        Attempt.finished_at.is_not(None),
+        Attempt.result.is_not(None),
+    )
+    .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
+    .limit(1)
+)
+_ANSWERS = select(Answer.statement_code, Answer.value).where(
+    Answer.attempt_id == bindparam("answers_attempt")
+)
 
 
 class FrameworkRepo:
@@ -39,17 +54,26 @@ class FrameworkRepo:
         await self.session.flush()
         return framework, True
 
-    async def active(self) -> Framework | None:
-        row = await self.session.scalar(
-            select(FrameworkVersion).order_by(FrameworkVersion.id.desc()).limit(1)
+    async def _document(self, version: str) -> Framework | None:
+        document = await self.session.scalar(
+            select(FrameworkVersion.document).where(FrameworkVersion.version == version)
         )
-        return self._parse(row.version, row.document) if row else None
+        return None if document is None else self._parse(version, document)
+
+    async def active(self) -> Framework | None:
+        """The newest version: one small query for its name; the 256 KB document is read and
+        decoded only the first time this process meets the version."""
+        version = await self.session.scalar(
+            select(FrameworkVersion.version).order_by(FrameworkVersion.id.desc()).limit(1)
+        )
+        if version is None:
+            return None
+        return self._parsed.get(version) or await self._document(version)
 
     async def get(self, version: str) -> Framework | None:
-        row = await self.session.scalar(
-            select(FrameworkVersion).where(FrameworkVersion.version == version)
-        )
-        return self._parse(row.version, row.document) if row else None
+        """A version by name: versions are immutable and never deleted, so one this process
+        has parsed is answered without a query."""
+        return self._parsed.get(version) or await self._document(version)
 
 
 class AssessmentRepo:
@@ -75,6 +99,13 @@ class AssessmentRepo:
             )
         )
 
+    async def latest_result(self, user_id: int) -> dict[str, Any] | None:
+        """The stored result of the user's latest finished attempt (one small query)."""
+        result: dict[str, Any] | None = await self.session.scalar(
+            _LATEST_RESULT, {"result_user": user_id}
+        )
+        return result or None
+
     async def get(self, attempt_id: int) -> Attempt | None:
         return await self.session.get(Attempt, attempt_id)
 
@@ -96,9 +127,7 @@ class AssessmentRepo:
         return attempt
 
     async def answers(self, attempt_id: int) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(Answer.statement_code, Answer.value).where(Answer.attempt_id == attempt_id)
-        )
+        rows = await self.session.execute(_ANSWERS, {"answers_attempt": attempt_id})
         return {code: value for code, value in rows.tuples()}
 
     async def set_answer(
@@ -118,6 +147,31 @@ class AssessmentRepo:
             answer.value = value
             answer.answered_at = now
         await self.session.flush()
+
+    async def record_answer(
+        self, attempt_id: int, statement_code: str, value: int, now: datetime
+    ) -> dict[str, int]:
+        """Store one answer (a changed answer replaces the earlier one); return all the
+        attempt's answers with it, in two statements (read them, then insert or update)."""
+        answers = await self.answers(attempt_id)
+        if statement_code in answers:
+            await self.session.execute(
+                update(Answer)
+                .where(Answer.attempt_id == attempt_id, Answer.statement_code == statement_code)
+                .values(value=value, answered_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            await self.session.execute(
+                insert(Answer).values(
+                    attempt_id=attempt_id,
+                    statement_code=statement_code,
+                    value=value,
+                    answered_at=now,
+                )
+            )
+        answers[statement_code] = value
+        return answers
 
     async def forget_answer(self, attempt_id: int, statement_code: str) -> None:
         await self.session.execute(

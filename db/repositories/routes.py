@@ -4,12 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from db.models import Route, RouteComment, RouteStep
 from domain.route import StepStatus
+
+# hot statements (/route, /events), built once; the user is bound as `route_user` per call
+_ARCHIVED = aliased(Route, name="archived")
+_CURRENT = (Route.user_id == bindparam("route_user")) & Route.status.in_(("active", "completed"))
+_ACTIVE_WITH_PAST = (
+    select(
+        Route,
+        select(func.count())
+        .select_from(_ARCHIVED)
+        .where(_ARCHIVED.user_id == bindparam("route_user"), _ARCHIVED.status == "archived")
+        .correlate_except(_ARCHIVED)
+        .scalar_subquery(),
+    )
+    .where(_CURRENT)
+    .order_by(Route.id.desc())
+    .limit(1)
+    .options(selectinload(Route.steps))
+)
+_ACTIVE_COMPETENCIES = (
+    select(RouteStep.competency)
+    .where(
+        RouteStep.route_id
+        == select(Route.id).where(_CURRENT).order_by(Route.id.desc()).limit(1).scalar_subquery()
+    )
+    .distinct()
+)
 
 
 class RouteRepo:
@@ -25,6 +51,19 @@ class RouteRepo:
             .options(selectinload(Route.steps))
         )
         return row
+
+    async def active_with_past(self, user_id: int) -> tuple[Route | None, int]:
+        """`active` (with its steps) and how many archived routes the user has, in two
+        statements (the count rides along; 0 when there is no current route)."""
+        row = (await self.session.execute(_ACTIVE_WITH_PAST, {"route_user": user_id})).first()
+        if row is None:
+            return None, 0
+        route, count = row._tuple()
+        return route, int(count or 0)
+
+    async def active_competencies(self, user_id: int) -> set[str]:
+        """The competencies of the steps of the user's current route (`active`), in one query."""
+        return set(await self.session.scalars(_ACTIVE_COMPETENCIES, {"route_user": user_id}))
 
     async def progress_of(self, user_ids: list[int]) -> dict[int, tuple[int, int]]:
         """(closed steps, all steps) of each user's current route."""

@@ -12,12 +12,12 @@ from core.clock import Clock
 from core.usercache import UserContext
 from db.models import Event, User
 from db.repo import Repo
-from db.repositories.events import facts_of
+from db.repositories.events import CardView, facts_of
 from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
 from handlers.common import show
-from handlers.events.common import own_event, status_text
+from handlers.events.common import not_available, own_event, status_text, user_eligible
 from services import broadcasts
 from ui.callbacks.broadcasts import BcOpen
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
@@ -38,16 +38,32 @@ async def card(
     *,
     answer: bool = True,
 ) -> None:
-    taken = await repo.events.seats_taken(event.id)
-    reg = await repo.events.registration(event.id, user.id)
+    """The card of `event` (read again with what it shows: `EventRepo.card_view`)."""
+    view = await repo.events.card_view(event.id, user.id)
+    await card_of(
+        target, repo, user, view or CardView(event, None, 0, None), tz, now, answer=answer
+    )
+
+
+async def card_of(
+    target: Message | CallbackQuery,
+    repo: Repo,
+    user: User,
+    view: CardView,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    answer: bool = True,
+) -> None:
+    event, taken, reg = view.event, view.taken, view.registration
     position = (
         await repo.events.waitlist_position(reg)
         if reg and reg.status == RegStatus.WAITLISTED.value
         else None
     )
-    # the site by its id: the event row may have been refreshed under the seat lock, so its
-    # relationships are never read here
-    site_title = await repo.events.site_title(event.site_id)
+    # the site's title comes with the view: the event row may have been refreshed under the
+    # seat lock, so its relationships are never read here
+    site_title = view.site_title
     framework = await repo.frameworks.active()
     lang = user.language
     comps = []
@@ -128,9 +144,11 @@ async def on_card(
     clock: Clock,
 ) -> None:
     db_user = await repo.users.require(user.id)
-    event = await own_event(query, repo, db_user, callback_data.event)
-    if event is not None:
-        await card(query, repo, db_user, event, tz, clock.now())
+    view = await repo.events.card_view(callback_data.event, db_user.id)
+    if view is None or not await user_eligible(repo, db_user, view.event):
+        await query.answer(not_available(), show_alert=True)
+        return
+    await card_of(query, repo, db_user, view, tz, clock.now())
 
 
 async def on_broadcast_event(

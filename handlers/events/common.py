@@ -46,20 +46,18 @@ async def user_eligible(repo: Repo, user: User, event: Event) -> bool:
 
 async def interests(repo: Repo, user_id: int) -> tuple[set[str], set[str]]:
     """The teacher's deficits (latest self-assessment) and active route competencies."""
-    finished = [a for a in await repo.assessments.finished(user_id) if a.result]
-    deficits = (
-        set(AssessmentResult.from_json(finished[-1].result).deficits)
-        if finished and finished[-1].result
-        else set()
-    )
-    route = await repo.routes.active(user_id)
-    in_route = {s.competency for s in route.steps} if route else set()
-    return deficits, in_route
+    latest = await repo.assessments.latest_result(user_id)
+    deficits = set(AssessmentResult.from_json(latest).deficits) if latest else set()
+    return deficits, await repo.routes.active_competencies(user_id)
+
+
+def not_available() -> str:
+    return _("This event is not available to you.")
 
 
 async def own_event(query: CallbackQuery, repo: Repo, user: User, event_id: int) -> Event | None:
     event = await repo.events.get(event_id)
     if event is None or not await user_eligible(repo, user, event):
-        await query.answer(_("This event is not available to you."), show_alert=True)
+        await query.answer(not_available(), show_alert=True)
         return None
     return event

@@ -33,10 +33,12 @@ async def _list(
     query: EvList,
     tz: tzinfo,
     now: datetime,
+    known_interests: tuple[set[str], set[str]] | None = None,
 ) -> None:
-    framework = await repo.frameworks.active()
+    """`known_interests`: the teacher's `interests`, when the caller has them already."""
     lang = user.language
     if query.mode == EvListMode.COMP and not query.value:
+        framework = await repo.frameworks.active()
         comps = framework.competencies if framework else ()
         rows = [
             [
@@ -77,7 +79,7 @@ async def _list(
         until=now + timedelta(days=WHEN_DAYS[query.when]) if query.when in WHEN_DAYS else None,
     )
     if query.mode == EvListMode.REC:
-        deficits, in_route = await interests(repo, user.id)
+        deficits, in_route = known_interests or await interests(repo, user.id)
         spec = replace(base, weights=interest_weights(deficits, in_route), relevant_only=True)
         title = _("⭐ <b>Recommended for you</b>: events on your deficits and your route")
     elif query.mode == EvListMode.MINE:
@@ -85,6 +87,7 @@ async def _list(
         title = _("🏙 <b>Events of your municipality</b>")
     elif query.mode == EvListMode.COMP:
         spec = replace(base, competency=query.value)
+        framework = await repo.frameworks.active()
         name = (
             framework.competency(query.value).title.text(lang)
             if framework and any(c.code == query.value for c in framework.competencies)
@@ -97,17 +100,16 @@ async def _list(
     else:
         spec = base
         title = _("📅 <b>All upcoming events</b>")
-    page, _total = await repo.events.for_teacher(spec, query.page, EVENTS_PER_PAGE)
-    taken = await repo.events.seats_taken_many([e.id for e in page.items])
-    mine = await repo.events.statuses_of(user.id, [e.id for e in page.items])
+    page, _total = await repo.events.teacher_page(spec, query.page, EVENTS_PER_PAGE, user.id)
     lines = [title, ""]
     rows = []
-    for e in page.items:
+    for item in page.items:
+        e = item.event
         mark = {RegStatus.CONFIRMED: "✅", RegStatus.WAITLISTED: "🕒", RegStatus.OFFERED: "🎟"}.get(
-            mine.get(e.id, RegStatus.CANCELLED), ""
+            item.mine or RegStatus.CANCELLED, ""
         )
         lines.append(
-            f"{mark}<b>{start_text(e.starts_at, tz, now)}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, taken.get(e.id, 0))}"
+            f"{mark}<b>{start_text(e.starts_at, tz, now)}</b> · {h(kind_label(e.kind))} · {h(e.title)} — {seats_text(e.capacity, item.taken)}"
         )
         rows.append(
             [
@@ -163,9 +165,9 @@ async def cmd_events(
     message: Message, repo: Repo, user: UserContext, tz: tzinfo, clock: Clock
 ) -> None:
     db_user = await repo.users.require(user.id)
-    deficits, in_route = await interests(repo, user.id)
-    mode = EvListMode.REC if deficits or in_route else EvListMode.ALL
-    await _list(message, repo, db_user, EvList(mode=mode), tz, clock.now())
+    known = await interests(repo, user.id)
+    mode = EvListMode.REC if known[0] or known[1] else EvListMode.ALL
+    await _list(message, repo, db_user, EvList(mode=mode), tz, clock.now(), known)
 
 
 async def on_list(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -23,14 +24,38 @@ MENU_STAFF = __("🗂 Coordinator tools")
 MENU_STATS = __("📊 Statistics")
 
 
+def current_locale() -> str | None:
+    """The locale of the update being handled (None outside one)."""
+    try:
+        return get_i18n().current_locale
+    except LookupError:
+        return None
+
+
+#: the main menu per (locale, staff): its labels never change while the bot runs
+_MENUS: dict[tuple[str, bool], ReplyKeyboardMarkup] = {}
+
+
 def main_menu(role: Role) -> ReplyKeyboardMarkup:
+    """The reply keyboard for `role`, built once per language (do not modify the result)."""
+    staff = role.at_least(Role.SCHOOL_METHODIST)
+    locale = current_locale()
+    menu = _MENUS.get((locale, staff)) if locale is not None else None
+    if menu is None:
+        menu = _build_menu(staff)
+        if locale is not None:
+            _MENUS[(locale, staff)] = menu
+    return menu
+
+
+def _build_menu(staff: bool) -> ReplyKeyboardMarkup:
     keyboard = [
         [KeyboardButton(text=str(MENU_ASSESS)), KeyboardButton(text=str(MENU_ROUTE))],
         [KeyboardButton(text=str(MENU_EVENTS)), KeyboardButton(text=str(MENU_MY))],
         [KeyboardButton(text=str(MENU_PROFILE)), KeyboardButton(text=str(MENU_SETTINGS))],
         [KeyboardButton(text=str(MENU_HELP))],
     ]
-    if role.at_least(Role.SCHOOL_METHODIST):
+    if staff:
         keyboard[3].append(KeyboardButton(text=str(MENU_STAFF)))
         keyboard[3].append(KeyboardButton(text=str(MENU_STATS)))
     return ReplyKeyboardMarkup(

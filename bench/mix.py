@@ -1,0 +1,359 @@
+"""A realistic teacher update mix through the real dispatcher, against the bare aiogram floor.
+
+    python -m bench.run mix [--updates N] [--teachers N] [--pg] [--profile FILE]
+
+The mix: `/help`, `/events`, an event card, an assessment answer and `/route`, round robin
+over teachers of the shipped sample data (`tests.sample_teacher`: the sample sites and events,
+a finished profile in Volgodonsk, a finished self-assessment, a route built from it and a new
+assessment in progress). Every update goes through `build_dispatcher` (all the middlewares,
+every router) with a bot whose HTTP session records requests (`tests.mocked_bot`), exactly as
+the dispatcher tests feed it. The floor is a bare aiogram `Dispatcher` with one echo router
+(a message is echoed, a callback answered) fed the same updates the same way in the same run.
+
+Printed: updates/s of both and their ratio, p50/p99 per update type, and the SQL statements
+each update type runs (counted on the engine). `--profile FILE` writes a pyinstrument profile
+of the mix (text) to FILE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import CallbackQuery, Message, Update
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import build_bot, build_dispatcher, load_i18n, prepare_database
+from core.settings import Settings
+from core.usercache import UserCache
+from tests.mocked_bot import RecordingSession
+
+TOKEN = "123456:BENCH-token-abcdefghij"
+FIRST_TELEGRAM_ID = 700_000
+TYPES = ("/help", "/events", "card", "answer", "/route")
+
+
+@dataclass(frozen=True, slots=True)
+class Teacher:
+    telegram_id: int
+    attempt_id: int
+    statement: str
+    event_id: int
+
+
+@dataclass
+class Counter:
+    """SQL statements executed on an engine (every cursor execution, any dialect)."""
+
+    count: int = 0
+
+    def attach(self, engine: AsyncEngine) -> None:
+        def on_execute(*_: Any) -> None:
+            self.count += 1
+
+        event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
+
+
+@dataclass
+class Result:
+    updates: int = 0
+    elapsed_s: float = 0.0
+    latencies_ms: dict[str, list[float]] = field(default_factory=dict)
+    statements: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def per_s(self) -> float:
+        return self.updates / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def settings_for(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        database_url=database_url,
+        throttle_rate=1_000_000.0,
+        throttle_burst=1_000_000,
+        log_level="WARNING",
+    )
+
+
+async def prepare_teachers(
+    sessionmaker: async_sessionmaker[AsyncSession], teachers: int
+) -> list[Teacher]:
+    """The sample data and `teachers` teachers, each with a finished profile, a finished
+    self-assessment, a route built from it, and a new assessment in progress (two answers)."""
+    from db.repo import Repo
+    from services import assessment
+    from services import route as route_service
+    from tests.sample import load_sample_events
+    from tests.sample_teacher import WEAK, answer_all, fill_profile, ids
+
+    events = await load_sample_events(sessionmaker)
+    event_id = min(e.id for e in events.values())
+    out: list[Teacher] = []
+    async with sessionmaker() as session:
+        repo = Repo(session)
+        muni_id, school_id = await ids(repo)
+        from core.clock import utcnow
+        from services import profile
+
+        now = utcnow()
+        for n in range(teachers):
+            user, _ = await repo.users.get_or_create(FIRST_TELEGRAM_ID + n, "ru")
+            await session.flush()
+            await profile.give_consent(repo, user.id, "bench", now)
+            await fill_profile(repo, user.id, muni_id, school_id, now)
+            await answer_all(repo, user.id, now=now)
+            built = await route_service.build(
+                repo, user.id, [WEAK], "normal", None, date.today(), now
+            )
+            assert isinstance(built, route_service.Overview), built
+            step = await assessment.start(repo, user.id, now)
+            assert isinstance(step, assessment.Question)
+            first = step.statement.code
+            after = await assessment.answer(repo, user.id, step.attempt_id, first, 1, now)
+            assert isinstance(after, assessment.Question)
+            out.append(Teacher(FIRST_TELEGRAM_ID + n, after.attempt_id, first, event_id))
+        await session.commit()
+    return out
+
+
+class Feeder:
+    """Builds the updates of the mix (the same dicts for the bot and for the floor)."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+
+    def _user(self, telegram_id: int) -> dict[str, Any]:
+        return {"id": telegram_id, "is_bot": False, "first_name": "Анна", "language_code": "ru"}
+
+    def message(self, telegram_id: int, text: str) -> dict[str, Any]:
+        n = next(self._ids)
+        entities = (
+            [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+            if text.startswith("/")
+            else []
+        )
+        return {
+            "update_id": n,
+            "message": {
+                "message_id": n,
+                "date": 1_700_000_000,
+                "chat": {"id": telegram_id, "type": "private", "first_name": "Анна"},
+                "from": self._user(telegram_id),
+                "text": text,
+                **({"entities": entities} if entities else {}),
+            },
+        }
+
+    def callback(self, telegram_id: int, data: str) -> dict[str, Any]:
+        n = next(self._ids)
+        return {
+            "update_id": n,
+            "callback_query": {
+                "id": f"cb{n}",
+                "from": self._user(telegram_id),
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": 1,
+                    "date": 1_700_000_000,
+                    "chat": {"id": telegram_id, "type": "private", "first_name": "Анна"},
+                    "from": {"id": 123456, "is_bot": True, "first_name": "Metodbot"},
+                    "text": "…",
+                },
+            },
+        }
+
+    def update(self, kind: str, teacher: Teacher, n: int) -> dict[str, Any]:
+        from ui.callbacks.assessment import AnswerCb
+        from ui.callbacks.events import EvAct, EvAction
+
+        if kind == "card":
+            return self.callback(
+                teacher.telegram_id, EvAct(action=EvAction.CARD, event=teacher.event_id).pack()
+            )
+        if kind == "answer":
+            data = AnswerCb(attempt=teacher.attempt_id, code=teacher.statement, value=n % 4)
+            return self.callback(teacher.telegram_id, data.pack())
+        return self.message(teacher.telegram_id, kind)
+
+
+def floor_dispatcher() -> Dispatcher:
+    """The bare aiogram floor: one router that echoes messages and answers callbacks."""
+    router = Router(name="echo")
+
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    async def answer(query: CallbackQuery) -> None:
+        await query.answer()
+
+    router.message.register(echo)
+    router.callback_query.register(answer)
+    dp = Dispatcher(storage=MemoryStorage())
+    dp.include_router(router)
+    return dp
+
+
+async def run_mix(
+    dp: Dispatcher,
+    bot: Bot,
+    teachers: list[Teacher],
+    updates: int,
+    counter: Counter | None = None,
+    profile: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
+) -> Result:
+    """Feed `updates` updates of the mix, round robin over types and teachers, one at a time
+    (each update's handling completes before the next is fed, as `bench.run` does)."""
+    feeder = Feeder()
+    result = Result(latencies_ms={k: [] for k in TYPES}, statements={k: [] for k in TYPES})
+    prepared = []
+    for n in range(updates):
+        kind = TYPES[n % len(TYPES)]
+        teacher = teachers[(n // len(TYPES)) % len(teachers)]
+        prepared.append(
+            (kind, Update.model_validate(feeder.update(kind, teacher, n), context={"bot": bot}))
+        )
+    cm = profile() if profile is not None else contextlib.nullcontext()
+    with cm:
+        started = time.perf_counter()
+        for kind, update in prepared:
+            before = counter.count if counter else 0
+            t0 = time.perf_counter()
+            await dp.feed_update(bot, update)
+            result.latencies_ms[kind].append((time.perf_counter() - t0) * 1000)
+            if counter:
+                result.statements[kind].append(counter.count - before)
+        result.elapsed_s = time.perf_counter() - started
+    result.updates = updates
+    return result
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+@contextlib.asynccontextmanager
+async def database(pg: bool) -> AsyncIterator[str]:
+    with tempfile.TemporaryDirectory(prefix="metodbot-mix-") as tmp:
+        if not pg:
+            yield f"sqlite+aiosqlite:///{Path(tmp) / 'mix.db'}"
+            return
+        from tests.pg import create_database, postgres_server
+
+        with postgres_server() as server:
+            yield create_database(server, "mix")
+
+
+def _pyinstrument(path: str) -> Callable[[], contextlib.AbstractContextManager[Any]]:
+    @contextlib.contextmanager
+    def run() -> Any:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005, async_mode="disabled")
+        profiler.start()
+        try:
+            yield
+        finally:
+            profiler.stop()
+            Path(path).write_text(
+                profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8"
+            )
+            Path(path + ".all").write_text(
+                profiler.output_text(unicode=True, color=False, show_all=True), encoding="utf-8"
+            )
+
+    return run
+
+
+async def measure(
+    updates: int = 2500, teachers: int = 20, pg: bool = False, profile_to: str | None = None
+) -> dict[str, Any]:
+    """Both dispatchers in one run: warm-up, then the floor, the mix, the floor again."""
+    async with database(pg) as url:
+        settings = settings_for(url)
+        engine, sessionmaker = await prepare_database(settings)
+        try:
+            group = await prepare_teachers(sessionmaker, teachers)
+            counter = Counter()
+            counter.attach(engine)
+            bot = build_bot(settings, session=RecordingSession(spec=None))
+            dp = build_dispatcher(
+                settings,
+                sessionmaker,
+                load_i18n(settings),
+                storage=MemoryStorage(),
+                cache=UserCache(),
+            )
+            floor = floor_dispatcher()
+            floor_bot = build_bot(settings, session=RecordingSession(spec=None))
+            warm = max(len(TYPES) * teachers, 200)
+            await run_mix(dp, bot, group, warm)  # imports, caches, first queries
+            await run_mix(floor, floor_bot, group, warm)
+            bare1 = await run_mix(floor, floor_bot, group, updates)
+            mix = await run_mix(
+                dp,
+                bot,
+                group,
+                updates,
+                counter,
+                _pyinstrument(profile_to) if profile_to else None,
+            )
+            bare2 = await run_mix(floor, floor_bot, group, updates)
+        finally:
+            await engine.dispose()
+    bare_per_s = (bare1.per_s + bare2.per_s) / 2
+    return {
+        "backend": "PostgreSQL" if pg else "SQLite",
+        "mix_per_s": mix.per_s,
+        "bare_per_s": bare_per_s,
+        "ratio": mix.per_s / bare_per_s,
+        "types": {
+            kind: {
+                "p50_ms": statistics.median(mix.latencies_ms[kind]),
+                "p99_ms": pct(mix.latencies_ms[kind], 99),
+                "statements": statistics.mean(mix.statements[kind]),
+                "statements_max": max(mix.statements[kind]),
+            }
+            for kind in TYPES
+        },
+        "bare_p99_ms": pct([v for vs in bare1.latencies_ms.values() for v in vs], 99),
+    }
+
+
+def render(r: dict[str, Any], updates: int, teachers: int) -> list[str]:
+    lines = [
+        f"teacher mix through the real dispatcher, {r['backend']}, {updates} updates "
+        f"({', '.join(TYPES)}) from {teachers} teachers:",
+        f"  mix {r['mix_per_s']:8.0f} updates/s   bare aiogram echo floor "
+        f"{r['bare_per_s']:8.0f} updates/s   ratio {r['ratio']:.3f}x (goal >= 0.25x)",
+        f"  {'type':<9} {'p50 ms':>8} {'p99 ms':>8} {'SQL/update':>11}",
+    ]
+    for kind, t in r["types"].items():
+        lines.append(
+            f"  {kind:<9} {t['p50_ms']:8.2f} {t['p99_ms']:8.2f} {t['statements']:8.1f}"
+            f" (max {t['statements_max']})"
+        )
+    lines.append(f"  floor p99 {r['bare_p99_ms']:.2f} ms")
+    return lines
+
+
+async def report(
+    updates: int = 2500, teachers: int = 20, pg: bool = False, profile_to: str | None = None
+) -> None:
+    logging.getLogger("aiogram").setLevel(logging.ERROR)
+    r = await measure(updates, teachers, pg, profile_to)
+    print("\n".join(render(r, updates, teachers)), flush=True)
