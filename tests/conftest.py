@@ -73,6 +73,12 @@ def spec() -> SpecValidator | None:
     return load_spec(SPEC_PATH)
 
 
+def backend_redis_url() -> str | None:
+    """The Redis of this test on the postgres backend (FSM storage of every bot it starts);
+    None on the sqlite backend."""
+    return _backend_redis_url
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TEST_TOKEN,

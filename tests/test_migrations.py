@@ -44,7 +44,9 @@ async def test_models_match_migrations(empty_db_url: str) -> None:
     await engine.dispose()
 
 
-async def test_0009_moves_each_coordinators_municipality_into_staff_scopes(empty_db_url: str) -> None:
+async def test_0009_moves_each_coordinators_municipality_into_staff_scopes(
+    empty_db_url: str,
+) -> None:
     engine = create_engine(empty_db_url)
     await migrate.upgrade(engine, "0008")
     async with engine.begin() as conn:
