@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,3 +122,32 @@ def drop_database(server_url: str, name: str) -> None:
     """Drop a test's database (closing what a failed test left connected), so a whole suite
     does not fill the disk with a thousand databases."""
     _client(server_url, "dropdb", "--force", "--if-exists", name)
+
+
+def suite_check() -> int:
+    """`python -m tests.pg`: may the suite run on the postgres backend? 0: yes; 3: no and
+    not required (said once, clearly); 2: no, but METODBOT_REQUIRE_POSTGRES/REDIS=1 asks."""
+    from tests.redis_server import find_redis
+
+    missing = []
+    if find_bin_dir() is None:
+        missing.append(("postgresql", "METODBOT_REQUIRE_POSTGRES"))
+    if find_redis() is None:
+        missing.append(("redis-server", "METODBOT_REQUIRE_REDIS"))
+    if not missing:
+        return 0
+    names = " and ".join(name for name, _ in missing)
+    required = [flag for _, flag in missing if os.environ.get(flag) == "1"]
+    if required:
+        print(f"FAILED: {'=1, '.join(required)}=1 but {names} not found", file=sys.stderr)
+        return 2
+    print(
+        f"SKIPPED the PostgreSQL + Redis pass of the test suite: {names} not found "
+        f"(apt-get install {' '.join(name for name, _ in missing)}; "
+        "METODBOT_REQUIRE_POSTGRES=1 METODBOT_REQUIRE_REDIS=1 make this a failure)"
+    )
+    return 3
+
+
+if __name__ == "__main__":
+    sys.exit(suite_check())

@@ -51,6 +51,7 @@ async def harness(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Harn
     engine, sessionmaker = await prepare_database(settings)
     h = Harness(settings, sessionmaker, spec)
     yield h
+    await h.dp.storage.close()
     await engine.dispose()
     assert h.session.violations == [], h.session.violations
 

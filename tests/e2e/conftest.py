@@ -243,7 +243,6 @@ async def running(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Runn
             ru_chats = await russian_chats(app, emu)
         finally:
             await app.stop()
-            await app.dp.storage.close()
         emu.assert_no_violations()
         # every scenario run by a Russian user doubles as a language check
         assert_nothing_english(english_sent_to(emu, ru_chats))
