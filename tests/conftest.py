@@ -9,6 +9,9 @@ once per backend."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
 import itertools
 import os
 import shutil
@@ -17,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import prepare_database
 from core.settings import Settings
 from db import migrate
 from db.engine import create_engine, create_sessionmaker
@@ -105,6 +110,28 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def parse_each_yaml_text_once() -> Iterator[None]:
+    """Every start of the bot (the dispatcher harness, each running bot) parses the shipped
+    YAML files again: the 256 KB framework alone takes 0.5-2 s with PyYAML's pure-Python
+    parser, most of a harness's set-up. In this test process `yaml.safe_load` remembers what
+    each text parsed to and hands out deep copies: the same values and the same errors, once
+    per text (the bot's own processes are not affected)."""
+    real = yaml.safe_load
+    parsed: dict[str, Any] = {}
+
+    def safe_load(stream: Any) -> Any:
+        text = stream if isinstance(stream, str | bytes) else stream.read()
+        key = text if isinstance(text, str) else text.decode("utf-8")
+        if key not in parsed:
+            parsed[key] = real(text)
+        return copy.deepcopy(parsed[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yaml, "safe_load", safe_load)
+        yield
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A new, empty SQLite file (not created yet)."""
@@ -165,44 +192,76 @@ def pg_url(pg_server: str) -> Iterator[str]:
     drop_database(pg_server, name)
 
 
-@pytest.fixture(scope="session")
-def pg_template(pg_server: str) -> str:
-    """A database migrated to head, the template of every test's `db_url` on PostgreSQL."""
-    name = "metodbot_template"
-    url = create_database(pg_server, name)
+class Templates:
+    """Databases built once per session and copied for each test (a file copy on SQLite,
+    CREATE DATABASE ... TEMPLATE on PostgreSQL: faster than migrating again):
+    "migrated" is at head with empty tables; "prepared" also holds what the bot's start-up
+    (`prepare_database`) loads into an empty database: the sample reference lists and the
+    competency framework."""
 
-    async def upgrade() -> None:
-        eng = create_engine(url)
+    KINDS = ("migrated", "prepared")
+
+    def __init__(self, backend: str, workdir: Path, pg_server: str | None) -> None:
+        self.backend = backend
+        self.workdir = workdir
+        self.pg_server = pg_server
+        self._built: dict[str, str] = {}
+
+    def _url(self, name: str) -> str:
+        if self.pg_server is not None:
+            return self.pg_server.rsplit("/", 1)[0] + f"/{name}"
+        return f"sqlite+aiosqlite:///{self.workdir / name}"
+
+    def _build(self, kind: str) -> str:
+        name = f"template_{kind}"
+        if self.pg_server is not None:
+            url = create_database(self.pg_server, name)
+        else:
+            url = self._url(name)
+
+        async def fill() -> None:
+            if kind == "migrated":
+                eng = create_engine(url)
+                try:
+                    await migrate.upgrade(eng)
+                finally:
+                    await eng.dispose()
+            else:
+                eng, _ = await prepare_database(make_settings(url, redis_url=None))
+                await eng.dispose()
+
+        with asyncio.Runner() as runner:
+            runner.run(fill())
+        return name
+
+    def template(self, kind: str) -> str:
+        if kind not in self._built:
+            self._built[kind] = self._build(kind)
+        return self._built[kind]
+
+    @contextlib.contextmanager
+    def copy(self, kind: str, tmp_path: Path) -> Iterator[str]:
+        """A new database copied from the template of this kind; its URL."""
+        template = self.template(kind)
+        if self.pg_server is None:
+            target = tmp_path / f"{kind}.db"
+            shutil.copyfile(self.workdir / template, target)
+            yield f"sqlite+aiosqlite:///{target}"
+            return
+        name = _pg_name()
+        url = clone_database(self.pg_server, template, name)
         try:
-            await migrate.upgrade(eng)
+            yield url
         finally:
-            await eng.dispose()
-
-    _run_async(upgrade())
-    return name
+            drop_database(self.pg_server, name)
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to head, copied for every test's `db_url` on SQLite."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-
-    async def upgrade() -> None:
-        eng = create_engine(f"sqlite+aiosqlite:///{path}")
-        try:
-            await migrate.upgrade(eng)
-        finally:
-            await eng.dispose()
-
-    _run_async(upgrade())
-    return path
-
-
-def _run_async(coro: Any) -> None:
-    import asyncio
-
-    with asyncio.Runner() as runner:
-        runner.run(coro)
+def db_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Templates:
+    server = str(request.getfixturevalue("pg_server")) if BACKEND == "postgres" else None
+    return Templates(BACKEND, tmp_path_factory.mktemp("templates"), server)
 
 
 @pytest.fixture
@@ -213,24 +272,23 @@ def empty_db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_url"))
 
 
+#: fixtures that run the bot's start-up on `db_url` (it loads the sample reference lists and
+#: the framework into an empty database): their tests get the "prepared" copy, where it finds
+#: them already and loads nothing
+STARTS_THE_BOT = frozenset({"harness", "running"})
+
+
 @pytest.fixture(
     params=[pytest.param(BACKEND, marks=[pytest.mark.postgres] if BACKEND == "postgres" else [])]
 )
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new database of this run's backend, already migrated to head (a copy of a template:
-    a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL); reference lists empty."""
-    if request.param == "postgres":
-        server = str(request.getfixturevalue("pg_server"))
-        template = str(request.getfixturevalue("pg_template"))
-        name = _pg_name()
-        url = clone_database(server, template, name)
+def db_url(
+    request: pytest.FixtureRequest, db_templates: Templates, tmp_path: Path
+) -> Iterator[str]:
+    """The test's database, new, on this run's backend: migrated to head with empty tables, or,
+    for a test that starts the bot on it (STARTS_THE_BOT), as that start-up leaves it."""
+    kind = "prepared" if STARTS_THE_BOT & set(request.fixturenames) else "migrated"
+    with db_templates.copy(kind, tmp_path) as url:
         yield url
-        drop_database(server, name)
-        return
-    template_file: Path = request.getfixturevalue("sqlite_template")
-    target = tmp_path / "metodbot.db"
-    shutil.copyfile(template_file, target)
-    yield f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ async def test_an_open_wizard_lives_in_the_backends_storage(harness: Harness) ->
     assert state is not None and state.startswith("Form:")
     storage = harness.dp.fsm.storage
     if isinstance(storage, RedisStorage):
-        keys = [k.decode() for k in await storage.redis.keys("*")]
+        keys = [k.decode() if isinstance(k, bytes) else k for k in await storage.redis.keys("*")]
         assert any(str(WIZARD_USER) in k for k in keys), keys
 
 

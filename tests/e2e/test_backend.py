@@ -26,7 +26,7 @@ async def test_the_running_bot_follows_the_backend(running: Running) -> None:
     if BACKEND == "postgres":
         assert dialect == "postgresql"
         assert isinstance(storage, RedisStorage)
-        keys = [k.decode() for k in await storage.redis.keys("*")]
+        keys = [k.decode() if isinstance(k, bytes) else k for k in await storage.redis.keys("*")]
         assert any(str(chat.user.id) in k for k in keys), keys
     else:
         assert dialect == "sqlite"
