@@ -297,9 +297,6 @@ class BotApp:
         bot = getattr(self, "bot", None)
         if bot is not None:
             await bot.session.close()
-        dp = getattr(self, "dp", None)
-        if dp is not None:  # RedisStorage's connection pool (MemoryStorage: nothing)
-            await dp.storage.close()
         engine = getattr(self, "engine", None)
         if engine is not None:
             await engine.dispose()
