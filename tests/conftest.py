@@ -205,10 +205,7 @@ class Templates:
     (`prepare_database`) loads into an empty database: the sample reference lists and the
     competency framework."""
 
-    KINDS = ("migrated", "prepared")
-
-    def __init__(self, backend: str, workdir: Path, pg_server: str | None) -> None:
-        self.backend = backend
+    def __init__(self, workdir: Path, pg_server: str | None) -> None:
         self.workdir = workdir
         self.pg_server = pg_server
         self._built: dict[str, str] = {}
@@ -267,7 +264,7 @@ def db_templates(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Templates:
     server = str(request.getfixturevalue("pg_server")) if BACKEND == "postgres" else None
-    return Templates(BACKEND, tmp_path_factory.mktemp("templates"), server)
+    return Templates(tmp_path_factory.mktemp("templates"), server)
 
 
 @pytest.fixture
