@@ -24,9 +24,21 @@ console: install
 migrate: install
 	$(PY) -m bot migrate
 
-## the whole test suite (unit, dispatcher, end-to-end through the Bot API emulator, migrations)
+## the whole test suite (unit, dispatcher, end-to-end through the Bot API emulator, migrations),
+## on SQLite, then again on PostgreSQL + Redis FSM storage when their binaries exist
+## (`make test TEST_BACKENDS=postgres` for one pass; PYTEST_ARGS="-x -k ..." to narrow it)
+TEST_BACKENDS ?= sqlite postgres
+PYTEST_ARGS ?=
 test: install
-	$(PY) -m pytest
+	@for backend in $(TEST_BACKENDS); do \
+	  if [ "$$backend" = postgres ]; then \
+	    $(PY) -m tests.pg || { status=$$?; [ $$status -eq 3 ] && continue; exit $$status; }; \
+	  fi; \
+	  echo "== the test suite on $$backend (METODBOT_TEST_BACKEND=$$backend)"; \
+	  start=$$(date +%s); \
+	  METODBOT_TEST_BACKEND=$$backend $(PY) -m pytest $(PYTEST_ARGS) || exit 1; \
+	  echo "== $$backend: passed in $$(( $$(date +%s) - start )) s"; \
+	done
 
 lint: install
 	$(PY) -m ruff check .

@@ -15,6 +15,17 @@ def find_redis() -> str | None:
     return shutil.which("redis-server")
 
 
+def flush_redis(url: str) -> None:
+    """FLUSHALL on the server of `url` (a redis://host:port/db URL): each test starts empty."""
+    hostport = url.split("://", 1)[1].split("/", 1)[0]
+    host, port = hostport.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"*1\r\n$8\r\nFLUSHALL\r\n")
+        reply = sock.recv(64)
+    if not reply.startswith(b"+OK"):
+        raise RuntimeError(f"FLUSHALL on {url} answered {reply!r}")
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     binary = find_redis()

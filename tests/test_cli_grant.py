@@ -14,17 +14,17 @@ from tests.conftest import make_settings
 
 
 def test_cli_grant_is_audited_and_queues_the_notice(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def seed() -> None:
-        engine, maker = await prepare_database(make_settings(sqlite_url))
+        engine, maker = await prepare_database(make_settings(db_url))
         async with maker() as session:
             await Repo(session).users.get_or_create(4242, "ru")
             await session.commit()
         await engine.dispose()
 
     async def check() -> tuple[str, list[str], list[str]]:
-        engine, maker = await prepare_database(make_settings(sqlite_url))
+        engine, maker = await prepare_database(make_settings(db_url))
         async with maker() as session:
             repo = Repo(session)
             user = await repo.users.by_telegram_id(4242)
@@ -35,7 +35,7 @@ def test_cli_grant_is_audited_and_queues_the_notice(
         return user.role, audit, queued
 
     asyncio.run(seed())
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", db_url)
     assert main(["grant", "4242", "coordinator", "volgodonsk"]) == 0
     role, audit, queued = asyncio.run(check())
     assert role == "coordinator" and "role_set" in audit

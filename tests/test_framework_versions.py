@@ -58,12 +58,12 @@ async def test_new_version_is_active_and_old_results_stay_readable(
         assert finished[0].framework_version == first.version
 
 
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(tmp_path: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "DATABASE_URL": db_url,
         "LOG_LEVEL": "ERROR",
     }
     return subprocess.run(
@@ -76,24 +76,24 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_import_framework(tmp_path: Path) -> None:
+def test_cli_import_framework(tmp_path: Path, db_url: str) -> None:
     doc = _shipped()
     doc["version"] = "2099.2"
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    first = _cli(tmp_path, "import-framework", str(good))
+    first = _cli(tmp_path, db_url, "import-framework", str(good))
     assert first.returncode == 0 and "2099.2 imported and active" in first.stdout
-    again = _cli(tmp_path, "import-framework", str(good))
+    again = _cli(tmp_path, db_url, "import-framework", str(good))
     assert again.returncode == 0 and "already imported" in again.stdout
 
     doc["version"] = "2099.3"
     doc["competencies"][2]["statements"] = []  # type: ignore[index]
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    broken = _cli(tmp_path, "import-framework", str(bad))
+    broken = _cli(tmp_path, db_url, "import-framework", str(bad))
     assert broken.returncode == 2
     assert broken.stderr.strip().splitlines() == [
         f"metodbot: {bad}: competencies[2].statements: a non-empty list is required"
     ]
-    missing = _cli(tmp_path, "import-framework", str(tmp_path / "nope.yaml"))
+    missing = _cli(tmp_path, db_url, "import-framework", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "no such file" in missing.stderr

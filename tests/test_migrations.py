@@ -13,8 +13,8 @@ from db.engine import create_engine
 from db.models import Base
 
 
-async def test_stairway(db_url: str) -> None:
-    engine = create_engine(db_url)
+async def test_stairway(empty_db_url: str) -> None:
+    engine = create_engine(empty_db_url)
     revisions = migrate.revisions()
     assert revisions[0] == "0001"
     previous = "base"
@@ -31,8 +31,8 @@ async def test_stairway(db_url: str) -> None:
     await engine.dispose()
 
 
-async def test_models_match_migrations(db_url: str) -> None:
-    engine = create_engine(db_url)
+async def test_models_match_migrations(empty_db_url: str) -> None:
+    engine = create_engine(empty_db_url)
     await migrate.upgrade(engine)
 
     def diff(conn: Connection) -> list[object]:
@@ -44,8 +44,10 @@ async def test_models_match_migrations(db_url: str) -> None:
     await engine.dispose()
 
 
-async def test_0009_moves_each_coordinators_municipality_into_staff_scopes(db_url: str) -> None:
-    engine = create_engine(db_url)
+async def test_0009_moves_each_coordinators_municipality_into_staff_scopes(
+    empty_db_url: str,
+) -> None:
+    engine = create_engine(empty_db_url)
     await migrate.upgrade(engine, "0008")
     async with engine.begin() as conn:
         await conn.execute(

@@ -29,12 +29,6 @@ from tests.sample import load_sample_events
 TZ = ZoneInfo("Europe/Moscow")
 
 
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    """Rendering needs no PostgreSQL: SQLite only."""
-    return sqlite_url
-
-
 @contextmanager
 def english() -> Iterator[None]:
     i18n = load_i18n(make_settings("sqlite+aiosqlite://"))

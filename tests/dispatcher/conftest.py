@@ -1,4 +1,5 @@
-"""Dispatcher-level harness: real dispatcher, real SQLite database, recording fake session."""
+"""Dispatcher-level harness: real dispatcher, the run's database (SQLite or PostgreSQL) and FSM
+storage (memory, or Redis on the postgres backend), recording fake session."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_dispatcher, load_i18n, prepare_database
+from bot.app import build_dispatcher, build_storage, load_i18n, prepare_database
 from core.clock import ManualClock
 from devtools.emulator import SpecValidator
 from outbox.sender import OutboxSender
@@ -41,7 +41,7 @@ class Harness:
         #: the dispatcher's one clock: it stands still until a test moves it
         self.clock = ManualClock()
         self.dp = build_dispatcher(
-            settings, sessionmaker, i18n, storage=MemoryStorage(), clock=self.clock
+            settings, sessionmaker, i18n, storage=build_storage(settings), clock=self.clock
         )
         #: what the bot's sender does after each commit, done after each update
         self.sender = OutboxSender(sessionmaker, self.bot, i18n, settings, clock=self.clock.now)
@@ -100,10 +100,12 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
-    settings = make_settings(sqlite_url, admin_ids=[900], throttle_rate=0.001, throttle_burst=30)
+async def harness(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
+    settings = make_settings(db_url, admin_ids=[900], throttle_rate=0.001, throttle_burst=30)
     engine, sessionmaker = await prepare_database(settings)
     h = Harness(settings, sessionmaker, spec)
     yield h
+    await h.dp.storage.close()
+    await h.bot.session.close()
     await engine.dispose()
     assert h.session.violations == [], h.session.violations

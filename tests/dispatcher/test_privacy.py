@@ -51,16 +51,28 @@ async def test_deleteme_offers_the_freed_seat_to_the_next_in_line(harness: Harne
     assert any("The seat is yours" in str(r.params.get("text")) for r in taken)
 
 
+#: a trigger that makes the database refuse to store any name, per dialect
+REFUSE_NAMES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_names BEFORE UPDATE OF full_name ON users "
+        "WHEN NEW.full_name IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_names() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.full_name IS NOT NULL THEN RAISE EXCEPTION 'refused'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse_names BEFORE UPDATE OF full_name ON users "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_names()",
+    ],
+}
+
+
 async def test_a_failed_query_is_logged_without_its_parameters(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with harness.sessionmaker() as session:  # the database refuses to store any name
-        await session.execute(
-            text(
-                "CREATE TRIGGER refuse_names BEFORE UPDATE OF full_name ON users "
-                "WHEN NEW.full_name IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END"
-            )
-        )
+        for statement in REFUSE_NAMES[session.get_bind().dialect.name]:
+            await session.execute(text(statement))
         await session.commit()
     await harness.message(7301, "/start")
     await harness.callback(7301, "consent:agree")

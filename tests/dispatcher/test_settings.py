@@ -37,11 +37,11 @@ TRICKY = SAMPLE_EVENT_CODES[0]  # the master-class with the tricky title, in two
 
 
 @pytest.fixture
-async def harness(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
+async def harness(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
     """The dispatcher harness with the shipped default quiet hours (tests elsewhere turn
     them off)."""
     settings = make_settings(
-        sqlite_url,
+        db_url,
         admin_ids=[ADMIN],
         throttle_rate=0.001,
         throttle_burst=60,
@@ -51,6 +51,7 @@ async def harness(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[
     engine, sessionmaker = await prepare_database(settings)
     h = Harness(settings, sessionmaker, spec)
     yield h
+    await h.dp.storage.close()
     await engine.dispose()
     assert h.session.violations == [], h.session.violations
 

@@ -231,9 +231,9 @@ class Running:
 
 
 @pytest.fixture
-async def running(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
+async def running(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Running]:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
-        settings = make_settings(sqlite_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID])
+        settings = make_settings(db_url, telegram_api_base=emu.base_url, admin_ids=[ADMIN_ID])
         clock = ManualClock()
         app = BotApp(settings, clock=clock)
         try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -79,8 +78,8 @@ TEXTS = {
 }
 
 
-async def _app(emu: BotAPIEmulator, db: Path) -> BotApp:
-    app = BotApp(make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url))
+async def _app(emu: BotAPIEmulator, db_url: str) -> BotApp:
+    app = BotApp(make_settings(db_url, telegram_api_base=emu.base_url))
     await app.setup()
     await app.start_polling()
     return app
@@ -115,9 +114,9 @@ async def _answer_shown(chat: Chat, attempt: int) -> str:
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-async def test_assessment_to_route(tmp_path: Path, spec: SpecValidator | None, lang: str) -> None:
+async def test_assessment_to_route(db_url: str, spec: SpecValidator | None, lang: str) -> None:
     t = TEXTS[lang]
-    db = tmp_path / "flow.db"
+    db = db_url
     teacher = EmuUser(id=8001, first_name="Anna", language_code=lang)
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
         app = await _app(emu, db)
@@ -255,11 +254,11 @@ async def test_assessment_to_route(tmp_path: Path, spec: SpecValidator | None, l
 
 
 async def test_retake_after_the_interval_shows_before_and_after(
-    tmp_path: Path, spec: SpecValidator | None
+    db_url: str, spec: SpecValidator | None
 ) -> None:
     teacher = EmuUser(id=8101, first_name="Anna", language_code="en")
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
-        app = await _app(emu, tmp_path / "retake.db")
+        app = await _app(emu, db_url)
         try:
             async with app.sessionmaker() as session:
                 repo = Repo(session)

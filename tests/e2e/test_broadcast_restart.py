@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,10 +37,8 @@ def wiz(action: BcWizAction, value: str = "") -> str:
 
 
 @asynccontextmanager
-async def _bot(emu: BotAPIEmulator, db: Path, clock: ManualClock) -> AsyncIterator[Running]:
-    app = BotApp(
-        make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url), clock=clock
-    )
+async def _bot(emu: BotAPIEmulator, db_url: str, clock: ManualClock) -> AsyncIterator[Running]:
+    app = BotApp(make_settings(db_url, telegram_api_base=emu.base_url), clock=clock)
     try:
         await app.setup()
         await app.start_polling()
@@ -69,9 +66,9 @@ async def _states(running: Running) -> list[tuple[str, str, int]]:
 
 
 async def test_broadcasts_go_out_exactly_once_across_restarts(
-    tmp_path: Path, spec: SpecValidator | None
+    db_url: str, spec: SpecValidator | None
 ) -> None:
-    db = tmp_path / "restart.db"
+    db = db_url
     clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     local = ZoneInfo("Europe/Moscow")
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:

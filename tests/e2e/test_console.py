@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,8 +56,20 @@ def pick(label: str) -> Callable[[str], str]:
     return choose
 
 
+class ConsoleDb(NamedTuple):
+    """Where a console run keeps its files, and its database (of this run's backend)."""
+
+    dir: Path
+    url: str
+
+
+@pytest.fixture
+def console_db(tmp_path: Path, db_url: str) -> ConsoleDb:
+    return ConsoleDb(tmp_path, db_url)
+
+
 async def drive(
-    tmp_path: Path, lang: str, role: str, steps: list[Step], *, sample_events: bool = False
+    db: ConsoleDb, lang: str, role: str, steps: list[Step], *, sample_events: bool = False
 ) -> str:
     out: list[str] = []
     script = iter(steps)
@@ -69,13 +82,13 @@ async def drive(
         out.append(f"you> {line}")
         return line
 
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    settings = make_settings(db.url)
     code = await run_console(
         settings,
         role=role,
         lang=lang,
         sample_events=sample_events,
-        data_dir=tmp_path / "data",
+        data_dir=db.dir / "data",
         read_line=read_line,
         write=out.append,
     )
@@ -113,7 +126,7 @@ async def drive(
     ],
 )
 async def test_console_onboarding(
-    tmp_path: Path,
+    console_db: ConsoleDb,
     lang: str,
     agree: str,
     muni: str,
@@ -125,7 +138,7 @@ async def test_console_onboarding(
     ready: str,
 ) -> None:
     screen = await drive(
-        tmp_path,
+        console_db,
         lang,
         "teacher",
         [
@@ -147,18 +160,18 @@ async def test_console_onboarding(
     assert "⌨" in screen  # the main menu keyboard is shown
 
 
-async def test_console_as_admin_and_coordinator(tmp_path: Path) -> None:
-    screen = await drive(tmp_path, "en", "admin", ["/staff", ":q"])
+async def test_console_as_admin_and_coordinator(console_db: ConsoleDb) -> None:
+    screen = await drive(console_db, "en", "admin", ["/staff", ":q"])
     assert "role: admin" in screen and "ADMIN_IDS are always admins" in screen  # /staff answered
-    screen = await drive(tmp_path, "en", "coordinator", ["/schools", ":help", "#99", ":q"])
+    screen = await drive(console_db, "en", "coordinator", ["/schools", ":help", "#99", ":q"])
     assert "municipality" in screen.lower()  # a coordinator without a profile is told to set it
     assert "(no button #99 on screen)" in screen
 
 
-async def test_stale_button_number_is_refused_politely(tmp_path: Path) -> None:
+async def test_stale_button_number_is_refused_politely(console_db: ConsoleDb) -> None:
     """A number whose button is gone (its message was edited) must not end the console."""
     screen = await drive(
-        tmp_path,
+        console_db,
         "ru",
         "teacher",
         [
@@ -241,12 +254,12 @@ async def test_console_session_buttons_gone_links_and_files(tmp_path: Path) -> N
     emu.assert_no_violations()
 
 
-async def test_broken_character_is_refused_and_the_bot_goes_on(tmp_path: Path) -> None:
+async def test_broken_character_is_refused_and_the_bot_goes_on(console_db: ConsoleDb) -> None:
     """A line cut mid-character (a lone surrogate from the terminal) is not sent; the bot
     still answers the next line at once."""
     cut = "Иван".encode() + "о".encode()[:1]  # the last letter cut in half
     screen = await drive(
-        tmp_path,
+        console_db,
         "ru",
         "teacher",
         [cut.decode("utf-8", "surrogateescape"), "/help", ":q"],
@@ -264,11 +277,13 @@ def test_typed_text_recovers_whole_characters_and_refuses_cut_ones() -> None:
     assert typed_text("\ud83d") is None
 
 
-async def test_photos_and_documents_are_saved_and_announced(tmp_path: Path) -> None:
+async def test_photos_and_documents_are_saved_and_announced(
+    console_db: ConsoleDb, tmp_path: Path
+) -> None:
     """The QR code (a photo) and the participants' CSV (a document) land in
     data/console-downloads and the console says so."""
     screen = await drive(
-        tmp_path,
+        console_db,
         "ru",
         "admin",
         ["/myevents", pick("Оценка &"), pick("QR для отметки"), pick("Выгрузка CSV"), ":q"],
@@ -287,20 +302,20 @@ async def test_photos_and_documents_are_saved_and_announced(tmp_path: Path) -> N
     assert TRICKY_TITLE in screen.split(document.group(0), 1)[1]  # its caption
 
 
-async def test_sample_events_are_imported_once(tmp_path: Path) -> None:
-    screen = await drive(tmp_path, "ru", "teacher", [":q"], sample_events=True)
+async def test_sample_events_are_imported_once(console_db: ConsoleDb) -> None:
+    screen = await drive(console_db, "ru", "teacher", [":q"], sample_events=True)
     assert "sample sites and events imported: 7 created, 0 updated" in screen
     assert "--sample-events" in HELP and HELP in screen
-    screen = await drive(tmp_path, "ru", "teacher", [":q"], sample_events=True)
+    screen = await drive(console_db, "ru", "teacher", [":q"], sample_events=True)
     assert "sample sites and events: already in the database" in screen
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    engine = create_async_engine(console_db.url)
     try:
         async with engine.connect() as db:
             codes = (await db.execute(select(Event.code))).scalars().all()
     finally:
         await engine.dispose()
     assert sorted(str(c) for c in codes) == sorted(SAMPLE_EVENT_CODES)  # once, no duplicates
-    screen = await drive(tmp_path, "ru", "teacher", [":q"])
+    screen = await drive(console_db, "ru", "teacher", [":q"])
     assert "sample sites" not in screen  # only when asked for
 
 
@@ -320,7 +335,7 @@ def test_sample_events_option(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_logs_go_to_the_log_file_not_over_the_prompt(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    console_db: ConsoleDb, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A fresh database logs a warning (sample reference lists loaded): it goes to
     data/console.log, the console points at it between turns, the terminal stays clean."""
@@ -328,7 +343,7 @@ async def test_logs_go_to_the_log_file_not_over_the_prompt(
     terminal = logging.StreamHandler(sys.stderr)  # what logging.basicConfig would install
     root.addHandler(terminal)
     try:
-        screen = await drive(tmp_path, "ru", "teacher", ["/help", ":q"])
+        screen = await drive(console_db, "ru", "teacher", ["/help", ":q"])
         assert root.handlers.count(terminal) == 1  # given back afterwards
     finally:
         root.removeHandler(terminal)
@@ -341,11 +356,11 @@ async def test_logs_go_to_the_log_file_not_over_the_prompt(
     assert "reference lists were empty" not in captured.err + captured.out
 
 
-async def test_the_console_moves_the_clock_and_shows_the_reminders(tmp_path: Path) -> None:
+async def test_the_console_moves_the_clock_and_shows_the_reminders(console_db: ConsoleDb) -> None:
     """`:time` jumps forward: the reminder of the event the teacher signed up for arrives."""
     day = (datetime.now(MSK) + timedelta(days=1)).date()  # the sample event is the day after
     screen = await drive(
-        tmp_path,
+        console_db,
         "en",
         "teacher",
         [

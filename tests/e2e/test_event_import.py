@@ -40,11 +40,13 @@ async def _count(app: BotApp, model: type) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None) -> None:
+async def test_import_from_templates(
+    tmp_path: Path, db_url: str, spec: SpecValidator | None
+) -> None:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
         app = BotApp(
             make_settings(
-                f"sqlite+aiosqlite:///{tmp_path / 'imp.db'}",
+                db_url,
                 telegram_api_base=emu.base_url,
                 admin_ids=[9500],
             )
@@ -140,14 +142,14 @@ async def test_import_from_templates(tmp_path: Path, spec: SpecValidator | None)
         emu.assert_no_violations()
 
 
-def test_cli_import(tmp_path: Path) -> None:
+def test_cli_import(tmp_path: Path, db_url: str) -> None:
     sites = tmp_path / "sites.csv"
     sites.write_bytes(sites_template_csv(CLI_SCOPE))
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "DATABASE_URL": db_url,
         "LOG_LEVEL": "ERROR",
     }
     proc = subprocess.run(

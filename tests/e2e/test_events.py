@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -24,8 +23,8 @@ from tests.e2e.flows import register
 from ui.callbacks.events import EvAct, EvList, FeedbackCb, OfferCb
 
 
-async def _app(emu: BotAPIEmulator, db: Path, clock: ManualClock | None = None) -> BotApp:
-    settings = make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url)
+async def _app(emu: BotAPIEmulator, db_url: str, clock: ManualClock | None = None) -> BotApp:
+    settings = make_settings(db_url, telegram_api_base=emu.base_url)
     app = BotApp(settings, clock=clock) if clock is not None else BotApp(settings)
     await app.setup()
     await app.start_polling()
@@ -115,10 +114,10 @@ async def _give_route(app: BotApp, telegram_id: int) -> None:
         await session.commit()
 
 
-async def test_teacher_events_flow(tmp_path: Path, spec: SpecValidator | None) -> None:
+async def test_teacher_events_flow(db_url: str, spec: SpecValidator | None) -> None:
     clock = ManualClock()
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec, bot_username="metodbot_test_bot") as emu:
-        app = await _app(emu, tmp_path / "events.db", clock)
+        app = await _app(emu, db_url, clock)
         try:
             async with app.sessionmaker() as session:
                 repo = Repo(session)
@@ -251,10 +250,10 @@ async def test_teacher_events_flow(tmp_path: Path, spec: SpecValidator | None) -
 
 
 async def test_freed_seat_is_offered_claimed_or_passed_on(
-    tmp_path: Path, spec: SpecValidator | None
+    db_url: str, spec: SpecValidator | None
 ) -> None:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
-        app = await _app(emu, tmp_path / "waitlist.db")
+        app = await _app(emu, db_url)
         try:
             async with app.sessionmaker() as session:
                 repo = Repo(session)
@@ -305,11 +304,9 @@ async def test_freed_seat_is_offered_claimed_or_passed_on(
         emu.assert_no_violations()
 
 
-async def test_route_step_lists_matching_sessions(
-    tmp_path: Path, spec: SpecValidator | None
-) -> None:
+async def test_route_step_lists_matching_sessions(db_url: str, spec: SpecValidator | None) -> None:
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
-        app = await _app(emu, tmp_path / "step.db")
+        app = await _app(emu, db_url)
         try:
             async with app.sessionmaker() as session:
                 repo = Repo(session)

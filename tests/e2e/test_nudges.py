@@ -6,7 +6,6 @@ and a restart of the bot loses and duplicates nothing."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -264,16 +263,15 @@ def _answer_button(chat: Chat) -> str:
 
 
 async def test_self_assessment_reminders_after_two_and_seven_days_the_retake_and_restarts(
-    tmp_path: Path, spec: SpecValidator | None
+    db_url: str, spec: SpecValidator | None
 ) -> None:
-    db = tmp_path / "reminders.db"
     clock = ManualClock(T0)
     ivan_user = EmuUser(id=8821, first_name="Ivan", language_code="en")
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
 
         async def start_app() -> BotApp:
             app = BotApp(
-                make_settings(f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url),
+                make_settings(db_url, telegram_api_base=emu.base_url),
                 clock=clock,
             )
             await app.setup()

@@ -4,7 +4,6 @@ and with REDIS_URL the question on screen survives too."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from bot.app import BotApp
 from bot.middlewares import UpdateCounter
@@ -13,10 +12,8 @@ from devtools.emulator import BotAPIEmulator, EmuUser, SpecValidator
 from tests.conftest import TEST_TOKEN, make_settings
 
 
-async def _start(emu: BotAPIEmulator, db: Path, redis_url: str | None) -> BotApp:
-    settings = make_settings(
-        f"sqlite+aiosqlite:///{db}", telegram_api_base=emu.base_url, redis_url=redis_url
-    )
+async def _start(emu: BotAPIEmulator, db: str, redis_url: str | None) -> BotApp:
+    settings = make_settings(db, telegram_api_base=emu.base_url, redis_url=redis_url)
     app = BotApp(settings)
     await app.setup()
     await app.start_polling()
@@ -42,11 +39,8 @@ async def _walk_until_experience(app: BotApp, emu: BotAPIEmulator, user: EmuUser
     assert "Step 6 of 7" in emu.last_message(user.id).plain_text  # type: ignore[union-attr]
 
 
-async def _answer_after_restart(
-    tmp_path: Path, spec: SpecValidator | None, redis_url: str | None
-) -> str:
+async def _answer_after_restart(db: str, spec: SpecValidator | None, redis_url: str | None) -> str:
     user = EmuUser(id=7001, first_name="Anna", language_code="en")
-    db = tmp_path / "restart.db"
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
         app = await _start(emu, db, redis_url)
         try:
@@ -72,16 +66,16 @@ async def _answer_after_restart(
 
 
 async def test_restart_with_redis_keeps_the_open_question(
-    tmp_path: Path, spec: SpecValidator | None, redis_url: str
+    db_url: str, spec: SpecValidator | None, redis_url: str
 ) -> None:
-    result = await _answer_after_restart(tmp_path, spec, redis_url)
+    result = await _answer_after_restart(db_url, spec, redis_url)
     years, text = result.split("|", 1)
     assert years == "7" and "Step 7 of 7" in text
 
 
 async def test_restart_in_memory_keeps_answers_and_resumes(
-    tmp_path: Path, spec: SpecValidator | None
+    db_url: str, spec: SpecValidator | None
 ) -> None:
-    result = await _answer_after_restart(tmp_path, spec, None)
+    result = await _answer_after_restart(db_url, spec, None)
     years, text = result.split("|", 1)
     assert years == "None" and "/profile" in text  # the open question is gone, the answers are not

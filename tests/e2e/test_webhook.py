@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from pathlib import Path
 
 import aiohttp
 
@@ -21,11 +20,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_webhook_mode(tmp_path: Path, spec: SpecValidator | None) -> None:
+async def test_webhook_mode(db_url: str, spec: SpecValidator | None) -> None:
     port = _free_port()
     async with BotAPIEmulator(token=TEST_TOKEN, spec=spec) as emu:
         settings = make_settings(
-            f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}",
+            db_url,
             telegram_api_base=emu.base_url,
             run_mode=RunMode.WEBHOOK,
             webhook_url="https://bot.example.org/tg/hook",

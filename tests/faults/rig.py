@@ -31,7 +31,7 @@ from db.repo import Repo
 from db.types import utcnow
 from devtools.emulator import BotAPIEmulator, EmuUser
 from domain.schedule import JobKind
-from tests.conftest import TEST_TOKEN, make_settings
+from tests.conftest import TEST_TOKEN, backend_redis_url, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 Maker = async_sessionmaker[AsyncSession]
@@ -142,7 +142,7 @@ class BotProcess:
             TELEGRAM_API_BASE=self.emu.base_url,
             DATABASE_URL=self.database_url,
             ADMIN_IDS="",
-            REDIS_URL="",
+            REDIS_URL=backend_redis_url() or "",
             RUN_MODE="polling",
             LOG_LEVEL="INFO",
             THROTTLE_RATE="10000",

@@ -52,6 +52,7 @@ def _exactly_once(emu: BotAPIEmulator, chats: list[int], when: str) -> None:
     )
 
 
+@pytest.mark.sqlite_only(reason="holds SQLite's file write lock")
 @hard_timeout(75)
 async def test_a_database_locked_for_10_s_during_the_tick_sends_each_reminder_once(
     sqlite_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
@@ -133,19 +134,19 @@ def _button(message: BotMessage, text: str) -> str | None:
 
 @hard_timeout(80)
 async def test_fifty_simultaneous_sign_ups_with_slow_telegram_lose_no_tap(
-    sqlite_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
+    db_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
 ) -> None:
     """50 teachers press "Yes, sign me up" for a 10-seat event at the same moment while every
     Bot API call takes 0.15 s (SQLite): every tap is answered with its sign-up result, the
     database holds 10 confirmed and 40 waitlisted, and each teacher was told their own."""
-    maker = await open_db(sqlite_url)
+    maker = await open_db(db_url)
     muni = await municipality_id(maker)
     chats = list(range(85_001, 85_051))
     await add_teachers(maker, emu, chats, muni)
     event = await add_event(
         maker, muni, title="Мастер-класс «Читательская грамотность»", capacity=10
     )
-    bot = bots.new(sqlite_url)
+    bot = bots.new(db_url)
     await bot.start()
 
     async def open_confirmation(chat_id: int) -> None:

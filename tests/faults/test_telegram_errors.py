@@ -50,11 +50,11 @@ async def _remind(maker: Maker, event_id: int) -> None:
 
 @hard_timeout(60)
 async def test_a_flood_wait_delays_one_reminder_and_drops_nothing(
-    sqlite_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
+    db_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
 ) -> None:
     """One recipient of a 5-reminder fan-out gets 429 (retry after 1 s) once: the others get
     theirs, and theirs arrives once, after the wait, within a few seconds."""
-    maker = await open_db(sqlite_url)
+    maker = await open_db(db_url)
     muni = await municipality_id(maker)
     chats = list(range(86_001, 86_006))
     flooded = chats[2]
@@ -64,7 +64,7 @@ async def test_a_flood_wait_delays_one_reminder_and_drops_nothing(
     await _remind(maker, event)
     emu.fail_chat(flooded, "flood", retry_after=RETRY_AFTER, times=1)
 
-    bot = bots.new(sqlite_url)
+    bot = bots.new(db_url)
     await bot.start(wait_polling=False)
     await wait_until(
         lambda: any(c.status == 429 for c in emu.calls_to(flooded, "sendMessage")),
@@ -90,12 +90,12 @@ async def test_a_flood_wait_delays_one_reminder_and_drops_nothing(
 
 @hard_timeout(75)
 async def test_a_user_who_blocked_the_bot_is_not_messaged_again(
-    sqlite_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
+    db_url: str, emu: BotAPIEmulator, bots: Bots, open_db: OpenDb
 ) -> None:
     """A reminder to a teacher who blocked the bot is refused (403): the others get theirs,
     and a later reminder (after a restart: it is remembered in the database) is not even
     attempted for them. Once they write to the bot again, notices reach them again."""
-    maker = await open_db(sqlite_url)
+    maker = await open_db(db_url)
     muni = await municipality_id(maker)
     chats = list(range(87_001, 87_006))
     blocked = chats[1]
@@ -110,7 +110,7 @@ async def test_a_user_who_blocked_the_bot_is_not_messaged_again(
     await _remind(maker, first)
     emu.fail_chat(blocked, "blocked")
 
-    bot = bots.new(sqlite_url)
+    bot = bots.new(db_url)
     await bot.start(wait_polling=False)
     await wait_until(
         lambda: (
