@@ -72,14 +72,16 @@ class Bench:
 
 
 @pytest.fixture
-async def bench(sqlite_url: str, spec: SpecValidator | None) -> AsyncIterator[Bench]:
-    settings = make_settings(sqlite_url, admin_ids=[900], throttle_rate=1000.0, throttle_burst=1000)
+async def bench(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Bench]:
+    settings = make_settings(db_url, admin_ids=[900], throttle_rate=1000.0, throttle_burst=1000)
     engine, sessionmaker = await prepare_database(settings)
     teachers = await prepare_teachers(sessionmaker, 2)
     h = Harness(settings, sessionmaker, spec)
     statements = Statements()
     statements.attach(engine)
     yield Bench(h, statements, teachers[0], Feeder())
+    await h.dp.storage.close()
+    await h.bot.session.close()
     await engine.dispose()
     assert h.session.violations == [], h.session.violations
 
