@@ -16,6 +16,7 @@ from db.repositories.assessment import AssessmentRepo, FrameworkRepo
 from db.repositories.audit import AuditRepo
 from db.repositories.broadcasts import BroadcastRepo
 from db.repositories.diagnoses import DiagnosisRepo
+from db.repositories.event_views import TeacherEventViews
 from db.repositories.health import HealthRepo
 from db.repositories.imports import ImportRepo
 from db.repositories.jobs import JobRepo
@@ -30,10 +31,11 @@ from db.repositories.stats import StatsRepo
 from domain.reminders import Policy
 
 
-class EventArea(RegistrationRepo, SiteRepo):
+class EventArea(RegistrationRepo, SiteRepo, TeacherEventViews):
     """`repo.events`: events and the teacher's listing (`db.repositories.events`), their
     seats, waitlist, offers and attendance under the event lock
-    (`db.repositories.registrations`) and the internship sites (`db.repositories.sites`)."""
+    (`db.repositories.registrations`), the internship sites (`db.repositories.sites`) and
+    the teacher's card and list in one statement each (`db.repositories.event_views`)."""
 
 
 class Repo:

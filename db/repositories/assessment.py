@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import JSON, bindparam, case, delete, insert, null, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Answer, Attempt, FrameworkVersion
@@ -61,14 +61,28 @@ class FrameworkRepo:
         return None if document is None else self._parse(version, document)
 
     async def active(self) -> Framework | None:
-        """The newest version: one small query for its name; the 256 KB document is read and
-        decoded only the first time this process meets the version."""
-        version = await self.session.scalar(
-            select(FrameworkVersion.version).order_by(FrameworkVersion.id.desc()).limit(1)
+        """The newest version, in one query: the 256 KB document comes with it (and is
+        decoded) only when this process has not parsed that version yet."""
+        document = type_coerce(
+            case(
+                (FrameworkVersion.version.in_(list(self._parsed)), null()),
+                else_=FrameworkVersion.document,
+            ),
+            JSON,
         )
-        if version is None:
+        row = (
+            await self.session.execute(
+                select(FrameworkVersion.version, document)
+                .order_by(FrameworkVersion.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
             return None
-        return self._parsed.get(version) or await self._document(version)
+        version, found = row._tuple()
+        if version in self._parsed:
+            return self._parsed[version]
+        return self._parse(version, found) if found else await self._document(version)
 
     async def get(self, version: str) -> Framework | None:
         """A version by name: versions are immutable and never deleted, so one this process

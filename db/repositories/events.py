@@ -19,7 +19,6 @@ from sqlalchemy import (
     ScalarSelect,
     Text,
     and_,
-    bindparam,
     case,
     cast,
     false,
@@ -31,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from db.models import Event, Registration, Site
 from db.repositories.staff import events_in
@@ -174,55 +173,6 @@ def _per_event(value: ColumnElement[int], *conditions: ColumnElement[bool]) -> S
     )
 
 
-# the statements of the teacher's list and card, built once (their values are bound per call)
-_SEAT = aliased(Registration, name="seat")
-_OWN = aliased(Registration, name="own")
-#: the seats an event's registrations hold
-_TAKEN = (
-    select(func.count())
-    .select_from(_SEAT)
-    .where(_SEAT.event_id == Event.id, _SEAT.status.in_(_SEAT_STATUSES))
-    .correlate(Event)
-    .scalar_subquery()
-)
-#: the status of the registration of the user bound as `own_user`
-_MINE = (
-    select(_OWN.status)
-    .where(_OWN.event_id == Event.id, _OWN.user_id == bindparam("own_user"))
-    .correlate(Event)
-    .scalar_subquery()
-)
-_CARD = (
-    select(Event, Site.title, _TAKEN, Registration)
-    .outerjoin(Site, Site.id == Event.site_id)
-    .outerjoin(
-        Registration,
-        and_(Registration.event_id == Event.id, Registration.user_id == bindparam("card_user")),
-    )
-    .where(Event.id == bindparam("card_event"))
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CardView:
-    """An event as its card shows it (`EventRepo.card_view`)."""
-
-    event: Event
-    site_title: str | None
-    taken: int
-    registration: Registration | None
-
-
-@dataclass(frozen=True, slots=True)
-class ListedEvent:
-    """An event in a teacher's list (`EventRepo.teacher_page`)."""
-
-    event: Event
-    taken: int
-    #: the user's registration status (None: never registered)
-    mine: RegStatus | None
-
-
 class EventRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -234,18 +184,6 @@ class EventRepo:
             select(Event).where(Event.id == event_id).options(selectinload(Event.site))
         )
         return event
-
-    async def card_view(self, event_id: int, user_id: int) -> CardView | None:
-        """What the teacher's event card shows, in one statement: the event (its
-        relationships not loaded), its site's title, the seats taken and the user's
-        registration."""
-        row = (
-            await self.session.execute(_CARD, {"card_event": event_id, "card_user": user_id})
-        ).first()
-        if row is None:
-            return None
-        event, site_title, seats, reg = row._tuple()
-        return CardView(event, site_title, int(seats or 0), reg)
 
     async def for_teacher(
         self, query: TeacherEvents, page: int, per_page: int
@@ -272,40 +210,6 @@ class EventRepo:
             )
         )
         return Page(items=items, page=page, pages=pages), total
-
-    async def teacher_page(
-        self, query: TeacherEvents, page: int, per_page: int, user_id: int
-    ) -> tuple[Page[ListedEvent], int]:
-        """`for_teacher` with what the list shows of each event (the seats taken, the user's
-        registration status), in one statement: the total rides along as a window count.
-        Only a page past the end (a stale button) costs a second look, at the last page."""
-        where = and_(*query.conditions())
-        order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
-        if query.weights:
-            order.append(query.score().desc())
-        statement = (
-            select(Event, _TAKEN, _MINE, func.count().over())
-            .where(where)
-            .order_by(*order, Event.id)
-            .limit(per_page)
-        )
-        page = max(page, 0)
-        own = {"own_user": user_id}
-        rows = (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
-        if not rows and page > 0:
-            total = int(
-                await self.session.scalar(select(func.count()).select_from(Event).where(where)) or 0
-            )
-            page = max(1, -(-total // per_page)) - 1
-            rows = (
-                (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
-            )
-        total = int(rows[0][3]) if rows else 0
-        items = [
-            ListedEvent(event, int(seats or 0), RegStatus(status) if status else None)
-            for event, seats, status, _count in rows
-        ]
-        return Page(items=items, page=page, pages=max(1, -(-total // per_page))), total
 
     async def site_title(self, site_id: int | None) -> str | None:
         """The title of an event's site, read by id (no relationship loading on the event)."""

@@ -12,7 +12,8 @@ from core.clock import Clock
 from core.usercache import UserContext
 from db.models import Event, User
 from db.repo import Repo
-from db.repositories.events import CardView, facts_of
+from db.repositories.event_views import CardView
+from db.repositories.events import facts_of
 from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted

@@ -1,0 +1,119 @@
+"""What a teacher's event screens show, each in one statement: the card (`card_view`) and a
+page of the list with its seats, the user's statuses and the total (`teacher_page`). The
+statements are built once, at import; their values are bound per call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.models import Event, Registration, Site
+from db.repositories.events import TeacherEvents
+from db.repositories.registrations import SEAT_STATUSES
+from domain.events import RegStatus
+from domain.pagination import Page
+
+_SEAT_STATUSES = SEAT_STATUSES
+
+_SEAT = aliased(Registration, name="seat")
+_OWN = aliased(Registration, name="own")
+#: the seats an event's registrations hold
+_TAKEN = (
+    select(func.count())
+    .select_from(_SEAT)
+    .where(_SEAT.event_id == Event.id, _SEAT.status.in_(_SEAT_STATUSES))
+    .correlate(Event)
+    .scalar_subquery()
+)
+#: the status of the registration of the user bound as `own_user`
+_MINE = (
+    select(_OWN.status)
+    .where(_OWN.event_id == Event.id, _OWN.user_id == bindparam("own_user"))
+    .correlate(Event)
+    .scalar_subquery()
+)
+_CARD = (
+    select(Event, Site.title, _TAKEN, Registration)
+    .outerjoin(Site, Site.id == Event.site_id)
+    .outerjoin(
+        Registration,
+        and_(Registration.event_id == Event.id, Registration.user_id == bindparam("card_user")),
+    )
+    .where(Event.id == bindparam("card_event"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """An event as its card shows it (`EventRepo.card_view`)."""
+
+    event: Event
+    site_title: str | None
+    taken: int
+    registration: Registration | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEvent:
+    """An event in a teacher's list (`EventRepo.teacher_page`)."""
+
+    event: Event
+    taken: int
+    #: the user's registration status (None: never registered)
+    mine: RegStatus | None
+
+
+class TeacherEventViews:
+    """Part of `repo.events` (`db.repo.EventArea`)."""
+
+    session: AsyncSession
+
+    async def card_view(self, event_id: int, user_id: int) -> CardView | None:
+        """What the teacher's event card shows, in one statement: the event (its
+        relationships not loaded), its site's title, the seats taken and the user's
+        registration."""
+        row = (
+            await self.session.execute(_CARD, {"card_event": event_id, "card_user": user_id})
+        ).first()
+        if row is None:
+            return None
+        event, site_title, seats, reg = row._tuple()
+        return CardView(event, site_title, int(seats or 0), reg)
+
+    async def teacher_page(
+        self, query: TeacherEvents, page: int, per_page: int, user_id: int
+    ) -> tuple[Page[ListedEvent], int]:
+        """`for_teacher` with what the list shows of each event (the seats taken, the user's
+        registration status), in one statement: the total rides along as a window count.
+        Only a page past the end (a stale button) costs a second look, at the last page."""
+        where = and_(*query.conditions())
+        order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
+        if query.weights:
+            order.append(query.score().desc())
+        statement = (
+            select(Event, _TAKEN, _MINE, func.count().over())
+            .where(where)
+            .order_by(*order, Event.id)
+            .limit(per_page)
+        )
+        page = max(page, 0)
+        own = {"own_user": user_id}
+        rows = (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
+        if not rows and page > 0:
+            total = int(
+                await self.session.scalar(select(func.count()).select_from(Event).where(where)) or 0
+            )
+            page = max(1, -(-total // per_page)) - 1
+            rows = (
+                (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
+            )
+        total = int(rows[0][3]) if rows else 0
+        items = [
+            ListedEvent(event, int(seats or 0), RegStatus(status) if status else None)
+            for event, seats, status, _count in rows
+        ]
+        return Page(items=items, page=page, pages=max(1, -(-total // per_page))), total
