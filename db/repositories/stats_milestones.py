@@ -327,6 +327,8 @@ async def refresh(session: AsyncSession, limit: int = 2000) -> int:
     """Recompute up to `limit` stale rows (their own short transaction is the caller's); how
     many. The rows are claimed first (`stale` cleared, row-locked on PostgreSQL: a writer
     marking one again waits, then marks it stale again), computed in the next statement."""
+    if await session.scalar(stale_users().limit(1)) is None:
+        return 0  # the usual tick: nothing to do, and no write transaction for it
     claim = (
         update(M)
         .where(M.stale, M.user_id.in_(stale_users().limit(limit)))
