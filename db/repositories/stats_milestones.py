@@ -153,7 +153,7 @@ def computed(dialect: str, *where: ColumnElement[bool]) -> Select[Any]:
     `users` matching `where`: the one definition of the milestones. The lookups run once per
     user in a materialised CTE (SQLite would otherwise copy each correlated lookup into every
     expression that uses it); the times become integers around it."""
-    lookups, _ = correlated_lookups()
+    lookups = correlated_lookups()
     newest = (
         select(Route.id)
         .where(Route.user_id == User.id)

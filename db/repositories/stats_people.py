@@ -170,10 +170,10 @@ def name_of(group: Group, locale: str) -> tuple[Any, Any]:
     return Municipality, Municipality.name_en if locale == "en" else Municipality.name_ru
 
 
-def correlated_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
+def correlated_lookups() -> list[Any]:
     """Per teacher, the first time each indicator became true: correlated MIN lookups on
-    indexed columns (`users.id` of the enclosing query). The work grows with the scope: the
-    choice for a municipality or a school."""
+    indexed columns (`users.id` of the enclosing query), labelled. `stats_milestones`
+    evaluates them once per user it refreshes or reads stale."""
     attempt_done = (
         select(func.min(Attempt.finished_at))
         .where(Attempt.user_id == User.id, Attempt.finished_at.is_not(None))
@@ -248,7 +248,7 @@ def correlated_lookups() -> tuple[list[Any], list[tuple[Any, Any]]]:
         # only the young specialists' support is asked: skip the lookups for others
         case((is_young == 1, attended(None))).label("any_attended_at"),
         case((is_young == 1, mentored)).label("mentored_at"),
-    ], []
+    ]
 
 
 __all__ = [
