@@ -36,6 +36,7 @@ from bot.middlewares import (
     UpdateCounter,
     UserMiddleware,
 )
+from bot.middlewares.response_types import KeepResponseTypes
 from core.clock import Clock, SystemClock
 from core.health import install_error_log
 from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
@@ -68,6 +69,7 @@ def build_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
     assert settings.bot_token is not None, "BOT_TOKEN is required"
     # an update's transaction is committed before the bot talks to Telegram (see the class)
     session.middleware(CommitBeforeSend())
+    session.middleware(KeepResponseTypes())
     return Bot(
         settings.bot_token,
         session=session,
