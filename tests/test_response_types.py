@@ -40,4 +40,4 @@ async def test_the_bot_keeps_the_answer_models_of_the_methods_it_called() -> Non
     gc.collect()
     assert all(r() is not None for r in refs)
     # the same class each time: nothing is rebuilt
-    assert keeper.kept[EditMessageText] is Response[EditMessageText.__returning__]  # type: ignore[name-defined]
+    assert keeper.kept[EditMessageText] is Response[EditMessageText.__returning__]
