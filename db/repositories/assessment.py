@@ -12,7 +12,8 @@ from db.models import Answer, Attempt, FrameworkVersion
 from domain.framework import Framework, parse_framework
 
 # hot statements (an answer, /events), built once; their values are bound per call
-_LATEST_RESULT = (
+#: the stored result of the user bound as `result_user`'s latest finished attempt
+LATEST_RESULT = (
     select(Attempt.result)
     .where(
         Attempt.user_id == bindparam("result_user"),
@@ -84,6 +85,11 @@ class FrameworkRepo:
             return self._parsed[version]
         return self._parse(version, found) if found else await self._document(version)
 
+    def parsed(self, version: str | None) -> Framework | None:
+        """The version if this process has parsed it already (no query; versions are
+        immutable): `active()`'s answer when `version` is the active one."""
+        return self._parsed.get(version) if version is not None else None
+
     async def get(self, version: str) -> Framework | None:
         """A version by name: versions are immutable and never deleted, so one this process
         has parsed is answered without a query."""
@@ -116,7 +122,7 @@ class AssessmentRepo:
     async def latest_result(self, user_id: int) -> dict[str, Any] | None:
         """The stored result of the user's latest finished attempt (one small query)."""
         result: dict[str, Any] | None = await self.session.scalar(
-            _LATEST_RESULT, {"result_user": user_id}
+            LATEST_RESULT, {"result_user": user_id}
         )
         return result or None
 

@@ -1,6 +1,7 @@
-"""What a teacher's event screens show, each in one statement: the card (`card_view`) and a
-page of the list with its seats, the user's statuses and the total (`teacher_page`). The
-statements are built once, at import; their values are bound per call."""
+"""What a teacher's event screens show, each in one statement: the card (`card_view`), a
+page of the list with its seats, the user's statuses and the total (`teacher_page`), and
+what the screens need to know of the teacher (`teacher_facts`). The statements are built
+once, at import; their values are bound per call."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.models import Event, Registration, Site
+from db.models import Event, FrameworkVersion, Registration, RouteStep, Site, User, UserSubject
+from db.repositories.assessment import LATEST_RESULT
 from db.repositories.events import TeacherEvents
 from db.repositories.registrations import SEAT_STATUSES
+from db.repositories.routes import CURRENT_ROUTE_ID
 from domain.events import RegStatus
 from domain.pagination import Page
 
@@ -47,6 +50,50 @@ _CARD = (
 )
 
 
+#: joins codes (subjects, competencies: `[a-z0-9_]`, never this character) into one value
+_SEP = "\x1f"
+_FACTS = select(
+    User.id,
+    User.language,
+    User.municipality_id,
+    User.position_code,
+    select(func.aggregate_strings(UserSubject.subject_code, _SEP))
+    .where(UserSubject.user_id == User.id)
+    .correlate(User)
+    .scalar_subquery(),
+    LATEST_RESULT.scalar_subquery(),
+    select(func.aggregate_strings(RouteStep.competency, _SEP))
+    .where(RouteStep.route_id == CURRENT_ROUTE_ID)
+    .scalar_subquery(),
+    select(FrameworkVersion.version)
+    .order_by(FrameworkVersion.id.desc())
+    .limit(1)
+    .scalar_subquery(),
+).where(User.id == bindparam("facts_user"))
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherFacts:
+    """What the event screens need to know of the teacher (`EventRepo.teacher_facts`)."""
+
+    user_id: int
+    language: str
+    municipality_id: int | None
+    position_code: str | None
+    #: the teacher's subjects (in no particular order)
+    subjects: tuple[str, ...]
+    #: the stored result of the latest finished self-assessment
+    latest_result: dict[str, Any] | None
+    #: the competencies of the steps of the current route
+    route_competencies: frozenset[str]
+    #: the active (newest) framework version
+    framework_version: str | None
+
+
+def _codes(joined: str | None) -> tuple[str, ...]:
+    return tuple(joined.split(_SEP)) if joined else ()
+
+
 @dataclass(frozen=True, slots=True)
 class CardView:
     """An event as its card shows it (`EventRepo.card_view`)."""
@@ -71,6 +118,27 @@ class TeacherEventViews:
     """Part of `repo.events` (`db.repo.EventArea`)."""
 
     session: AsyncSession
+
+    async def teacher_facts(self, user_id: int) -> TeacherFacts | None:
+        """The teacher's placement, subjects, latest self-assessment result, current route's
+        competencies and the active framework version, in one statement (four before)."""
+        bound = {"facts_user": user_id, "result_user": user_id, "route_user": user_id}
+        row = (await self.session.execute(_FACTS, bound)).first()
+        if row is None:
+            return None
+        user, language, municipality, position, subjects, result, competencies, version = (
+            row._tuple()
+        )
+        return TeacherFacts(
+            user_id=user,
+            language=language,
+            municipality_id=municipality,
+            position_code=position,
+            subjects=_codes(subjects),
+            latest_result=result or None,
+            route_competencies=frozenset(_codes(competencies)),
+            framework_version=version,
+        )
 
     async def card_view(self, event_id: int, user_id: int) -> CardView | None:
         """What the teacher's event card shows, in one statement: the event (its

@@ -28,13 +28,12 @@ _ACTIVE_WITH_PAST = (
     .limit(1)
     .options(selectinload(Route.steps))
 )
+#: the id of the current route of the user bound as `route_user`
+CURRENT_ROUTE_ID = (
+    select(Route.id).where(_CURRENT).order_by(Route.id.desc()).limit(1).scalar_subquery()
+)
 _ACTIVE_COMPETENCIES = (
-    select(RouteStep.competency)
-    .where(
-        RouteStep.route_id
-        == select(Route.id).where(_CURRENT).order_by(Route.id.desc()).limit(1).scalar_subquery()
-    )
-    .distinct()
+    select(RouteStep.competency).where(RouteStep.route_id == CURRENT_ROUTE_ID).distinct()
 )
 
 

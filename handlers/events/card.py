@@ -18,7 +18,7 @@ from domain.deeplinks import make_link
 from domain.events import EventStatus, RegStatus, can_cancel, cancel_too_late
 from domain.typography import names_a_site, quoted
 from handlers.common import show
-from handlers.events.common import not_available, own_event, status_text, user_eligible
+from handlers.events.common import facts_eligible, not_available, own_event, status_text
 from services import broadcasts
 from ui.callbacks.broadcasts import BcOpen
 from ui.callbacks.events import EvAct, EvAction, EvList, EvListMode
@@ -42,20 +42,29 @@ async def card(
     """The card of `event` (read again with what it shows: `EventRepo.card_view`)."""
     view = await repo.events.card_view(event.id, user.id)
     await card_of(
-        target, repo, user, view or CardView(event, None, 0, None), tz, now, answer=answer
+        target,
+        repo,
+        user.language,
+        view or CardView(event, None, 0, None),
+        tz,
+        now,
+        answer=answer,
     )
 
 
 async def card_of(
     target: Message | CallbackQuery,
     repo: Repo,
-    user: User,
+    lang: str,
     view: CardView,
     tz: tzinfo,
     now: datetime,
     *,
     answer: bool = True,
+    framework_version: str | None = None,
 ) -> None:
+    """`framework_version`: the active framework's version, when the caller knows it (the
+    framework is then not looked up, if this process has parsed that version)."""
     event, taken, reg = view.event, view.taken, view.registration
     position = (
         await repo.events.waitlist_position(reg)
@@ -65,8 +74,7 @@ async def card_of(
     # the site's title comes with the view: the event row may have been refreshed under the
     # seat lock, so its relationships are never read here
     site_title = view.site_title
-    framework = await repo.frameworks.active()
-    lang = user.language
+    framework = repo.frameworks.parsed(framework_version) or await repo.frameworks.active()
     comps = []
     for code in event.competencies or ():
         title = (
@@ -144,12 +152,20 @@ async def on_card(
     tz: tzinfo,
     clock: Clock,
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    view = await repo.events.card_view(callback_data.event, db_user.id)
-    if view is None or not await user_eligible(repo, db_user, view.event):
+    facts = await repo.events.teacher_facts(user.id)
+    view = await repo.events.card_view(callback_data.event, user.id)
+    if facts is None or view is None or not facts_eligible(facts, view.event):
         await query.answer(not_available(), show_alert=True)
         return
-    await card_of(query, repo, db_user, view, tz, clock.now())
+    await card_of(
+        query,
+        repo,
+        facts.language,
+        view,
+        tz,
+        clock.now(),
+        framework_version=facts.framework_version,
+    )
 
 
 async def on_broadcast_event(

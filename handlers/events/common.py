@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from db.models import Event, Registration, User
 from db.repo import Repo
+from db.repositories.event_views import TeacherFacts
 from domain.assessment import AssessmentResult
 from domain.audience import Audience, eligible
 from domain.events import RegStatus
@@ -44,11 +45,16 @@ async def user_eligible(repo: Repo, user: User, event: Event) -> bool:
     return eligible(audience_of(event), user.municipality_id, user.position_code, subjects)
 
 
-async def interests(repo: Repo, user_id: int) -> tuple[set[str], set[str]]:
+def facts_eligible(facts: TeacherFacts, event: Event) -> bool:
+    """`user_eligible` for a teacher whose facts are read already."""
+    return eligible(audience_of(event), facts.municipality_id, facts.position_code, facts.subjects)
+
+
+def interests(facts: TeacherFacts) -> tuple[set[str], set[str]]:
     """The teacher's deficits (latest self-assessment) and active route competencies."""
-    latest = await repo.assessments.latest_result(user_id)
+    latest = facts.latest_result
     deficits = set(AssessmentResult.from_json(latest).deficits) if latest else set()
-    return deficits, await repo.routes.active_competencies(user_id)
+    return deficits, set(facts.route_competencies)
 
 
 def not_available() -> str:

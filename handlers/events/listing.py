@@ -10,8 +10,8 @@ from aiogram.utils.i18n import gettext as _
 
 from core.clock import Clock
 from core.usercache import UserContext
-from db.models import User
 from db.repo import Repo
+from db.repositories.event_views import TeacherFacts
 from db.repositories.events import TeacherEvents
 from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
@@ -29,16 +29,16 @@ WHEN_DAYS = {EvListWhen.WEEK: 7, EvListWhen.MONTH: 31}
 async def _list(
     event: Message | CallbackQuery,
     repo: Repo,
-    user: User,
+    facts: TeacherFacts,
     query: EvList,
     tz: tzinfo,
     now: datetime,
-    known_interests: tuple[set[str], set[str]] | None = None,
 ) -> None:
-    """`known_interests`: the teacher's `interests`, when the caller has them already."""
-    lang = user.language
+    lang = facts.language
     if query.mode == EvListMode.COMP and not query.value:
-        framework = await repo.frameworks.active()
+        framework = repo.frameworks.parsed(facts.framework_version) or (
+            await repo.frameworks.active()
+        )
         comps = framework.competencies if framework else ()
         rows = [
             [
@@ -73,21 +73,23 @@ async def _list(
     # the audience, the filters and the page are all applied by the database
     base = TeacherEvents(
         now=now,
-        municipality_id=user.municipality_id,
-        position=user.position_code,
-        subjects=tuple(await repo.users.subject_codes(user.id)),
+        municipality_id=facts.municipality_id,
+        position=facts.position_code,
+        subjects=facts.subjects,
         until=now + timedelta(days=WHEN_DAYS[query.when]) if query.when in WHEN_DAYS else None,
     )
     if query.mode == EvListMode.REC:
-        deficits, in_route = known_interests or await interests(repo, user.id)
+        deficits, in_route = interests(facts)
         spec = replace(base, weights=interest_weights(deficits, in_route), relevant_only=True)
         title = _("⭐ <b>Recommended for you</b>: events on your deficits and your route")
     elif query.mode == EvListMode.MINE:
-        spec = replace(base, organised_by=user.municipality_id)
+        spec = replace(base, organised_by=facts.municipality_id)
         title = _("🏙 <b>Events of your municipality</b>")
     elif query.mode == EvListMode.COMP:
         spec = replace(base, competency=query.value)
-        framework = await repo.frameworks.active()
+        framework = repo.frameworks.parsed(facts.framework_version) or (
+            await repo.frameworks.active()
+        )
         name = (
             framework.competency(query.value).title.text(lang)
             if framework and any(c.code == query.value for c in framework.competencies)
@@ -100,7 +102,7 @@ async def _list(
     else:
         spec = base
         title = _("📅 <b>All upcoming events</b>")
-    page, _total = await repo.events.teacher_page(spec, query.page, EVENTS_PER_PAGE, user.id)
+    page, _total = await repo.events.teacher_page(spec, query.page, EVENTS_PER_PAGE, facts.user_id)
     lines = [title, ""]
     rows = []
     for item in page.items:
@@ -161,13 +163,20 @@ async def _list(
     await show(event, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
+async def _facts(repo: Repo, user: UserContext) -> TeacherFacts:
+    facts = await repo.events.teacher_facts(user.id)
+    if facts is None:
+        raise LookupError(f"user {user.id} vanished during the update")
+    return facts
+
+
 async def cmd_events(
     message: Message, repo: Repo, user: UserContext, tz: tzinfo, clock: Clock
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    known = await interests(repo, user.id)
-    mode = EvListMode.REC if known[0] or known[1] else EvListMode.ALL
-    await _list(message, repo, db_user, EvList(mode=mode), tz, clock.now(), known)
+    facts = await _facts(repo, user)
+    deficits, in_route = interests(facts)
+    mode = EvListMode.REC if deficits or in_route else EvListMode.ALL
+    await _list(message, repo, facts, EvList(mode=mode), tz, clock.now())
 
 
 async def on_list(
@@ -178,5 +187,4 @@ async def on_list(
     tz: tzinfo,
     clock: Clock,
 ) -> None:
-    db_user = await repo.users.require(user.id)
-    await _list(query, repo, db_user, callback_data, tz, clock.now())
+    await _list(query, repo, await _facts(repo, user), callback_data, tz, clock.now())
