@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from db.models import Event, Route, RouteComment, RouteStep, User
 from db.repo import Repo
-from db.repositories.events import TeacherEvents
+from db.repositories.teacher_events import TeacherEvents
 from domain.assessment import AssessmentResult
 from domain.attendance import STEP_FOR_KIND
 from domain.framework import Framework

@@ -14,7 +14,7 @@ from bot.app import SAMPLE_REFERENCE, import_reference
 from core.clock import utcnow
 from db.models import Event, User
 from db.repo import Repo
-from db.repositories.events import TeacherEvents
+from db.repositories.teacher_events import TeacherEvents
 from domain.audience import Audience, eligible
 from domain.events import (
     Decision,
@@ -249,22 +249,22 @@ async def test_sql_audience_is_the_domain_rule(sessionmaker: Maker) -> None:
                 t_subjects,
             )
         }
+        spec = TeacherEvents(
+            now=now, municipality_id=t_muni, position=t_position, subjects=t_subjects
+        )
         async with sessionmaker() as session:
-            page, total = await Repo(session).events.for_teacher(
-                TeacherEvents(
-                    now=now,
-                    municipality_id=t_muni,
-                    position=t_position,
-                    subjects=t_subjects,
-                ),
-                0,
-                100,
-            )
+            page, total = await Repo(session).events.for_teacher(spec, 0, 100)
+            # the list's statement, built once per shape: the first and the third teacher
+            # share one (their own values bound), and it answers the same
+            listed, listed_total = await Repo(session).events.teacher_page(spec, 0, 100, 0)
         assert {e.title for e in page.items} == expected and total == len(expected), (
             t_muni,
             t_position,
             t_subjects,
         )
+        assert {item.event.title for item in listed.items} == expected == set(
+            titles := [e.title for e in page.items]
+        ) and listed_total == total, (spec, titles)
 
 
 async def test_for_me_is_relevant_events_soonest_first(sessionmaker: Maker) -> None:
@@ -307,6 +307,17 @@ async def test_for_me_is_relevant_events_soonest_first(sessionmaker: Maker) -> N
     )
     async with sessionmaker() as session:
         page, total = await Repo(session).events.for_teacher(spec, 0, 10)
+        listed, _ = await Repo(session).events.teacher_page(spec, 0, 10, 0)
+        # the same shape (two weighted competencies), other codes bound: other events
+        other, _ = await Repo(session).events.teacher_page(
+            replace(spec, weights={"health": 1, "digital": 1}), 0, 10, 0
+        )
+    assert [i.event.title for i in listed.items] == [e.title for e in page.items]
+    assert [i.event.title for i in other.items] == [
+        "Не по теме",
+        "Сегодня, дефицит",
+        "Неделя, маршрут+",
+    ]
     expected = sorted(
         (e for e in events if relevance(e.competencies, deficits, route) > 0),
         key=lambda e: e.starts_at,

@@ -188,7 +188,7 @@ async def test_the_one_statement_list_matches_the_list_counts_and_statuses(
     from dataclasses import replace as with_
 
     from core.clock import utcnow
-    from db.repositories.events import TeacherEvents
+    from db.repositories.teacher_events import TeacherEvents
     from domain.events import interest_weights
 
     settings = make_settings(sqlite_url)

@@ -16,7 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean
 
 from db.models import Attempt, Event, Registration, Route, User, UserSubject
-from db.repositories.events import json_list_has
+from db.repositories.teacher_events import json_list_has
 from domain.broadcasts import YOUNG_MAX_YEARS, EventGroup, Filters, Scope, municipalities
 from domain.events import EventStatus, RegStatus
 from domain.profile import AgeBand

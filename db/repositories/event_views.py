@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Event, FrameworkVersion, Registration, RouteStep, Site, User, UserSubject
 from db.repositories.assessment import LATEST_RESULT
-from db.repositories.events import TeacherEvents
 from db.repositories.registrations import SEAT_STATUSES
 from db.repositories.routes import CURRENT_ROUTE_ID
+from db.repositories.teacher_events import TeacherEvents
 from domain.events import RegStatus
 from domain.pagination import Page
 
@@ -157,27 +157,26 @@ class TeacherEventViews:
     ) -> tuple[Page[ListedEvent], int]:
         """`for_teacher` with what the list shows of each event (the seats taken, the user's
         registration status), in one statement: the total rides along as a window count.
-        Only a page past the end (a stale button) costs a second look, at the last page."""
-        where = and_(*query.conditions())
-        order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
-        if query.weights:
-            order.append(query.score().desc())
-        statement = (
-            select(Event, _TAKEN, _MINE, func.count().over())
-            .where(where)
-            .order_by(*order, Event.id)
-            .limit(per_page)
-        )
+        Only a page past the end (a stale button) costs a second look, at the last page.
+        The statement is built once per `query.shape()`; each call binds its values."""
+        statement = _page_statement(query.shape(), query)
         page = max(page, 0)
-        own = {"own_user": user_id}
-        rows = (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
+        bound = query.params() | {"own_user": user_id, "page_size": per_page}
+        rows = (
+            (await self.session.execute(statement, bound | {"page_skip": page * per_page}))
+            .tuples()
+            .all()
+        )
         if not rows and page > 0:
+            where = and_(*query.conditions())
             total = int(
                 await self.session.scalar(select(func.count()).select_from(Event).where(where)) or 0
             )
             page = max(1, -(-total // per_page)) - 1
             rows = (
-                (await self.session.execute(statement.offset(page * per_page), own)).tuples().all()
+                (await self.session.execute(statement, bound | {"page_skip": page * per_page}))
+                .tuples()
+                .all()
             )
         total = int(rows[0][3]) if rows else 0
         items = [
@@ -185,3 +184,26 @@ class TeacherEventViews:
             for event, seats, status, _count in rows
         ]
         return Page(items=items, page=page, pages=max(1, -(-total // per_page))), total
+
+
+#: the teacher's list statements by `TeacherEvents.shape()` (a few dozen shapes at most: the
+#: filters, and how many subjects and weighted competencies a teacher has)
+_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _page_statement(shape: tuple[Any, ...], query: TeacherEvents) -> Select[Any]:
+    statement = _PAGES.get(shape)
+    if statement is None:
+        if len(_PAGES) >= 512:  # a bound, never reached in practice
+            _PAGES.clear()
+        order: list[ColumnElement[Any]] = [Event.starts_at.asc()]
+        if query.weights:
+            order.append(query.score().desc())
+        statement = _PAGES[shape] = (
+            select(Event, _TAKEN, _MINE, func.count().over())
+            .where(and_(*query.conditions()))
+            .order_by(*order, Event.id)
+            .limit(bindparam("page_size", type_=Integer))
+            .offset(bindparam("page_skip", type_=Integer))
+        )
+    return statement

@@ -8,32 +8,24 @@ of one event are serialised and capacity is never exceeded (tests: 50 concurrent
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
-    Text,
     and_,
-    case,
-    cast,
-    false,
     func,
-    literal,
-    or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import selectinload
 
 from db.models import Event, Registration, Site
 from db.repositories.staff import events_in
+from db.repositories.teacher_events import TeacherEvents
 from domain.events import EventFacts, EventStatus, RegStatus
 from domain.pagination import Page
 from domain.scope import Scope
@@ -47,93 +39,6 @@ def facts_of(event: Event) -> EventFacts:
         capacity=event.capacity,
         registration_deadline=event.registration_deadline,
     )
-
-
-def _json_text(column: InstrumentedAttribute[list[str]]) -> ColumnElement[str]:
-    return cast(column, Text)
-
-
-def json_list_has(column: InstrumentedAttribute[list[str]], code: str) -> ColumnElement[bool]:
-    """The JSON list of strings in `column` holds `code`, on SQLite and PostgreSQL alike.
-
-    A LIKE on the JSON text for the quoted string (`"math"`, LIKE wildcards escaped): the quotes
-    delimit whole elements, so `"math"` never matches `"mathematics"`, and both databases keep
-    the text of a `JSON` value as written. JSON functions would be exact too but differ
-    (`json_each` on SQLite, `json_array_elements_text` on PostgreSQL); the codes are slugs."""
-    text = _json_text(column)
-    needles = {json.dumps(code), json.dumps(code, ensure_ascii=False)}
-    return or_(*(text.contains(needle, autoescape=True) for needle in sorted(needles)))
-
-
-def json_list_empty(column: InstrumentedAttribute[list[str]]) -> ColumnElement[bool]:
-    return or_(column.is_(None), _json_text(column).in_(["[]", "null"]))
-
-
-@dataclass(frozen=True, slots=True)
-class TeacherEvents:
-    """Which upcoming events a teacher's list shows, as one SQL query.
-
-    The audience (the same rule as `domain.events.eligible`): region-wide or of the teacher's
-    municipality, positions empty or holding the teacher's, subjects empty or sharing one.
-    Then the list's own filters; with `weights` (competency -> weight,
-    `domain.events.interest_weights`) only events of positive relevance, soonest first."""
-
-    now: datetime
-    municipality_id: int | None
-    position: str | None
-    subjects: Sequence[str] = ()
-    until: datetime | None = None
-    organised_by: int | None = None
-    competency: str | None = None
-    kinds: Sequence[str] = ()
-    site_id: int | None = None
-    weights: Mapping[str, int] = field(default_factory=dict)
-    relevant_only: bool = False
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [
-            Event.status == EventStatus.SCHEDULED.value,
-            Event.starts_at > self.now,
-            or_(
-                Event.region_wide == true(),
-                Event.municipality_id == self.municipality_id
-                if self.municipality_id is not None
-                else false(),
-            ),
-            or_(
-                json_list_empty(Event.positions),
-                json_list_has(Event.positions, self.position) if self.position else false(),
-            ),
-            or_(
-                json_list_empty(Event.subjects),
-                *(json_list_has(Event.subjects, code) for code in self.subjects),
-            ),
-        ]
-        if self.until is not None:
-            where.append(Event.starts_at <= self.until)
-        if self.organised_by is not None:
-            where.append(Event.municipality_id == self.organised_by)
-        if self.competency is not None:
-            where.append(json_list_has(Event.competencies, self.competency))
-        if self.kinds:
-            where.append(Event.kind.in_(list(self.kinds)))
-        if self.site_id is not None:
-            where.append(Event.site_id == self.site_id)
-        if self.relevant_only:
-            where.append(self.score() > 0)
-        return where
-
-    def score(self) -> ColumnElement[int]:
-        """`domain.events.relevance` in SQL: the weights of the event's competencies."""
-        terms = [
-            case((json_list_has(Event.competencies, code), weight), else_=0)
-            for code, weight in sorted(self.weights.items())
-            if weight
-        ]
-        total: ColumnElement[int] = literal(0)
-        for term in terms:
-            total = total + term
-        return total
 
 
 #: what holds a seat (as `registrations.SEAT_STATUSES`, which imports this module)

@@ -12,7 +12,7 @@ from core.clock import Clock
 from core.usercache import UserContext
 from db.repo import Repo
 from db.repositories.event_views import TeacherFacts
-from db.repositories.events import TeacherEvents
+from db.repositories.teacher_events import TeacherEvents
 from domain.events import EventKind, RegStatus, interest_weights
 from domain.typography import shorten
 from handlers.common import show

@@ -11,7 +11,7 @@ from core.clock import Clock
 from core.usercache import UserContext
 from db.models import User
 from db.repo import Repo
-from db.repositories.events import TeacherEvents
+from db.repositories.teacher_events import TeacherEvents
 from domain.typography import shorten
 from handlers.common import show
 from handlers.events.common import own_event
