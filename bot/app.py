@@ -50,7 +50,7 @@ from domain.framework import Framework
 from domain.reference import parse_reference
 from domain.roles import Role, effective_role
 from handlers import get_routers
-from handlers.filters import PrivateChat, run_sync_filters_inline
+from handlers.filters import PrivateChat, index_callbacks, run_sync_filters_inline
 from outbox.sender import OutboxSender
 from scheduler import build_scheduler, run_due_jobs
 from scheduler.lease import SchedulerLeader, leader_key, redis_namespace
@@ -142,6 +142,7 @@ def build_dispatcher(
     dp.callback_query.filter(PrivateChat())
     dp.include_routers(*get_routers())
     run_sync_filters_inline(dp)
+    index_callbacks(dp)
     return dp
 
 

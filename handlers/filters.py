@@ -15,8 +15,10 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from aiogram import Router
+from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from core.usercache import UserContext
@@ -96,3 +98,59 @@ def run_sync_filters_inline(root: Router) -> int:
                         flt.awaitable = True
                         changed += 1
     return changed
+
+
+class CallbackPrefixes(Filter):
+    """A router's root filter (`index_callbacks`): a callback enters the router only if its
+    data starts with a prefix one of the router's handlers accepts."""
+
+    def __init__(self, prefixes: frozenset[tuple[str, str]]) -> None:
+        #: (separator, prefix) pairs; `CallbackData` classes may choose their separator
+        self.prefixes = prefixes
+        self.separators = frozenset(sep for sep, _prefix in prefixes)
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        data = event.data if isinstance(event, CallbackQuery) else None
+        if not data:
+            return False
+        return any((sep, data.split(sep, 1)[0]) in self.prefixes for sep in self.separators)
+
+
+def _accepted_prefixes(router: Router) -> frozenset[tuple[str, str]] | None:
+    """The (separator, prefix) pairs of every callback handler of `router` and its
+    sub-routers; None when one of them may take a callback of any data (no `CallbackData`
+    filter: `F.data == ...`, a catch-all)."""
+    found: set[tuple[str, str]] = set()
+    for each in router.chain_tail:
+        for handler in each.callback_query.handlers:
+            kinds = [
+                flt.callback.callback_data
+                for flt in handler.filters or ()
+                if isinstance(flt.callback, CallbackQueryFilter)
+            ]
+            if not kinds:
+                return None
+            # all of a handler's filters must pass: any one CallbackData filter bounds it
+            found.add((kinds[0].__separator__, kinds[0].__prefix__))
+    return frozenset(found)
+
+
+def index_callbacks(root: Router) -> int:
+    """Give each of `root`'s routers whose callback handlers all take `CallbackData` a root
+    filter on the callback's prefix, checked first: a button press no longer walks the
+    handler filters (and role checks) of every router before its own — 43 handler checks in
+    15 routers for an event card before. Exactly equivalent: a callback of another prefix
+    matches none of that router's handlers. Returns how many routers got one."""
+    indexed = 0
+    for router in root.sub_routers:
+        prefixes = _accepted_prefixes(router)
+        if prefixes is None:
+            continue
+        root_filters = router.callback_query._handler.filters
+        flt = FilterObject(CallbackPrefixes(prefixes))
+        if root_filters is None:
+            router.callback_query._handler.filters = [flt]
+        else:
+            root_filters.insert(0, flt)
+        indexed += 1
+    return indexed
