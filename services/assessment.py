@@ -230,15 +230,20 @@ async def resume(repo: Repo, user_id: int, attempt_id: int, now: datetime) -> St
 async def answer(
     repo: Repo, user_id: int, attempt_id: int, code: str, value: int, now: datetime
 ) -> Step | Refusal:
-    """Store one answer (a changed answer replaces the earlier one), then the next step."""
-    attempt = await _own_open(repo, user_id, attempt_id)
-    if attempt is None:
+    """Store one answer (a changed answer replaces the earlier one), then the next step:
+    the attempt and its answers are read in one statement, the answer stored in another."""
+    found = await repo.assessments.open_with_answers(attempt_id)
+    if found is None:
+        return Refusal.STALE
+    attempt, answers = found
+    if attempt.user_id != user_id or attempt.finished_at is not None:
         return Refusal.STALE
     framework = await _framework(repo, attempt)
     codes = {s.code for s in framework.statements(attempt.is_manager)}
     if code not in codes or not 0 <= value < len(framework.scale):
         return Refusal.STALE
-    answers = await repo.assessments.record_answer(attempt.id, code, value, now)
+    await repo.assessments.store_answer(attempt.id, code, value, now, known=code in answers)
+    answers[code] = value
     return await _next(repo, user_id, attempt, now, answers)
 
 

@@ -32,7 +32,7 @@ from ui.keyboards.menu import main_menu
 
 #: SQL statements per update type, the user's facts already cached (they are, after the first
 #: update, for `UserCache.ttl`); before issue #12: 0, 19, 13, 11, 9; then 0, 5, 4, 3, 2
-BUDGET = {"/help": 0, "/events": 2, "card": 2, "answer": 3, "/route": 2}
+BUDGET = {"/help": 0, "/events": 2, "card": 2, "answer": 2, "/route": 1}
 
 
 @dataclass

@@ -23,6 +23,11 @@ LATEST_RESULT = (
     .order_by(Attempt.finished_at.desc(), Attempt.id.desc())
     .limit(1)
 )
+_WITH_ANSWERS = (
+    select(Attempt, Answer.statement_code, Answer.value)
+    .outerjoin(Answer, Answer.attempt_id == Attempt.id)
+    .where(Attempt.id == bindparam("with_answers_attempt"))
+)
 _ANSWERS = select(Answer.statement_code, Answer.value).where(
     Answer.attempt_id == bindparam("answers_attempt")
 )
@@ -168,13 +173,22 @@ class AssessmentRepo:
             answer.answered_at = now
         await self.session.flush()
 
-    async def record_answer(
-        self, attempt_id: int, statement_code: str, value: int, now: datetime
-    ) -> dict[str, int]:
-        """Store one answer (a changed answer replaces the earlier one); return all the
-        attempt's answers with it, in two statements (read them, then insert or update)."""
-        answers = await self.answers(attempt_id)
-        if statement_code in answers:
+    async def open_with_answers(self, attempt_id: int) -> tuple[Attempt, dict[str, int]] | None:
+        """The attempt and its answers so far, in one statement."""
+        rows = (
+            await self.session.execute(_WITH_ANSWERS, {"with_answers_attempt": attempt_id})
+        ).all()
+        if not rows:
+            return None
+        answers = {code: value for _attempt, code, value in rows if code is not None}
+        return rows[0][0], answers
+
+    async def store_answer(
+        self, attempt_id: int, statement_code: str, value: int, now: datetime, *, known: bool
+    ) -> None:
+        """Store one answer in one statement: `known` — the attempt has an answer to this
+        statement already, which this one replaces."""
+        if known:
             await self.session.execute(
                 update(Answer)
                 .where(Answer.attempt_id == attempt_id, Answer.statement_code == statement_code)
@@ -190,8 +204,6 @@ class AssessmentRepo:
                     answered_at=now,
                 )
             )
-        answers[statement_code] = value
-        return answers
 
     async def forget_answer(self, attempt_id: int, statement_code: str) -> None:
         await self.session.execute(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from db.models import Route, RouteComment, RouteStep
 from domain.route import StepStatus
@@ -26,7 +26,7 @@ _ACTIVE_WITH_PAST = (
     .where(_CURRENT)
     .order_by(Route.id.desc())
     .limit(1)
-    .options(selectinload(Route.steps))
+    .options(joinedload(Route.steps))
 )
 #: the id of the current route of the user bound as `route_user`
 CURRENT_ROUTE_ID = (
@@ -52,9 +52,14 @@ class RouteRepo:
         return row
 
     async def active_with_past(self, user_id: int) -> tuple[Route | None, int]:
-        """`active` (with its steps) and how many archived routes the user has, in two
-        statements (the count rides along; 0 when there is no current route)."""
-        row = (await self.session.execute(_ACTIVE_WITH_PAST, {"route_user": user_id})).first()
+        """`active` (with its steps) and how many archived routes the user has, in one
+        statement (the steps joined, the count rides along; 0 when there is no current
+        route)."""
+        row = (
+            (await self.session.execute(_ACTIVE_WITH_PAST, {"route_user": user_id}))
+            .unique()
+            .first()
+        )
         if row is None:
             return None, 0
         route, count = row._tuple()
