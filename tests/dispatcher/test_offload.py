@@ -18,6 +18,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.app
+import handlers
 from bot.middlewares.offload import OFFLOAD, OffloadMiddleware
 from bot.middlewares.session import CURRENT_UOW, UnitOfWork
 from core.usercache import UserCache
@@ -111,7 +112,7 @@ async def test_a_flagged_handler_gets_the_threaded_engine_and_its_writes_are_com
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probe = Probe()
-    real = bot.app.get_routers
+    real = handlers.get_routers
     monkeypatch.setattr(bot.app, "get_routers", lambda: [probe.router, *real()])
     h = Harness(harness.settings, harness.sessionmaker, None, harness.update_sessionmaker)
     try:
