@@ -80,6 +80,7 @@ def create_update_engine(engine: AsyncEngine, **connect_args: Any) -> AsyncEngin
         return engine
     from db import sqlite_loop  # importing it registers the dialect
 
+    connect_args.setdefault("timeout", BUSY_TIMEOUT_MS / 1000)
     url = engine.url.set(drivername=f"sqlite+{sqlite_loop.DRIVER}")
     loop_engine = create_async_engine(
         url, echo=engine.echo, hide_parameters=True, connect_args=connect_args
