@@ -32,6 +32,8 @@ from tests.sample import load_sample_events
 
 T = TypeVar("T")
 
+pytestmark = pytest.mark.sqlite_only("the loop-thread dialect is SQLite's")
+
 metadata = MetaData()
 items = Table(
     "items",
