@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import bot.app
 import handlers
 from bot.middlewares.offload import OFFLOAD, OffloadMiddleware
-from bot.middlewares.session import CURRENT_UOW, UnitOfWork
+from bot.middlewares.session import CURRENT_UOW, CommitBeforeSend, UnitOfWork
 from core.usercache import UserCache
 from db.models import AuditEntry
 from db.repo import Repo
@@ -80,16 +80,22 @@ class Probe:
     def __init__(self) -> None:
         self.seen: dict[str, tuple[Any, UnitOfWork | None]] = {}
         self.around: list[tuple[bool, bool]] = []
+        self.committed: dict[str, list[str]] = {}
         self.router = Router(name="probe")
         self.router.message.outer_middleware(self._around)
         self.router.message.register(self._handler("heavy"), Command("heavy"), flags=OFFLOAD)
         self.router.message.register(self._handler("light"), Command("light"))
 
     def _handler(self, name: str) -> Callable[..., Awaitable[None]]:
-        async def handle(message: Message, repo: Repo) -> None:
+        async def handle(
+            message: Message, repo: Repo, sessionmaker: async_sessionmaker[AsyncSession]
+        ) -> None:
             self.seen[name] = (repo.session.bind, CURRENT_UOW.get())
             await repo.audit.record(f"{name}-before")
             await message.answer(name)
+            # the reply went out after a commit of the handler's own unit of work
+            async with sessionmaker() as other:
+                self.committed[name] = list(await other.scalars(select(AuditEntry.action)))
             await repo.audit.record(f"{name}-after")
 
         return handle
@@ -115,6 +121,7 @@ async def test_a_flagged_handler_gets_the_threaded_engine_and_its_writes_are_com
     real = handlers.get_routers
     monkeypatch.setattr(bot.app, "get_routers", lambda: [probe.router, *real()])
     h = Harness(harness.settings, harness.sessionmaker, None, harness.update_sessionmaker)
+    h.session.middleware(CommitBeforeSend())  # as `build_bot` installs it
     try:
         await h.message(ADMIN, "/light")
         await h.message(ADMIN, "/heavy")
@@ -129,6 +136,10 @@ async def test_a_flagged_handler_gets_the_threaded_engine_and_its_writes_are_com
     assert heavy_uow is not None and heavy_uow.repo.session.bind is threaded
     assert light_uow is not None and light_uow.repo.session.bind is loop
     assert probe.around == [(True, True), (True, True)]
+    assert probe.committed == {
+        "light": ["light-before"],
+        "heavy": ["light-before", "light-after", "heavy-before"],
+    }
     async with h.sessionmaker() as session:
         actions = (await session.scalars(select(AuditEntry.action))).all()
     assert sorted(actions) == ["heavy-after", "heavy-before", "light-after", "light-before"]
