@@ -31,6 +31,7 @@ from bot.middlewares import (
     CommitBeforeSend,
     DbSessionMiddleware,
     GateMiddleware,
+    OffloadMiddleware,
     PerUserSerialMiddleware,
     ThrottlingMiddleware,
     UpdateCounter,
@@ -43,7 +44,7 @@ from core.i18n import LOCALES_DIR, CatalogI18n, UserI18nMiddleware
 from core.settings import RunMode, Settings
 from core.usercache import UserCache
 from db import migrate
-from db.engine import create_engine, create_sessionmaker
+from db.engine import create_engine, create_sessionmaker, create_update_engine
 from db.repo import Repo
 from db.repositories.reference import ImportReport
 from domain.framework import Framework
@@ -99,14 +100,21 @@ def build_dispatcher(
     clock: Clock | None = None,
     redis: Any | None = None,
     dedupe: bool = False,
+    update_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> Dispatcher:
     """The dispatcher with its middlewares and routers; long-lived objects in workflow data
     (handlers take the one `clock: Clock` and never read the time themselves). With `redis`
     (a `redis.asyncio.Redis`) one user's updates are serialised across processes too, and with
-    `dedupe` (webhook mode) an update delivered twice is handled once."""
+    `dedupe` (webhook mode) an update delivered twice is handled once.
+
+    `sessionmaker` is the app's (threaded on SQLite); `update_sessionmaker` (default: the same)
+    opens each update's unit of work (on SQLite the loop-thread engine, `create_update_engine`).
+    When they differ, the handlers flagged `offload` run on `sessionmaker`
+    (`bot.middlewares.offload`)."""
     from domain.throttle import TokenBucketLimiter
 
     cache = cache or UserCache()
+    update_sessionmaker = update_sessionmaker or sessionmaker
     admin_ids = frozenset(settings.admin_ids)
     dp = Dispatcher(
         storage=storage or build_storage(settings),
@@ -128,7 +136,7 @@ def build_dispatcher(
     )
     dp["serial"] = serial
     dp.update.outer_middleware(serial)
-    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, cache, settings.reminders))
+    dp.update.outer_middleware(DbSessionMiddleware(update_sessionmaker, cache, settings.reminders))
     dp.update.outer_middleware(UserMiddleware(cache, admin_ids, settings.default_locale))
     dp.update.outer_middleware(UserI18nMiddleware(i18n, settings.default_locale))
     throttling = ThrottlingMiddleware(
@@ -138,6 +146,12 @@ def build_dispatcher(
     for observer in (dp.message, dp.callback_query):
         observer.middleware(throttling)
         observer.middleware(gate)
+    if update_sessionmaker is not sessionmaker:
+        # innermost, on every event type: the routers' handlers see it with their flags
+        offload = OffloadMiddleware(sessionmaker, cache, settings.reminders)
+        for name, observer in dp.observers.items():
+            if name not in ("update", "error"):
+                observer.middleware(offload)
     dp.message.filter(PrivateChat())
     dp.callback_query.filter(PrivateChat())
     dp.include_routers(*get_routers())
@@ -188,6 +202,19 @@ async def prepare_database(
     return engine, sessionmaker
 
 
+def prepare_update_database(
+    engine: AsyncEngine,
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """The engine and sessionmaker of the updates' unit of work next to `engine` (from
+    `prepare_database`): on SQLite a loop-thread engine on the same file, else `engine` (its
+    pool shared). Pass the sessionmaker as `build_dispatcher(update_sessionmaker=...)` and
+    dispose the engine with `engine`'s."""
+    update_engine = create_update_engine(engine)
+    if update_engine is engine:
+        return engine, create_sessionmaker(engine)
+    return update_engine, create_sessionmaker(update_engine)
+
+
 @dataclass
 class BotApp:
     """The whole running bot: used by `run`, the console and the end-to-end tests.
@@ -211,6 +238,10 @@ class BotApp:
     dp: Dispatcher = field(init=False)
     engine: AsyncEngine = field(init=False)
     sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
+    #: the updates' unit of work: on SQLite a loop-thread engine on the same file
+    #: (`db.engine.create_update_engine`), on PostgreSQL `engine` itself
+    update_engine: AsyncEngine = field(init=False)
+    update_sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
     i18n: CatalogI18n = field(init=False)
     scheduler: AsyncIOScheduler = field(init=False)
     sender: OutboxSender = field(init=False)
@@ -225,6 +256,7 @@ class BotApp:
     async def setup(self) -> None:
         install_redaction(self.settings.bot_token, self.settings.webhook_secret)
         self.engine, self.sessionmaker = await prepare_database(self.settings)
+        self.update_engine, self.update_sessionmaker = prepare_update_database(self.engine)
         self.i18n = load_i18n(self.settings)
         webhook = self.settings.run_mode is RunMode.WEBHOOK
         if self.settings.redis_url:
@@ -247,6 +279,7 @@ class BotApp:
             # (Telegram lets one getUpdates run at a time), its in-process lock is enough
             redis=self.redis if webhook else None,
             dedupe=webhook,
+            update_sessionmaker=self.update_sessionmaker,
         )
         self.sender = OutboxSender(
             self.sessionmaker,
@@ -361,9 +394,7 @@ class BotApp:
         bot = getattr(self, "bot", None)
         if bot is not None:
             await bot.session.close()
-        engine = getattr(self, "engine", None)
-        if engine is not None:
-            await engine.dispose()
+        await self._dispose_engines()
 
     async def run_polling(self) -> None:
         """Run until SIGINT/SIGTERM."""
@@ -375,7 +406,7 @@ class BotApp:
             )
         finally:
             await self._close_redis()
-            await self.engine.dispose()
+            await self._dispose_engines()
 
     def request_stop(self) -> None:
         """End `run_webhook` gracefully (SIGTERM, SIGINT)."""
@@ -442,7 +473,7 @@ class BotApp:
         finally:
             await runner.cleanup()
             await self._close_redis()
-            await self.engine.dispose()
+            await self._dispose_engines()
             counter: UpdateCounter = self.dp["update_counter"]
             serial: PerUserSerialMiddleware = self.dp["serial"]
             log.info(
@@ -450,6 +481,13 @@ class BotApp:
                 counter.count - serial.duplicates,
                 serial.duplicates,
             )
+
+    async def _dispose_engines(self) -> None:
+        """Both pools (one when the update engine is the app's); safe after a failed setup."""
+        for name in ("update_engine", "engine"):
+            engine: AsyncEngine | None = getattr(self, name, None)
+            if engine is not None:
+                await engine.dispose()
 
     async def _close_redis(self) -> None:
         if self.redis is not None:

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.commands import set_user_commands
+from bot.middlewares.offload import OFFLOAD
 from core.clock import Clock
 from core.health import ErrorLog, app_version
 from db.models import User
@@ -348,8 +349,8 @@ async def _grant_of(repo: Repo, user: User, data: AdminCb) -> staff_service.Gran
 
 def register(router: Router) -> None:
     """On the admin router (its role filter covers messages and taps)."""
-    router.message.register(cmd_admin, Command("admin"))
-    router.message.register(cmd_health, Command("health"))
-    router.message.register(cmd_find, Command("find"))
-    router.message.register(got_find, AdminForm.find)
-    router.callback_query.register(on_admin, AdminCb.filter())
+    router.message.register(cmd_admin, Command("admin"), flags=OFFLOAD)
+    router.message.register(cmd_health, Command("health"), flags=OFFLOAD)
+    router.message.register(cmd_find, Command("find"), flags=OFFLOAD)
+    router.message.register(got_find, AdminForm.find, flags=OFFLOAD)
+    router.callback_query.register(on_admin, AdminCb.filter(), flags=OFFLOAD)

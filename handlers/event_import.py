@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.imports import ImportFormatError, ImportOutcome, import_file, template_scope
+from bot.middlewares.offload import OFFLOAD
 from core.clock import Clock
 from core.settings import Settings
 from db.models import User
@@ -283,5 +284,5 @@ def make_router() -> Router:
     router = Router(name="event_import")
     router.message.filter(RoleFilter(Role.COORDINATOR))
     router.message.register(cmd_template, Command("template"))
-    router.message.register(on_document, F.document, StateFilter(None))
+    router.message.register(on_document, F.document, StateFilter(None), flags=OFFLOAD)
     return router

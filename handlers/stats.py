@@ -25,6 +25,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.middlewares.offload import OFFLOAD
 from core.clock import Clock
 from db.models import User
 from db.repo import Repo
@@ -247,7 +248,7 @@ def make_router() -> Router:
     router = Router(name="stats")
     router.message.filter(RoleFilter(Role.SCHOOL_METHODIST))
     router.callback_query.filter(RoleFilter(Role.SCHOOL_METHODIST))
-    router.message.register(cmd_stats, Command("stats"))
-    router.message.register(cmd_stats, F.text == MENU_STATS)
-    router.callback_query.register(on_stats, StatsCb.filter())
+    router.message.register(cmd_stats, Command("stats"), flags=OFFLOAD)
+    router.message.register(cmd_stats, F.text == MENU_STATS, flags=OFFLOAD)
+    router.callback_query.register(on_stats, StatsCb.filter(), flags=OFFLOAD)
     return router

@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.mix import Feeder, Teacher, prepare_teachers
-from bot.app import load_i18n, prepare_database
+from bot.app import load_i18n, prepare_database, prepare_update_database
 from db.repo import Repo
 from devtools.emulator import SpecValidator
 from domain.roles import Role
@@ -81,13 +81,19 @@ class Bench:
 async def bench(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Bench]:
     settings = make_settings(db_url, admin_ids=[900], throttle_rate=1000.0, throttle_burst=1000)
     engine, sessionmaker = await prepare_database(settings)
+    update_engine, update_sessionmaker = prepare_update_database(engine)
     teachers = await prepare_teachers(sessionmaker, 2)
-    h = Harness(settings, sessionmaker, spec)
+    h = Harness(settings, sessionmaker, spec, update_sessionmaker)
     statements = Statements()
-    statements.attach(engine)
+    # the updates' statements run on the update engine (on SQLite the loop-thread one); an
+    # offloaded handler's on the app's engine: both are counted
+    statements.attach(update_engine)
+    if update_engine is not engine:
+        statements.attach(engine)
     yield Bench(h, statements, teachers[0], Feeder())
     await h.dp.storage.close()
     await h.bot.session.close()
+    await update_engine.dispose()
     await engine.dispose()
     assert h.session.violations == [], h.session.violations
 

@@ -9,6 +9,10 @@ already saved when the user reads it. What the handler does after its first repl
 new transaction, committed at the end.
 
 After each commit that queued outbox rows, the outbox sender is woken (`outbox.sender`).
+
+On SQLite the update's session comes from the loop-thread engine (`db.sqlite_loop`, built by
+`db.engine.create_update_engine`); a handler flagged `offload` gets its own unit of work on
+the threaded engine (`bot.middlewares.offload`).
 """
 
 from __future__ import annotations

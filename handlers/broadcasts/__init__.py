@@ -13,6 +13,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
+from bot.middlewares.offload import OFFLOAD
 from core.clock import Clock
 from core.settings import Settings
 from db.models import User
@@ -92,13 +93,13 @@ def make_router() -> Router:
     router.callback_query.register(on_broadcast_admin, BcAdmin.filter())
     router.message.register(cmd_broadcast, Command("broadcast"))
     router.message.register(cmd_broadcasts, Command("broadcasts"))
-    router.callback_query.register(on_history, BcHist.filter())
-    router.message.register(got_new_time, BcHistForm.when, TypedAnswer())
+    router.callback_query.register(on_history, BcHist.filter(), flags=OFFLOAD)
+    router.message.register(got_new_time, BcHistForm.when, TypedAnswer(), flags=OFFLOAD)
     router.message.register(got_new_message, BcHistForm.message, TypedAnswer())
     router.message.register(got_message, BcForm.message, TypedAnswer())
     router.message.register(got_link, BcForm.link, TypedAnswer())
-    router.message.register(got_when, BcForm.when, TypedAnswer())
-    router.callback_query.register(on_wizard, BcWiz.filter())
+    router.message.register(got_when, BcForm.when, TypedAnswer(), flags=OFFLOAD)
+    router.callback_query.register(on_wizard, BcWiz.filter(), flags=OFFLOAD)
     router.callback_query.register(on_menu_new, BcMenu.filter(F.action == BcMenuAction.NEW))
     router.callback_query.register(on_menu_history, BcMenu.filter(F.action == BcMenuAction.HISTORY))
     return router

@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 
+from bot.middlewares.offload import OFFLOAD
 from domain.roles import Role
 from handlers.coordinator.common import CoordinatorForm, SchoolForm
 from handlers.coordinator.diagnoses import cmd_diagnosis_template
@@ -39,10 +40,10 @@ def make_router() -> Router:
     router.message.register(got_comment, CoordinatorForm.comment, TypedAnswer())
     router.message.register(got_step_title, CoordinatorForm.step_title, TypedAnswer())
     router.message.register(got_step_date, CoordinatorForm.step_date, TypedAnswer())
-    router.message.register(cmd_schools, Command("schools"))
+    router.message.register(cmd_schools, Command("schools"), flags=OFFLOAD)
     router.message.register(staff_menu, F.text == MENU_STAFF)
     router.callback_query.register(verify_school, VerifySchoolCb.filter())
-    router.message.register(cmd_teachers, Command("teachers"))
+    router.message.register(cmd_teachers, Command("teachers"), flags=OFFLOAD)
     router.message.register(cmd_teacher, Command("teacher"))
     router.message.register(cmd_diagnosis_template, Command("diagnosis_template"))
     router.callback_query.register(on_teacher_action, TeacherCb.filter())

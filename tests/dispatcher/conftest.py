@@ -14,7 +14,13 @@ from aiogram.enums import ParseMode
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_dispatcher, build_storage, load_i18n, prepare_database
+from bot.app import (
+    build_dispatcher,
+    build_storage,
+    load_i18n,
+    prepare_database,
+    prepare_update_database,
+)
 from core.clock import ManualClock
 from devtools.emulator import SpecValidator
 from outbox.sender import OutboxSender
@@ -28,6 +34,7 @@ class Harness:
         settings: Any,
         sessionmaker: async_sessionmaker[AsyncSession],
         spec: SpecValidator | None,
+        update_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.session = RecordingSession(spec)
         self.bot = Bot(
@@ -37,11 +44,18 @@ class Harness:
         )
         self.settings = settings
         self.sessionmaker = sessionmaker
+        #: the updates' unit of work (the loop-thread engine on SQLite, as the running bot)
+        self.update_sessionmaker = update_sessionmaker or sessionmaker
         i18n = load_i18n(settings)
         #: the dispatcher's one clock: it stands still until a test moves it
         self.clock = ManualClock()
         self.dp = build_dispatcher(
-            settings, sessionmaker, i18n, storage=build_storage(settings), clock=self.clock
+            settings,
+            sessionmaker,
+            i18n,
+            storage=build_storage(settings),
+            clock=self.clock,
+            update_sessionmaker=self.update_sessionmaker,
         )
         #: what the bot's sender does after each commit, done after each update
         self.sender = OutboxSender(sessionmaker, self.bot, i18n, settings, clock=self.clock.now)
@@ -103,9 +117,11 @@ class Harness:
 async def harness(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
     settings = make_settings(db_url, admin_ids=[900], throttle_rate=0.001, throttle_burst=30)
     engine, sessionmaker = await prepare_database(settings)
-    h = Harness(settings, sessionmaker, spec)
+    update_engine, update_sessionmaker = prepare_update_database(engine)
+    h = Harness(settings, sessionmaker, spec, update_sessionmaker)
     yield h
     await h.dp.storage.close()
     await h.bot.session.close()
+    await update_engine.dispose()
     await engine.dispose()
     assert h.session.violations == [], h.session.violations
