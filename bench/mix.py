@@ -40,7 +40,13 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.__main__ import settle_heap
-from bot.app import build_bot, build_dispatcher, load_i18n, prepare_database
+from bot.app import (
+    build_bot,
+    build_dispatcher,
+    load_i18n,
+    prepare_database,
+    prepare_update_database,
+)
 from core.settings import Settings
 from core.usercache import UserCache
 
@@ -359,14 +365,16 @@ class BlockProfiler:
 async def measure(
     updates: int = 2500, teachers: int = 20, pg: bool = False, profile_to: str | None = None
 ) -> dict[str, Any]:
-    """Both dispatchers in one run: warm-up, then the floor, the mix, the floor again."""
+    """Both dispatchers in one run: warm-up, then blocks of the floor and of the mix in turn."""
     async with database(pg) as url:
         settings = settings_for(url)
         engine, sessionmaker = await prepare_database(settings)
+        # as `BotApp`: on SQLite the updates run on the loop-thread engine
+        update_engine, update_sessionmaker = prepare_update_database(engine, sessionmaker)
         try:
             group = await prepare_teachers(sessionmaker, teachers)
             counter = Counter()
-            counter.attach(engine)
+            counter.attach(update_engine)
             bot = build_bot(settings, session=WireSession())
             dp = build_dispatcher(
                 settings,
@@ -374,6 +382,7 @@ async def measure(
                 load_i18n(settings),
                 storage=MemoryStorage(),
                 cache=UserCache(),
+                update_sessionmaker=update_sessionmaker,
             )
             floor = floor_dispatcher()
             floor_bot = build_bot(settings, session=WireSession())
@@ -394,6 +403,7 @@ async def measure(
             if profiler:
                 profiler.write()
         finally:
+            await update_engine.dispose()
             await engine.dispose()
     bare_per_s = bare.per_s
     return {

@@ -71,7 +71,7 @@ async def main(n: int, rounds: int) -> None:
             log_level="WARNING",
         )
         engine, threaded = await prepare_database(settings)
-        loop_engine, loop = prepare_update_database(engine)
+        loop_engine, loop = prepare_update_database(engine, threaded)
         try:
             await _seed(threaded)
             engines = {"aiosqlite": _ops(threaded), "loop": _ops(loop)}

@@ -203,15 +203,16 @@ async def prepare_database(
 
 
 def prepare_update_database(
-    engine: AsyncEngine,
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    """The engine and sessionmaker of the updates' unit of work next to `engine` (from
-    `prepare_database`): on SQLite a loop-thread engine on the same file, else `engine` (its
-    pool shared). Pass the sessionmaker as `build_dispatcher(update_sessionmaker=...)` and
-    dispose the engine with `engine`'s."""
+    """The engine and sessionmaker of the updates' unit of work next to `engine` and its
+    `sessionmaker` (from `prepare_database`): on SQLite a loop-thread engine on the same file,
+    else those two themselves (then no handler is offloaded: there is nothing to offload to).
+    Pass the sessionmaker as `build_dispatcher(update_sessionmaker=...)` and dispose the
+    engine with `engine`'s."""
     update_engine = create_update_engine(engine)
     if update_engine is engine:
-        return engine, create_sessionmaker(engine)
+        return engine, sessionmaker
     return update_engine, create_sessionmaker(update_engine)
 
 
@@ -256,7 +257,9 @@ class BotApp:
     async def setup(self) -> None:
         install_redaction(self.settings.bot_token, self.settings.webhook_secret)
         self.engine, self.sessionmaker = await prepare_database(self.settings)
-        self.update_engine, self.update_sessionmaker = prepare_update_database(self.engine)
+        self.update_engine, self.update_sessionmaker = prepare_update_database(
+            self.engine, self.sessionmaker
+        )
         self.i18n = load_i18n(self.settings)
         webhook = self.settings.run_mode is RunMode.WEBHOOK
         if self.settings.redis_url:

@@ -96,7 +96,8 @@ def test_postgresql_and_memory_keep_one_engine() -> None:
     for url in ("postgresql+asyncpg://u:p@localhost/db", "sqlite+aiosqlite:///:memory:"):
         engine = create_engine(url)
         assert create_update_engine(engine) is engine
-        assert prepare_update_database(engine)[0] is engine
+        sessionmaker = create_sessionmaker(engine)
+        assert prepare_update_database(engine, sessionmaker) == (engine, sessionmaker)
 
 
 async def test_rowcount_lastrowid_and_executemany(engines: Engines) -> None:
@@ -152,7 +153,7 @@ async def test_the_orm_round_trip_gives_what_aiosqlite_gives(tmp_path: Path) -> 
     ORM queries, a join, an aggregate and a write answer the same through both engines."""
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'orm.db'}")
     engine, sessionmaker = await prepare_database(settings)
-    loop_engine, loop_sessionmaker = prepare_update_database(engine)
+    loop_engine, loop_sessionmaker = prepare_update_database(engine, sessionmaker)
     try:
         await load_sample_events(sessionmaker)
 

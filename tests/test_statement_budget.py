@@ -81,7 +81,7 @@ class Bench:
 async def bench(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Bench]:
     settings = make_settings(db_url, admin_ids=[900], throttle_rate=1000.0, throttle_burst=1000)
     engine, sessionmaker = await prepare_database(settings)
-    update_engine, update_sessionmaker = prepare_update_database(engine)
+    update_engine, update_sessionmaker = prepare_update_database(engine, sessionmaker)
     teachers = await prepare_teachers(sessionmaker, 2)
     h = Harness(settings, sessionmaker, spec, update_sessionmaker)
     statements = Statements()

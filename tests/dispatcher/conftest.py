@@ -117,7 +117,7 @@ class Harness:
 async def harness(db_url: str, spec: SpecValidator | None) -> AsyncIterator[Harness]:
     settings = make_settings(db_url, admin_ids=[900], throttle_rate=0.001, throttle_burst=30)
     engine, sessionmaker = await prepare_database(settings)
-    update_engine, update_sessionmaker = prepare_update_database(engine)
+    update_engine, update_sessionmaker = prepare_update_database(engine, sessionmaker)
     h = Harness(settings, sessionmaker, spec, update_sessionmaker)
     yield h
     await h.dp.storage.close()
