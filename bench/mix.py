@@ -101,6 +101,8 @@ class WireSession(BaseSession):
         super().__init__()
         self._ids = itertools.count(1000)
         self.calls = 0
+        #: when a list, every method called is appended to it (`record_replies`)
+        self.sent: list[TelegramMethod[Any]] | None = None
 
     async def close(self) -> None:
         pass
@@ -118,6 +120,8 @@ class WireSession(BaseSession):
             if prepared:
                 form[key] = prepared
         self.calls += 1
+        if self.sent is not None:
+            self.sent.append(method)
         result: Any = True
         if method.__api_method__ in {"sendMessage", "editMessageText"}:
             chat_id = int(form.get("chat_id", 1))
@@ -256,6 +260,54 @@ class Feeder:
         return self.message(teacher.telegram_id, kind)
 
 
+#: the bot's replies to each teacher's update of each type: (telegram id, type) -> methods
+Replies = dict[tuple[int, str], list[TelegramMethod[Any]]]
+
+
+def kind_of(update: Update) -> str:
+    """The mix's update type of `update` (as `Feeder` built it)."""
+    if update.message is not None:
+        return update.message.text or ""
+    from ui.callbacks.events import EvAct
+
+    data = update.callback_query.data if update.callback_query else ""
+    return "card" if (data or "").startswith(EvAct.__prefix__ + EvAct.__separator__) else "answer"
+
+
+async def record_replies(
+    dp: Dispatcher, bot: Bot, session: WireSession, teachers: list[Teacher]
+) -> Replies:
+    """What the bot sends for one update of each type from each teacher."""
+    replies: Replies = {}
+    for kind, update in prepare_updates(bot, teachers, len(TYPES) * len(teachers)):
+        session.sent = []
+        await dp.feed_update(bot, update)
+        event = update.message or update.callback_query
+        assert event is not None and event.from_user is not None
+        replies[(event.from_user.id, kind)] = session.sent
+    session.sent = None
+    return replies
+
+
+def reply_floor_dispatcher(replies: Replies) -> Dispatcher:
+    """A bare aiogram dispatcher that sends, for each update, the very replies the bot sent
+    for it (copies of the same method objects: their texts and keyboards): what aiogram itself
+    costs to route an update and send those replies, with no middleware, database or
+    rendering of ours. The mix can't be faster than this."""
+    router = Router(name="replay")
+
+    async def replay(event: Message | CallbackQuery, bot: Bot, event_update: Update) -> None:
+        assert event.from_user is not None
+        for method in replies[(event.from_user.id, kind_of(event_update))]:
+            await bot(method.model_copy())
+
+    router.message.register(replay)
+    router.callback_query.register(replay)
+    dp = Dispatcher(storage=MemoryStorage())
+    dp.include_router(router)
+    return dp
+
+
 def floor_dispatcher() -> Dispatcher:
     """The bare aiogram floor: one router that echoes messages and answers callbacks."""
     router = Router(name="echo")
@@ -375,7 +427,8 @@ async def measure(
             group = await prepare_teachers(sessionmaker, teachers)
             counter = Counter()
             counter.attach(update_engine)
-            bot = build_bot(settings, session=WireSession())
+            wire, replay_wire = WireSession(), WireSession()
+            bot = build_bot(settings, session=wire)
             dp = build_dispatcher(
                 settings,
                 sessionmaker,
@@ -389,19 +442,27 @@ async def measure(
             warm = max(len(TYPES) * teachers, 200)
             await run_mix(dp, bot, group, warm)  # imports, caches, first queries
             await run_mix(floor, floor_bot, group, warm)
+            replay = reply_floor_dispatcher(await record_replies(dp, bot, wire, group))
+            replay_bot = build_bot(settings, session=replay_wire)
+            await run_mix(replay, replay_bot, group, warm)
+            before, warmed = wire.calls, replay_wire.calls
             settle_heap()  # what `python -m bot run` does once set up
-            # the machine is shared and its load drifts: the two alternate in blocks of 100
-            # updates, so both see the same moments; each block is prepared before it is timed
-            mix, bare = Result(), Result()
+            # the machine is shared and its load drifts: the three alternate in blocks of 100
+            # updates, so all see the same moments; each block is prepared before it is timed
+            mix, bare, replayed = Result(), Result(), Result()
             profiler = BlockProfiler(profile_to) if profile_to else None
             for start in range(0, updates, BLOCK):
                 n = min(BLOCK, updates - start)
                 await feed(floor, floor_bot, prepare_updates(floor_bot, group, n, start), bare)
+                await feed(
+                    replay, replay_bot, prepare_updates(replay_bot, group, n, start), replayed
+                )
                 block = prepare_updates(bot, group, n, start)
                 with profiler.block() if profiler else contextlib.nullcontext():
                     await feed(dp, bot, block, mix, counter)
             if profiler:
                 profiler.write()
+            mix_calls, replay_calls = wire.calls - before, replay_wire.calls - warmed
         finally:
             await update_engine.dispose()
             await engine.dispose()
@@ -411,6 +472,10 @@ async def measure(
         "mix_per_s": mix.per_s,
         "bare_per_s": bare_per_s,
         "ratio": mix.per_s / bare_per_s,
+        "replay_per_s": replayed.per_s,
+        "mix_calls": mix_calls,
+        "replayed_calls": replay_calls,
+        "replay_ratio": replayed.per_s / bare_per_s,
         "types": {
             kind: {
                 "p50_ms": statistics.median(mix.latencies_ms[kind]),
@@ -438,6 +503,10 @@ def render(r: dict[str, Any], updates: int, teachers: int) -> list[str]:
             f" (max {t['statements_max']})"
         )
     lines.append(f"  floor p99 {r['bare_p99_ms']:.2f} ms")
+    lines.append(
+        f"  the same replies from a bare dispatcher (no middleware, database or rendering of "
+        f"ours): {r['replay_per_s']:.0f} updates/s = {r['replay_ratio']:.3f}x the echo floor"
+    )
     return lines
 
 

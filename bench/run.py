@@ -36,7 +36,13 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
 
-from bot.app import BotApp, build_dispatcher, load_i18n, prepare_database
+from bot.app import (
+    BotApp,
+    build_dispatcher,
+    load_i18n,
+    prepare_database,
+    prepare_update_database,
+)
 from core.settings import Settings
 from core.usercache import UserCache
 from devtools.emulator import BotAPIEmulator, EmuUser
@@ -84,6 +90,7 @@ async def bench_dispatcher(updates: int, users: int, cache_ttl: float) -> dict[s
     with tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp) / "bench.db")
         engine, sessionmaker = await prepare_database(settings)
+        update_engine, update_sessionmaker = prepare_update_database(engine, sessionmaker)
         session = RecordingSession(spec=None)
         bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
         dp = build_dispatcher(
@@ -92,6 +99,7 @@ async def bench_dispatcher(updates: int, users: int, cache_ttl: float) -> dict[s
             load_i18n(settings),
             storage=MemoryStorage(),
             cache=UserCache(ttl=cache_ttl),
+            update_sessionmaker=update_sessionmaker,  # as `BotApp` does
         )
         ids = itertools.count(1)
         for user in range(users):  # every user exists already
@@ -111,6 +119,7 @@ async def bench_dispatcher(updates: int, users: int, cache_ttl: float) -> dict[s
             await dp.feed_update(bot, update)
             latencies.append((time.perf_counter() - t0) * 1000)
         elapsed = time.perf_counter() - started
+        await update_engine.dispose()
         await engine.dispose()
     return {
         "updates_per_s": updates / elapsed,
