@@ -24,7 +24,7 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.middlewares.session import CURRENT_UOW, UnitOfWork
+from bot.middlewares.session import CURRENT_UOW, unit_of_work
 from core.usercache import UserCache
 from db.models import Base
 from domain.reminders import Policy
@@ -60,22 +60,16 @@ class OffloadMiddleware(BaseMiddleware):
             # what the filters and the middlewares did is saved; the loop session holds nothing
             await outer.commit()
         saved = {key: data[key] for key in ("repo", *_rows(data))}
-        async with self.sessionmaker() as session:
-            uow = UnitOfWork(session, self.cache, data.get("outbox_sender"), self.policy)
-            data["repo"] = uow.repo
-            for key in saved:
-                if key != "repo":
-                    data[key] = await session.merge(saved[key], load=False)
-            token = CURRENT_UOW.set(uow)
-            try:
-                result = await handler(event, data)
-                await uow.commit()
-                return result
-            finally:
-                CURRENT_UOW.reset(token)
-                data.update(saved)
-                # after a rollback too: what was touched may have changed in between
-                self.cache.invalidate(*uow.repo.dirty_users)
+        sender = data.get("outbox_sender")
+        try:
+            async with unit_of_work(self.sessionmaker, self.cache, sender, self.policy) as uow:
+                data["repo"] = uow.repo
+                for key in saved:
+                    if key != "repo":
+                        data[key] = await uow.session.merge(saved[key], load=False)
+                return await handler(event, data)
+        finally:
+            data.update(saved)
 
 
 def _rows(data: dict[str, Any]) -> list[str]:

@@ -18,7 +18,8 @@ the threaded engine (`bot.middlewares.offload`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,28 @@ class UnitOfWork:
 CURRENT_UOW: ContextVar[UnitOfWork | None] = ContextVar("metodbot_uow", default=None)
 
 
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    cache: UserCache,
+    sender: OutboxSender | None,
+    policy: Policy | None = None,
+) -> AsyncIterator[UnitOfWork]:
+    """A unit of work on a new session, the current one (`CURRENT_UOW`) inside the block:
+    committed when the block ends without an error, rolled back otherwise; the cache entries
+    of the users it touched are dropped either way."""
+    async with sessionmaker() as session:
+        uow = UnitOfWork(session, cache, sender, policy)
+        token = CURRENT_UOW.set(uow)
+        try:
+            yield uow
+            await uow.commit()
+        finally:
+            CURRENT_UOW.reset(token)
+            # after a rollback too: what was touched may have changed in between
+            cache.invalidate(*uow.repo.dirty_users)
+
+
 class DbSessionMiddleware(BaseMiddleware):
     def __init__(
         self,
@@ -89,18 +112,10 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self.sessionmaker() as session:
-            uow = UnitOfWork(session, self.cache, data.get("outbox_sender"), self.policy)
+        sender = data.get("outbox_sender")
+        async with unit_of_work(self.sessionmaker, self.cache, sender, self.policy) as uow:
             data["repo"] = uow.repo
-            token = CURRENT_UOW.set(uow)
-            try:
-                result = await handler(event, data)
-                await uow.commit()
-                return result
-            finally:
-                CURRENT_UOW.reset(token)
-                # after a rollback too: what was touched may have changed in between
-                self.cache.invalidate(*uow.repo.dirty_users)
+            return await handler(event, data)
 
 
 class CommitBeforeSend(BaseRequestMiddleware):

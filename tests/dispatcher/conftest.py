@@ -8,13 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.enums import ParseMode
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import (
+    build_bot,
     build_dispatcher,
     build_storage,
     load_i18n,
@@ -24,7 +22,7 @@ from bot.app import (
 from core.clock import ManualClock
 from devtools.emulator import SpecValidator
 from outbox.sender import OutboxSender
-from tests.conftest import TEST_TOKEN, make_settings
+from tests.conftest import make_settings
 from tests.mocked_bot import RecordingSession, Request
 
 
@@ -37,11 +35,9 @@ class Harness:
         update_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.session = RecordingSession(spec)
-        self.bot = Bot(
-            TEST_TOKEN,
-            session=self.session,
-            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-        )
+        # built as the running bot's: its session commits the update's unit of work before
+        # every Bot API call (`CommitBeforeSend`) and keeps the answer models alive
+        self.bot = build_bot(settings, session=self.session)
         self.settings = settings
         self.sessionmaker = sessionmaker
         #: the updates' unit of work (the loop-thread engine on SQLite, as the running bot)
