@@ -53,7 +53,7 @@ from domain.roles import Role, effective_role
 from handlers import get_routers
 from handlers.filters import PrivateChat, index_callbacks, run_sync_filters_inline
 from outbox.sender import OutboxSender
-from scheduler import build_scheduler, run_due_jobs
+from scheduler import SHUTDOWN_GRACE, RunningJobs, build_scheduler, run_due_jobs
 from scheduler.lease import SchedulerLeader, leader_key, redis_namespace
 
 log = logging.getLogger(__name__)
@@ -245,6 +245,8 @@ class BotApp:
     update_sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
     i18n: CatalogI18n = field(init=False)
     scheduler: AsyncIOScheduler = field(init=False)
+    #: the scheduled jobs running now: a shutdown lets them finish (`SHUTDOWN_GRACE`)
+    jobs: RunningJobs = field(init=False, default_factory=RunningJobs)
     sender: OutboxSender = field(init=False)
     _polling: asyncio.Task[None] | None = field(init=False, default=None)
     _stop_webhook: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -299,6 +301,7 @@ class BotApp:
             clock=self.clock,
             on_commit=self.sender.wake,
             leader=self.leader,
+            running=self.jobs,
         )
         self.dp["scheduler"] = self.scheduler
         self.dp["error_log"] = install_error_log()
@@ -319,6 +322,11 @@ class BotApp:
 
     async def _on_shutdown(self) -> None:
         if self.scheduler.running:
+            # no new runs; a running job finishes its transaction rather than being cancelled
+            # in the middle of it (a SIGTERM during a tick logged a cancelled statement)
+            self.scheduler.pause()
+            if not await self.jobs.wait(SHUTDOWN_GRACE):
+                log.warning("shutdown: a scheduled job still runs after %.0f s", SHUTDOWN_GRACE)
             self.scheduler.shutdown(wait=False)
         if self.leader is not None:
             await self.leader.stop()  # hand the scheduled work over at once

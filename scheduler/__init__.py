@@ -13,8 +13,9 @@ housekeeping to one process."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,44 @@ from scheduler.runner import (
 
 #: (job id, function, cron fields): housekeeping at fixed local times
 CRON = (("purge_unconsented", purge_unconsented, {"hour": 3, "minute": 17}),)
+
+
+class RunningJobs:
+    """The scheduled jobs running now (their tasks), so that a shutdown can let them finish
+    their transaction instead of cancelling them in the middle (`BotApp` waits up to
+    `SHUTDOWN_GRACE` seconds; a job still running then is cancelled, and its claims let the
+    next process redo it)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def track(self, func: Callable[..., Awaitable[int]]) -> Callable[..., Coroutine[Any, Any, int]]:
+        @functools.wraps(func)
+        async def tracked(*args: Any) -> int:
+            task = asyncio.current_task()
+            assert task is not None
+            self._tasks.add(task)
+            try:
+                return await func(*args)
+            finally:
+                self._tasks.discard(task)
+
+        return tracked
+
+    @property
+    def count(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - a grace period, not I/O
+        """Wait until no job runs, at most `timeout` seconds; False if one still does."""
+        if not self._tasks:
+            return True
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        return not pending
+
+
+#: seconds a shutdown waits for a running scheduled job (a tick, a refresh chunk, a digest)
+SHUTDOWN_GRACE = 5.0
 
 
 def leader_only(
@@ -58,10 +97,16 @@ def build_scheduler(
     clock: Clock | None = None,
     on_commit: Callable[[], None] | None = None,
     leader: SchedulerLeader | None = None,
+    running: RunningJobs | None = None,
 ) -> AsyncIOScheduler:
     """The jobs; with `leader` (several processes share the database) they run only in the
-    process holding its lease."""
+    process holding its lease; with `running` each run is tracked there (`RunningJobs`)."""
     clock = clock or SystemClock()
+    running = running or RunningJobs()
+
+    def job(func: Callable[..., Awaitable[int]]) -> Callable[..., Awaitable[int]]:
+        return running.track(leader_only(func, leader))
+
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     policy = settings.reminders
 
@@ -69,7 +114,7 @@ def build_scheduler(
         return await run_due_jobs(sessionmaker, clock.now(), on_commit=on_commit, policy=policy)
 
     scheduler.add_job(
-        leader_only(tick, leader),
+        job(tick),
         "interval",
         seconds=settings.scheduler_tick_seconds,
         id="run_due_jobs",
@@ -84,7 +129,7 @@ def build_scheduler(
 
     # hourly: the next Monday digest of every staff member (the row key keeps it to one)
     scheduler.add_job(
-        leader_only(plan_digests, leader),
+        job(plan_digests),
         "cron",
         minute=7,
         id="plan_stats_digests",
@@ -95,7 +140,7 @@ def build_scheduler(
     )
     for job_id, func, fields in CRON:
         scheduler.add_job(
-            leader_only(func, leader),
+            job(func),
             "cron",
             **fields,
             args=[sessionmaker, clock],
@@ -108,7 +153,9 @@ def build_scheduler(
 
 
 __all__ = [
+    "SHUTDOWN_GRACE",
     "UNCONSENTED_RETENTION",
+    "RunningJobs",
     "SchedulerLeader",
     "build_scheduler",
     "leader_only",
