@@ -16,15 +16,6 @@ from tests.conftest import make_settings
 from tests.mocked_bot import RecordingSession
 
 
-def test_pydantic_caches_generic_models_weakly() -> None:
-    """Why the middleware exists: a parametrised model nobody holds is gone after a collection
-    (if pydantic ever keeps them itself, this fails and the middleware can go)."""
-
-    ref = weakref.ref(Response[tuple[int, str, bytes]])  # no code parametrises it so
-    gc.collect()
-    assert ref() is None
-
-
 async def test_the_bot_keeps_the_answer_models_of_the_methods_it_called() -> None:
     session = RecordingSession(spec=None)
     bot = build_bot(make_settings("sqlite+aiosqlite:///unused.db"), session=session)

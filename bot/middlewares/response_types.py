@@ -1,7 +1,7 @@
 """Keeps the parsed-answer model of every Bot API method the bot calls alive.
 
 aiogram parses each answer with `Response[method.__returning__]`, a pydantic generic model
-built on first use. pydantic (2.12+) caches such models in a `WeakValueDictionary` only; a
+built on first use. pydantic (2.13, the version here) caches such models in a `WeakValueDictionary` only; a
 model class sits in reference cycles, so the next cyclic garbage collection frees it as soon
 as no answer refers to it, and the next call builds it again: 4–7 ms of schema generation,
 measured on about half of all calls in the teacher mix (`python -m bench.run mix`), where a
