@@ -31,16 +31,24 @@ def _json_text(column: InstrumentedAttribute[list[str]]) -> ColumnElement[str]:
     return cast(column, Text)
 
 
-def json_list_has(column: InstrumentedAttribute[list[str]], code: str) -> ColumnElement[bool]:
+def json_list_has(
+    column: InstrumentedAttribute[list[str]], code: str, name: str | None = None
+) -> ColumnElement[bool]:
     """The JSON list of strings in `column` holds `code`, on SQLite and PostgreSQL alike.
 
     A LIKE on the JSON text for the quoted string (`"math"`, LIKE wildcards escaped): the quotes
     delimit whole elements, so `"math"` never matches `"mathematics"`, and both databases keep
     the text of a `JSON` value as written. JSON functions would be exact too but differ
-    (`json_each` on SQLite, `json_array_elements_text` on PostgreSQL); the codes are slugs."""
+    (`json_each` on SQLite, `json_array_elements_text` on PostgreSQL); the codes are slugs.
+    `name`: the patterns are bound under names built from it (`TeacherEvents`), else
+    anonymously."""
     text = _json_text(column)
-    needles = {json.dumps(code), json.dumps(code, ensure_ascii=False)}
-    return or_(*(text.contains(needle, autoescape=True) for needle in sorted(needles)))
+    return or_(
+        *(
+            text.like(bindparam(f"{name}_{n}" if name else None, pattern), escape="/")
+            for n, pattern in enumerate(_like_patterns(code))
+        )
+    )
 
 
 def json_list_empty(column: InstrumentedAttribute[list[str]]) -> ColumnElement[bool]:
@@ -48,24 +56,11 @@ def json_list_empty(column: InstrumentedAttribute[list[str]]) -> ColumnElement[b
 
 
 def _like_patterns(code: str) -> list[str]:
-    """`json_list_has`'s LIKE patterns for `code`, escaped with `/` as SQLAlchemy's
-    `autoescape` does (the patterns are bound values: see `TeacherEvents`)."""
+    """`json_list_has`'s LIKE patterns for `code` (its JSON forms), escaped with `/` as
+    SQLAlchemy's `autoescape` does."""
     needles = {json.dumps(code), json.dumps(code, ensure_ascii=False)}
     escaped = (n.replace("/", "//").replace("%", "/%").replace("_", "/_") for n in needles)
     return [f"%{n}%" for n in sorted(escaped)]
-
-
-def _bound_list_has(
-    column: InstrumentedAttribute[list[str]], name: str, code: str
-) -> ColumnElement[bool]:
-    """`json_list_has` with its patterns bound under names built from `name`."""
-    text = _json_text(column)
-    return or_(
-        *(
-            text.like(bindparam(f"{name}_{n}", pattern), escape="/")
-            for n, pattern in enumerate(_like_patterns(code))
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +143,14 @@ class TeacherEvents:
             ),
             or_(
                 json_list_empty(Event.positions),
-                _bound_list_has(Event.positions, "te_pos", self.position)
+                json_list_has(Event.positions, self.position, "te_pos")
                 if self.position
                 else false(),
             ),
             or_(
                 json_list_empty(Event.subjects),
                 *(
-                    _bound_list_has(Event.subjects, f"te_subj{i}", code)
+                    json_list_has(Event.subjects, code, f"te_subj{i}")
                     for i, code in enumerate(self.subjects)
                 ),
             ),
@@ -165,7 +160,7 @@ class TeacherEvents:
         if self.organised_by is not None:
             where.append(Event.municipality_id == bindparam("te_org", self.organised_by))
         if self.competency is not None:
-            where.append(_bound_list_has(Event.competencies, "te_comp", self.competency))
+            where.append(json_list_has(Event.competencies, self.competency, "te_comp"))
         if self.kinds:
             where.append(Event.kind.in_(bindparam("te_kinds", list(self.kinds), expanding=True)))
         if self.site_id is not None:
@@ -179,7 +174,7 @@ class TeacherEvents:
         terms = [
             case(
                 (
-                    _bound_list_has(Event.competencies, f"te_w{i}", code),
+                    json_list_has(Event.competencies, code, f"te_w{i}"),
                     bindparam(f"te_w{i}_weight", weight, type_=Integer),
                 ),
                 else_=0,
