@@ -10,7 +10,7 @@ import pytest
 from bench.mix import TYPES, measure
 from tests.test_statement_budget import BUDGET
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only(reason="the mix benchmark runs on its own SQLite file")
 
 
 async def test_the_mix_runs_against_both_floors() -> None:
