@@ -35,7 +35,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, InputFile, Message, Update
+from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -49,6 +49,7 @@ from bot.app import (
 )
 from core.settings import Settings
 from core.usercache import UserCache
+from tests.mocked_bot import wire_form
 
 TOKEN = "123456:BENCH-token-abcdefghij"
 FIRST_TELEGRAM_ID = 700_000
@@ -113,12 +114,7 @@ class WireSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 - BaseSession's signature
     ) -> TelegramType:
-        files: dict[str, InputFile] = {}
-        form: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files)
-            if prepared:
-                form[key] = prepared
+        form = wire_form(self, bot, method)
         self.calls += 1
         if self.sent is not None:
             self.sent.append(method)

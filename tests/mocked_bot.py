@@ -38,6 +38,19 @@ def _decode(value: str) -> Any:
         return value
 
 
+def wire_form(session: BaseSession, bot: Bot, method: TelegramMethod[Any]) -> dict[str, str]:
+    """The request's fields as aiogram's HTTP session sends them (`build_form_data`): each
+    value serialised, empty ones left out; an uploaded file's field reads "attach://<part>"
+    (the part itself is not a field)."""
+    files: dict[str, InputFile] = {}
+    form: dict[str, str] = {}
+    for key, value in method.model_dump(warnings=False).items():
+        prepared = session.prepare_value(value, bot=bot, files=files)
+        if prepared:
+            form[key] = prepared
+    return form
+
+
 class RecordingSession(BaseSession):
     def __init__(self, spec: SpecValidator | None) -> None:
         super().__init__()
@@ -50,15 +63,10 @@ class RecordingSession(BaseSession):
         pass
 
     def _params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
-        # an uploaded file's parameter reads "attach://<part>"; the part itself is not a parameter
-        files: dict[str, InputFile] = {}
-        params: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files)
-            if not prepared:
-                continue
-            params[key] = prepared if isinstance(value, str) else _decode(prepared)
-        return params
+        return {
+            key: prepared if isinstance(getattr(method, key), str) else _decode(prepared)
+            for key, prepared in wire_form(self, bot, method).items()
+        }
 
     async def make_request(
         self,
